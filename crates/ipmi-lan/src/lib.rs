@@ -1,1 +1,29 @@
-//! placeholder
+//! A sans-IO RMCP+ endpoint: everything the BMC does with a LAN datagram
+//! short of executing an IPMI command.
+//!
+//! [`Endpoint::handle`] takes one UDP payload, the current time and a source
+//! of random numbers, and returns an [`Action`]: a datagram to send back, a
+//! request to route to the command's owner (with the session's context), or a
+//! reason to drop the datagram silently. When the owner answers, the service
+//! hands the completion code and data to [`Endpoint::respond`], which encrypts
+//! and signs the reply for that session. [`Endpoint::expire`] closes idle
+//! sessions. The crate opens no socket and reads no clock.
+//!
+//! # Layout
+//! - [`endpoint`]: the session table and datagram dispatch.
+//! - [`handshake`]: Open Session and RAKP 1-4 as explicit states.
+//! - [`commands`]: the commands the session layer answers itself (Get Channel
+//!   Authentication Capabilities, Get Channel Cipher Suites, Set Session
+//!   Privilege Level, Close Session).
+//! - [`window`]: the inbound sequence-number replay window.
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod endpoint;
+pub mod handshake;
+pub mod window;
+
+pub use endpoint::{
+    Action, DropReason, Endpoint, EndpointConfig, PendingRequest, Random, RequestContext, User,
+    UserDirectory,
+};

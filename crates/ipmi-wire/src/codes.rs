@@ -332,7 +332,10 @@ mod tests {
 
     #[test]
     fn unknown_codes_still_print() {
-        assert_eq!(format!("{:?}", CompletionCode(0x80)), "CompletionCode(0x80)");
+        assert_eq!(
+            format!("{:?}", CompletionCode(0x80)),
+            "CompletionCode(0x80)"
+        );
         assert_eq!(
             format!("{}", CompletionCode::INSUFFICIENT_PRIVILEGE),
             "0xd4 (Insufficient privilege level)"

@@ -91,7 +91,11 @@ impl Request {
     pub fn emit(&self) -> Vec<u8> {
         frame(
             [self.rs_addr, (self.netfn.0 << 2) | (self.rs_lun & 3)],
-            [self.rq_addr, (self.rq_seq << 2) | (self.rq_lun & 3), self.cmd],
+            [
+                self.rq_addr,
+                (self.rq_seq << 2) | (self.rq_lun & 3),
+                self.cmd,
+            ],
             None,
             &self.data,
         )
@@ -173,7 +177,11 @@ impl Response {
     pub fn emit(&self) -> Vec<u8> {
         frame(
             [self.rq_addr, (self.netfn.0 << 2) | (self.rq_lun & 3)],
-            [self.rs_addr, (self.rq_seq << 2) | (self.rs_lun & 3), self.cmd],
+            [
+                self.rs_addr,
+                (self.rq_seq << 2) | (self.rs_lun & 3),
+                self.cmd,
+            ],
             Some(self.completion.0),
             &self.data,
         )

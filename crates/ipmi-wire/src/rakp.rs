@@ -325,7 +325,10 @@ mod tests {
         };
         let bytes = ok.emit();
         assert_eq!(bytes.len(), 36);
-        assert_eq!(bytes[..12], [7, 0, 4, 0, 0xA3, 0xA2, 0xA1, 0xA0, 4, 3, 2, 1]);
+        assert_eq!(
+            bytes[..12],
+            [7, 0, 4, 0, 0xA3, 0xA2, 0xA1, 0xA0, 4, 3, 2, 1]
+        );
         assert_eq!(OpenSessionResponse::parse(&bytes).unwrap(), ok);
         let err = OpenSessionResponse {
             status: RakpStatus::NO_CIPHER_SUITE_MATCH,

@@ -89,7 +89,11 @@ mod tests {
         assert_eq!(r.u32_le().unwrap(), 0x1234_5678);
         assert!(matches!(
             r.take(2),
-            Err(WireError::Truncated { needed: 2, available: 1, .. })
+            Err(WireError::Truncated {
+                needed: 2,
+                available: 1,
+                ..
+            })
         ));
         assert_eq!(r.u8().unwrap(), 0xAA);
         r.finish().unwrap();
@@ -100,7 +104,10 @@ mod tests {
         let r = Reader::new(&[1, 2], "t");
         assert_eq!(
             r.finish(),
-            Err(WireError::TrailingBytes { what: "t", count: 2 })
+            Err(WireError::TrailingBytes {
+                what: "t",
+                count: 2
+            })
         );
     }
 }

@@ -1,0 +1,261 @@
+//! The IPMI commands the RMCP+ session layer answers itself, because they
+//! describe or change the session rather than the managed system.
+//!
+//! | NetFn | Cmd | Name                                     | Spec      |
+//! |-------|-----|------------------------------------------|-----------|
+//! | App   | 38h | Get Channel Authentication Capabilities  | §22.13    |
+//! | App   | 3Bh | Set Session Privilege Level              | §22.18    |
+//! | App   | 3Ch | Close Session                            | §22.19    |
+//! | App   | 54h | Get Channel Cipher Suites                | §22.15    |
+
+use ipmi_wire::{crypto::CipherSuite, CompletionCode, Privilege};
+
+/// Get Channel Authentication Capabilities.
+pub const CMD_GET_CHANNEL_AUTH_CAPABILITIES: u8 = 0x38;
+/// Get Session Challenge (IPMI v1.5 only; refused).
+pub const CMD_GET_SESSION_CHALLENGE: u8 = 0x39;
+/// Set Session Privilege Level.
+pub const CMD_SET_SESSION_PRIVILEGE: u8 = 0x3B;
+/// Close Session.
+pub const CMD_CLOSE_SESSION: u8 = 0x3C;
+/// Get Channel Cipher Suites.
+pub const CMD_GET_CHANNEL_CIPHER_SUITES: u8 = 0x54;
+/// "Present channel": the channel the request arrived on (§6.3).
+pub const PRESENT_CHANNEL: u8 = 0x0E;
+
+/// A command result: the completion code is `Err` so `?` can be used.
+pub type CommandResult = Result<Vec<u8>, CompletionCode>;
+
+fn channel_matches(requested: u8, channel: u8) -> bool {
+    requested == PRESENT_CHANNEL || requested == channel
+}
+
+/// Get Channel Authentication Capabilities (§22.13, Table 22-15) for an
+/// RMCP+-only channel: no IPMI v1.5 authentication types, non-null user
+/// names only, no anonymous login, IPMI v2.0 only.
+pub fn cmd_get_channel_auth_capabilities(data: &[u8], channel: u8, kg_set: bool) -> CommandResult {
+    let [channel_byte, privilege] = data else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    // Byte 1: bit 7 asks for v2.0 data, bits 6:4 reserved, 3:0 channel.
+    if channel_byte & 0x70 != 0 || !channel_matches(channel_byte & 0x0F, channel) {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    // Byte 2: bits 7:4 reserved, 3:0 a privilege level 1..5.
+    if privilege & 0xF0 != 0 || Privilege::from_level(*privilege).is_none() {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    let extended = channel_byte & 0x80 != 0;
+    Ok(vec![
+        channel,
+        // bit 7: v2.0 extended capabilities; bits 5:0: v1.5 auth types (none).
+        if extended { 0x80 } else { 0x00 },
+        // bit 5: Kg set; bit 2: non-null user names enabled.
+        0x04 | if kg_set { 0x20 } else { 0 },
+        // bit 1: IPMI v2.0 connections supported; bit 0 (v1.5) clear.
+        0x02,
+        0x00,
+        0x00,
+        0x00, // OEM IANA
+        0x00, // OEM auxiliary data
+    ])
+}
+
+/// Get Channel Cipher Suites (§22.15, Table 22-18): pages of 16 bytes of
+/// cipher suite records (Table 22-19).
+pub fn cmd_get_channel_cipher_suites(
+    data: &[u8],
+    channel: u8,
+    suites: &[CipherSuite],
+) -> CommandResult {
+    let [channel_byte, payload_type, list] = data else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    if channel_byte & 0xF0 != 0 || !channel_matches(channel_byte & 0x0F, channel) {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    // Only the IPMI payload (00h) is offered over these suites today.
+    if payload_type & 0x3F != 0 || payload_type & 0xC0 != 0 || list & 0x40 != 0 {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    let mut records = Vec::new();
+    if list & 0x80 != 0 {
+        for suite in suites {
+            records.extend_from_slice(&[
+                0xC0,
+                suite.id,
+                suite.auth.0,
+                0x40 | suite.integrity.0,
+                0x80 | suite.confidentiality.0,
+            ]);
+        }
+    } else {
+        // "List supported algorithms": each algorithm once, tagged by kind.
+        let mut push_unique = |byte: u8| {
+            if !records.contains(&byte) {
+                records.push(byte);
+            }
+        };
+        for suite in suites {
+            push_unique(suite.auth.0);
+        }
+        for suite in suites {
+            push_unique(0x40 | suite.integrity.0);
+        }
+        for suite in suites {
+            push_unique(0x80 | suite.confidentiality.0);
+        }
+    }
+    let start = usize::from(list & 0x3F) * 16;
+    let mut out = vec![channel];
+    if let Some(page) = records.get(start..) {
+        out.extend_from_slice(&page[..page.len().min(16)]);
+    }
+    Ok(out)
+}
+
+/// The outcome of Set Session Privilege Level.
+pub fn cmd_set_session_privilege(
+    data: &[u8],
+    current: Privilege,
+    limit: Privilege,
+) -> Result<Privilege, CompletionCode> {
+    let [requested] = data else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    if requested & 0xF0 != 0 {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    if requested & 0x0F == 0 {
+        // 0h: no change, just report the present level.
+        return Ok(current);
+    }
+    // Callback cannot be set, and OEM is not offered (Table 22-23).
+    let requested = match Privilege::from_level(*requested) {
+        Some(level @ (Privilege::User | Privilege::Operator | Privilege::Administrator)) => level,
+        _ => return Err(CompletionCode::INVALID_DATA_FIELD),
+    };
+    if requested > limit {
+        // 81h: requested level exceeds the channel or user privilege limit.
+        return Err(CompletionCode(0x81));
+    }
+    Ok(requested)
+}
+
+/// Close Session completion code 87h: invalid session ID in request.
+pub const CC_INVALID_SESSION_ID: CompletionCode = CompletionCode(0x87);
+/// Close Session completion code 88h: invalid session handle in request.
+pub const CC_INVALID_SESSION_HANDLE: CompletionCode = CompletionCode(0x88);
+
+/// Which session a Close Session request names (§22.19, Table 22-25).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum CloseTarget {
+    /// By session ID (the BMC's ID for it).
+    Id(u32),
+    /// By session handle (when the ID field is zero).
+    Handle(u8),
+}
+
+/// Parses Close Session request data.
+pub fn parse_close_session(data: &[u8]) -> Result<CloseTarget, CompletionCode> {
+    match data {
+        [a, b, c, d] => {
+            let id = u32::from_le_bytes([*a, *b, *c, *d]);
+            if id == 0 {
+                Err(CC_INVALID_SESSION_ID)
+            } else {
+                Ok(CloseTarget::Id(id))
+            }
+        }
+        [0, 0, 0, 0, handle] => Ok(CloseTarget::Handle(*handle)),
+        [_, _, _, _, _] => Err(CompletionCode::INVALID_DATA_FIELD),
+        _ => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_caps_for_rmcp_plus_only() {
+        assert_eq!(
+            cmd_get_channel_auth_capabilities(&[0x8E, 0x04], 1, false).unwrap(),
+            [0x01, 0x80, 0x04, 0x02, 0, 0, 0, 0]
+        );
+        // A v1.5 client asks without bit 7 and sees no auth type it can use.
+        assert_eq!(
+            cmd_get_channel_auth_capabilities(&[0x0E, 0x04], 1, false).unwrap()[1],
+            0x00
+        );
+        for bad in [
+            &[0x8E, 0x00][..],
+            &[0x8E, 0x06],
+            &[0xCE, 0x04],
+            &[0x85, 0x04],
+        ] {
+            assert_eq!(
+                cmd_get_channel_auth_capabilities(bad, 1, false),
+                Err(CompletionCode::INVALID_DATA_FIELD),
+                "{bad:x?}"
+            );
+        }
+        assert_eq!(
+            cmd_get_channel_auth_capabilities(&[0x8E], 1, false),
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
+    }
+
+    #[test]
+    fn cipher_suite_records() {
+        let suites = CipherSuite::SUPPORTED;
+        assert_eq!(
+            cmd_get_channel_cipher_suites(&[0x0E, 0x00, 0x80], 1, &suites).unwrap(),
+            [0x01, 0xC0, 0x03, 0x01, 0x41, 0x81, 0xC0, 0x11, 0x03, 0x44, 0x81]
+        );
+        assert_eq!(
+            cmd_get_channel_cipher_suites(&[0x0E, 0x00, 0x81], 1, &suites).unwrap(),
+            [0x01]
+        );
+        assert_eq!(
+            cmd_get_channel_cipher_suites(&[0x0E, 0x00, 0x00], 1, &suites).unwrap(),
+            [0x01, 0x01, 0x03, 0x41, 0x44, 0x81]
+        );
+    }
+
+    #[test]
+    fn set_session_privilege_rules() {
+        use Privilege::*;
+        assert_eq!(
+            cmd_set_session_privilege(&[0x04], User, Administrator),
+            Ok(Administrator)
+        );
+        assert_eq!(
+            cmd_set_session_privilege(&[0x00], Operator, Administrator),
+            Ok(Operator)
+        );
+        assert_eq!(
+            cmd_set_session_privilege(&[0x04], User, Operator),
+            Err(CompletionCode(0x81))
+        );
+        assert_eq!(
+            cmd_set_session_privilege(&[0x01], User, Operator),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
+            cmd_set_session_privilege(&[], User, Operator),
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
+    }
+
+    #[test]
+    fn close_session_targets() {
+        assert_eq!(parse_close_session(&[1, 0, 0, 0]), Ok(CloseTarget::Id(1)));
+        assert_eq!(
+            parse_close_session(&[0, 0, 0, 0, 3]),
+            Ok(CloseTarget::Handle(3))
+        );
+        assert!(parse_close_session(&[0, 0, 0, 0]).is_err());
+        assert!(parse_close_session(&[1, 0]).is_err());
+    }
+}

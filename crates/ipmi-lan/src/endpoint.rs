@@ -1,0 +1,700 @@
+//! The RMCP+ endpoint: a table of sessions and what to do with each datagram.
+//!
+//! A datagram goes through these steps, and the first that fails decides:
+//! RMCP header → ASF ping (answered) or IPMI → v1.5 sessionless (only Get
+//! Channel Authentication Capabilities is answered) or v2.0 → session setup
+//! payloads (Open Session, RAKP 1, RAKP 3) or an IPMI payload in an active
+//! session: integrity check, replay window, decryption, message checksums.
+//! Only then is the request answered locally (session commands) or handed
+//! out for routing. Malformed, forged and replayed datagrams are dropped with
+//! a [`DropReason`] the service logs.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use ipmi_wire::{
+    crypto::{CipherSuite, SessionKeys},
+    message::{self, Request, Response},
+    rakp::{OpenSessionRequest, OpenSessionResponse, Rakp1, RakpReply},
+    rmcp::{self, AsfHeader, MessageClass, RmcpHeader},
+    session::{V15Packet, V20Header, V20Packet, AUTH_TYPE_RMCP_PLUS},
+    CompletionCode, NetFn, PayloadType, Privilege, RakpStatus, WireError,
+};
+
+use crate::{
+    commands::{self, CloseTarget},
+    handshake::{ExpectRakp1, ExpectRakp3},
+    window::ReplayWindow,
+};
+
+/// A user as the session layer needs it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct User {
+    /// IPMI user ID (1-based; 1 is the reserved null user).
+    pub id: u8,
+    /// User name.
+    pub name: Vec<u8>,
+    /// Kuid: the password, the key of the RAKP HMACs.
+    pub password: Vec<u8>,
+    /// The highest privilege this user may have on this channel.
+    pub max_privilege: Privilege,
+}
+
+/// Where the endpoint looks users up.
+pub trait UserDirectory {
+    /// The enabled user with this name, if any.
+    fn find(&self, name: &[u8]) -> Option<User>;
+}
+
+/// A source of random bytes (session IDs, RAKP random numbers, IVs).
+pub trait Random {
+    /// Fills `buf` with cryptographically strong random bytes.
+    fn fill(&mut self, buf: &mut [u8]);
+}
+
+/// Settings of an endpoint.
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// This LAN channel's number (1 on most BMCs).
+    pub channel: u8,
+    /// The BMC's GUID, sent in RAKP 2.
+    pub guid: [u8; 16],
+    /// The suites offered, in order of preference.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// How many sessions (set up or being set up) may exist at once.
+    pub max_sessions: usize,
+    /// An active session with no valid packet for this long is closed.
+    pub idle_timeout: Duration,
+    /// A session still being set up after this long is discarded.
+    pub setup_timeout: Duration,
+    /// The BMC key Kg; `None` uses Kuid, as the spec's "one-key login".
+    pub kg: Option<Vec<u8>>,
+}
+
+/// What the service should do with a datagram.
+#[derive(Debug)]
+pub enum Action {
+    /// Send these bytes back to the sender.
+    Reply(Vec<u8>),
+    /// Route this request; then call [`Endpoint::respond`].
+    Dispatch(PendingRequest),
+    /// Send nothing; log the reason.
+    Drop(DropReason),
+}
+
+/// Why a datagram was dropped without a reply.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// It does not parse.
+    #[error("malformed: {0}")]
+    Malformed(#[from] WireError),
+    /// A well-formed RMCP or ASF message we do not answer.
+    #[error("unsupported message: {0}")]
+    Unsupported(&'static str),
+    /// No such session, or not in the state the payload needs.
+    #[error("unknown or inactive session {0:#010x}")]
+    NoSession(u32),
+    /// A session packet without the authentication or encryption it needs.
+    #[error("session packet not authenticated and encrypted")]
+    NotProtected,
+    /// The integrity check value did not verify.
+    #[error("forged packet: integrity check failed")]
+    Forged,
+    /// The sequence number was replayed or outside the window.
+    #[error("replayed or out-of-window sequence number {0}")]
+    Replayed(u32),
+}
+
+/// The session context a command runs with.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct RequestContext {
+    /// Channel the request arrived on.
+    pub channel: u8,
+    /// The BMC's ID for the session.
+    pub session_id: u32,
+    /// The authenticated user's ID.
+    pub user_id: u8,
+    /// The session's present privilege level.
+    pub privilege: Privilege,
+}
+
+/// A request waiting for its owner's answer.
+#[derive(Clone, Debug)]
+pub struct PendingRequest {
+    /// The decoded request.
+    pub request: Request,
+    /// Who sent it and with what authority.
+    pub context: RequestContext,
+}
+
+#[derive(Debug)]
+enum Slot {
+    ExpectRakp1(ExpectRakp1, Instant),
+    ExpectRakp3(ExpectRakp3, Instant),
+    Active(Box<ActiveSession>),
+}
+
+#[derive(Debug)]
+struct ActiveSession {
+    console_session_id: u32,
+    handle: u8,
+    keys: SessionKeys,
+    user: User,
+    privilege_limit: Privilege,
+    privilege: Privilege,
+    inbound: ReplayWindow,
+    outbound_sequence: u32,
+    last_activity: Instant,
+}
+
+impl ActiveSession {
+    fn next_sequence(&mut self) -> u32 {
+        // Starts at 1 and skips 0 on wrap (§6.12.13; FreeIPMI expects 1..8
+        // for the first packet).
+        self.outbound_sequence = self.outbound_sequence.wrapping_add(1).max(1);
+        self.outbound_sequence
+    }
+}
+
+/// An RMCP+ endpoint for one LAN channel.
+#[derive(Debug)]
+pub struct Endpoint<U> {
+    config: EndpointConfig,
+    users: U,
+    sessions: HashMap<u32, Slot>,
+    next_handle: u8,
+}
+
+impl<U: UserDirectory> Endpoint<U> {
+    /// A new endpoint with no sessions.
+    pub fn new(config: EndpointConfig, users: U) -> Self {
+        Self {
+            config,
+            users,
+            sessions: HashMap::new(),
+            next_handle: 0,
+        }
+    }
+
+    /// How many sessions exist, including those being set up.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// How many sessions are active.
+    pub fn active_session_count(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|slot| matches!(slot, Slot::Active(_)))
+            .count()
+    }
+
+    /// Handles one datagram received at `now`.
+    pub fn handle(&mut self, now: Instant, datagram: &[u8], rng: &mut dyn Random) -> Action {
+        match self.try_handle(now, datagram, rng) {
+            Ok(action) => action,
+            Err(reason) => Action::Drop(reason),
+        }
+    }
+
+    fn try_handle(
+        &mut self,
+        now: Instant,
+        datagram: &[u8],
+        rng: &mut dyn Random,
+    ) -> Result<Action, DropReason> {
+        let (rmcp_header, rest) = RmcpHeader::parse(datagram)?;
+        if rmcp_header.is_ack {
+            return Err(DropReason::Unsupported("RMCP ACK"));
+        }
+        match rmcp_header.class {
+            MessageClass::Asf => {
+                let (asf, _data) = AsfHeader::parse(rest)?;
+                if asf.iana == rmcp::ASF_IANA && asf.message_type == rmcp::ASF_PRESENCE_PING {
+                    Ok(Action::Reply(rmcp::presence_pong(&rmcp_header, asf.tag)))
+                } else {
+                    Err(DropReason::Unsupported(
+                        "ASF message other than presence ping",
+                    ))
+                }
+            }
+            MessageClass::Ipmi => match rest.first() {
+                Some(&AUTH_TYPE_RMCP_PLUS) => self.handle_v20(now, rest, rng),
+                Some(_) => self.handle_v15(rest),
+                None => Err(WireError::Truncated {
+                    what: "IPMI session header",
+                    needed: 1,
+                    available: 0,
+                }
+                .into()),
+            },
+            _ => Err(DropReason::Unsupported("RMCP class")),
+        }
+    }
+
+    /// IPMI v1.5 packets: only sessionless Get Channel Authentication
+    /// Capabilities is answered (it is how RMCP+ clients discover us, and how
+    /// v1.5 clients learn that no v1.5 authentication type is offered).
+    fn handle_v15(&mut self, bytes: &[u8]) -> Result<Action, DropReason> {
+        let packet = V15Packet::parse(bytes)?;
+        if packet.session_id != 0 || packet.auth_type != 0 {
+            return Err(DropReason::Unsupported("IPMI v1.5 session"));
+        }
+        let request = Request::parse(packet.message)?;
+        let data = self.sessionless_command(&request)?;
+        let response = respond_bytes(&request, data);
+        let mut out = Vec::with_capacity(64);
+        RmcpHeader::IPMI.emit(&mut out);
+        V15Packet::emit_sessionless(&response, &mut out)?;
+        Ok(Action::Reply(out))
+    }
+
+    /// Commands answered outside a session.
+    fn sessionless_command(
+        &self,
+        request: &Request,
+    ) -> Result<Result<Vec<u8>, CompletionCode>, DropReason> {
+        if request.netfn != NetFn::APP {
+            return Err(DropReason::Unsupported("sessionless command"));
+        }
+        match request.cmd {
+            commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES => {
+                Ok(commands::cmd_get_channel_auth_capabilities(
+                    &request.data,
+                    self.config.channel,
+                    self.config.kg.is_some(),
+                ))
+            }
+            commands::CMD_GET_CHANNEL_CIPHER_SUITES => Ok(commands::cmd_get_channel_cipher_suites(
+                &request.data,
+                self.config.channel,
+                &self.config.cipher_suites,
+            )),
+            // IPMI v1.5 session activation is not offered.
+            commands::CMD_GET_SESSION_CHALLENGE => Ok(Err(CompletionCode::INVALID_COMMAND)),
+            _ => Err(DropReason::Unsupported("sessionless command")),
+        }
+    }
+
+    fn handle_v20(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        rng: &mut dyn Random,
+    ) -> Result<Action, DropReason> {
+        let packet = V20Packet::parse(bytes)?;
+        let header = packet.header;
+        if header.session_id == 0 {
+            if header.authenticated || header.encrypted {
+                return Err(DropReason::NotProtected);
+            }
+            return match header.payload_type {
+                PayloadType::OPEN_SESSION_REQUEST => {
+                    Ok(self.on_open_session(now, packet.payload, rng))
+                }
+                PayloadType::RAKP1 => self.on_rakp1(packet.payload, rng),
+                PayloadType::RAKP3 => self.on_rakp3(now, packet.payload),
+                PayloadType::IPMI => {
+                    let request = Request::parse(packet.payload)?;
+                    let data = self.sessionless_command(&request)?;
+                    let response = respond_bytes(&request, data);
+                    Ok(Action::Reply(sessionless_v20(
+                        PayloadType::IPMI,
+                        &response,
+                    )?))
+                }
+                _ => Err(DropReason::Unsupported("sessionless payload type")),
+            };
+        }
+        self.on_session_packet(now, &packet, rng)
+    }
+
+    fn on_open_session(&mut self, now: Instant, payload: &[u8], rng: &mut dyn Random) -> Action {
+        let request = match OpenSessionRequest::parse(payload) {
+            Ok(request) => request,
+            Err(err) => {
+                // Answer what we can: the tag and console ID if present.
+                let tag = payload.first().copied().unwrap_or(0);
+                let console_session_id = payload
+                    .get(4..8)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .unwrap_or(0);
+                return match reject_open(tag, console_session_id, RakpStatus::ILLEGAL_PARAMETER) {
+                    Ok(bytes) => Action::Reply(bytes),
+                    Err(_) => Action::Drop(err.into()),
+                };
+            }
+        };
+        self.expire(now);
+        if self.sessions.len() >= self.config.max_sessions {
+            return reply_or_drop(reject_open(
+                request.tag,
+                request.console_session_id,
+                RakpStatus::INSUFFICIENT_RESOURCES,
+            ));
+        }
+        let bmc_session_id = self.new_session_id(rng);
+        match ExpectRakp1::open(&request, &self.config.cipher_suites, bmc_session_id) {
+            Ok((state, response)) => {
+                self.sessions
+                    .insert(bmc_session_id, Slot::ExpectRakp1(state, now));
+                reply_or_drop(sessionless_v20(
+                    PayloadType::OPEN_SESSION_RESPONSE,
+                    &response.emit(),
+                ))
+            }
+            Err(err) => reply_or_drop(reject_open(
+                request.tag,
+                request.console_session_id,
+                err.status,
+            )),
+        }
+    }
+
+    fn on_rakp1(&mut self, payload: &[u8], rng: &mut dyn Random) -> Result<Action, DropReason> {
+        let message = Rakp1::parse(payload)?;
+        // Look before taking: a RAKP 1 naming an active session must not
+        // disturb it.
+        if !matches!(
+            self.sessions.get(&message.bmc_session_id),
+            Some(Slot::ExpectRakp1(..))
+        ) {
+            return Err(DropReason::NoSession(message.bmc_session_id));
+        }
+        let Some(Slot::ExpectRakp1(state, started)) = self.sessions.remove(&message.bmc_session_id)
+        else {
+            return Err(DropReason::NoSession(message.bmc_session_id));
+        };
+        let console_session_id = state.console_session_id;
+        let user = self.users.find(&message.username);
+        let mut bmc_random = [0u8; 16];
+        rng.fill(&mut bmc_random);
+        match state.on_rakp1(&message, user, bmc_random, self.config.guid) {
+            Ok((next, rakp2)) => {
+                self.sessions
+                    .insert(message.bmc_session_id, Slot::ExpectRakp3(next, started));
+                Ok(Action::Reply(sessionless_v20(
+                    PayloadType::RAKP2,
+                    &rakp2.emit(),
+                )?))
+            }
+            Err(err) => {
+                let reply = RakpReply {
+                    tag: message.tag,
+                    status: err.status,
+                    session_id: console_session_id,
+                    body: Vec::new(),
+                };
+                Ok(Action::Reply(sessionless_v20(
+                    PayloadType::RAKP2,
+                    &reply.emit(),
+                )?))
+            }
+        }
+    }
+
+    fn on_rakp3(&mut self, now: Instant, payload: &[u8]) -> Result<Action, DropReason> {
+        let message = RakpReply::parse(payload)?;
+        if !matches!(
+            self.sessions.get(&message.session_id),
+            Some(Slot::ExpectRakp3(..))
+        ) {
+            return Err(DropReason::NoSession(message.session_id));
+        }
+        let Some(Slot::ExpectRakp3(state, _)) = self.sessions.remove(&message.session_id) else {
+            return Err(DropReason::NoSession(message.session_id));
+        };
+        let console_session_id = state.console_session_id;
+        let console_gave_up = message.status != RakpStatus::NO_ERRORS;
+        match state.on_rakp3(&message, self.config.kg.as_deref()) {
+            Ok(done) => {
+                let handle = self.new_handle();
+                let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit())?;
+                self.sessions.insert(
+                    message.session_id,
+                    Slot::Active(Box::new(ActiveSession {
+                        console_session_id,
+                        handle,
+                        keys: done.keys,
+                        privilege: done.privilege_limit.min(Privilege::User),
+                        privilege_limit: done.privilege_limit,
+                        user: done.user,
+                        inbound: ReplayWindow::default(),
+                        outbound_sequence: 0,
+                        last_activity: now,
+                    })),
+                );
+                Ok(Action::Reply(rakp4))
+            }
+            Err(_) if console_gave_up => Err(DropReason::Unsupported("RAKP 3 with error status")),
+            Err(err) => {
+                let reply = RakpReply {
+                    tag: message.tag,
+                    status: err.status,
+                    session_id: console_session_id,
+                    body: Vec::new(),
+                };
+                Ok(Action::Reply(sessionless_v20(
+                    PayloadType::RAKP4,
+                    &reply.emit(),
+                )?))
+            }
+        }
+    }
+
+    fn on_session_packet(
+        &mut self,
+        now: Instant,
+        packet: &V20Packet<'_>,
+        rng: &mut dyn Random,
+    ) -> Result<Action, DropReason> {
+        let header = packet.header;
+        let Some(Slot::Active(session)) = self.sessions.get_mut(&header.session_id) else {
+            return Err(DropReason::NoSession(header.session_id));
+        };
+        // Our suites all have integrity and confidentiality: anything less is
+        // a downgrade attempt.
+        if !header.authenticated || !header.encrypted {
+            return Err(DropReason::NotProtected);
+        }
+        packet
+            .verify_integrity(&session.keys)
+            .map_err(|_| DropReason::Forged)?;
+        // Only an authentic packet may move the window.
+        if !session.inbound.accept(header.sequence) {
+            return Err(DropReason::Replayed(header.sequence));
+        }
+        session.last_activity = now;
+        if header.payload_type != PayloadType::IPMI {
+            return Err(DropReason::Unsupported("session payload type"));
+        }
+        let plain = session.keys.decrypt(packet.payload)?;
+        let request = Request::parse(&plain)?;
+        let context = RequestContext {
+            channel: self.config.channel,
+            session_id: header.session_id,
+            user_id: session.user.id,
+            privilege: session.privilege,
+        };
+        if request.netfn != NetFn::APP {
+            return Ok(Action::Dispatch(PendingRequest { request, context }));
+        }
+        let result = match request.cmd {
+            commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES => {
+                commands::cmd_get_channel_auth_capabilities(
+                    &request.data,
+                    self.config.channel,
+                    self.config.kg.is_some(),
+                )
+            }
+            commands::CMD_GET_CHANNEL_CIPHER_SUITES => commands::cmd_get_channel_cipher_suites(
+                &request.data,
+                self.config.channel,
+                &self.config.cipher_suites,
+            ),
+            commands::CMD_SET_SESSION_PRIVILEGE => {
+                match commands::cmd_set_session_privilege(
+                    &request.data,
+                    session.privilege,
+                    session.privilege_limit,
+                ) {
+                    Ok(level) => {
+                        session.privilege = level;
+                        Ok(vec![level.level()])
+                    }
+                    Err(code) => Err(code),
+                }
+            }
+            commands::CMD_CLOSE_SESSION => {
+                return Ok(self.close_session(now, header.session_id, &request, rng));
+            }
+            _ => return Ok(Action::Dispatch(PendingRequest { request, context })),
+        };
+        let pending = PendingRequest { request, context };
+        Ok(match self.respond(&pending, result, rng) {
+            Some(bytes) => Action::Reply(bytes),
+            None => Action::Drop(DropReason::NoSession(header.session_id)),
+        })
+    }
+
+    fn close_session(
+        &mut self,
+        _now: Instant,
+        own_id: u32,
+        request: &Request,
+        rng: &mut dyn Random,
+    ) -> Action {
+        let Some(Slot::Active(own)) = self.sessions.get(&own_id) else {
+            return Action::Drop(DropReason::NoSession(own_id));
+        };
+        let own_privilege = own.privilege;
+        let target = commands::parse_close_session(&request.data).and_then(|target| {
+            let id = match target {
+                CloseTarget::Id(id) => id,
+                CloseTarget::Handle(handle) => self
+                    .sessions
+                    .iter()
+                    .find_map(|(id, slot)| match slot {
+                        Slot::Active(s) if s.handle == handle => Some(*id),
+                        _ => None,
+                    })
+                    .ok_or(commands::CC_INVALID_SESSION_HANDLE)?,
+            };
+            if !self.sessions.contains_key(&id) {
+                return Err(commands::CC_INVALID_SESSION_ID);
+            }
+            // Closing someone else's session takes Administrator (§22.19).
+            if id != own_id && own_privilege < Privilege::Administrator {
+                return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
+            }
+            Ok(id)
+        });
+        let context = RequestContext {
+            channel: self.config.channel,
+            session_id: own_id,
+            user_id: 0,
+            privilege: own_privilege,
+        };
+        let pending = PendingRequest {
+            request: request.clone(),
+            context,
+        };
+        // The reply goes out under the closing session's keys, so build it
+        // before the session is removed.
+        let reply = self.respond(&pending, target.map(|_| Vec::new()), rng);
+        if let Ok(id) = target {
+            self.sessions.remove(&id);
+        }
+        match reply {
+            Some(bytes) => Action::Reply(bytes),
+            None => Action::Drop(DropReason::NoSession(own_id)),
+        }
+    }
+
+    /// Encodes the answer to `pending` for its session: the response message,
+    /// encrypted and signed, in an RMCP datagram. `None` if the session has
+    /// gone (closed or expired while the owner worked).
+    pub fn respond(
+        &mut self,
+        pending: &PendingRequest,
+        result: Result<Vec<u8>, CompletionCode>,
+        rng: &mut dyn Random,
+    ) -> Option<Vec<u8>> {
+        let Some(Slot::Active(session)) = self.sessions.get_mut(&pending.context.session_id) else {
+            return None;
+        };
+        let response = respond_bytes(&pending.request, result);
+        let mut iv = [0u8; 16];
+        rng.fill(&mut iv);
+        let payload = session.keys.encrypt(iv, &response);
+        let header = V20Header {
+            encrypted: true,
+            authenticated: true,
+            payload_type: PayloadType::IPMI,
+            oem: None,
+            session_id: session.console_session_id,
+            sequence: session.next_sequence(),
+        };
+        let mut out = Vec::with_capacity(payload.len() + 40);
+        RmcpHeader::IPMI.emit(&mut out);
+        header.emit(&payload, Some(&session.keys), &mut out).ok()?;
+        Some(out)
+    }
+
+    /// Closes sessions idle past the timeout and handshakes that stalled.
+    /// Returns the IDs removed.
+    pub fn expire(&mut self, now: Instant) -> Vec<u32> {
+        let idle = self.config.idle_timeout;
+        let setup = self.config.setup_timeout;
+        let mut removed = Vec::new();
+        self.sessions.retain(|id, slot| {
+            let deadline = match slot {
+                Slot::ExpectRakp1(_, started) | Slot::ExpectRakp3(_, started) => *started + setup,
+                Slot::Active(session) => session.last_activity + idle,
+            };
+            let keep = now < deadline;
+            if !keep {
+                removed.push(*id);
+            }
+            keep
+        });
+        removed
+    }
+
+    fn new_session_id(&self, rng: &mut dyn Random) -> u32 {
+        loop {
+            let mut bytes = [0u8; 4];
+            rng.fill(&mut bytes);
+            let id = u32::from_le_bytes(bytes);
+            if id != 0 && !self.sessions.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn new_handle(&mut self) -> u8 {
+        // Handles are 1..=255 and reused only after wrapping.
+        self.next_handle = self.next_handle.wrapping_add(1).max(1);
+        self.next_handle
+    }
+}
+
+fn respond_bytes(request: &Request, result: Result<Vec<u8>, CompletionCode>) -> Vec<u8> {
+    let (code, data) = match result {
+        Ok(data) => (CompletionCode::SUCCESS, data),
+        Err(code) => (code, Vec::new()),
+    };
+    Response::to_request(request, code, data).emit()
+}
+
+fn sessionless_v20(payload_type: PayloadType, payload: &[u8]) -> Result<Vec<u8>, WireError> {
+    let mut out = Vec::with_capacity(payload.len() + 20);
+    RmcpHeader::IPMI.emit(&mut out);
+    V20Header {
+        encrypted: false,
+        authenticated: false,
+        payload_type,
+        oem: None,
+        session_id: 0,
+        sequence: 0,
+    }
+    .emit(payload, None, &mut out)?;
+    Ok(out)
+}
+
+fn reject_open(tag: u8, console_session_id: u32, status: RakpStatus) -> Result<Vec<u8>, WireError> {
+    let response = OpenSessionResponse {
+        tag,
+        status,
+        max_privilege: 0,
+        console_session_id,
+        bmc_session_id: 0,
+        auth: ipmi_wire::AuthAlgorithm(0),
+        integrity: ipmi_wire::IntegrityAlgorithm(0),
+        confidentiality: ipmi_wire::ConfidentialityAlgorithm(0),
+    };
+    sessionless_v20(PayloadType::OPEN_SESSION_RESPONSE, &response.emit())
+}
+
+fn reply_or_drop(result: Result<Vec<u8>, WireError>) -> Action {
+    match result {
+        Ok(bytes) => Action::Reply(bytes),
+        Err(err) => Action::Drop(err.into()),
+    }
+}
+
+/// Bytes of a response's IPMI message, for tests and clients: strips the RMCP
+/// and session layers of a sessionless v1.5 reply.
+pub fn sessionless_v15_message(datagram: &[u8]) -> Result<Vec<u8>, WireError> {
+    let (_, rest) = RmcpHeader::parse(datagram)?;
+    Ok(V15Packet::parse(rest)?.message.to_vec())
+}
+
+/// The largest IPMI message a request may carry (re-exported for services).
+pub const MAX_MESSAGE_LEN: usize = message::MAX_MESSAGE_LEN;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,336 @@
+//! The endpoint driven by a console written from the spec with the wire
+//! crate's primitives, in memory and with a fixed clock.
+
+use super::*;
+use ipmi_wire::{
+    crypto::RakpTranscript, AuthAlgorithm, ConfidentialityAlgorithm, IntegrityAlgorithm,
+};
+use proptest::prelude::*;
+
+struct Counter(u8);
+
+impl Random for Counter {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.0 = self.0.wrapping_add(37);
+            *b = self.0;
+        }
+    }
+}
+
+struct Users;
+
+impl UserDirectory for Users {
+    fn find(&self, name: &[u8]) -> Option<User> {
+        (name == b"admin").then(|| User {
+            id: 2,
+            name: b"admin".to_vec(),
+            password: b"rbmc-admin".to_vec(),
+            max_privilege: Privilege::Administrator,
+        })
+    }
+}
+
+fn endpoint() -> Endpoint<Users> {
+    Endpoint::new(
+        EndpointConfig {
+            channel: 1,
+            guid: [0x42; 16],
+            cipher_suites: CipherSuite::SUPPORTED.to_vec(),
+            max_sessions: 2,
+            idle_timeout: Duration::from_secs(60),
+            setup_timeout: Duration::from_secs(10),
+            kg: None,
+        },
+        Users,
+    )
+}
+
+fn reply(action: Action) -> Vec<u8> {
+    match action {
+        Action::Reply(bytes) => bytes,
+        other => panic!("expected a reply, got {other:?}"),
+    }
+}
+
+fn v20_payload(datagram: &[u8]) -> (V20Header, Vec<u8>) {
+    let packet = V20Packet::parse(&datagram[4..]).unwrap();
+    (packet.header, packet.payload.to_vec())
+}
+
+fn sessionless(payload_type: PayloadType, payload: &[u8]) -> Vec<u8> {
+    sessionless_v20(payload_type, payload).unwrap()
+}
+
+/// A console's view of an established session.
+struct Console {
+    bmc_session_id: u32,
+    keys: SessionKeys,
+    sequence: u32,
+}
+
+impl Console {
+    fn request(&mut self, cmd: u8, data: &[u8]) -> Vec<u8> {
+        let message = Request {
+            rs_addr: 0x20,
+            netfn: NetFn::APP,
+            rs_lun: 0,
+            rq_addr: 0x81,
+            rq_seq: 1,
+            rq_lun: 0,
+            cmd,
+            data: data.to_vec(),
+        }
+        .emit();
+        self.sequence += 1;
+        let mut out = Vec::new();
+        RmcpHeader::IPMI.emit(&mut out);
+        V20Header {
+            encrypted: true,
+            authenticated: true,
+            payload_type: PayloadType::IPMI,
+            oem: None,
+            session_id: self.bmc_session_id,
+            sequence: self.sequence,
+        }
+        .emit(
+            &self.keys.encrypt([7; 16], &message),
+            Some(&self.keys),
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+
+    fn read(&self, datagram: &[u8]) -> Response {
+        let packet = V20Packet::parse(&datagram[4..]).unwrap();
+        packet.verify_integrity(&self.keys).unwrap();
+        Response::parse(&self.keys.decrypt(packet.payload).unwrap()).unwrap()
+    }
+}
+
+fn login(
+    ep: &mut Endpoint<Users>,
+    rng: &mut Counter,
+    suite: CipherSuite,
+    password: &[u8],
+) -> Result<Console, RakpStatus> {
+    let now = Instant::now();
+    let open = OpenSessionRequest {
+        tag: 1,
+        max_privilege: 4,
+        console_session_id: 0xC0C0_0001,
+        auth: suite.auth,
+        integrity: suite.integrity,
+        confidentiality: suite.confidentiality,
+    };
+    let (_, body) = v20_payload(&reply(ep.handle(
+        now,
+        &sessionless(PayloadType::OPEN_SESSION_REQUEST, &open.emit()),
+        rng,
+    )));
+    let response = OpenSessionResponse::parse(&body).unwrap();
+    if response.status != RakpStatus::NO_ERRORS {
+        return Err(response.status);
+    }
+    let rakp1 = Rakp1 {
+        tag: 2,
+        bmc_session_id: response.bmc_session_id,
+        console_random: [0x11; 16],
+        role: 0x14,
+        username: b"admin".to_vec(),
+    };
+    let (header, body) = v20_payload(&reply(ep.handle(
+        now,
+        &sessionless(PayloadType::RAKP1, &rakp1.emit()),
+        rng,
+    )));
+    assert_eq!(header.payload_type, PayloadType::RAKP2);
+    let rakp2 = RakpReply::parse(&body).unwrap();
+    assert_eq!(rakp2.status, RakpStatus::NO_ERRORS);
+    assert_eq!(rakp2.session_id, 0xC0C0_0001);
+    let transcript = RakpTranscript {
+        console_session_id: 0xC0C0_0001,
+        bmc_session_id: response.bmc_session_id,
+        console_random: [0x11; 16],
+        bmc_random: rakp2.body[..16].try_into().unwrap(),
+        bmc_guid: rakp2.body[16..32].try_into().unwrap(),
+        role: 0x14,
+        username: b"admin".to_vec(),
+    };
+    if rakp2.body[32..] != transcript.rakp2_code(&suite, password)[..] {
+        // What a console does when the password is wrong: give up.
+        return Err(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE);
+    }
+    let rakp3 = RakpReply {
+        tag: 3,
+        status: RakpStatus::NO_ERRORS,
+        session_id: response.bmc_session_id,
+        body: transcript.rakp3_code(&suite, password),
+    };
+    let (_, body) = v20_payload(&reply(ep.handle(
+        now,
+        &sessionless(PayloadType::RAKP3, &rakp3.emit()),
+        rng,
+    )));
+    let rakp4 = RakpReply::parse(&body).unwrap();
+    assert_eq!(rakp4.status, RakpStatus::NO_ERRORS);
+    let sik = transcript.sik(&suite, password);
+    assert_eq!(rakp4.body, transcript.rakp4_icv(&suite, &sik));
+    Ok(Console {
+        bmc_session_id: response.bmc_session_id,
+        keys: SessionKeys::derive(suite, &sik),
+        sequence: 0,
+    })
+}
+
+#[test]
+fn both_suites_log_in_and_route_a_request() {
+    for suite in CipherSuite::SUPPORTED {
+        let mut ep = endpoint();
+        let mut rng = Counter(0);
+        let mut console = login(&mut ep, &mut rng, suite, b"rbmc-admin").unwrap();
+        // The session starts at User; raise it to Administrator.
+        let packet = console.request(0x3B, &[0x04]);
+        let rsp = console.read(&reply(ep.handle(Instant::now(), &packet, &mut rng)));
+        assert_eq!(rsp.completion, CompletionCode::SUCCESS);
+        assert_eq!(rsp.data, [0x04]);
+        let Action::Dispatch(pending) =
+            ep.handle(Instant::now(), &console.request(0x01, &[]), &mut rng)
+        else {
+            panic!("Get Device ID must be routed");
+        };
+        assert_eq!(pending.context.privilege, Privilege::Administrator);
+        assert_eq!(pending.context.user_id, 2);
+        let bytes = ep
+            .respond(&pending, Ok(vec![0x20, 0x01]), &mut rng)
+            .unwrap();
+        let (header, _) = v20_payload(&bytes);
+        assert_eq!(header.session_id, 0xC0C0_0001);
+        assert_eq!(header.sequence, 2, "outbound numbering starts at 1");
+        let rsp = console.read(&bytes);
+        assert_eq!((rsp.cmd, rsp.data), (0x01, vec![0x20, 0x01]));
+    }
+}
+
+#[test]
+fn replayed_and_forged_packets_are_dropped() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let mut console = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let packet = console.request(0x01, &[]);
+    assert!(matches!(
+        ep.handle(Instant::now(), &packet, &mut rng),
+        Action::Dispatch(_)
+    ));
+    assert!(matches!(
+        ep.handle(Instant::now(), &packet, &mut rng),
+        Action::Drop(DropReason::Replayed(1))
+    ));
+    let mut forged = console.request(0x01, &[]);
+    let last = forged.len() - 20;
+    forged[last] ^= 0x80;
+    assert!(matches!(
+        ep.handle(Instant::now(), &forged, &mut rng),
+        Action::Drop(DropReason::Forged)
+    ));
+    // An unencrypted packet in the session is a downgrade and is dropped.
+    let mut plain = packet.clone();
+    plain[5] &= !0x80;
+    assert!(matches!(
+        ep.handle(Instant::now(), &plain, &mut rng),
+        Action::Drop(DropReason::NotProtected)
+    ));
+}
+
+#[test]
+fn wrong_password_unknown_user_and_suite_zero_are_refused() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    assert_eq!(
+        login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"wrong").err(),
+        Some(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE)
+    );
+    let zero = CipherSuite {
+        id: 0,
+        auth: AuthAlgorithm::RAKP_NONE,
+        integrity: IntegrityAlgorithm::NONE,
+        confidentiality: ConfidentialityAlgorithm::NONE,
+    };
+    assert_eq!(
+        login(&mut ep, &mut rng, zero, b"").err(),
+        Some(RakpStatus::INVALID_AUTH_ALGORITHM)
+    );
+}
+
+#[test]
+fn session_limit_and_idle_timeout() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let mut first = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let _second = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    assert_eq!(
+        login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").err(),
+        Some(RakpStatus::INSUFFICIENT_RESOURCES)
+    );
+    let later = Instant::now() + Duration::from_secs(61);
+    assert_eq!(ep.expire(later).len(), 2);
+    assert!(matches!(
+        ep.handle(later, &first.request(0x01, &[]), &mut rng),
+        Action::Drop(DropReason::NoSession(_))
+    ));
+}
+
+#[test]
+fn close_session_ends_it() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let mut console = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let id = console.bmc_session_id.to_le_bytes();
+    let packet = console.request(0x3C, &id);
+    let rsp = console.read(&reply(ep.handle(Instant::now(), &packet, &mut rng)));
+    assert_eq!(rsp.completion, CompletionCode::SUCCESS);
+    assert_eq!(ep.session_count(), 0);
+}
+
+#[test]
+fn ping_and_auth_caps_are_answered_outside_a_session() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let ping = [
+        0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x07, 0x00, 0x00,
+    ];
+    let pong = reply(ep.handle(Instant::now(), &ping, &mut rng));
+    assert_eq!(pong[8..10], [0x40, 0x07]);
+    let caps = [
+        0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x20, 0x18, 0xC8, 0x81, 0x00,
+        0x38, 0x8E, 0x04, 0xB5,
+    ];
+    let message =
+        sessionless_v15_message(&reply(ep.handle(Instant::now(), &caps, &mut rng))).unwrap();
+    let rsp = Response::parse(&message).unwrap();
+    assert_eq!(rsp.completion, CompletionCode::SUCCESS);
+    assert_eq!(rsp.data, [0x01, 0x80, 0x04, 0x02, 0, 0, 0, 0]);
+}
+
+proptest! {
+    /// No datagram makes the endpoint panic, and garbage never opens or
+    /// routes anything.
+    #[test]
+    fn random_datagrams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut ep = endpoint();
+        let mut rng = Counter(0);
+        let action = ep.handle(Instant::now(), &bytes, &mut rng);
+        prop_assert!(!matches!(action, Action::Dispatch(_)));
+    }
+
+    /// Valid-looking headers with random bodies, for each payload type.
+    #[test]
+    fn random_payloads_never_panic(kind in 0u8..0x16, body in proptest::collection::vec(any::<u8>(), 0..80)) {
+        let mut ep = endpoint();
+        let mut rng = Counter(0);
+        let datagram = sessionless(PayloadType(kind), &body);
+        let action = ep.handle(Instant::now(), &datagram, &mut rng);
+        prop_assert!(!matches!(action, Action::Dispatch(_)));
+    }
+}
