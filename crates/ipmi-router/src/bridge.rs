@@ -1,0 +1,335 @@
+//! The bridge side: find the owners, keep the command map, route requests
+//! with a bounded wait.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use ipmi_wire::{CompletionCode, Privilege};
+use tracing::{debug, error, info, warn};
+use zbus::{fdo::DBusProxy, names::BusName, proxy::CacheProperties, Connection};
+
+use crate::{owner::Execute, CommandSpec, HandlerResult, IpmiRequest, OWNER_PATH, ROUTER_PATH};
+
+/// Client of `xyz.openbmc_project.Ipmi.Server`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Ipmi.Server",
+    default_path = "/xyz/openbmc_project/Ipmi"
+)]
+pub trait IpmiServer {
+    /// Executes one request (OpenBMC's signature).
+    fn execute(
+        &self,
+        netfn: u8,
+        lun: u8,
+        cmd: u8,
+        data: &[u8],
+        options: HashMap<&str, zbus::zvariant::Value<'_>>,
+    ) -> zbus::Result<(u8, u8, u8, u8, Vec<u8>)>;
+}
+
+/// Client of `org.rbmc.Ipmi.CommandOwner`.
+#[zbus::proxy(
+    interface = "org.rbmc.Ipmi.CommandOwner",
+    default_path = "/xyz/openbmc_project/Ipmi"
+)]
+pub trait CommandOwner {
+    /// The (netfn, cmd, privilege) triples the owner serves.
+    #[zbus(property)]
+    fn commands(&self) -> zbus::Result<Vec<(u8, u8, u8)>>;
+}
+
+/// Settings of a [`Router`].
+#[derive(Clone, Debug)]
+pub struct RouterConfig {
+    /// Bus names of the owners to route to.
+    pub owners: Vec<String>,
+    /// The longest a bridge waits for an owner's answer before 0xC3.
+    pub call_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+struct Route {
+    owner: Arc<str>,
+    privilege: Privilege,
+}
+
+struct Inner {
+    conn: Connection,
+    timeout: Duration,
+    routes: RwLock<HashMap<(u8, u8), Route>>,
+    proxies: HashMap<Arc<str>, IpmiServerProxy<'static>>,
+    local: Option<Arc<dyn Execute>>,
+}
+
+/// Routes requests from a bridge to the command owners.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+/// Name given to commands the bridge itself executes.
+const LOCAL_OWNER: &str = "(local)";
+
+impl Router {
+    /// Starts watching the owners on `conn`. `local` holds commands the bridge
+    /// executes itself; they win over any remote claim.
+    pub async fn start(
+        conn: Connection,
+        config: RouterConfig,
+        local: Option<Arc<dyn Execute>>,
+    ) -> zbus::Result<Self> {
+        let mut proxies = HashMap::new();
+        for owner in &config.owners {
+            let name: Arc<str> = owner.as_str().into();
+            let proxy = IpmiServerProxy::builder(&conn)
+                .destination(owner.clone())?
+                .path(OWNER_PATH)?
+                .cache_properties(CacheProperties::No)
+                .build()
+                .await?;
+            proxies.insert(name, proxy);
+        }
+        let mut routes = HashMap::new();
+        if let Some(local) = &local {
+            for spec in local.specs() {
+                routes.insert(
+                    (spec.netfn.0, spec.cmd),
+                    Route {
+                        owner: LOCAL_OWNER.into(),
+                        privilege: spec.privilege,
+                    },
+                );
+            }
+        }
+        let router = Self {
+            inner: Arc::new(Inner {
+                conn: conn.clone(),
+                timeout: config.call_timeout,
+                routes: RwLock::new(routes),
+                proxies,
+                local,
+            }),
+        };
+        for owner in config.owners {
+            let router = router.clone();
+            tokio::spawn(async move {
+                if let Err(err) = router.watch_owner(&owner).await {
+                    error!(owner, cause = %err, "stopped watching command owner");
+                }
+            });
+        }
+        conn.object_server()
+            .at(
+                ROUTER_PATH,
+                RouterObject {
+                    router: router.clone(),
+                },
+            )
+            .await?;
+        Ok(router)
+    }
+
+    /// Follows one owner's bus name and loads its declarations each time it
+    /// appears. Declarations are kept while the owner is away, so its
+    /// commands answer "node busy" rather than "invalid command".
+    async fn watch_owner(&self, owner: &str) -> zbus::Result<()> {
+        let dbus = DBusProxy::new(&self.inner.conn).await?;
+        // Subscribe before the first check so an owner starting in between
+        // is not missed.
+        let mut changes = dbus
+            .receive_name_owner_changed_with_args(&[(0, owner)])
+            .await?;
+        let name = BusName::try_from(owner.to_owned())?;
+        if dbus.name_has_owner(name).await? {
+            self.load_declarations(owner).await;
+        }
+        while let Some(signal) = changes.next().await {
+            let Ok(args) = signal.args() else { continue };
+            if args.new_owner().is_some() {
+                self.load_declarations(owner).await;
+            } else {
+                warn!(owner, "command owner left the bus");
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_declarations(&self, owner: &str) {
+        let specs = match self.fetch_declarations(owner).await {
+            Ok(specs) => specs,
+            Err(err) => {
+                warn!(owner, cause = %err, "could not read the owner's command declarations");
+                return;
+            }
+        };
+        let owner_name: Arc<str> = owner.into();
+        let mut routes = self.inner.routes.write().unwrap_or_else(|e| e.into_inner());
+        routes.retain(|_, route| route.owner != owner_name);
+        let mut accepted = 0;
+        for spec in specs {
+            let key = (spec.netfn.0, spec.cmd);
+            if let Some(existing) = routes.get(&key) {
+                error!(owner, holder = %existing.owner, netfn = ?spec.netfn, cmd = spec.cmd,
+                    "command already owned; refusing the second claim");
+                continue;
+            }
+            routes.insert(
+                key,
+                Route {
+                    owner: owner_name.clone(),
+                    privilege: spec.privilege,
+                },
+            );
+            accepted += 1;
+        }
+        info!(
+            owner,
+            commands = accepted,
+            "command owner declared its commands"
+        );
+    }
+
+    async fn fetch_declarations(&self, owner: &str) -> zbus::Result<Vec<CommandSpec>> {
+        let proxy = CommandOwnerProxy::builder(&self.inner.conn)
+            .destination(owner.to_owned())?
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
+        let raw = tokio::time::timeout(self.inner.timeout, proxy.commands())
+            .await
+            .map_err(|_| {
+                zbus::Error::InputOutput(std::io::Error::from(std::io::ErrorKind::TimedOut).into())
+            })??;
+        Ok(raw
+            .into_iter()
+            .filter_map(|triple| {
+                let spec = CommandSpec::from_wire(triple);
+                if spec.is_none() {
+                    warn!(owner, ?triple, "ignoring malformed command declaration");
+                }
+                spec
+            })
+            .collect())
+    }
+
+    /// The live command map: (netfn, cmd, privilege, owner).
+    pub fn command_map(&self) -> Vec<(u8, u8, u8, String)> {
+        let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
+        let mut map: Vec<_> = routes
+            .iter()
+            .map(|((netfn, cmd), route)| {
+                (
+                    *netfn,
+                    *cmd,
+                    route.privilege.level(),
+                    route.owner.to_string(),
+                )
+            })
+            .collect();
+        map.sort();
+        map
+    }
+
+    /// Executes `request` wherever it is owned, within the configured time.
+    pub async fn route(&self, request: IpmiRequest) -> HandlerResult {
+        let route = {
+            let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
+            routes.get(&(request.netfn.0, request.cmd)).cloned()
+        };
+        let Some(route) = route else {
+            return Err(CompletionCode::INVALID_COMMAND);
+        };
+        if request.context.privilege < route.privilege {
+            return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
+        }
+        if &*route.owner == LOCAL_OWNER {
+            return match &self.inner.local {
+                Some(local) => local.execute(request).await,
+                None => Err(CompletionCode::INVALID_COMMAND),
+            };
+        }
+        let Some(proxy) = self.inner.proxies.get(&route.owner) else {
+            return Err(CompletionCode::INVALID_COMMAND);
+        };
+        let call = proxy.execute(
+            request.netfn.0,
+            request.lun,
+            request.cmd,
+            &request.data,
+            request.context.to_options(),
+        );
+        match tokio::time::timeout(self.inner.timeout, call).await {
+            Err(_) => {
+                warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,
+                    timeout_ms = self.inner.timeout.as_millis(), "owner did not answer in time");
+                Err(CompletionCode::TIMEOUT)
+            }
+            Ok(Ok((_netfn, _lun, _cmd, code, data))) => {
+                if code == 0 {
+                    Ok(data)
+                } else {
+                    Err(CompletionCode(code))
+                }
+            }
+            Ok(Err(err)) => {
+                let code = completion_for(&err);
+                warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,
+                    cause = %err, completion = %code, "routing failed");
+                Err(code)
+            }
+        }
+    }
+}
+
+/// Maps a D-Bus failure to the completion code the requester sees.
+fn completion_for(err: &zbus::Error) -> CompletionCode {
+    let name = match err {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_owned()),
+        zbus::Error::FDO(fdo) => Some(
+            match &**fdo {
+                zbus::fdo::Error::ServiceUnknown(_) => "org.freedesktop.DBus.Error.ServiceUnknown",
+                zbus::fdo::Error::NameHasNoOwner(_) => "org.freedesktop.DBus.Error.NameHasNoOwner",
+                zbus::fdo::Error::NoReply(_) => "org.freedesktop.DBus.Error.NoReply",
+                zbus::fdo::Error::Timeout(_) => "org.freedesktop.DBus.Error.Timeout",
+                _ => "other",
+            }
+            .to_owned(),
+        ),
+        zbus::Error::InputOutput(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            return CompletionCode::TIMEOUT
+        }
+        _ => None,
+    };
+    match name.as_deref() {
+        // The owner is not running (or died mid-call): transient, the
+        // supervisor restarts it.
+        Some(
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+            | "org.freedesktop.DBus.Error.NameHasNoOwner"
+            | "org.freedesktop.DBus.Error.NoReply",
+        ) => CompletionCode::NODE_BUSY,
+        Some("org.freedesktop.DBus.Error.Timeout") => CompletionCode::TIMEOUT,
+        _ => {
+            debug!(cause = %err, "unexpected D-Bus failure");
+            CompletionCode::UNSPECIFIED
+        }
+    }
+}
+
+/// `org.rbmc.Ipmi.Router` on a bridge: the live command map.
+struct RouterObject {
+    router: Router,
+}
+
+#[zbus::interface(name = "org.rbmc.Ipmi.Router")]
+impl RouterObject {
+    /// Every routed command: (netfn, cmd, minimum privilege, owner bus name).
+    #[zbus(property)]
+    fn command_map(&self) -> Vec<(u8, u8, u8, String)> {
+        self.router.command_map()
+    }
+}

@@ -1,0 +1,317 @@
+//! The owner side: a table of command handlers, served on D-Bus.
+//!
+//! An owner daemon builds a [`CommandTable`] over its state, registers one
+//! handler per command with the minimum privilege, and calls
+//! [`serve_owner`]. The table answers unknown commands with 0xC1 and checks
+//! privilege (0xD4) before any handler runs, whoever called.
+
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
+
+use ipmi_wire::{CompletionCode, NetFn, Privilege};
+use tracing::debug;
+use zbus::{connection, zvariant::OwnedValue, Connection};
+
+use crate::{CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<HandlerResult> + Send + Sync>;
+
+/// Anything that executes routed requests: a [`CommandTable`], or a test
+/// double in a bridge's own tests.
+pub trait Execute: Send + Sync + 'static {
+    /// The commands declared, with their minimum privilege.
+    fn specs(&self) -> Vec<CommandSpec>;
+    /// Runs one request.
+    fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult>;
+}
+
+/// Two handlers were registered for one command.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("command netfn {netfn:?} cmd {cmd:#04x} registered twice")]
+pub struct DuplicateCommand {
+    /// NetFn of the command.
+    pub netfn: NetFn,
+    /// Command code.
+    pub cmd: u8,
+}
+
+/// An owner's commands and the state they share.
+pub struct CommandTable<S> {
+    state: Arc<S>,
+    entries: HashMap<(u8, u8), (CommandSpec, Handler<S>)>,
+}
+
+impl<S: Send + Sync + 'static> CommandTable<S> {
+    /// An empty table over `state`.
+    pub fn new(state: S) -> Self {
+        Self {
+            state: Arc::new(state),
+            entries: HashMap::new(),
+        }
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<S> {
+        &self.state
+    }
+
+    /// Registers an async handler.
+    pub fn add<F, Fut>(
+        &mut self,
+        netfn: NetFn,
+        cmd: u8,
+        privilege: Privilege,
+        handler: F,
+    ) -> Result<&mut Self, DuplicateCommand>
+    where
+        F: Fn(Arc<S>, IpmiRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let key = (netfn.0, cmd);
+        if self.entries.contains_key(&key) {
+            return Err(DuplicateCommand { netfn, cmd });
+        }
+        let spec = CommandSpec {
+            netfn,
+            cmd,
+            privilege,
+        };
+        let handler: Handler<S> = Arc::new(move |state, request| Box::pin(handler(state, request)));
+        self.entries.insert(key, (spec, handler));
+        Ok(self)
+    }
+
+    /// Registers a handler that answers without waiting.
+    pub fn add_sync(
+        &mut self,
+        netfn: NetFn,
+        cmd: u8,
+        privilege: Privilege,
+        handler: fn(&S, &IpmiRequest) -> HandlerResult,
+    ) -> Result<&mut Self, DuplicateCommand> {
+        self.add(netfn, cmd, privilege, move |state: Arc<S>, request| {
+            std::future::ready(handler(&state, &request))
+        })
+    }
+}
+
+impl<S: Send + Sync + 'static> Execute for CommandTable<S> {
+    fn specs(&self) -> Vec<CommandSpec> {
+        let mut specs: Vec<_> = self.entries.values().map(|(spec, _)| *spec).collect();
+        specs.sort_by_key(|s| (s.netfn, s.cmd));
+        specs
+    }
+
+    fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult> {
+        let Some((spec, handler)) = self.entries.get(&(request.netfn.0, request.cmd)) else {
+            return Box::pin(std::future::ready(Err(CompletionCode::INVALID_COMMAND)));
+        };
+        if request.context.privilege < spec.privilege {
+            debug!(netfn = ?request.netfn, cmd = request.cmd, have = ?request.context.privilege,
+                need = ?spec.privilege, "refused: insufficient privilege");
+            return Box::pin(std::future::ready(Err(
+                CompletionCode::INSUFFICIENT_PRIVILEGE,
+            )));
+        }
+        handler(self.state.clone(), request)
+    }
+}
+
+/// `xyz.openbmc_project.Ipmi.Server` on an owner.
+struct ServerObject {
+    table: Arc<dyn Execute>,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Ipmi.Server")]
+impl ServerObject {
+    /// Executes one IPMI request and returns the response (OpenBMC's
+    /// signature): the response NetFn, LUN, command, completion code, data.
+    async fn execute(
+        &self,
+        netfn: u8,
+        lun: u8,
+        cmd: u8,
+        data: Vec<u8>,
+        options: HashMap<String, OwnedValue>,
+    ) -> (u8, u8, u8, u8, Vec<u8>) {
+        let request = IpmiRequest {
+            netfn: NetFn(netfn),
+            lun,
+            cmd,
+            data,
+            context: Context::from_options(&options),
+        };
+        let response_netfn = NetFn(netfn).response().0;
+        match self.table.execute(request).await {
+            Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
+            Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
+        }
+    }
+}
+
+/// `org.rbmc.Ipmi.CommandOwner` on an owner.
+struct CommandOwnerObject {
+    table: Arc<dyn Execute>,
+}
+
+#[zbus::interface(name = "org.rbmc.Ipmi.CommandOwner")]
+impl CommandOwnerObject {
+    /// Each (netfn, cmd, minimum privilege) this daemon owns.
+    #[zbus(property)]
+    fn commands(&self) -> Vec<(u8, u8, u8)> {
+        self.table
+            .specs()
+            .into_iter()
+            .map(CommandSpec::to_wire)
+            .collect()
+    }
+}
+
+/// Serves `table` at [`OWNER_PATH`] on the connection `builder` makes, then
+/// requests `bus_name` (objects first, so no caller ever finds the name
+/// without the objects behind it).
+pub async fn serve_owner(
+    builder: connection::Builder<'_>,
+    bus_name: &str,
+    table: Arc<dyn Execute>,
+) -> zbus::Result<Connection> {
+    builder
+        .serve_at(
+            OWNER_PATH,
+            ServerObject {
+                table: table.clone(),
+            },
+        )?
+        .serve_at(OWNER_PATH, CommandOwnerObject { table })?
+        .name(bus_name.to_owned())?
+        .build()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(privilege: Privilege) -> Context {
+        Context {
+            channel: 1,
+            privilege,
+            user_id: 2,
+            session_id: 1,
+        }
+    }
+
+    fn request(cmd: u8, privilege: Privilege) -> IpmiRequest {
+        IpmiRequest {
+            netfn: NetFn::CHASSIS,
+            lun: 0,
+            cmd,
+            data: vec![],
+            context: ctx(privilege),
+        }
+    }
+
+    fn table() -> CommandTable<u8> {
+        let mut table = CommandTable::new(7u8);
+        table
+            .add_sync(NetFn::CHASSIS, 0x01, Privilege::User, |s, _| Ok(vec![*s]))
+            .unwrap()
+            .add_sync(NetFn::CHASSIS, 0x02, Privilege::Operator, |_, _| Ok(vec![]))
+            .unwrap();
+        table
+    }
+
+    #[tokio::test]
+    async fn table_checks_privilege_and_unknown_commands() {
+        let table = table();
+        assert_eq!(
+            table.execute(request(0x01, Privilege::User)).await,
+            Ok(vec![7])
+        );
+        assert_eq!(
+            table.execute(request(0x02, Privilege::User)).await,
+            Err(CompletionCode::INSUFFICIENT_PRIVILEGE)
+        );
+        assert_eq!(
+            table.execute(request(0x02, Privilege::Operator)).await,
+            Ok(vec![])
+        );
+        assert_eq!(
+            table.execute(request(0x03, Privilege::Administrator)).await,
+            Err(CompletionCode::INVALID_COMMAND)
+        );
+    }
+
+    #[test]
+    fn duplicate_registration_is_refused() {
+        let mut table = table();
+        assert!(table
+            .add_sync(NetFn::CHASSIS, 0x01, Privilege::User, |_, _| Ok(vec![]))
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn contract_over_a_peer_to_peer_connection() {
+        use crate::bridge::{CommandOwnerProxy, IpmiServerProxy};
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        let guid = zbus::Guid::generate();
+        let table: Arc<dyn Execute> = Arc::new(table());
+        let server = async {
+            connection::Builder::unix_stream(a)
+                .server(guid)
+                .unwrap()
+                .p2p()
+                .serve_at(
+                    OWNER_PATH,
+                    ServerObject {
+                        table: table.clone(),
+                    },
+                )
+                .unwrap()
+                .serve_at(
+                    OWNER_PATH,
+                    CommandOwnerObject {
+                        table: table.clone(),
+                    },
+                )
+                .unwrap()
+                .build()
+                .await
+        };
+        let client = async { connection::Builder::unix_stream(b).p2p().build().await };
+        let (server, client) = tokio::try_join!(server, client).unwrap();
+        let owner = CommandOwnerProxy::builder(&client)
+            .destination("org.rbmc.Test")
+            .unwrap()
+            .path(OWNER_PATH)
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(owner.commands().await.unwrap(), vec![(0, 1, 2), (0, 2, 3)]);
+        let exec = IpmiServerProxy::builder(&client)
+            .destination("org.rbmc.Test")
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        let user = ctx(Privilege::User).to_options();
+        assert_eq!(
+            exec.execute(0, 0, 0x01, &[], user.clone()).await.unwrap(),
+            (1, 0, 0x01, 0x00, vec![7])
+        );
+        assert_eq!(
+            exec.execute(0, 0, 0x02, &[], user).await.unwrap(),
+            (1, 0, 0x02, 0xD4, vec![])
+        );
+        // No options at all: least authority.
+        assert_eq!(
+            exec.execute(0, 0, 0x01, &[], HashMap::new())
+                .await
+                .unwrap()
+                .3,
+            0xD4
+        );
+        drop(server);
+    }
+}
