@@ -495,7 +495,15 @@ impl<U: UserDirectory> Endpoint<U> {
                 self.config.channel,
                 &self.config.cipher_suites,
             ),
+            commands::CMD_GET_CHANNEL_INFO => commands::cmd_get_channel_info(
+                &request.data,
+                self.config.channel,
+                self.active_session_count(),
+            ),
             commands::CMD_SET_SESSION_PRIVILEGE => {
+                let Some(Slot::Active(session)) = self.sessions.get_mut(&header.session_id) else {
+                    return Err(DropReason::NoSession(header.session_id));
+                };
                 match commands::cmd_set_session_privilege(
                     &request.data,
                     session.privilege,

@@ -271,12 +271,13 @@ impl SessionKeys {
     /// Encrypts a payload with AES-CBC-128 (§13.29): a random IV, then the
     /// payload, pad bytes 01h, 02h, … and the pad length, all encrypted.
     pub fn encrypt(&self, iv: [u8; AES_BLOCK], payload: &[u8]) -> Vec<u8> {
-        let pad_len = (AES_BLOCK - (payload.len() + 1) % AES_BLOCK) % AES_BLOCK;
-        let mut buf = Vec::with_capacity(AES_BLOCK + payload.len() + pad_len + 1);
+        // Always below 16, so it fits a byte.
+        let pad_len =
+            u8::try_from((AES_BLOCK - (payload.len() + 1) % AES_BLOCK) % AES_BLOCK).unwrap_or(0);
+        let mut buf = Vec::with_capacity(AES_BLOCK + payload.len() + usize::from(pad_len) + 1);
         buf.extend_from_slice(payload);
-        // pad_len < 16, so the casts cannot truncate.
-        buf.extend((1..=pad_len).map(|n| n as u8));
-        buf.push(pad_len as u8);
+        buf.extend(1..=pad_len);
+        buf.push(pad_len);
         let len = buf.len();
         cbc::Encryptor::<Aes128>::new(&self.k2.into(), &iv.into())
             .encrypt_padded_mut::<NoPadding>(&mut buf, len)
@@ -288,7 +289,7 @@ impl SessionKeys {
 
     /// Decrypts an AES-CBC-128 payload and strips and checks the padding.
     pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, WireError> {
-        if data.len() < 2 * AES_BLOCK || data.len() % AES_BLOCK != 0 {
+        if data.len() < 2 * AES_BLOCK || !data.len().is_multiple_of(AES_BLOCK) {
             return Err(WireError::BadCiphertext);
         }
         let (iv, ciphertext) = data.split_at(AES_BLOCK);
@@ -466,7 +467,7 @@ mod tests {
         assert_eq!(block, nist_ct);
 
         for len in [0usize, 1, 14, 15, 16, 17, 31, 100] {
-            let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let payload: Vec<u8> = (0..=u8::MAX).cycle().take(len).collect();
             let out = keys.encrypt(iv, &payload);
             assert_eq!(out.len() % 16, 0);
             assert_eq!(&out[..16], &iv);

@@ -235,9 +235,9 @@ impl Rakp1 {
         out.extend_from_slice(&self.console_random);
         out.extend_from_slice(&[self.role, 0, 0]);
         // A name longer than 16 bytes cannot be built by `parse`; clamp anyway.
-        let len = self.username.len().min(MAX_USERNAME_LEN);
-        out.push(len as u8);
-        out.extend_from_slice(&self.username[..len]);
+        let name = &self.username[..self.username.len().min(MAX_USERNAME_LEN)];
+        out.push(u8::try_from(name.len()).unwrap_or(0));
+        out.extend_from_slice(name);
         out
     }
 }

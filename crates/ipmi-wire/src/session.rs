@@ -239,8 +239,8 @@ impl V20Header {
             let keys = keys.ok_or(WireError::BadAuthCode)?;
             let pad_len = integrity_pad_len(out.len() - start);
             out.extend(std::iter::repeat_n(0xFF, pad_len));
-            // pad_len < 4.
-            out.push(pad_len as u8);
+            // Always below 4.
+            out.push(u8::try_from(pad_len).unwrap_or(0));
             out.push(NEXT_HEADER);
             let code = keys.integrity_code(&out[start..]);
             out.extend_from_slice(&code);

@@ -1,1 +1,613 @@
-//! placeholder
+//! The suite's configuration: one TOML file, shared by every daemon, parsed
+//! into types that cannot hold a bad value.
+//!
+//! Each daemon reads the sections it needs; unknown keys anywhere are an
+//! error, so a typo never passes silently. Errors name the file, the line and
+//! column, and the field. A value that needs checking beyond its TOML type
+//! (a firmware revision, a GUID, a privilege name) is a newtype whose
+//! `TryFrom` runs during deserialisation, so its error carries the position
+//! too.
+//!
+//! There are no default users: a file without `[[users]]` lets nobody log in.
+//! Only `configs/dev.toml` carries the development password.
+#![forbid(unsafe_code)]
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use ipmi_wire::{crypto::CipherSuite, Privilege};
+use serde::Deserialize;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not fit the schema.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// toml's message, with line, column and field.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Config {
+    /// The BMC's identity (Get Device ID and friends).
+    #[serde(default)]
+    pub bmc: BmcIdentity,
+    /// The RMCP+ network bridge.
+    #[serde(default)]
+    pub network: Network,
+    /// How bridges reach the command owners.
+    #[serde(default)]
+    pub routing: Routing,
+    /// Users who may log in over the network.
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
+        let config: Config = toml::from_str(text).map_err(|e| invalid(describe(&e, text)))?;
+        config.check_users().map_err(invalid)?;
+        Ok(config)
+    }
+
+    /// Rules that span several entries.
+    fn check_users(&self) -> Result<(), String> {
+        for (i, user) in self.users.iter().enumerate() {
+            for other in &self.users[..i] {
+                if other.id == user.id {
+                    return Err(format!("users: user id {} is used twice", user.id.0));
+                }
+                if other.name == user.name {
+                    return Err(format!("users: user name {:?} is used twice", user.name.0));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Warnings worth logging at start: risky but legal settings.
+    pub fn warnings(&self, path: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode();
+            if mode & 0o002 != 0 {
+                out.push(format!("{} is world-writable", path.display()));
+            }
+            if mode & 0o004 != 0 && !self.users.is_empty() {
+                out.push(format!(
+                    "{} holds passwords and is world-readable",
+                    path.display()
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Places a TOML error: line, column and the key on that line. The offending
+/// line itself is not quoted, because it may hold a password.
+fn describe(error: &toml::de::Error, text: &str) -> String {
+    let Some(span) = error.span() else {
+        return error.message().to_owned();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    match key {
+        Some(key) => format!(
+            "line {line}, column {column}, field `{key}`: {}",
+            error.message()
+        ),
+        None => format!("line {line}, column {column}: {}", error.message()),
+    }
+}
+
+/// `[bmc]`: what Get Device ID, Get Device GUID and Get System GUID report
+/// (IPMI v2.0 §20.1, §20.8, §22.14).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct BmcIdentity {
+    /// Device ID (00h = unspecified).
+    pub device_id: u8,
+    /// Device revision, 0-15.
+    pub device_revision: DeviceRevision,
+    /// Firmware revision "MAJOR.MINOR": major 0-127, minor 0-99 (sent as BCD).
+    pub firmware_revision: FirmwareRevision,
+    /// IANA enterprise number of the manufacturer (20 bits).
+    pub manufacturer_id: ManufacturerId,
+    /// Product ID.
+    pub product_id: u16,
+    /// Auxiliary firmware revision, four bytes, sent when present.
+    pub aux_firmware_revision: Option<[u8; 4]>,
+    /// The GUID, in the usual text form; `None`: all zeros ("not set").
+    pub guid: Option<Guid>,
+    /// Whether the device provides device SDRs.
+    pub provides_device_sdrs: bool,
+    /// The "additional device support" bits of Get Device ID.
+    pub device_support: Vec<DeviceSupport>,
+}
+
+impl Default for BmcIdentity {
+    fn default() -> Self {
+        Self {
+            // 20h: the BMC's own slave address is the usual device ID.
+            device_id: 0x20,
+            device_revision: DeviceRevision(0),
+            firmware_revision: FirmwareRevision { major: 0, minor: 1 },
+            // 0: "unspecified" (IPMI v2.0 §20.1 note on manufacturer ID).
+            manufacturer_id: ManufacturerId(0),
+            product_id: 0,
+            aux_firmware_revision: None,
+            guid: None,
+            provides_device_sdrs: false,
+            device_support: Vec::new(),
+        }
+    }
+}
+
+/// A device revision (4 bits).
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "u8")]
+pub struct DeviceRevision(pub u8);
+
+impl TryFrom<u8> for DeviceRevision {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, String> {
+        if value <= 0x0F {
+            Ok(Self(value))
+        } else {
+            Err(format!("device revision {value} is out of range 0-15"))
+        }
+    }
+}
+
+/// A firmware revision as Get Device ID encodes it.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "String")]
+pub struct FirmwareRevision {
+    /// Major revision, 0-127 (7 bits).
+    pub major: u8,
+    /// Minor revision, 0-99 (two BCD digits).
+    pub minor: u8,
+}
+
+impl FirmwareRevision {
+    /// The minor revision in BCD, as byte 4 of Get Device ID carries it.
+    pub fn minor_bcd(self) -> u8 {
+        ((self.minor / 10) << 4) | (self.minor % 10)
+    }
+}
+
+impl TryFrom<String> for FirmwareRevision {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let bad = || {
+            format!("firmware revision {text:?} is not MAJOR.MINOR with major 0-127 and minor 0-99")
+        };
+        let (major, minor) = text.split_once('.').ok_or_else(bad)?;
+        let major: u8 = major.parse().map_err(|_| bad())?;
+        let minor: u8 = minor.parse().map_err(|_| bad())?;
+        if major > 127 || minor > 99 {
+            return Err(bad());
+        }
+        Ok(Self { major, minor })
+    }
+}
+
+/// A 20-bit IANA enterprise number.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "u32")]
+pub struct ManufacturerId(pub u32);
+
+impl TryFrom<u32> for ManufacturerId {
+    type Error = String;
+    fn try_from(value: u32) -> Result<Self, String> {
+        // 0FFFFFh is reserved (IPMI v2.0 §20.1).
+        if value < 0x0F_FFFF {
+            Ok(Self(value))
+        } else {
+            Err(format!(
+                "manufacturer id {value:#x} does not fit 20 bits (0FFFFFh is reserved)"
+            ))
+        }
+    }
+}
+
+/// A GUID in its text form; [`Guid::ipmi_bytes`] gives the wire order.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "String")]
+pub struct Guid(pub [u8; 16]);
+
+impl Guid {
+    /// The GUID as IPMI sends it (IPMI v2.0 §20.8, Table 20-10): node first,
+    /// then clock sequence, time high, time mid and time low, every field
+    /// least significant byte first. That is the text form's 16 bytes in
+    /// reverse (not SMBIOS order, which only swaps the time fields).
+    pub fn ipmi_bytes(&self) -> [u8; 16] {
+        let mut bytes = self.0;
+        bytes.reverse();
+        bytes
+    }
+}
+
+impl TryFrom<String> for Guid {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let bad =
+            || format!("guid {text:?} is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+        let groups: Vec<&str> = text.split('-').collect();
+        if groups.iter().map(|g| g.len()).collect::<Vec<_>>() != [8, 4, 4, 4, 12] {
+            return Err(bad());
+        }
+        let hex: String = groups.concat();
+        let mut out = [0u8; 16];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+                .map_err(|_| bad())?;
+        }
+        Ok(Self(out))
+    }
+}
+
+/// One "additional device support" bit of Get Device ID (IPMI v2.0 Table
+/// 20-2, byte 7).
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceSupport {
+    /// Bit 0: sensor device.
+    Sensor,
+    /// Bit 1: SDR repository device.
+    SdrRepository,
+    /// Bit 2: SEL device.
+    Sel,
+    /// Bit 3: FRU inventory device.
+    FruInventory,
+    /// Bit 4: IPMB event receiver.
+    EventReceiver,
+    /// Bit 5: IPMB event generator.
+    EventGenerator,
+    /// Bit 6: bridge.
+    Bridge,
+    /// Bit 7: chassis device.
+    Chassis,
+}
+
+impl DeviceSupport {
+    /// The bit in byte 7 of Get Device ID.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// `[network]`: the RMCP+ bridge.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Network {
+    /// UDP address to listen on.
+    pub listen: SocketAddr,
+    /// This LAN channel's number.
+    pub channel: u8,
+    /// Cipher suites offered; only 3 and 17 exist here, and 0 never.
+    pub cipher_suites: Vec<SuiteId>,
+    /// Sessions (active or being set up) allowed at once.
+    pub max_sessions: usize,
+    /// Seconds of silence after which a session is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds a half-open session may wait for its next RAKP message.
+    pub setup_timeout_secs: u64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            // 623: the RMCP port (IPMI v2.0 §13.1.2).
+            listen: SocketAddr::from(([0, 0, 0, 0], 623)),
+            channel: 1,
+            cipher_suites: vec![SuiteId(17), SuiteId(3)],
+            // Bounds memory and CPU a peer can claim; OpenBMC allows 15.
+            max_sessions: 16,
+            // 60 s: the spec's session inactivity timeout (IPMI v2.0 §6.12.15).
+            idle_timeout_secs: 60,
+            // A console that has not answered within 10 s has given up
+            // (ipmitool's whole retry budget is shorter).
+            setup_timeout_secs: 10,
+        }
+    }
+}
+
+impl Network {
+    /// The cipher suites as the wire crate knows them.
+    pub fn suites(&self) -> Vec<CipherSuite> {
+        self.cipher_suites.iter().map(|id| id.suite()).collect()
+    }
+
+    /// The idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// The session setup timeout.
+    pub fn setup_timeout(&self) -> Duration {
+        Duration::from_secs(self.setup_timeout_secs)
+    }
+}
+
+/// A cipher suite ID this implementation supports.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "u8")]
+pub struct SuiteId(u8);
+
+impl SuiteId {
+    /// The suite.
+    pub fn suite(self) -> CipherSuite {
+        CipherSuite::by_id(self.0).expect("validated at parse time")
+    }
+}
+
+impl TryFrom<u8> for SuiteId {
+    type Error = String;
+    fn try_from(id: u8) -> Result<Self, String> {
+        match CipherSuite::by_id(id) {
+            Some(_) => Ok(Self(id)),
+            None if id == 0 => Err("cipher suite 0 (no authentication) is never offered".into()),
+            None => Err(format!("cipher suite {id} is not supported (use 3 or 17)")),
+        }
+    }
+}
+
+/// `[routing]`: how bridges reach the owners.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Routing {
+    /// Bus names of the command owners.
+    pub owners: Vec<String>,
+    /// Milliseconds a bridge waits for an owner before answering 0xC3.
+    pub timeout_ms: u64,
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Self {
+            owners: vec![
+                "org.rbmc.Sensord".into(),
+                "org.rbmc.Powerd".into(),
+                "org.rbmc.Seld".into(),
+            ],
+            // 1 s: below ipmitool's 2 s retransmit interval, so a console
+            // gets our 0xC3 before it resends.
+            timeout_ms: 1000,
+        }
+    }
+}
+
+impl Routing {
+    /// The call timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// `[[users]]`: one network user.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct UserEntry {
+    /// IPMI user ID, 2-63 (1 is the null user, which is never enabled).
+    pub id: UserId,
+    /// Login name, 1-16 bytes.
+    pub name: UserName,
+    /// Password, 1-20 bytes.
+    pub password: Password,
+    /// Highest privilege on the LAN channel.
+    pub privilege: PrivilegeName,
+    /// Whether the user may log in.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A user ID 2-63.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "u8")]
+pub struct UserId(pub u8);
+
+impl TryFrom<u8> for UserId {
+    type Error = String;
+    fn try_from(id: u8) -> Result<Self, String> {
+        if (2..=63).contains(&id) {
+            Ok(Self(id))
+        } else {
+            Err(format!(
+                "user id {id} is out of range 2-63 (1 is the reserved null user)"
+            ))
+        }
+    }
+}
+
+/// A user name of 1-16 printable ASCII bytes.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "String")]
+pub struct UserName(pub String);
+
+impl TryFrom<String> for UserName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        if name.is_empty() || name.len() > 16 || !name.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "user name {name:?} must be 1-16 printable ASCII characters"
+            ));
+        }
+        Ok(Self(name))
+    }
+}
+
+/// A password of 1-20 bytes (the IPMI 2.0 maximum).
+#[derive(Clone, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "String")]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+impl TryFrom<String> for Password {
+    type Error = String;
+    fn try_from(password: String) -> Result<Self, String> {
+        if password.is_empty() || password.len() > 20 {
+            // Do not echo the password in the error.
+            return Err(format!(
+                "password must be 1-20 bytes, this one has {}",
+                password.len()
+            ));
+        }
+        Ok(Self(password))
+    }
+}
+
+/// A privilege level by name: callback, user, operator, administrator.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(try_from = "String")]
+pub struct PrivilegeName(pub Privilege);
+
+impl TryFrom<String> for PrivilegeName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        Ok(Self(match name.as_str() {
+            "callback" => Privilege::Callback,
+            "user" => Privilege::User,
+            "operator" => Privilege::Operator,
+            "administrator" => Privilege::Administrator,
+            _ => {
+                return Err(format!(
+                    "privilege {name:?} is not one of callback, user, operator, administrator"
+                ))
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[bmc]
+manufacturer-id = 32473
+product-id = 0x0102
+firmware-revision = "1.23"
+guid = "7d0fa3b2-5f3c-4f6e-9a51-0c2b8d1e4f60"
+device-support = ["sensor", "chassis"]
+
+[network]
+listen = "127.0.0.1:6230"
+cipher-suites = [17, 3]
+
+[[users]]
+id = 2
+name = "admin"
+password = "rbmc-admin"
+privilege = "administrator"
+"#;
+
+    #[test]
+    fn parses_a_good_file() {
+        let config = Config::from_toml(GOOD, "good.toml").unwrap();
+        assert_eq!(config.bmc.manufacturer_id, ManufacturerId(32473));
+        assert_eq!(config.bmc.firmware_revision.minor_bcd(), 0x23);
+        assert_eq!(config.network.listen.port(), 6230);
+        assert_eq!(config.users[0].privilege.0, Privilege::Administrator);
+        assert_eq!(config.network.suites()[0].id, 17);
+        assert_eq!(
+            config.bmc.guid.unwrap().ipmi_bytes()[..8],
+            [0x60, 0x4F, 0x1E, 0x8D, 0x2B, 0x0C, 0x51, 0x9A]
+        );
+        assert_eq!(DeviceSupport::Chassis.bit(), 0x80);
+        assert_eq!(DeviceSupport::Sensor.bit(), 0x01);
+    }
+
+    #[test]
+    fn empty_file_has_no_users() {
+        let config = Config::from_toml("", "empty.toml").unwrap();
+        assert!(config.users.is_empty());
+        assert_eq!(config.network.listen.port(), 623);
+    }
+
+    fn error(text: &str) -> String {
+        Config::from_toml(text, "bad.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = error("[network]\ncipher-suites = [3, 0]\n");
+        assert!(e.starts_with("bad.toml: "), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("cipher suite 0"), "{e}");
+        assert!(e.contains("field `cipher-suites`"), "{e}");
+
+        let e = error("[bmc]\nfirmware-revision = \"1.100\"\n");
+        assert!(
+            e.contains("line 2") && e.contains("firmware revision"),
+            "{e}"
+        );
+
+        let e = error("[bmc]\nmanufaturer-id = 5\n");
+        assert!(
+            e.contains("unknown field") && e.contains("manufaturer-id"),
+            "{e}"
+        );
+
+        let e = error("[[users]]\nid = 1\nname = \"x\"\npassword = \"y\"\nprivilege = \"user\"\n");
+        assert!(e.contains("line 2") && e.contains("null user"), "{e}");
+
+        let e = error("[[users]]\nid = 2\nname = \"x\"\npassword = \"123456789012345678901\"\nprivilege = \"user\"\n");
+        assert!(e.contains("password must be 1-20 bytes"), "{e}");
+        assert!(!e.contains("12345678901234567890"), "password echoed: {e}");
+    }
+
+    #[test]
+    fn duplicate_users_are_refused() {
+        let user = "[[users]]\nid = 2\nname = \"a\"\npassword = \"p\"\nprivilege = \"user\"\n";
+        let e = error(&format!("{user}{user}"));
+        assert!(e.contains("used twice"), "{e}");
+    }
+}

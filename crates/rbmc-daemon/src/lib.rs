@@ -1,1 +1,159 @@
-//! placeholder
+//! What every rbmc daemon does the same way: command-line arguments,
+//! logging, loading the config (exiting with `EX_CONFIG` on error so systemd's
+//! `RestartPreventExitStatus=78` stops a crash loop), connecting to the bus,
+//! telling systemd it is ready, and waiting for a stop signal.
+#![forbid(unsafe_code)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use rbmc_config::Config;
+use tracing::{error, info, warn};
+
+/// Exit codes from sysexits.h, so supervisors can tell failures apart.
+pub mod exit {
+    /// EX_USAGE: bad command line.
+    pub const USAGE: u8 = 64;
+    /// EX_UNAVAILABLE: a needed service (the bus, a device) is missing.
+    pub const UNAVAILABLE: u8 = 69;
+    /// EX_SOFTWARE: an internal error.
+    pub const SOFTWARE: u8 = 70;
+    /// EX_CONFIG: the configuration is wrong; restarting will not help.
+    pub const CONFIG: u8 = 78;
+}
+
+/// Arguments every daemon takes.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CommonArgs {
+    /// The suite's configuration file.
+    #[arg(long, default_value = "/etc/rbmc/rbmc.toml")]
+    pub config: PathBuf,
+    /// Directory for this daemon's persistent state.
+    #[arg(long, default_value = "/var/lib/rbmc")]
+    pub state_dir: PathBuf,
+}
+
+/// The body of every daemon's `main`: logging, config, a tokio runtime, then
+/// `serve(config)` until it ends; errors become sysexits codes.
+pub fn main<F, Fut>(common: &CommonArgs, serve: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    init_tracing();
+    let config = match load_config(&common.config) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            error!(cause = %err, "cannot start the async runtime");
+            return ExitCode::from(exit::SOFTWARE);
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            error!("{err:#}");
+            ExitCode::from(exit::UNAVAILABLE)
+        }
+    }
+}
+
+/// Serves an owner's command table under `bus_name` until `shutdown`.
+pub async fn serve_owner_until(
+    bus_name: &str,
+    table: std::sync::Arc<dyn ipmi_router::owner::Execute>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let _conn = ipmi_router::serve_owner(bus_builder()?, bus_name, table)
+        .await
+        .with_context(|| format!("serving {bus_name} on the bus"))?;
+    info!(name = bus_name, "serving");
+    notify_ready();
+    shutdown.await;
+    Ok(())
+}
+
+/// Starts logging to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Loads the config, logging its warnings; on error logs it and returns the
+/// exit code to use.
+pub fn load_config(path: &Path) -> Result<Config, ExitCode> {
+    match Config::from_file(path) {
+        Ok(config) => {
+            for warning in config.warnings(path) {
+                warn!("{warning}");
+            }
+            Ok(config)
+        }
+        Err(err) => {
+            error!("configuration error: {err}");
+            eprintln!("configuration error: {err}");
+            Err(ExitCode::from(exit::CONFIG))
+        }
+    }
+}
+
+/// A connection builder for the bus the daemons share: the system bus, whose
+/// address `DBUS_SYSTEM_BUS_ADDRESS` overrides (the dev launcher sets it to
+/// its private bus).
+pub fn bus_builder() -> zbus::Result<zbus::connection::Builder<'static>> {
+    zbus::connection::Builder::system()
+}
+
+/// Tells systemd the daemon is ready (`READY=1` on `$NOTIFY_SOCKET`); does
+/// nothing when not started by systemd.
+pub fn notify_ready() {
+    let Some(socket) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let result = (|| -> std::io::Result<()> {
+        let sock = std::os::unix::net::UnixDatagram::unbound()?;
+        let bytes = socket.as_encoded_bytes();
+        if let Some(name) = bytes.strip_prefix(b"@") {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+            sock.send_to_addr(b"READY=1", &addr)?;
+        } else {
+            sock.send_to(b"READY=1", Path::new(&socket))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => info!("told systemd we are ready"),
+        Err(err) => warn!(cause = %err, "could not notify systemd"),
+    }
+}
+
+/// Resolves when SIGTERM or SIGINT arrives.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM: shutting down"),
+        _ = int.recv() => info!("SIGINT: shutting down"),
+    }
+}

@@ -1,1 +1,21 @@
-fn main() {}
+//! `rbmc-dev`: brings the whole suite up on a developer's machine.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = rbmc_dev::Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("rbmc-dev: cannot start the async runtime: {err}");
+            return ExitCode::from(70);
+        }
+    };
+    runtime.block_on(rbmc_dev::run(args))
+}

@@ -1,1 +1,23 @@
-fn main() {}
+//! `rbmc-powerd`: the power/GPIO controller: chassis, power, boot options and watchdog.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Command line.
+#[derive(Parser)]
+#[command(
+    version,
+    about = "rbmc power/GPIO controller: chassis, power, boot options and watchdog"
+)]
+struct Args {
+    #[command(flatten)]
+    common: rbmc_daemon::CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    rbmc_daemon::main(&args.common, |config| {
+        rbmc_powerd::run(config, rbmc_daemon::shutdown_signal())
+    })
+}

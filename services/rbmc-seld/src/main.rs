@@ -1,1 +1,20 @@
-fn main() {}
+//! `rbmc-seld`: the SEL logger: the System Event Log.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Command line.
+#[derive(Parser)]
+#[command(version, about = "rbmc SEL logger: the System Event Log")]
+struct Args {
+    #[command(flatten)]
+    common: rbmc_daemon::CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    rbmc_daemon::main(&args.common, |config| {
+        rbmc_seld::run(config, rbmc_daemon::shutdown_signal())
+    })
+}
