@@ -1,1 +1,277 @@
-//! e2e
+//! End-to-end test harness: starts the real suite through `rbmc-dev` (its
+//! private bus, every daemon) and runs real clients against it.
+//!
+//! The binaries must be built first (`cargo build --workspace`); the harness
+//! finds them in the same target directory as the running test.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::UdpSocket,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    sync::{mpsc, Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use ipmi_lan::console::{ConsoleSession, Handshake};
+use ipmi_wire::{crypto::CipherSuite, message::Response, NetFn, Privilege};
+use nix::{sys::signal::Signal, unistd::Pid};
+use ring::rand::SecureRandom;
+
+/// The dev user every test logs in as (configs/dev.toml).
+pub const USER: &str = "admin";
+/// The dev password.
+pub const PASSWORD: &str = "rbmc-admin";
+
+/// The directory holding the workspace's binaries.
+pub fn bin_dir() -> PathBuf {
+    // target/<profile>/deps/<test> -> target/<profile>
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+/// The dev config, as the daemons read it.
+pub fn dev_config() -> rbmc_config::Config {
+    rbmc_config::Config::from_file(&repo_root().join("configs/dev.toml")).expect("dev.toml")
+}
+
+/// A free UDP port on 127.0.0.1.
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// A running suite, stopped on drop.
+pub struct Suite {
+    child: Child,
+    /// RMCP+ port on 127.0.0.1.
+    pub port: u16,
+    /// The suite's state directory.
+    pub state_dir: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Suite {
+    /// Starts `rbmc-dev` on a free port and waits until it says it is ready.
+    pub fn start() -> Self {
+        let port = free_udp_port();
+        let state_dir = std::env::temp_dir().join(format!(
+            "rbmc-e2e-{}-{}",
+            std::process::id(),
+            port
+        ));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        let launcher = bin_dir().join("rbmc-dev");
+        assert!(
+            launcher.exists(),
+            "{} is missing: run `cargo build --workspace` first",
+            launcher.display()
+        );
+        let mut child = Command::new(&launcher)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--state-dir")
+            .arg(&state_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rbmc-dev");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let log = log.clone();
+            let ready_tx = ready_tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if line.starts_with("rbmc-dev: ready") {
+                        let _ = ready_tx.send(());
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let suite = Self {
+            child,
+            port,
+            state_dir,
+            log,
+        };
+        if ready_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            panic!("suite did not come up:\n{}", suite.log_text());
+        }
+        suite
+    }
+
+    /// Everything the suite printed so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// The private bus address (for busctl).
+    pub fn bus_address(&self) -> String {
+        format!("unix:path={}", self.state_dir.join("bus.sock").display())
+    }
+
+    /// The current PID of one daemon, from the launcher's pid file.
+    pub fn pid_of(&self, daemon: &str) -> i32 {
+        let path = self.state_dir.join("run").join(format!("{daemon}.pid"));
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim()
+            .parse()
+            .expect("pid")
+    }
+
+    /// Sends `signal` to one daemon.
+    pub fn signal(&self, daemon: &str, signal: Signal) {
+        nix::sys::signal::kill(Pid::from_raw(self.pid_of(daemon)), signal).expect("kill");
+    }
+
+    /// Runs `ipmitool -I lanplus` as the dev admin with cipher suite `suite`.
+    pub fn ipmitool(&self, suite: u8, args: &[&str]) -> Output {
+        self.ipmitool_as(USER, PASSWORD, suite, args)
+    }
+
+    /// Runs `ipmitool -I lanplus` with the given credentials.
+    pub fn ipmitool_as(&self, user: &str, password: &str, suite: u8, args: &[&str]) -> Output {
+        let port = self.port.to_string();
+        let suite = suite.to_string();
+        let mut all = vec![
+            "-I", "lanplus", "-H", "127.0.0.1", "-p", &port, "-U", user, "-P", password, "-C",
+            &suite, "-N", "1", "-R", "2",
+        ];
+        all.extend_from_slice(args);
+        run("ipmitool", &all)
+    }
+
+    /// Logs in with the test console over UDP.
+    pub fn console(&self, suite: CipherSuite) -> Console {
+        Console::login(self.port, suite, USER, PASSWORD).expect("console login")
+    }
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0));
+        let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                let _ = std::fs::remove_dir_all(&self.state_dir);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a client program, failing clearly if it is not installed.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (is it installed?): {e}"))
+}
+
+/// stdout and stderr of an output, for assertions and messages.
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Fresh random bytes.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut out)
+        .expect("random");
+    out
+}
+
+/// A blocking RMCP+ console over UDP (for timing single requests).
+pub struct Console {
+    socket: UdpSocket,
+    session: ConsoleSession,
+}
+
+impl Console {
+    /// Opens a session.
+    pub fn login(
+        port: u16,
+        suite: CipherSuite,
+        user: &str,
+        password: &str,
+    ) -> Result<Self, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        socket
+            .connect(("127.0.0.1", port))
+            .map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut handshake = Handshake::new(
+            suite,
+            user.as_bytes(),
+            password.as_bytes(),
+            Privilege::Administrator,
+            u32::from_le_bytes(random()),
+            random(),
+        );
+        let exchange = |datagram: &[u8]| -> Result<Vec<u8>, String> {
+            socket.send(datagram).map_err(|e| e.to_string())?;
+            let mut buf = vec![0u8; 2048];
+            let len = socket.recv(&mut buf).map_err(|e| e.to_string())?;
+            buf.truncate(len);
+            Ok(buf)
+        };
+        let reply = exchange(&handshake.open_session_request())?;
+        let rakp1 = handshake
+            .on_open_session_response(&reply)
+            .map_err(|e| e.to_string())?;
+        let rakp2 = exchange(&rakp1)?;
+        let rakp3 = handshake.on_rakp2(&rakp2).map_err(|e| e.to_string())?;
+        let rakp4 = exchange(&rakp3)?;
+        let session = handshake.on_rakp4(&rakp4).map_err(|e| e.to_string())?;
+        let mut console = Self { socket, session };
+        // Raise the session to Administrator, as ipmitool does.
+        let response = console.call(NetFn::APP, 0x3B, &[0x04])?;
+        if response.completion.0 != 0 {
+            return Err(format!("Set Session Privilege Level: {}", response.completion));
+        }
+        Ok(console)
+    }
+
+    /// Sends one request and waits for its response.
+    pub fn call(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Result<Response, String> {
+        let datagram = self.session.request(netfn, cmd, data, random());
+        self.socket.send(&datagram).map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 2048];
+        let len = self.socket.recv(&mut buf).map_err(|e| e.to_string())?;
+        self.session
+            .read_response(&buf[..len])
+            .map_err(|e| e.to_string())
+    }
+}

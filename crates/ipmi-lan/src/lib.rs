@@ -16,9 +16,11 @@
 //!   Authentication Capabilities, Get Channel Cipher Suites, Set Session
 //!   Privilege Level, Close Session).
 //! - [`window`]: the inbound sequence-number replay window.
+//! - [`console`]: the remote console's side, for tests and benches.
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod console;
 pub mod endpoint;
 pub mod handshake;
 pub mod window;

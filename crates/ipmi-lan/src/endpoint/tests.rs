@@ -2,9 +2,8 @@
 //! crate's primitives, in memory and with a fixed clock.
 
 use super::*;
-use ipmi_wire::{
-    crypto::RakpTranscript, AuthAlgorithm, ConfidentialityAlgorithm, IntegrityAlgorithm,
-};
+use crate::console::{ConsoleError, ConsoleSession, Handshake};
+use ipmi_wire::{AuthAlgorithm, ConfidentialityAlgorithm, IntegrityAlgorithm};
 use proptest::prelude::*;
 
 struct Counter(u8);
@@ -58,54 +57,19 @@ fn v20_payload(datagram: &[u8]) -> (V20Header, Vec<u8>) {
     (packet.header, packet.payload.to_vec())
 }
 
-fn sessionless(payload_type: PayloadType, payload: &[u8]) -> Vec<u8> {
-    sessionless_v20(payload_type, payload).unwrap()
-}
-
 /// A console's view of an established session.
 struct Console {
     bmc_session_id: u32,
-    keys: SessionKeys,
-    sequence: u32,
+    session: ConsoleSession,
 }
 
 impl Console {
     fn request(&mut self, cmd: u8, data: &[u8]) -> Vec<u8> {
-        let message = Request {
-            rs_addr: 0x20,
-            netfn: NetFn::APP,
-            rs_lun: 0,
-            rq_addr: 0x81,
-            rq_seq: 1,
-            rq_lun: 0,
-            cmd,
-            data: data.to_vec(),
-        }
-        .emit();
-        self.sequence += 1;
-        let mut out = Vec::new();
-        RmcpHeader::IPMI.emit(&mut out);
-        V20Header {
-            encrypted: true,
-            authenticated: true,
-            payload_type: PayloadType::IPMI,
-            oem: None,
-            session_id: self.bmc_session_id,
-            sequence: self.sequence,
-        }
-        .emit(
-            &self.keys.encrypt([7; 16], &message),
-            Some(&self.keys),
-            &mut out,
-        )
-        .unwrap();
-        out
+        self.session.request(NetFn::APP, cmd, data, [7; 16])
     }
 
     fn read(&self, datagram: &[u8]) -> Response {
-        let packet = V20Packet::parse(&datagram[4..]).unwrap();
-        packet.verify_integrity(&self.keys).unwrap();
-        Response::parse(&self.keys.decrypt(packet.payload).unwrap()).unwrap()
+        self.session.read_response(datagram).unwrap()
     }
 }
 
@@ -116,71 +80,30 @@ fn login(
     password: &[u8],
 ) -> Result<Console, RakpStatus> {
     let now = Instant::now();
-    let open = OpenSessionRequest {
-        tag: 1,
-        max_privilege: 4,
-        console_session_id: 0xC0C0_0001,
-        auth: suite.auth,
-        integrity: suite.integrity,
-        confidentiality: suite.confidentiality,
+    let mut handshake = Handshake::new(
+        suite,
+        b"admin",
+        password,
+        Privilege::Administrator,
+        0xC0C0_0001,
+        [0x11; 16],
+    );
+    let refused = |e: ConsoleError| match e {
+        ConsoleError::Refused(status) => status,
+        // What a console does when the BMC's RAKP 2 does not verify.
+        ConsoleError::BadBmcAuth => RakpStatus::INVALID_INTEGRITY_CHECK_VALUE,
+        other => panic!("{other}"),
     };
-    let (_, body) = v20_payload(&reply(ep.handle(
-        now,
-        &sessionless(PayloadType::OPEN_SESSION_REQUEST, &open.emit()),
-        rng,
-    )));
-    let response = OpenSessionResponse::parse(&body).unwrap();
-    if response.status != RakpStatus::NO_ERRORS {
-        return Err(response.status);
-    }
-    let rakp1 = Rakp1 {
-        tag: 2,
-        bmc_session_id: response.bmc_session_id,
-        console_random: [0x11; 16],
-        role: 0x14,
-        username: b"admin".to_vec(),
-    };
-    let (header, body) = v20_payload(&reply(ep.handle(
-        now,
-        &sessionless(PayloadType::RAKP1, &rakp1.emit()),
-        rng,
-    )));
-    assert_eq!(header.payload_type, PayloadType::RAKP2);
-    let rakp2 = RakpReply::parse(&body).unwrap();
-    assert_eq!(rakp2.status, RakpStatus::NO_ERRORS);
-    assert_eq!(rakp2.session_id, 0xC0C0_0001);
-    let transcript = RakpTranscript {
-        console_session_id: 0xC0C0_0001,
-        bmc_session_id: response.bmc_session_id,
-        console_random: [0x11; 16],
-        bmc_random: rakp2.body[..16].try_into().unwrap(),
-        bmc_guid: rakp2.body[16..32].try_into().unwrap(),
-        role: 0x14,
-        username: b"admin".to_vec(),
-    };
-    if rakp2.body[32..] != transcript.rakp2_code(&suite, password)[..] {
-        // What a console does when the password is wrong: give up.
-        return Err(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE);
-    }
-    let rakp3 = RakpReply {
-        tag: 3,
-        status: RakpStatus::NO_ERRORS,
-        session_id: response.bmc_session_id,
-        body: transcript.rakp3_code(&suite, password),
-    };
-    let (_, body) = v20_payload(&reply(ep.handle(
-        now,
-        &sessionless(PayloadType::RAKP3, &rakp3.emit()),
-        rng,
-    )));
-    let rakp4 = RakpReply::parse(&body).unwrap();
-    assert_eq!(rakp4.status, RakpStatus::NO_ERRORS);
-    let sik = transcript.sik(&suite, password);
-    assert_eq!(rakp4.body, transcript.rakp4_icv(&suite, &sik));
+    let reply1 = reply(ep.handle(now, &handshake.open_session_request(), rng));
+    let rakp1 = handshake.on_open_session_response(&reply1).map_err(refused)?;
+    let rakp2 = reply(ep.handle(now, &rakp1, rng));
+    assert_eq!(v20_payload(&rakp2).0.payload_type, PayloadType::RAKP2);
+    let rakp3 = handshake.on_rakp2(&rakp2).map_err(refused)?;
+    let rakp4 = reply(ep.handle(now, &rakp3, rng));
+    let session = handshake.on_rakp4(&rakp4).map_err(refused)?;
     Ok(Console {
-        bmc_session_id: response.bmc_session_id,
-        keys: SessionKeys::derive(suite, &sik),
-        sequence: 0,
+        bmc_session_id: session.bmc_session_id,
+        session,
     })
 }
 
@@ -329,7 +252,7 @@ proptest! {
     fn random_payloads_never_panic(kind in 0u8..0x16, body in proptest::collection::vec(any::<u8>(), 0..80)) {
         let mut ep = endpoint();
         let mut rng = Counter(0);
-        let datagram = sessionless(PayloadType(kind), &body);
+        let datagram = crate::console::sessionless(PayloadType(kind), &body);
         let action = ep.handle(Instant::now(), &datagram, &mut rng);
         prop_assert!(!matches!(action, Action::Dispatch(_)));
     }

@@ -1,0 +1,57 @@
+//! What the network bridge refuses, each with the client's normal error,
+//! and the daemon serving the next good call:
+//! - cipher suite 0 (no authentication): Open Session answers "invalid
+//!   authentication algorithm" because suite 0 is never configured;
+//! - a wrong password: RAKP 2 is keyed with the real password, so the console
+//!   cannot verify it and gives up;
+//! - an unknown user: RAKP 2 answers "unauthorized name";
+//! - IPMI v1.5 (`-I lan`): Get Channel Authentication Capabilities offers no
+//!   v1.5 authentication type, so the client cannot start a session.
+
+use rbmc_e2e::{run, text, Suite};
+
+#[test]
+fn refused_logins_leave_the_bridge_serving() {
+    let suite = Suite::start();
+    let netipmid = suite.pid_of("rbmc-netipmid");
+
+    let out = suite.ipmitool(0, &["mc", "info"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("invalid authentication algorithm"),
+        "{}",
+        text(&out)
+    );
+
+    for (user, password) in [("admin", "not-the-password"), ("nobody", "rbmc-admin")] {
+        let out = suite.ipmitool_as(user, password, 17, &["mc", "info"]);
+        assert!(!out.status.success(), "{user} logged in: {}", text(&out));
+        assert!(
+            text(&out).contains("Unable to establish IPMI v2 / RMCP+ session"),
+            "{}",
+            text(&out)
+        );
+    }
+    // With -v ipmitool names the RAKP 2 status for the unknown user.
+    let out = suite.ipmitool_as("nobody", "rbmc-admin", 17, &["-v", "mc", "info"]);
+    assert!(text(&out).contains("nauthorized name"), "{}", text(&out));
+
+    let port = suite.port.to_string();
+    let out = run(
+        "ipmitool",
+        &[
+            "-I", "lan", "-H", "127.0.0.1", "-p", &port, "-U", "admin", "-P", "rbmc-admin", "-N",
+            "1", "-R", "1", "mc", "info",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("Unable to establish IPMI v1.5 / RMCP session"),
+        "{}",
+        text(&out)
+    );
+
+    let out = suite.ipmitool(17, &["mc", "info"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(suite.pid_of("rbmc-netipmid"), netipmid, "the bridge restarted");
+}
