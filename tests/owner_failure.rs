@@ -1,1 +1,72 @@
-//! owner_failure
+//! A command owner that dies or hangs: the bridge answers within 2 s with a
+//! completion code (0xC0 node busy when the owner is gone, 0xC3 timeout
+//! when it does not answer), keeps serving what it can, and routes to the
+//! owner again once the launcher has restarted it.
+
+use std::time::{Duration, Instant};
+
+use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn};
+use nix::sys::signal::Signal;
+use rbmc_e2e::{text, Suite};
+
+const GET_DEVICE_ID: u8 = 0x01;
+const GET_CHANNEL_AUTH_CAPS: u8 = 0x38;
+
+#[test]
+fn killed_owner_answers_quickly_then_recovers() {
+    let suite = Suite::start();
+    let mut console = suite.console(CipherSuite::SUITE_17);
+    let before = suite.pid_of("rbmc-sensord");
+
+    suite.signal("rbmc-sensord", Signal::SIGKILL);
+    let started = Instant::now();
+    let response = console.call(NetFn::APP, GET_DEVICE_ID, &[]).unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    assert!(
+        [CompletionCode::NODE_BUSY, CompletionCode::TIMEOUT].contains(&response.completion),
+        "got {} after the owner died",
+        response.completion
+    );
+
+    // The bridge's own commands do not depend on the owner.
+    let response = console
+        .call(NetFn::APP, GET_CHANNEL_AUTH_CAPS, &[0x8E, 0x04])
+        .unwrap();
+    assert_eq!(response.completion, CompletionCode::SUCCESS);
+
+    // The launcher restarts the owner and ipmitool is served again.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = suite.ipmitool(17, &["mc", "info"]);
+        if out.status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never recovered: {}\n{}", text(&out), suite.log_text());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_ne!(suite.pid_of("rbmc-sensord"), before, "the owner was not restarted");
+    assert!(suite.log_text().contains("rbmc-sensord died"), "{}", suite.log_text());
+}
+
+#[test]
+fn hung_owner_times_out_with_0xc3() {
+    let suite = Suite::start();
+    let mut console = suite.console(CipherSuite::SUITE_3);
+    suite.signal("rbmc-sensord", Signal::SIGSTOP);
+
+    let started = Instant::now();
+    let response = console.call(NetFn::APP, GET_DEVICE_ID, &[]).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.completion, CompletionCode::TIMEOUT);
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+
+    // ipmitool sees and names the completion code.
+    let out = suite.ipmitool(3, &["raw", "0x06", "0x01"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("rsp=0xc3"), "{}", text(&out));
+
+    suite.signal("rbmc-sensord", Signal::SIGCONT);
+    let response = console.call(NetFn::APP, GET_DEVICE_ID, &[]).unwrap();
+    assert_eq!(response.completion, CompletionCode::SUCCESS);
+}

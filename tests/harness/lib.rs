@@ -264,6 +264,12 @@ impl Console {
         Ok(console)
     }
 
+    /// Builds the datagram of a request without sending it, advancing the
+    /// session's sequence number as if it had been sent.
+    pub fn raw_request(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Vec<u8> {
+        self.session.request(netfn, cmd, data, random())
+    }
+
     /// Sends one request and waits for its response.
     pub fn call(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Result<Response, String> {
         let datagram = self.session.request(netfn, cmd, data, random());

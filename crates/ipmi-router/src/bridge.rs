@@ -20,7 +20,8 @@ use crate::{owner::Execute, CommandSpec, HandlerResult, IpmiRequest, OWNER_PATH,
     default_path = "/xyz/openbmc_project/Ipmi"
 )]
 pub trait IpmiServer {
-    /// Executes one request (OpenBMC's signature).
+    /// Executes one request (OpenBMC's signature and lower-case name).
+    #[zbus(name = "execute")]
     fn execute(
         &self,
         netfn: u8,

@@ -125,7 +125,9 @@ struct ServerObject {
 #[zbus::interface(name = "xyz.openbmc_project.Ipmi.Server")]
 impl ServerObject {
     /// Executes one IPMI request and returns the response (OpenBMC's
-    /// signature): the response NetFn, LUN, command, completion code, data.
+    /// signature and lower-case name): the response NetFn, LUN, command,
+    /// completion code, data.
+    #[zbus(name = "execute")]
     async fn execute(
         &self,
         netfn: u8,
