@@ -86,6 +86,8 @@ impl Suite {
             .arg(port.to_string())
             .arg("--state-dir")
             .arg(&state_dir)
+            // The test command built everything once already.
+            .arg("--no-build")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -46,6 +46,12 @@ pub struct Args {
     /// Config file for every daemon (default: the built-in configs/dev.toml).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Do not rebuild the daemons before starting them. By default, when
+    /// rbmc-dev runs from this workspace's target directory, it first runs
+    /// `cargo build --bins` for its own profile, so `cargo run --bin
+    /// rbmc-dev` always starts up-to-date daemons.
+    #[arg(long)]
+    pub no_build: bool,
 }
 
 /// A daemon of the suite and the bus name that shows it is serving.
@@ -110,6 +116,9 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         .parent()
         .context("locating the daemons")?
         .to_path_buf();
+    if !args.no_build {
+        build_daemons(&bin_dir)?;
+    }
     let listen = format!("127.0.0.1:{}", args.port);
     let daemons = [
         Daemon {
@@ -184,6 +193,29 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_file(&socket);
     println!("rbmc-dev: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the daemons with cargo when rbmc-dev runs from the workspace's own
+/// target directory (`cargo run`); an installed rbmc-dev builds nothing.
+fn build_daemons(bin_dir: &Path) -> anyhow::Result<()> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Ok(workspace) = workspace.canonicalize() else {
+        return Ok(());
+    };
+    if !bin_dir.starts_with(workspace.join("target")) {
+        return Ok(());
+    }
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .current_dir(&workspace)
+        .args(["build", "--workspace", "--bins"]);
+    if bin_dir.ends_with("release") {
+        command.arg("--release");
+    }
+    println!("rbmc-dev: building the daemons ({command:?})");
+    let status = command.status().context("running cargo")?;
+    anyhow::ensure!(status.success(), "building the daemons failed ({status})");
+    Ok(())
 }
 
 /// Writes a file only its owner can read: the dev config holds a password.

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one command that runs every rbmc test (named in README.md; .ci/run calls
+# it). On a fresh Debian/Ubuntu machine it first installs the real clients the
+# end-to-end tests drive: ipmitool, FreeIPMI, and busctl (systemd).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
+command -v bmc-info >/dev/null 2>&1 || missing+=(freeipmi-tools)
+command -v busctl >/dev/null 2>&1 || missing+=(systemd)
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "tests/run.sh: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+# Build every binary once; the end-to-end tests start them from target/.
+cargo build --workspace --all-targets
+cargo test --workspace
