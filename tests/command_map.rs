@@ -28,7 +28,13 @@ fn command_map_is_readable_with_busctl() {
     // GUID (37h = 55), each at User privilege (2).
     let shown = busctl(
         &suite,
-        &["get-property", OWNER, PATH, "org.rbmc.Ipmi.CommandOwner", "Commands"],
+        &[
+            "get-property",
+            OWNER,
+            PATH,
+            "org.rbmc.Ipmi.CommandOwner",
+            "Commands",
+        ],
     );
     assert_eq!(shown.trim(), "a(yyy) 4 6 1 2 6 4 2 6 8 2 6 55 2");
 

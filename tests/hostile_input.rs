@@ -29,7 +29,9 @@ fn hostile_datagrams() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let valid = [
         // ASF presence ping
-        vec![0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x01, 0x00, 0x00],
+        vec![
+            0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x01, 0x00, 0x00,
+        ],
         // Get Channel Auth Capabilities, v1.5 sessionless
         vec![
             0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x20, 0x18, 0xC8, 0x81,
@@ -90,11 +92,18 @@ fn a_burst_of_garbage_leaves_the_bridge_serving() {
         assert_eq!(buf[..len.min(1)], [0x06], "reply that is not RMCP");
         replies += 1;
     }
-    assert!(replies > 0, "the bridge answered nothing, not even the valid packets");
+    assert!(
+        replies > 0,
+        "the bridge answered nothing, not even the valid packets"
+    );
 
     let out = suite.ipmitool(17, &["mc", "info"]);
     assert!(out.status.success(), "{}\n{}", text(&out), suite.log_text());
-    assert_eq!(suite.pid_of("rbmc-netipmid"), netipmid, "the bridge restarted");
+    assert_eq!(
+        suite.pid_of("rbmc-netipmid"),
+        netipmid,
+        "the bridge restarted"
+    );
 }
 
 #[test]
@@ -111,17 +120,26 @@ fn replayed_and_forged_requests_get_no_answer() {
     // A genuine request, captured as an eavesdropper would, gets answered...
     let captured = console.raw_request(NetFn::APP, 0x01, &[]);
     socket.send(&captured).unwrap();
-    assert!(socket.recv(&mut buf).is_ok(), "the genuine request was not answered");
+    assert!(
+        socket.recv(&mut buf).is_ok(),
+        "the genuine request was not answered"
+    );
     // ...but replaying it does not (IPMI v2.0 §6.12.13 sequence window).
     socket.send(&captured).unwrap();
-    assert!(socket.recv(&mut buf).is_err(), "a replayed request was answered");
+    assert!(
+        socket.recv(&mut buf).is_err(),
+        "a replayed request was answered"
+    );
 
     // A forged one: any flipped bit breaks the HMAC.
     let mut forged = console.raw_request(NetFn::APP, 0x01, &[]);
     let middle = forged.len() / 2;
     forged[middle] ^= 0x01;
     socket.send(&forged).unwrap();
-    assert!(socket.recv(&mut buf).is_err(), "a forged request was answered");
+    assert!(
+        socket.recv(&mut buf).is_err(),
+        "a forged request was answered"
+    );
 
     // The session itself is unharmed.
     let response = console.call(NetFn::APP, 0x01, &[]).unwrap();

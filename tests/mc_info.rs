@@ -39,13 +39,19 @@ fn mc_info_guid_and_selftest_over_suites_17_and_3() {
                 bmc.product_id, bmc.product_id
             ),
         ] {
-            assert!(shown.contains(&expected), "suite {cipher}: missing {expected:?} in\n{shown}");
+            assert!(
+                shown.contains(&expected),
+                "suite {cipher}: missing {expected:?} in\n{shown}"
+            );
         }
 
         let out = suite.ipmitool(cipher, &["mc", "guid"]);
         let shown = text(&out);
         assert!(out.status.success(), "{shown}");
-        assert!(shown.contains(&format!("System GUID   : {}", guid_text())), "{shown}");
+        assert!(
+            shown.contains(&format!("System GUID   : {}", guid_text())),
+            "{shown}"
+        );
         // ipmitool checks the byte order against IPMI v2.0 §20.8.
         assert!(shown.contains("GUID Encoding : IPMI\n"), "{shown}");
 

@@ -42,11 +42,24 @@ fn killed_owner_answers_quickly_then_recovers() {
         if out.status.success() {
             break;
         }
-        assert!(Instant::now() < deadline, "never recovered: {}\n{}", text(&out), suite.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "never recovered: {}\n{}",
+            text(&out),
+            suite.log_text()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_ne!(suite.pid_of("rbmc-sensord"), before, "the owner was not restarted");
-    assert!(suite.log_text().contains("rbmc-sensord died"), "{}", suite.log_text());
+    assert_ne!(
+        suite.pid_of("rbmc-sensord"),
+        before,
+        "the owner was not restarted"
+    );
+    assert!(
+        suite.log_text().contains("rbmc-sensord died"),
+        "{}",
+        suite.log_text()
+    );
 }
 
 #[test]

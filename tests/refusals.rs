@@ -40,8 +40,22 @@ fn refused_logins_leave_the_bridge_serving() {
     let out = run(
         "ipmitool",
         &[
-            "-I", "lan", "-H", "127.0.0.1", "-p", &port, "-U", "admin", "-P", "rbmc-admin", "-N",
-            "1", "-R", "1", "mc", "info",
+            "-I",
+            "lan",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "admin",
+            "-P",
+            "rbmc-admin",
+            "-N",
+            "1",
+            "-R",
+            "1",
+            "mc",
+            "info",
         ],
     );
     assert!(!out.status.success());
@@ -53,5 +67,9 @@ fn refused_logins_leave_the_bridge_serving() {
 
     let out = suite.ipmitool(17, &["mc", "info"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(suite.pid_of("rbmc-netipmid"), netipmid, "the bridge restarted");
+    assert_eq!(
+        suite.pid_of("rbmc-netipmid"),
+        netipmid,
+        "the bridge restarted"
+    );
 }

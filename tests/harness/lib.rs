@@ -69,11 +69,8 @@ impl Suite {
     /// Starts `rbmc-dev` on a free port and waits until it says it is ready.
     pub fn start() -> Self {
         let port = free_udp_port();
-        let state_dir = std::env::temp_dir().join(format!(
-            "rbmc-e2e-{}-{}",
-            std::process::id(),
-            port
-        ));
+        let state_dir =
+            std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
         let _ = std::fs::remove_dir_all(&state_dir);
         let launcher = bin_dir().join("rbmc-dev");
         assert!(
@@ -156,8 +153,22 @@ impl Suite {
         let port = self.port.to_string();
         let suite = suite.to_string();
         let mut all = vec![
-            "-I", "lanplus", "-H", "127.0.0.1", "-p", &port, "-U", user, "-P", password, "-C",
-            &suite, "-N", "1", "-R", "2",
+            "-I",
+            "lanplus",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            user,
+            "-P",
+            password,
+            "-C",
+            &suite,
+            "-N",
+            "1",
+            "-R",
+            "2",
         ];
         all.extend_from_slice(args);
         run("ipmitool", &all)
@@ -261,7 +272,10 @@ impl Console {
         // Raise the session to Administrator, as ipmitool does.
         let response = console.call(NetFn::APP, 0x3B, &[0x04])?;
         if response.completion.0 != 0 {
-            return Err(format!("Set Session Privilege Level: {}", response.completion));
+            return Err(format!(
+                "Set Session Privilege Level: {}",
+                response.completion
+            ));
         }
         Ok(console)
     }

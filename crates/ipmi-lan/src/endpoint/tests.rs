@@ -95,7 +95,9 @@ fn login(
         other => panic!("{other}"),
     };
     let reply1 = reply(ep.handle(now, &handshake.open_session_request(), rng));
-    let rakp1 = handshake.on_open_session_response(&reply1).map_err(refused)?;
+    let rakp1 = handshake
+        .on_open_session_response(&reply1)
+        .map_err(refused)?;
     let rakp2 = reply(ep.handle(now, &rakp1, rng));
     assert_eq!(v20_payload(&rakp2).0.payload_type, PayloadType::RAKP2);
     let rakp3 = handshake.on_rakp2(&rakp2).map_err(refused)?;
