@@ -330,6 +330,24 @@ impl<U: UserDirectory> Endpoint<U> {
         };
         self.expire(now);
         if self.sessions.len() >= self.config.max_sessions {
+            // Half-open handshakes cost a peer nothing to create, so a flood
+            // of Open Session Requests must not lock out real users: the
+            // oldest pending handshake gives way. Active sessions never do.
+            let oldest_pending = self
+                .sessions
+                .iter()
+                .filter_map(|(id, slot)| match slot {
+                    Slot::ExpectRakp1(_, started) | Slot::ExpectRakp3(_, started) => {
+                        Some((*started, *id))
+                    }
+                    Slot::Active(_) => None,
+                })
+                .min();
+            if let Some((_, id)) = oldest_pending {
+                self.sessions.remove(&id);
+            }
+        }
+        if self.sessions.len() >= self.config.max_sessions {
             return reply_or_drop(reject_open(
                 request.tag,
                 request.console_session_id,

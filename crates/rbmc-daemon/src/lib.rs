@@ -74,23 +74,66 @@ pub async fn serve_owner_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    let _conn = ipmi_router::serve_owner(bus_builder()?, bus_name, table)
+    let conn = ipmi_router::serve_owner(bus_builder()?, bus_name, table)
         .await
         .with_context(|| format!("serving {bus_name} on the bus"))?;
     info!(name = bus_name, "serving");
     notify_ready();
-    shutdown.await;
-    Ok(())
+    tokio::select! {
+        () = shutdown => Ok(()),
+        () = bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
+    }
 }
 
-/// Starts logging to stderr, filtered by `RUST_LOG` (default `info`).
+/// Resolves when the bus stops answering. A daemon cut off from its bus can
+/// serve nobody; exiting lets its supervisor start it against a new bus
+/// (and keeps an orphan from lingering after a killed dev launcher).
+pub async fn bus_lost(conn: &zbus::Connection) {
+    let Ok(dbus) = zbus::fdo::DBusProxy::new(conn).await else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let answered =
+            tokio::time::timeout(std::time::Duration::from_secs(10), dbus.get_id()).await;
+        if !matches!(answered, Ok(Ok(_))) {
+            error!("the bus stopped answering");
+            return;
+        }
+    }
+}
+
+/// Starts logging to stderr, filtered by `RUST_LOG` (default `info`). Each
+/// line carries the program's name, since under `rbmc-dev` five daemons share
+/// one terminal.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let program = std::env::args()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "rbmc".to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_timer(TimeAndProgram(program))
         .init();
+}
+
+/// Log line prefix: the UTC time, then the program's name.
+struct TimeAndProgram(String);
+
+impl tracing_subscriber::fmt::time::FormatTime for TimeAndProgram {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        tracing_subscriber::fmt::time::SystemTime.format_time(w)?;
+        write!(w, " {}", self.0)
+    }
 }
 
 /// Loads the config, logging its warnings; on error logs it and returns the

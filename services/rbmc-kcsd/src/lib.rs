@@ -33,6 +33,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         .context("requesting the bus name")?;
     info!("KCS bridge on the bus; no host transport configured yet");
     rbmc_daemon::notify_ready();
-    shutdown.await;
-    Ok(())
+    tokio::select! {
+        () = shutdown => Ok(()),
+        () = rbmc_daemon::bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
+    }
 }

@@ -123,9 +123,12 @@ pub async fn serve(
     let mut tick = tokio::time::interval(TICK);
     let mut buf = vec![0u8; 2048];
     tokio::pin!(shutdown);
+    let bus_lost = rbmc_daemon::bus_lost(&conn);
+    tokio::pin!(bus_lost);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
+            () = &mut bus_lost => anyhow::bail!("lost the connection to the bus"),
             _ = tick.tick() => {
                 for id in lock(&endpoint).expire(Instant::now()) {
                     info!(session = format_args!("{id:#010x}"), "session closed: idle or never completed");

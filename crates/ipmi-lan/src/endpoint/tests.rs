@@ -207,6 +207,27 @@ fn session_limit_and_idle_timeout() {
 }
 
 #[test]
+fn a_flood_of_half_open_sessions_does_not_lock_out_a_login() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    for _ in 0..10 {
+        let handshake = Handshake::new(
+            CipherSuite::SUITE_3,
+            b"admin",
+            b"x",
+            Privilege::User,
+            9,
+            [0; 16],
+        );
+        let _ = reply(ep.handle(Instant::now(), &handshake.open_session_request(), &mut rng));
+    }
+    assert_eq!(ep.session_count(), 2);
+    let _first = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let _second = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    assert_eq!(ep.active_session_count(), 2);
+}
+
+#[test]
 fn close_session_ends_it() {
     let mut ep = endpoint();
     let mut rng = Counter(0);
