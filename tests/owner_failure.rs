@@ -66,12 +66,19 @@ fn killed_owner_answers_quickly_then_recovers() {
 fn hung_owner_times_out_with_0xc3() {
     let suite = Suite::start();
     let mut console = suite.console(CipherSuite::SUITE_3);
-    suite.signal("rbmc-sensord", Signal::SIGSTOP);
+    let pid = suite.pid_of("rbmc-sensord");
+    suite.freeze("rbmc-sensord");
 
     let started = Instant::now();
     let response = console.call(NetFn::APP, GET_DEVICE_ID, &[]).unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(response.completion, CompletionCode::TIMEOUT);
+    assert_eq!(
+        response.completion,
+        CompletionCode::TIMEOUT,
+        "sensord pid {pid} (now {}); log:\n{}",
+        suite.pid_of("rbmc-sensord"),
+        suite.log_text()
+    );
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
 
     // ipmitool sees and names the completion code.

@@ -143,6 +143,28 @@ impl Suite {
         nix::sys::signal::kill(Pid::from_raw(self.pid_of(daemon)), signal).expect("kill");
     }
 
+    /// Stops one daemon with SIGSTOP and waits until the kernel reports it
+    /// stopped, so the next request surely meets a hung owner.
+    pub fn freeze(&self, daemon: &str) {
+        let pid = self.pid_of(daemon);
+        self.signal(daemon, Signal::SIGSTOP);
+        let stat = format!("/proc/{pid}/stat");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let state = std::fs::read_to_string(&stat).unwrap_or_default();
+            // The state letter follows the parenthesised command name.
+            if state
+                .rsplit(") ")
+                .next()
+                .is_some_and(|rest| rest.starts_with('T'))
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{daemon} did not stop: {state}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Runs `ipmitool -I lanplus` as the dev admin with cipher suite `suite`.
     pub fn ipmitool(&self, suite: u8, args: &[&str]) -> Output {
         self.ipmitool_as(USER, PASSWORD, suite, args)
