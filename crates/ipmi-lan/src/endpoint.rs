@@ -399,18 +399,12 @@ impl<U: UserDirectory> Endpoint<U> {
                     &rakp2.emit(),
                 )?))
             }
-            Err(err) => {
-                let reply = RakpReply {
-                    tag: message.tag,
-                    status: err.status,
-                    session_id: console_session_id,
-                    body: Vec::new(),
-                };
-                Ok(Action::Reply(sessionless_v20(
-                    PayloadType::RAKP2,
-                    &reply.emit(),
-                )?))
-            }
+            Err(err) => Ok(Action::Reply(rakp_error(
+                PayloadType::RAKP2,
+                message.tag,
+                err.status,
+                console_session_id,
+            )?)),
         }
     }
 
@@ -448,18 +442,12 @@ impl<U: UserDirectory> Endpoint<U> {
                 Ok(Action::Reply(rakp4))
             }
             Err(_) if console_gave_up => Err(DropReason::Unsupported("RAKP 3 with error status")),
-            Err(err) => {
-                let reply = RakpReply {
-                    tag: message.tag,
-                    status: err.status,
-                    session_id: console_session_id,
-                    body: Vec::new(),
-                };
-                Ok(Action::Reply(sessionless_v20(
-                    PayloadType::RAKP4,
-                    &reply.emit(),
-                )?))
-            }
+            Err(err) => Ok(Action::Reply(rakp_error(
+                PayloadType::RAKP4,
+                message.tag,
+                err.status,
+                console_session_id,
+            )?)),
         }
     }
 
@@ -689,6 +677,22 @@ fn sessionless_v20(payload_type: PayloadType, payload: &[u8]) -> Result<Vec<u8>,
     }
     .emit(payload, None, &mut out)?;
     Ok(out)
+}
+
+/// A RAKP 2 or 4 carrying only an error status (Tables 13-12, 13-14).
+fn rakp_error(
+    payload_type: PayloadType,
+    tag: u8,
+    status: RakpStatus,
+    console_session_id: u32,
+) -> Result<Vec<u8>, WireError> {
+    let reply = RakpReply {
+        tag,
+        status,
+        session_id: console_session_id,
+        body: Vec::new(),
+    };
+    sessionless_v20(payload_type, &reply.emit())
 }
 
 fn reject_open(tag: u8, console_session_id: u32, status: RakpStatus) -> Result<Vec<u8>, WireError> {

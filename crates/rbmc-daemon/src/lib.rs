@@ -85,6 +85,34 @@ pub async fn serve_owner_until(
     }
 }
 
+/// Joins the bus as a bridge: connects, starts the router to the owners
+/// named in `[routing]` (which serves the live command map), then requests
+/// `bus_name`.
+pub async fn start_bridge(
+    bus_name: &str,
+    config: &Config,
+) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
+    use anyhow::Context as _;
+    let conn = bus_builder()?
+        .build()
+        .await
+        .context("connecting to the bus")?;
+    let router = ipmi_router::Router::start(
+        conn.clone(),
+        ipmi_router::RouterConfig {
+            owners: config.routing.owners.clone(),
+            call_timeout: config.routing.timeout(),
+        },
+        None,
+    )
+    .await
+    .context("starting the router")?;
+    conn.request_name(bus_name.to_owned())
+        .await
+        .with_context(|| format!("requesting the bus name {bus_name}"))?;
+    Ok((conn, router))
+}
+
 /// Resolves when the bus stops answering. A daemon cut off from its bus can
 /// serve nobody; exiting lets its supervisor start it against a new bus
 /// (and keeps an orphan from lingering after a killed dev launcher).

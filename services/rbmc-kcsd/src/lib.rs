@@ -7,30 +7,13 @@
 
 use std::future::Future;
 
-use anyhow::Context as _;
-use ipmi_router::{names, Router, RouterConfig};
+use ipmi_router::names;
 use rbmc_config::Config;
 use tracing::info;
 
 /// Joins the bus and routes nothing until a transport exists.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    let _router = Router::start(
-        conn.clone(),
-        RouterConfig {
-            owners: config.routing.owners.clone(),
-            call_timeout: config.routing.timeout(),
-        },
-        None,
-    )
-    .await
-    .context("starting the router")?;
-    conn.request_name(names::KCSD)
-        .await
-        .context("requesting the bus name")?;
+    let (conn, _router) = rbmc_daemon::start_bridge(names::KCSD, &config).await?;
     info!("KCS bridge on the bus; no host transport configured yet");
     rbmc_daemon::notify_ready();
     tokio::select! {

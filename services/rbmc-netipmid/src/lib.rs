@@ -15,7 +15,7 @@ use std::{
 
 use anyhow::Context as _;
 use ipmi_lan::{Action, Endpoint, EndpointConfig, PendingRequest, Random, User, UserDirectory};
-use ipmi_router::{names, Context, IpmiRequest, Router, RouterConfig};
+use ipmi_router::{names, Context, IpmiRequest};
 use ipmi_wire::CompletionCode;
 use rbmc_config::Config;
 use tokio::{net::UdpSocket, sync::Semaphore};
@@ -85,23 +85,7 @@ pub async fn serve(
     socket: UdpSocket,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    let router = Router::start(
-        conn.clone(),
-        RouterConfig {
-            owners: config.routing.owners.clone(),
-            call_timeout: config.routing.timeout(),
-        },
-        None,
-    )
-    .await
-    .context("starting the router")?;
-    conn.request_name(names::NETIPMID)
-        .await
-        .context("requesting the bus name")?;
+    let (conn, router) = rbmc_daemon::start_bridge(names::NETIPMID, &config).await?;
     let endpoint: SharedEndpoint = Arc::new(Mutex::new(Endpoint::new(
         EndpointConfig {
             channel: config.network.channel,
