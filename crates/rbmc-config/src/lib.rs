@@ -12,6 +12,15 @@
 //! Only `configs/dev.toml` carries the development password.
 #![forbid(unsafe_code)]
 
+mod fru;
+mod sensors;
+
+pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
+pub use sensors::{
+    Hwmon, PmbusReading, SensorEntry, SensorKind, SensorName, SensorNumber, Simulation, Source,
+    ThresholdValues,
+};
+
 use std::{net::SocketAddr, path::Path, time::Duration};
 
 use ipmi_wire::{crypto::CipherSuite, Privilege};
@@ -55,6 +64,15 @@ pub struct Config {
     /// Users who may log in over the network.
     #[serde(default)]
     pub users: Vec<UserEntry>,
+    /// Where hwmon devices are found.
+    #[serde(default)]
+    pub hwmon: Hwmon,
+    /// The IPMI sensors.
+    #[serde(default)]
+    pub sensors: Vec<SensorEntry>,
+    /// The BMC's FRU inventory device.
+    #[serde(default)]
+    pub fru: Fru,
 }
 
 impl Config {
@@ -75,6 +93,7 @@ impl Config {
         };
         let config: Config = toml::from_str(text).map_err(|e| invalid(describe(&e, text)))?;
         config.check_users().map_err(invalid)?;
+        sensors::check_sensors(&config.sensors).map_err(invalid)?;
         Ok(config)
     }
 

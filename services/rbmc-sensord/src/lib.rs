@@ -1,10 +1,12 @@
 //! The sensor daemon's service: builds its command table and serves it.
 //!
 //! # Layout
+//! - [`source`]: where readings come from (hwmon sysfs).
 //! - [`identity`]: Get Device ID, Get Self Test Results, Get Device GUID and
 //!   Get System GUID, from the `[bmc]` config section.
 
 pub mod identity;
+pub mod source;
 
 use std::{future::Future, sync::Arc};
 
