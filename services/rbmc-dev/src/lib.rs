@@ -11,6 +11,8 @@
 //! - `bus.sock`: the private bus (`DBUS_SYSTEM_BUS_ADDRESS` for children).
 //! - `dev.toml`: the config in use when `--config` is not given.
 //! - `run/<daemon>.pid`: each child's current PID.
+//! - `sim/sys/`: the simulated sysfs tree rbmc-sensord reads (see
+//!   [`rbmc_sim`]); faults are injected over D-Bus on `org.rbmc.Simulator`.
 //! - `<daemon>/`: each daemon's own persistent state.
 
 use std::{
@@ -18,6 +20,8 @@ use std::{
     process::{ExitCode, Stdio},
     time::{Duration, Instant},
 };
+
+mod simulate;
 
 use anyhow::Context as _;
 use nix::{sys::signal::Signal, unistd::Pid};
@@ -92,12 +96,25 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             path
         }
     };
-    // Check the config once here, so a mistake is one clear message rather
-    // than five daemons in a restart loop.
-    if let Err(err) = rbmc_config::Config::from_file(&config_path) {
-        eprintln!("rbmc-dev: configuration error: {err}");
-        return Ok(ExitCode::from(78));
-    }
+    // The config is checked once here (below), so a mistake is one clear
+    // message rather than five daemons in a restart loop.
+
+    let config = match rbmc_config::Config::from_file(&config_path) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("rbmc-dev: configuration error: {err}");
+            return Ok(ExitCode::from(78));
+        }
+    };
+    let sysfs_root = state_dir.join("sim/sys");
+    let _ = std::fs::remove_dir_all(&sysfs_root);
+    let simulator = rbmc_sim::Simulator::new(&config, &sysfs_root)
+        .map_err(|e| anyhow::anyhow!("starting the simulator: {e}"))?;
+    println!(
+        "rbmc-dev: simulated sysfs at {} ({} sensors)",
+        sysfs_root.display(),
+        simulator.sensor_names().count()
+    );
 
     let socket = state_dir.join("bus.sock");
     let _ = std::fs::remove_file(&socket);
@@ -147,6 +164,10 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             extra_args: vec!["--listen".into(), listen],
         },
     ];
+
+    let _simulator = simulate::serve(simulator, &address)
+        .await
+        .context("serving the simulator on the bus")?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut supervisors = JoinSet::new();

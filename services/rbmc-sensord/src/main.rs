@@ -11,11 +11,18 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     common: rbmc_daemon::CommonArgs,
+    /// Root of sysfs, overriding `[hwmon] sysfs-root` (the dev launcher
+    /// points it at the simulator's tree).
+    #[arg(long)]
+    sysfs_root: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    rbmc_daemon::main(&args.common, |config| {
+    rbmc_daemon::main(&args.common, |mut config| {
+        if let Some(root) = args.sysfs_root {
+            config.hwmon.sysfs_root = root;
+        }
         rbmc_sensord::run(config, rbmc_daemon::shutdown_signal())
     })
 }

@@ -1,0 +1,396 @@
+//! Virtual hardware for development.
+//!
+//! The simulator writes a fake hwmon sysfs tree — `class/hwmon/hwmonN/name`,
+//! `<input>_input`, `<input>_label` — under a root directory, the same seam
+//! rbmc-sensord reads on a real BMC, so everything above it runs the code
+//! that ships. It animates every sensor whose source is hwmon:
+//! temperatures follow a slowly varying load with thermal lag, fans speed up
+//! with load, rails carry noise, currents and power follow load. Faults are
+//! injected by sensor name: a fan stops, a temperature runs past its
+//! critical threshold, a source disappears.
+//!
+//! The simulator is deterministic for a given seed and step sequence, so
+//! tests can rely on it; it reads no clock (the caller passes elapsed time).
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use rbmc_config::{Config, SensorEntry, SensorKind, Source};
+
+/// A fault to inject into one sensor.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Fault {
+    /// The value drops to zero (a fan stops, a rail collapses).
+    Stop,
+    /// The value runs past the upper critical threshold (or near the top of
+    /// the range when there is none).
+    RunAway,
+    /// The attribute file disappears: the source is gone.
+    Remove,
+}
+
+impl std::str::FromStr for Fault {
+    type Err = SimError;
+    fn from_str(s: &str) -> Result<Self, SimError> {
+        match s {
+            "stop" => Ok(Self::Stop),
+            "runaway" => Ok(Self::RunAway),
+            "remove" => Ok(Self::Remove),
+            other => Err(SimError::UnknownFault(other.to_owned())),
+        }
+    }
+}
+
+/// Why a simulator request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// No simulated sensor has that name.
+    #[error("no simulated sensor named {0:?}")]
+    UnknownSensor(String),
+    /// The fault name is not one of stop, runaway, remove.
+    #[error("unknown fault {0:?} (use stop, runaway or remove)")]
+    UnknownFault(String),
+    /// Writing the tree failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug)]
+struct SimSensor {
+    name: String,
+    kind: SensorKind,
+    attribute: PathBuf,
+    scale: f64,
+    nominal: f64,
+    noise: f64,
+    load_gain: f64,
+    runaway_target: f64,
+    value: f64,
+    fault: Option<Fault>,
+}
+
+/// The simulated board.
+#[derive(Debug)]
+pub struct Simulator {
+    root: PathBuf,
+    sensors: Vec<SimSensor>,
+    elapsed: Duration,
+    load_override: Option<f64>,
+    rng: u64,
+}
+
+impl Simulator {
+    /// Lays out the tree under `root` for every hwmon-sourced sensor of
+    /// `config` and writes the first values.
+    pub fn new(config: &Config, root: &Path) -> Result<Self, SimError> {
+        let mut devices: BTreeMap<(String, Option<String>), PathBuf> = BTreeMap::new();
+        let mut sensors = Vec::new();
+        for entry in &config.sensors {
+            let Source::Hwmon {
+                name,
+                input,
+                device,
+            } = &entry.source
+            else {
+                continue;
+            };
+            let next = devices.len();
+            let dir = devices
+                .entry((name.clone(), device.clone()))
+                .or_insert_with(|| {
+                    // Start at hwmon3 and leave gaps: nothing may rely on
+                    // the index.
+                    let mut dir = root.join(format!("class/hwmon/hwmon{}", 3 + 2 * next));
+                    if let Some(device) = device {
+                        dir = root.join(format!("devices/{device}/hwmon/hwmon{}", 3 + 2 * next));
+                    }
+                    dir
+                })
+                .clone();
+            write(&dir.join("name"), &format!("{name}\n"))?;
+            write(&dir.join(format!("{input}_label")), &format!("{}\n", entry.name.0))?;
+            sensors.push(SimSensor::new(entry, dir.join(format!("{input}_input"))));
+        }
+        // Devices with a device path live under devices/ and are linked from
+        // class/hwmon, as in real sysfs.
+        for ((_, device), dir) in &devices {
+            if device.is_some() {
+                let link = root
+                    .join("class/hwmon")
+                    .join(dir.file_name().unwrap_or_default());
+                std::fs::create_dir_all(root.join("class/hwmon")).map_err(|source| SimError::Io {
+                    path: link.clone(),
+                    source,
+                })?;
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(dir, &link)
+                    .map_err(|source| SimError::Io { path: link, source })?;
+            }
+        }
+        let mut sim = Self {
+            root: root.to_path_buf(),
+            sensors,
+            elapsed: Duration::ZERO,
+            load_override: None,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        };
+        sim.step(Duration::ZERO)?;
+        Ok(sim)
+    }
+
+    /// The sysfs root the simulator writes.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Names of the simulated sensors.
+    pub fn sensor_names(&self) -> impl Iterator<Item = &str> {
+        self.sensors.iter().map(|s| s.name.as_str())
+    }
+
+    /// The system load, 0.0 to 1.0: a slow wave unless overridden.
+    pub fn load(&self) -> f64 {
+        self.load_override.unwrap_or_else(|| {
+            let t = self.elapsed.as_secs_f64();
+            0.35 + 0.25 * (t / 60.0 * std::f64::consts::TAU).sin()
+        })
+    }
+
+    /// Fixes the load (0.0-1.0), or returns to the slow wave with `None`.
+    pub fn set_load(&mut self, load: Option<f64>) {
+        self.load_override = load.map(|l| l.clamp(0.0, 1.0));
+    }
+
+    /// Injects a fault into one sensor.
+    pub fn inject(&mut self, sensor: &str, fault: Fault) -> Result<(), SimError> {
+        let s = self.find(sensor)?;
+        s.fault = Some(fault);
+        if fault == Fault::Remove {
+            let _ = std::fs::remove_file(&s.attribute);
+        }
+        Ok(())
+    }
+
+    /// Clears a sensor's fault; it returns to normal behaviour.
+    pub fn clear(&mut self, sensor: &str) -> Result<(), SimError> {
+        let s = self.find(sensor)?;
+        s.fault = None;
+        if s.kind != SensorKind::Fan {
+            s.value = s.nominal;
+        }
+        Ok(())
+    }
+
+    fn find(&mut self, sensor: &str) -> Result<&mut SimSensor, SimError> {
+        self.sensors
+            .iter_mut()
+            .find(|s| s.name == sensor)
+            .ok_or_else(|| SimError::UnknownSensor(sensor.to_owned()))
+    }
+
+    /// Advances time by `dt` and rewrites every attribute.
+    pub fn step(&mut self, dt: Duration) -> Result<(), SimError> {
+        self.elapsed += dt;
+        let load = self.load();
+        // Thermal lag: temperatures close 1/20 of the gap per second.
+        let follow = 1.0 - (-dt.as_secs_f64() / 20.0).exp();
+        for i in 0..self.sensors.len() {
+            let noise = self.noise();
+            let s = &mut self.sensors[i];
+            let target = match s.fault {
+                Some(Fault::Stop) => 0.0,
+                Some(Fault::RunAway) => s.runaway_target,
+                Some(Fault::Remove) => continue,
+                None => s.nominal + s.load_gain * load,
+            };
+            s.value = match (s.kind, s.fault) {
+                // Faults show at once so tests need not wait for the lag.
+                (_, Some(_)) => target,
+                (SensorKind::Temperature, None) if dt > Duration::ZERO => {
+                    s.value + (target - s.value) * follow
+                }
+                _ => target,
+            };
+            let shown = if s.fault.is_some() {
+                s.value
+            } else {
+                s.value + s.noise * noise
+            };
+            let raw = (shown * s.scale).round();
+            write(&s.attribute, &format!("{raw}\n"))?;
+        }
+        Ok(())
+    }
+
+    /// Uniform noise in [-1, 1] from a xorshift generator.
+    fn noise(&mut self) -> f64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        // The top 53 bits give an exact f64 in [0, 1).
+        #[allow(clippy::cast_precision_loss)]
+        let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
+        unit * 2.0 - 1.0
+    }
+}
+
+impl SimSensor {
+    fn new(entry: &SensorEntry, attribute: PathBuf) -> Self {
+        let [min, max] = entry.range;
+        let t = &entry.thresholds;
+        let simulate = entry.simulate;
+        let nominal = simulate.map(|s| s.nominal).unwrap_or_else(|| {
+            match (t.lnc.or(t.lcr), t.unc.or(t.ucr)) {
+                (Some(low), Some(high)) => (low + high) / 2.0,
+                (None, Some(high)) => min + (high - min) * 0.5,
+                (Some(low), None) => low + (max - low) * 0.3,
+                (None, None) => min + (max - min) * 0.4,
+            }
+        });
+        let runaway_target = match (t.ucr, t.unr) {
+            (Some(ucr), Some(unr)) => (ucr + unr) / 2.0,
+            (Some(ucr), None) => ucr + (max - ucr) / 2.0,
+            (None, Some(unr)) => unr,
+            (None, None) => max - (max - min) * 0.02,
+        };
+        Self {
+            name: entry.name.0.clone(),
+            kind: entry.kind,
+            attribute,
+            scale: entry.kind.hwmon_scale(),
+            nominal,
+            noise: simulate.map(|s| s.noise).unwrap_or(0.0),
+            load_gain: simulate.map(|s| s.load_gain).unwrap_or(0.0),
+            runaway_target,
+            value: nominal,
+            fault: None,
+        }
+    }
+}
+
+/// Writes a file whole: a reader never sees a half-written value (write to a
+/// temporary name, then rename over the attribute).
+fn write(path: &Path, contents: &str) -> Result<(), SimError> {
+    let io = |source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("rbmc-sim-tmp");
+    std::fs::write(&tmp, contents).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_toml(
+            r#"
+[[sensors]]
+name = "CPU0 Temp"
+number = 1
+kind = "temperature"
+entity-id = 3
+range = [0.0, 127.0]
+source = { type = "hwmon", name = "rbmc_cpu", input = "temp1" }
+thresholds = { unc = 80.0, ucr = 90.0, unr = 100.0 }
+simulate = { nominal = 40.0, noise = 0.0, load-gain = 30.0 }
+
+[[sensors]]
+name = "FAN1"
+number = 2
+kind = "fan"
+entity-id = 29
+range = [0.0, 15000.0]
+source = { type = "hwmon", name = "rbmc_fan", input = "fan1", device = "platform/fanctl" }
+thresholds = { lcr = 500.0 }
+simulate = { nominal = 4000.0, load-gain = 4000.0 }
+"#,
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    fn root(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("rbmc-sim-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        root
+    }
+
+    fn read(root: &Path, pattern: &str) -> Option<i64> {
+        for entry in std::fs::read_dir(root.join("class/hwmon")).ok()?.flatten() {
+            let p = entry.path().join(pattern);
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                return text.trim().parse().ok();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn lays_out_hwmon_devices_found_by_name() {
+        let root = root("layout");
+        let sim = Simulator::new(&config(), &root).unwrap();
+        assert_eq!(sim.sensor_names().count(), 2);
+        let names: Vec<String> = std::fs::read_dir(root.join("class/hwmon"))
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path().join("name")).unwrap())
+            .collect();
+        assert!(names.contains(&"rbmc_cpu\n".to_owned()));
+        assert!(names.contains(&"rbmc_fan\n".to_owned()));
+        // The fan device is a link into devices/, like real sysfs.
+        let fan_link = std::fs::read_dir(root.join("class/hwmon"))
+            .unwrap()
+            .flatten()
+            .find(|e| std::fs::read_to_string(e.path().join("name")).unwrap() == "rbmc_fan\n")
+            .unwrap();
+        let target = std::fs::canonicalize(fan_link.path()).unwrap();
+        assert!(target.to_string_lossy().contains("platform/fanctl"));
+        assert_eq!(read(&root, "temp1_input"), Some(40_000 + 30_000 * 35 / 100));
+    }
+
+    #[test]
+    fn temperature_follows_load_with_lag_and_faults_show_at_once() {
+        let root = root("faults");
+        let mut sim = Simulator::new(&config(), &root).unwrap();
+        sim.set_load(Some(1.0));
+        sim.step(Duration::from_secs(1)).unwrap();
+        let after_1s = read(&root, "temp1_input").unwrap();
+        assert!(after_1s > 50_500 && after_1s < 70_000, "{after_1s}");
+        sim.step(Duration::from_secs(300)).unwrap();
+        assert!((read(&root, "temp1_input").unwrap() - 70_000).abs() < 100);
+
+        sim.inject("FAN1", Fault::Stop).unwrap();
+        sim.inject("CPU0 Temp", Fault::RunAway).unwrap();
+        sim.step(Duration::from_millis(100)).unwrap();
+        assert_eq!(read(&root, "fan1_input"), Some(0));
+        assert_eq!(read(&root, "temp1_input"), Some(95_000));
+
+        sim.inject("CPU0 Temp", Fault::Remove).unwrap();
+        sim.step(Duration::from_millis(100)).unwrap();
+        assert_eq!(read(&root, "temp1_input"), None);
+        sim.clear("CPU0 Temp").unwrap();
+        sim.step(Duration::from_millis(100)).unwrap();
+        assert!(read(&root, "temp1_input").is_some());
+
+        assert!(matches!(
+            sim.inject("nope", Fault::Stop),
+            Err(SimError::UnknownSensor(_))
+        ));
+        assert!("melt".parse::<Fault>().is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! The simulator's D-Bus face and clock.
+//!
+//! `org.rbmc.Simulator` at `/org/rbmc/Simulator` on the private bus:
+//! - `Inject(s sensor, s fault)`: fault is `stop`, `runaway` or `remove`;
+//! - `Clear(s sensor)`: back to normal;
+//! - `SetLoad(d load)`: fix the load (0-1); a negative value returns to the
+//!   slow wave.
+//!
+//! ```text
+//! busctl --address=unix:path=$STATE/bus.sock call org.rbmc.Simulator \
+//!     /org/rbmc/Simulator org.rbmc.Simulator Inject ss "FAN1" stop
+//! ```
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use rbmc_sim::{Fault, Simulator};
+
+/// How often the simulated values change.
+const STEP: Duration = Duration::from_millis(250);
+
+struct SimulatorObject {
+    sim: Arc<Mutex<Simulator>>,
+}
+
+fn lock(sim: &Mutex<Simulator>) -> std::sync::MutexGuard<'_, Simulator> {
+    sim.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn failed(err: impl std::fmt::Display) -> zbus::fdo::Error {
+    zbus::fdo::Error::InvalidArgs(err.to_string())
+}
+
+#[zbus::interface(name = "org.rbmc.Simulator")]
+impl SimulatorObject {
+    /// Injects a fault (`stop`, `runaway`, `remove`) into a sensor.
+    async fn inject(&self, sensor: &str, fault: &str) -> zbus::fdo::Result<()> {
+        let fault: Fault = fault.parse().map_err(failed)?;
+        let mut sim = lock(&self.sim);
+        sim.inject(sensor, fault).map_err(failed)?;
+        sim.step(Duration::ZERO).map_err(failed)
+    }
+
+    /// Clears a sensor's fault.
+    async fn clear(&self, sensor: &str) -> zbus::fdo::Result<()> {
+        let mut sim = lock(&self.sim);
+        sim.clear(sensor).map_err(failed)?;
+        sim.step(Duration::ZERO).map_err(failed)
+    }
+
+    /// Fixes the load (0-1); negative returns to the slow wave.
+    async fn set_load(&self, load: f64) -> zbus::fdo::Result<()> {
+        lock(&self.sim).set_load((load >= 0.0).then_some(load));
+        Ok(())
+    }
+
+    /// Names of the simulated sensors.
+    #[zbus(property)]
+    fn sensors(&self) -> Vec<String> {
+        lock(&self.sim).sensor_names().map(str::to_owned).collect()
+    }
+}
+
+/// Steps the simulator in the background and serves it on the bus at
+/// `address`; the returned connection keeps the object alive.
+pub async fn serve(simulator: Simulator, address: &str) -> anyhow::Result<zbus::Connection> {
+    let sim = Arc::new(Mutex::new(simulator));
+    let conn = zbus::connection::Builder::address(address)?
+        .serve_at("/org/rbmc/Simulator", SimulatorObject { sim: sim.clone() })?
+        .name("org.rbmc.Simulator")?
+        .build()
+        .await?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(STEP);
+        loop {
+            tick.tick().await;
+            if let Err(err) = lock(&sim).step(STEP) {
+                eprintln!("rbmc-dev: simulator: {err}");
+            }
+        }
+    });
+    Ok(conn)
+}
