@@ -24,8 +24,7 @@ fn command_map_is_readable_with_busctl() {
     assert!(shown.contains(".execute"), "{shown}");
     assert!(shown.contains("org.rbmc.Ipmi.CommandOwner"), "{shown}");
 
-    // Get Device ID (06h/01h), Self Test (04h), Device GUID (08h) and System
-    // GUID (37h = 55), each at User privilege (2).
+    // (netfn, cmd, privilege) triples, after the "a(yyy) N" prefix.
     let shown = busctl(
         &suite,
         &[
@@ -36,7 +35,36 @@ fn command_map_is_readable_with_busctl() {
             "Commands",
         ],
     );
-    assert_eq!(shown.trim(), "a(yyy) 4 6 1 2 6 4 2 6 8 2 6 55 2");
+    let words: Vec<&str> = shown.split_whitespace().collect();
+    assert_eq!(words[0], "a(yyy)");
+    let triples: Vec<[u8; 3]> = words[2..]
+        .chunks(3)
+        .map(|c| {
+            [
+                c[0].parse().unwrap(),
+                c[1].parse().unwrap(),
+                c[2].parse().unwrap(),
+            ]
+        })
+        .collect();
+    assert_eq!(triples.len(), words[1].parse::<usize>().unwrap());
+    for expected in [
+        // Get Device ID, Self Test, Device GUID, System GUID (37h = 55): User.
+        [6, 1, 2],
+        [6, 4, 2],
+        [6, 8, 2],
+        [6, 55, 2],
+        // Get Sensor Reading (2Dh = 45) at User, Set Sensor Thresholds (26h
+        // = 38) at Operator, Get SDR (0Ah/23h) at User.
+        [4, 45, 2],
+        [4, 38, 3],
+        [10, 35, 2],
+    ] {
+        assert!(
+            triples.contains(&expected),
+            "{expected:?} missing from {shown}"
+        );
+    }
 
     let shown = busctl(
         &suite,

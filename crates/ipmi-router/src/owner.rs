@@ -169,6 +169,23 @@ impl CommandOwnerObject {
     }
 }
 
+/// Serves `table` at [`OWNER_PATH`] on an existing connection; the caller
+/// requests its bus name afterwards (for owners that serve more objects
+/// than the contract's before they take their name).
+pub async fn register_owner(conn: &Connection, table: Arc<dyn Execute>) -> zbus::Result<()> {
+    let server = conn.object_server();
+    server
+        .at(
+            OWNER_PATH,
+            ServerObject {
+                table: table.clone(),
+            },
+        )
+        .await?;
+    server.at(OWNER_PATH, CommandOwnerObject { table }).await?;
+    Ok(())
+}
+
 /// Serves `table` at [`OWNER_PATH`] on the connection `builder` makes, then
 /// requests `bus_name` (objects first, so no caller ever finds the name
 /// without the objects behind it).

@@ -113,6 +113,24 @@ pub async fn start_bridge(
     Ok((conn, router))
 }
 
+/// Replaces `path` with `bytes` so that a crash or power loss at any moment
+/// leaves either the old file or the new one, whole: write a temporary file
+/// in the same directory, fsync it, rename it over `path`, fsync the
+/// directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Resolves when the bus stops answering. A daemon cut off from its bus can
 /// serve nobody; exiting lets its supervisor start it against a new bus
 /// (and keeps an orphan from lingering after a killed dev launcher).

@@ -117,7 +117,10 @@ impl Simulator {
                 })
                 .clone();
             write(&dir.join("name"), &format!("{name}\n"))?;
-            write(&dir.join(format!("{input}_label")), &format!("{}\n", entry.name.0))?;
+            write(
+                &dir.join(format!("{input}_label")),
+                &format!("{}\n", entry.name.0),
+            )?;
             sensors.push(SimSensor::new(entry, dir.join(format!("{input}_input"))));
         }
         // Devices with a device path live under devices/ and are linked from
@@ -127,9 +130,11 @@ impl Simulator {
                 let link = root
                     .join("class/hwmon")
                     .join(dir.file_name().unwrap_or_default());
-                std::fs::create_dir_all(root.join("class/hwmon")).map_err(|source| SimError::Io {
-                    path: link.clone(),
-                    source,
+                std::fs::create_dir_all(root.join("class/hwmon")).map_err(|source| {
+                    SimError::Io {
+                        path: link.clone(),
+                        source,
+                    }
                 })?;
                 let _ = std::fs::remove_file(&link);
                 std::os::unix::fs::symlink(dir, &link)

@@ -141,7 +141,7 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         Daemon {
             binary: "rbmc-sensord",
             bus_name: "org.rbmc.Sensord",
-            extra_args: vec![],
+            extra_args: vec!["--sysfs-root".into(), sysfs_root.display().to_string()],
         },
         Daemon {
             binary: "rbmc-powerd",

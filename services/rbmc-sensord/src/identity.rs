@@ -53,33 +53,31 @@ impl Identity {
     }
 }
 
+impl AsRef<Identity> for Identity {
+    fn as_ref(&self) -> &Identity {
+        self
+    }
+}
+
 /// Adds the identity commands to `table`.
-pub fn register(table: &mut CommandTable<Identity>) -> Result<(), DuplicateCommand> {
+pub fn register<S>(table: &mut CommandTable<S>) -> Result<(), DuplicateCommand>
+where
+    S: AsRef<Identity> + Send + Sync + 'static,
+{
+    let user = Privilege::User;
     table
-        .add_sync(
-            NetFn::APP,
-            CMD_GET_DEVICE_ID,
-            Privilege::User,
-            cmd_get_device_id,
-        )?
-        .add_sync(
-            NetFn::APP,
-            CMD_GET_SELF_TEST_RESULTS,
-            Privilege::User,
-            cmd_get_self_test_results,
-        )?
-        .add_sync(
-            NetFn::APP,
-            CMD_GET_DEVICE_GUID,
-            Privilege::User,
-            cmd_get_guid,
-        )?
-        .add_sync(
-            NetFn::APP,
-            CMD_GET_SYSTEM_GUID,
-            Privilege::User,
-            cmd_get_guid,
-        )?;
+        .add_sync(NetFn::APP, CMD_GET_DEVICE_ID, user, |s, r| {
+            cmd_get_device_id(s.as_ref(), r)
+        })?
+        .add_sync(NetFn::APP, CMD_GET_SELF_TEST_RESULTS, user, |s, r| {
+            cmd_get_self_test_results(s.as_ref(), r)
+        })?
+        .add_sync(NetFn::APP, CMD_GET_DEVICE_GUID, user, |s, r| {
+            cmd_get_guid(s.as_ref(), r)
+        })?
+        .add_sync(NetFn::APP, CMD_GET_SYSTEM_GUID, user, |s, r| {
+            cmd_get_guid(s.as_ref(), r)
+        })?;
     Ok(())
 }
 

@@ -1,23 +1,250 @@
-//! The sensor daemon's service: builds its command table and serves it.
+//! The sensor daemon: reads sensors, serves the SDR repository, the FRU
+//! inventory and the BMC's identity, publishes sensors on D-Bus and sends
+//! threshold events to the SEL logger.
 //!
 //! # Layout
 //! - [`source`]: where readings come from (hwmon sysfs).
-//! - [`identity`]: Get Device ID, Get Self Test Results, Get Device GUID and
-//!   Get System GUID, from the `[bmc]` config section.
+//! - [`sensor`]: one sensor's conversion, source and run-time state.
+//! - [`thresholds`]: threshold evaluation with hysteresis.
+//! - [`commands`]: the sensor commands (Sensor/Event NetFn).
+//! - [`sdr`]: the SDR repository and its commands.
+//! - [`fru`]: the FRU inventory device and its commands.
+//! - [`identity`]: Get Device ID, Self Test, GUIDs.
+//! - [`dbus`]: sensors as OpenBMC D-Bus objects.
+//! - [`events`]: threshold events to the SEL logger.
+//! - [`settings`]: run-time changes persisted in the state directory.
+//! - [`units`]: sensor type and unit codes.
 
+pub mod commands;
+pub mod dbus;
+pub mod events;
+pub mod fru;
 pub mod identity;
+pub mod sdr;
+pub mod sensor;
+pub mod settings;
 pub mod source;
+pub mod thresholds;
+pub mod units;
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime},
+};
 
 use anyhow::Context as _;
 use ipmi_router::{names, owner::Execute, CommandTable};
+use ipmi_wire::{CompletionCode, NetFn, Privilege};
 use rbmc_config::Config;
+use tracing::{info, warn};
 
-/// Serves the sensor daemon's commands until `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let mut table = CommandTable::new(identity::Identity::from_config(&config.bmc));
-    identity::register(&mut table).context("registering identity commands")?;
-    let table: Arc<dyn Execute> = Arc::new(table);
-    rbmc_daemon::serve_owner_until(names::SENSORD, table, shutdown).await
+use crate::{
+    fru::FruStore, identity::Identity, sdr::SdrRepository, sensor::Sensor, settings::Settings,
+};
+
+/// Everything the command handlers share.
+#[derive(Debug)]
+pub struct Sensord {
+    identity: Identity,
+    sensors: Vec<Sensor>,
+    sdr: Mutex<SdrRepository>,
+    fru: Mutex<FruStore>,
+    settings: Settings,
+}
+
+impl AsRef<Identity> for Sensord {
+    fn as_ref(&self) -> &Identity {
+        &self.identity
+    }
+}
+
+impl Sensord {
+    /// Builds the daemon's state from config; persisted settings and FRU
+    /// data come from `state_dir`.
+    pub fn new(config: &Config, state_dir: &Path) -> anyhow::Result<Self> {
+        let sensors = config
+            .sensors
+            .iter()
+            .map(|entry| Sensor::new(entry, &config.hwmon.sysfs_root))
+            .collect::<Result<Vec<_>, _>>()?;
+        let settings = Settings::new(state_dir);
+        let refs: Vec<&Sensor> = sensors.iter().collect();
+        settings.apply(&refs);
+        let device_support = config
+            .bmc
+            .device_support
+            .iter()
+            .fold(0, |bits, s| bits | s.bit());
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+            .unwrap_or(0);
+        let sdr = SdrRepository::build(&refs, device_support, now);
+        let fru = FruStore::open(&config.fru, state_dir)?;
+        Ok(Self {
+            identity: Identity::from_config(&config.bmc),
+            sensors,
+            sdr: Mutex::new(sdr),
+            fru: Mutex::new(fru),
+            settings,
+        })
+    }
+
+    /// The sensor with this number.
+    pub fn sensor(&self, number: u8) -> Option<&Sensor> {
+        self.sensors.iter().find(|s| s.entry.number.0 == number)
+    }
+
+    /// Persists settings after a change to `sensor` and refreshes its SDR.
+    pub fn settings_changed(&self, sensor: &Sensor) -> Result<(), CompletionCode> {
+        lock(&self.sdr).update_sensor(sensor);
+        let refs: Vec<&Sensor> = self.sensors.iter().collect();
+        self.settings.save(&refs).map_err(|err| {
+            warn!(cause = %err, "cannot persist sensor settings");
+            CompletionCode::UNSPECIFIED
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Adds every command the sensor daemon owns.
+pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
+    use commands::*;
+    identity::register(table)?;
+    let se = NetFn::SENSOR_EVENT;
+    let st = NetFn::STORAGE;
+    let user = Privilege::User;
+    let operator = Privilege::Operator;
+    table
+        .add_sync(
+            se,
+            CMD_GET_SENSOR_READING_FACTORS,
+            user,
+            cmd_get_sensor_reading_factors,
+        )?
+        .add_sync(
+            se,
+            CMD_SET_SENSOR_HYSTERESIS,
+            operator,
+            cmd_set_sensor_hysteresis,
+        )?
+        .add_sync(
+            se,
+            CMD_GET_SENSOR_HYSTERESIS,
+            user,
+            cmd_get_sensor_hysteresis,
+        )?
+        .add_sync(
+            se,
+            CMD_SET_SENSOR_THRESHOLDS,
+            operator,
+            cmd_set_sensor_thresholds,
+        )?
+        .add_sync(
+            se,
+            CMD_GET_SENSOR_THRESHOLDS,
+            user,
+            cmd_get_sensor_thresholds,
+        )?
+        .add_sync(
+            se,
+            CMD_SET_SENSOR_EVENT_ENABLE,
+            operator,
+            cmd_set_sensor_event_enable,
+        )?
+        .add_sync(
+            se,
+            CMD_GET_SENSOR_EVENT_ENABLE,
+            user,
+            cmd_get_sensor_event_enable,
+        )?
+        .add_sync(
+            se,
+            CMD_GET_SENSOR_EVENT_STATUS,
+            user,
+            cmd_get_sensor_event_status,
+        )?
+        .add_sync(se, CMD_GET_SENSOR_READING, user, cmd_get_sensor_reading)?
+        // SDR repository (Storage 20h-23h).
+        .add_sync(st, 0x20, user, |s, r| lock(&s.sdr).cmd_info(&r.data))?
+        .add_sync(st, 0x21, user, |s, r| {
+            lock(&s.sdr).cmd_allocation_info(&r.data)
+        })?
+        .add_sync(st, 0x22, user, |s, r| lock(&s.sdr).cmd_reserve(&r.data))?
+        .add_sync(st, 0x23, user, |s, r| lock(&s.sdr).cmd_get(&r.data))?
+        // FRU inventory (Storage 10h-12h).
+        .add_sync(st, 0x10, user, |s, r| lock(&s.fru).cmd_area_info(&r.data))?
+        .add_sync(st, 0x11, user, |s, r| lock(&s.fru).cmd_read(&r.data))?
+        .add_sync(st, 0x12, operator, |s, r| lock(&s.fru).cmd_write(&r.data))?;
+    Ok(())
+}
+
+/// Serves the sensor daemon until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut table = CommandTable::new(Sensord::new(&config, state_dir)?);
+    register(&mut table).context("registering commands")?;
+    let table = Arc::new(table);
+    let state = table.state().clone();
+
+    let conn = rbmc_daemon::bus_builder()?
+        .build()
+        .await
+        .context("connecting to the bus")?;
+    ipmi_router::owner::register_owner(&conn, table.clone() as Arc<dyn Execute>).await?;
+    let mut objects = Vec::new();
+    for sensor in &state.sensors {
+        objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);
+    }
+    conn.request_name(names::SENSORD)
+        .await
+        .context("requesting the bus name")?;
+    info!(
+        name = names::SENSORD,
+        sensors = state.sensors.len(),
+        "serving"
+    );
+
+    for (index, objects) in objects.into_iter().enumerate() {
+        let (state, conn) = (state.clone(), conn.clone());
+        tokio::spawn(async move { poll_forever(&state.sensors[index], &objects, &conn).await });
+    }
+    rbmc_daemon::notify_ready();
+    tokio::select! {
+        () = shutdown => Ok(()),
+        () = rbmc_daemon::bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
+    }
+}
+
+/// Reads one sensor at its interval, publishes it and logs its events.
+async fn poll_forever(sensor: &Sensor, objects: &dbus::SensorObjects, conn: &zbus::Connection) {
+    let path = dbus::sensor_path(&sensor.entry);
+    let mut tick = tokio::time::interval(Duration::from_millis(sensor.entry.poll_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        let events = sensor.poll();
+        let state = sensor.snapshot();
+        match (&state.failure, failing) {
+            (Some(cause), false) => warn!(sensor = %sensor.entry.name.0, %cause, "no reading"),
+            (None, true) => info!(sensor = %sensor.entry.name.0, "reading again"),
+            _ => {}
+        }
+        failing = state.failure.is_some();
+        if let Err(err) = objects.update(sensor).await {
+            warn!(sensor = %sensor.entry.name.0, cause = %err, "cannot publish on D-Bus");
+        }
+        for event in events {
+            events::log(conn, &sensor.entry.name.0, &path, event).await;
+        }
+    }
 }

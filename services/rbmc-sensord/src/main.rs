@@ -23,6 +23,10 @@ fn main() -> ExitCode {
         if let Some(root) = args.sysfs_root {
             config.hwmon.sysfs_root = root;
         }
-        rbmc_sensord::run(config, rbmc_daemon::shutdown_signal())
+        rbmc_sensord::run(
+            config,
+            &args.common.state_dir,
+            rbmc_daemon::shutdown_signal(),
+        )
     })
 }

@@ -29,6 +29,9 @@ pub enum SourceError {
         /// The error.
         source: std::io::Error,
     },
+    /// The configured source kind has no driver in this build.
+    #[error("{0} is not implemented yet")]
+    Unsupported(&'static str),
     /// The attribute did not hold an integer.
     #[error("{path}: not an integer: {text:?}")]
     Parse {

@@ -1,0 +1,259 @@
+//! The sensor commands (IPMI v2.0 §35, Sensor/Event NetFn 04h).
+//!
+//! | Cmd | command                      | privilege |
+//! |-----|------------------------------|-----------|
+//! | 23h | Get Sensor Reading Factors   | User      |
+//! | 24h | Set Sensor Hysteresis        | Operator  |
+//! | 25h | Get Sensor Hysteresis        | User      |
+//! | 26h | Set Sensor Thresholds        | Operator  |
+//! | 27h | Get Sensor Thresholds        | User      |
+//! | 28h | Set Sensor Event Enable      | Operator  |
+//! | 29h | Get Sensor Event Enable      | User      |
+//! | 2Bh | Get Sensor Event Status      | User      |
+//! | 2Dh | Get Sensor Reading           | User      |
+
+use ipmi_router::{HandlerResult, IpmiRequest};
+use ipmi_sdr::Thresholds;
+use ipmi_wire::CompletionCode;
+
+use crate::{sensor::Sensor, Sensord};
+
+/// Get Sensor Reading Factors.
+pub const CMD_GET_SENSOR_READING_FACTORS: u8 = 0x23;
+/// Set Sensor Hysteresis.
+pub const CMD_SET_SENSOR_HYSTERESIS: u8 = 0x24;
+/// Get Sensor Hysteresis.
+pub const CMD_GET_SENSOR_HYSTERESIS: u8 = 0x25;
+/// Set Sensor Thresholds.
+pub const CMD_SET_SENSOR_THRESHOLDS: u8 = 0x26;
+/// Get Sensor Thresholds.
+pub const CMD_GET_SENSOR_THRESHOLDS: u8 = 0x27;
+/// Set Sensor Event Enable.
+pub const CMD_SET_SENSOR_EVENT_ENABLE: u8 = 0x28;
+/// Get Sensor Event Enable.
+pub const CMD_GET_SENSOR_EVENT_ENABLE: u8 = 0x29;
+/// Get Sensor Event Status.
+pub const CMD_GET_SENSOR_EVENT_STATUS: u8 = 0x2B;
+/// Get Sensor Reading.
+pub const CMD_GET_SENSOR_READING: u8 = 0x2D;
+
+fn sensor(state: &Sensord, number: u8) -> Result<&Sensor, CompletionCode> {
+    state.sensor(number).ok_or(CompletionCode::NOT_PRESENT)
+}
+
+fn status_flags(s: &crate::sensor::SensorState) -> u8 {
+    let unavailable = s.raw.is_none() || !s.initial_update_done;
+    (if s.events_enabled { 0x80 } else { 0 })
+        | (if s.scanning_enabled { 0x40 } else { 0 })
+        | (if unavailable { 0x20 } else { 0 })
+}
+
+/// Get Sensor Reading (§35.14, Table 35-15): reading, flags (events,
+/// scanning, reading unavailable), threshold comparison status with the
+/// reserved bits 7:6 returned as 1, and the optional byte as 80h.
+pub fn cmd_get_sensor_reading(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let s = sensor(state, number)?.snapshot();
+    let status = if s.raw.is_some() {
+        s.asserted & 0x3F
+    } else {
+        0
+    };
+    Ok(vec![
+        s.raw.unwrap_or(0),
+        status_flags(&s),
+        0xC0 | status,
+        0x80,
+    ])
+}
+
+/// Get Sensor Thresholds (§35.9): readable mask, then LNC, LCR, LNR, UNC,
+/// UCR, UNR (unreadable ones as 0).
+pub fn cmd_get_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let t = sensor(state, number)?.snapshot().thresholds;
+    Ok(vec![
+        t.mask(),
+        t.lnc.unwrap_or(0),
+        t.lcr.unwrap_or(0),
+        t.lnr.unwrap_or(0),
+        t.unc.unwrap_or(0),
+        t.ucr.unwrap_or(0),
+        t.unr.unwrap_or(0),
+    ])
+}
+
+/// Set Sensor Thresholds (§35.8): sets the thresholds named in the mask.
+/// Only thresholds the sensor has are settable (CCh otherwise), and the
+/// result must stay in order (CCh otherwise). Persisted before the reply.
+pub fn cmd_set_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number, mask, lnc, lcr, lnr, unc, ucr, unr] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let sensor = sensor(state, number)?;
+    {
+        let mut s = sensor.lock();
+        let settable = s.thresholds.mask();
+        if mask & 0xC0 != 0 || mask & !settable != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        let pick = |bit: u8, new: u8, old: Option<u8>| {
+            if mask & (1 << bit) != 0 {
+                Some(new)
+            } else {
+                old
+            }
+        };
+        let t = s.thresholds;
+        let updated = Thresholds {
+            lnc: pick(0, lnc, t.lnc),
+            lcr: pick(1, lcr, t.lcr),
+            lnr: pick(2, lnr, t.lnr),
+            unc: pick(3, unc, t.unc),
+            ucr: pick(4, ucr, t.ucr),
+            unr: pick(5, unr, t.unr),
+        };
+        let ordered: Vec<i16> = [
+            updated.lnr,
+            updated.lcr,
+            updated.lnc,
+            updated.unc,
+            updated.ucr,
+            updated.unr,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|raw| sensor.ordered(raw))
+        .collect();
+        if ordered.windows(2).any(|w| w[0] > w[1]) {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        s.thresholds = updated;
+    }
+    state.settings_changed(sensor)?;
+    Ok(Vec::new())
+}
+
+/// Get Sensor Hysteresis (§35.7): `number, FFh` → positive, negative.
+pub fn cmd_get_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number, _reserved] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let s = sensor(state, number)?.snapshot();
+    Ok(vec![s.positive_hysteresis, s.negative_hysteresis])
+}
+
+/// Set Sensor Hysteresis (§35.6): `number, FFh, positive, negative`.
+pub fn cmd_set_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number, _reserved, positive, negative] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let sensor = sensor(state, number)?;
+    {
+        let mut s = sensor.lock();
+        s.positive_hysteresis = positive;
+        s.negative_hysteresis = negative;
+    }
+    state.settings_changed(sensor)?;
+    Ok(Vec::new())
+}
+
+/// Get Sensor Reading Factors (§35.5): the factors are the same for every
+/// reading of a linear sensor, so "next reading" echoes the request.
+pub fn cmd_get_sensor_reading_factors(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number, reading] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let sensor = sensor(state, number)?;
+    let mut out = vec![reading];
+    out.extend_from_slice(&factor_bytes(&sensor.factors));
+    Ok(out)
+}
+
+/// The six factor bytes of Table 43-1 bytes 25-30 (Table 35-6 bytes 3-8):
+/// M, M/tolerance, B, B/accuracy, accuracy/direction, R exp/B exp.
+pub fn factor_bytes(f: &ipmi_sdr::LinearFactors) -> [u8; 6] {
+    let [m_lo, m_hi] = f.m.to_le_bytes();
+    let [b_lo, b_hi] = f.b.to_le_bytes();
+    let nibble = |v: i8| v.to_le_bytes()[0] & 0x0F;
+    [
+        m_lo,
+        (m_hi & 0x03) << 6,
+        b_lo,
+        (b_hi & 0x03) << 6,
+        0,
+        (nibble(f.r_exp) << 4) | nibble(f.b_exp),
+    ]
+}
+
+/// Set Sensor Event Enable (§35.10): byte 2 bit 7 all event messages, bit 6
+/// scanning, bits 5:4 00b keep / 01b enable selected / 10b disable selected;
+/// then up to four bytes of assertion and deassertion offsets.
+pub fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let data = &request.data;
+    if !(2..=6).contains(&data.len()) {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    }
+    let sensor = sensor(state, data[0])?;
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+    let assertion = u16::from_le_bytes([byte(2), byte(3)]);
+    let deassertion = u16::from_le_bytes([byte(4), byte(5)]);
+    {
+        let mut s = sensor.lock();
+        let supported = crate::sensor::supported_offsets(&s.thresholds);
+        match (byte(1) >> 4) & 0x03 {
+            0b00 => {}
+            0b01 => {
+                if (assertion | deassertion) & !supported != 0 {
+                    return Err(CompletionCode::INVALID_DATA_FIELD);
+                }
+                s.assertion_enables |= assertion;
+                s.deassertion_enables |= deassertion;
+            }
+            0b10 => {
+                s.assertion_enables &= !assertion;
+                s.deassertion_enables &= !deassertion;
+            }
+            _ => return Err(CompletionCode::INVALID_DATA_FIELD),
+        }
+        s.events_enabled = byte(1) & 0x80 != 0;
+        s.scanning_enabled = byte(1) & 0x40 != 0;
+    }
+    state.settings_changed(sensor)?;
+    Ok(Vec::new())
+}
+
+/// Get Sensor Event Enable (§35.11).
+pub fn cmd_get_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let s = sensor(state, number)?.snapshot();
+    let a = s.assertion_enables.to_le_bytes();
+    let d = s.deassertion_enables.to_le_bytes();
+    Ok(vec![status_flags(&s) & 0xC0, a[0], a[1], d[0], d[1]])
+}
+
+/// Get Sensor Event Status (§35.13): which events are asserted now.
+pub fn cmd_get_sensor_event_status(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+    let [number] = request.data[..] else {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    };
+    let s = sensor(state, number)?.snapshot();
+    let asserted = (0..6u8)
+        .filter(|bit| s.asserted & (1 << bit) != 0)
+        .map(|bit| {
+            1u16 << crate::thresholds::Crossing {
+                bit,
+                asserted: true,
+            }
+            .event_offset()
+        })
+        .fold(0u16, |acc, b| acc | b)
+        .to_le_bytes();
+    Ok(vec![status_flags(&s), asserted[0], asserted[1], 0, 0])
+}
