@@ -2,16 +2,7 @@
 //! declared commands, the bridge's live command map, and `execute` called by
 //! hand, with the privilege checked by the owner itself.
 
-use rbmc_e2e::{run, text, Suite};
-
-fn busctl(suite: &Suite, args: &[&str]) -> String {
-    let address = format!("--address={}", suite.bus_address());
-    let mut all = vec![address.as_str(), "--no-pager"];
-    all.extend_from_slice(args);
-    let out = run("busctl", &all);
-    assert!(out.status.success(), "busctl {args:?}: {}", text(&out));
-    text(&out)
-}
+use rbmc_e2e::Suite;
 
 const OWNER: &str = "org.rbmc.Sensord";
 const PATH: &str = "/xyz/openbmc_project/Ipmi";
@@ -19,22 +10,19 @@ const PATH: &str = "/xyz/openbmc_project/Ipmi";
 #[test]
 fn command_map_is_readable_with_busctl() {
     let suite = Suite::start();
-    let shown = busctl(&suite, &["introspect", OWNER, PATH]);
+    let shown = suite.busctl(&["introspect", OWNER, PATH]);
     assert!(shown.contains("xyz.openbmc_project.Ipmi.Server"), "{shown}");
     assert!(shown.contains(".execute"), "{shown}");
     assert!(shown.contains("org.rbmc.Ipmi.CommandOwner"), "{shown}");
 
     // (netfn, cmd, privilege) triples, after the "a(yyy) N" prefix.
-    let shown = busctl(
-        &suite,
-        &[
-            "get-property",
-            OWNER,
-            PATH,
-            "org.rbmc.Ipmi.CommandOwner",
-            "Commands",
-        ],
-    );
+    let shown = suite.busctl(&[
+        "get-property",
+        OWNER,
+        PATH,
+        "org.rbmc.Ipmi.CommandOwner",
+        "Commands",
+    ]);
     let words: Vec<&str> = shown.split_whitespace().collect();
     assert_eq!(words[0], "a(yyy)");
     let triples: Vec<[u8; 3]> = words[2..]
@@ -66,16 +54,13 @@ fn command_map_is_readable_with_busctl() {
         );
     }
 
-    let shown = busctl(
-        &suite,
-        &[
-            "get-property",
-            "org.rbmc.Netipmid",
-            "/org/rbmc/Ipmi/Router",
-            "org.rbmc.Ipmi.Router",
-            "CommandMap",
-        ],
-    );
+    let shown = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Netipmid",
+        "/org/rbmc/Ipmi/Router",
+        "org.rbmc.Ipmi.Router",
+        "CommandMap",
+    ]);
     assert!(shown.contains("6 1 2 \"org.rbmc.Sensord\""), "{shown}");
 }
 
@@ -96,7 +81,7 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
             "0",
         ];
         args.extend_from_slice(options);
-        busctl(&suite, &args)
+        suite.busctl(&args)
     };
     // No context at all: the lowest privilege, refused with D4h (212).
     assert_eq!(execute(&["0"]).trim(), "yyyyay 7 0 1 212 0");
@@ -125,6 +110,6 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
         "i",
         "4",
     ];
-    let shown = busctl(&suite, &args);
+    let shown = suite.busctl(&args);
     assert_eq!(shown.trim(), "yyyyay 7 0 2 193 0");
 }

@@ -165,6 +165,37 @@ impl Suite {
         }
     }
 
+    /// Runs busctl on the suite's bus; fails the test if busctl fails.
+    pub fn busctl(&self, args: &[&str]) -> String {
+        let address = format!("--address={}", self.bus_address());
+        let mut all = vec![address.as_str(), "--no-pager"];
+        all.extend_from_slice(args);
+        let out = run("busctl", &all);
+        assert!(out.status.success(), "busctl {args:?}: {}", text(&out));
+        text(&out)
+    }
+
+    /// Calls a method of the dev launcher's simulator (`org.rbmc.Simulator`).
+    pub fn simulator(&self, method: &str, signature: &str, args: &[&str]) -> String {
+        let mut all = vec![
+            "call",
+            "org.rbmc.Simulator",
+            "/org/rbmc/Simulator",
+            "org.rbmc.Simulator",
+            method,
+        ];
+        if !signature.is_empty() {
+            all.push(signature);
+        }
+        all.extend_from_slice(args);
+        self.busctl(&all)
+    }
+
+    /// The simulated sysfs root.
+    pub fn sysfs_root(&self) -> PathBuf {
+        self.state_dir.join("sim/sys")
+    }
+
     /// Runs `ipmitool -I lanplus` as the dev admin with cipher suite `suite`.
     pub fn ipmitool(&self, suite: u8, args: &[&str]) -> Output {
         self.ipmitool_as(USER, PASSWORD, suite, args)
@@ -244,6 +275,92 @@ pub fn random<const N: usize>() -> [u8; N] {
         .fill(&mut out)
         .expect("random");
     out
+}
+
+/// One call of `IpmiSelAdd` seen by an [`EventRecorder`].
+#[derive(Clone, Debug)]
+pub struct RecordedEvent {
+    /// The message text.
+    pub message: String,
+    /// The sensor's object path.
+    pub sensor_path: String,
+    /// The three event data bytes.
+    pub event_data: Vec<u8>,
+    /// Assertion (true) or deassertion.
+    pub assert: bool,
+    /// The generator ID.
+    pub generator_id: u16,
+}
+
+struct Recorder {
+    events: Arc<Mutex<Vec<RecordedEvent>>>,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Logging.IPMI")]
+impl Recorder {
+    /// Records the call; answers with a record ID.
+    #[zbus(name = "IpmiSelAdd")]
+    fn ipmi_sel_add(
+        &self,
+        message: String,
+        sensor_path: String,
+        event_data: Vec<u8>,
+        assert: bool,
+        generator_id: u16,
+    ) -> u16 {
+        let mut events = self.events.lock().unwrap();
+        events.push(RecordedEvent {
+            message,
+            sensor_path,
+            event_data,
+            assert,
+            generator_id,
+        });
+        u16::try_from(events.len()).unwrap_or(u16::MAX)
+    }
+}
+
+/// Takes the SEL logger's bus name and records what daemons send it, to
+/// check a daemon's side of the event contract on its own.
+pub struct EventRecorder {
+    events: Arc<Mutex<Vec<RecordedEvent>>>,
+    _conn: zbus::Connection,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl EventRecorder {
+    /// Serves the recorder on the suite's bus.
+    pub fn start(suite: &Suite) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Recorder {
+            events: events.clone(),
+        };
+        let address = suite.bus_address();
+        let conn = runtime
+            .block_on(async {
+                zbus::connection::Builder::address(address.as_str())?
+                    .serve_at("/xyz/openbmc_project/Logging/IPMI", recorder)?
+                    .name("xyz.openbmc_project.Logging.IPMI")?
+                    .build()
+                    .await
+            })
+            .expect("serve the event recorder");
+        Self {
+            events,
+            _conn: conn,
+            _runtime: runtime,
+        }
+    }
+
+    /// Everything recorded so far.
+    pub fn events(&self) -> Vec<RecordedEvent> {
+        self.events.lock().unwrap().clone()
+    }
 }
 
 /// A blocking RMCP+ console over UDP (for timing single requests).

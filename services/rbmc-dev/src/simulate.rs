@@ -4,7 +4,9 @@
 //! - `Inject(s sensor, s fault)`: fault is `stop`, `runaway` or `remove`;
 //! - `Clear(s sensor)`: back to normal;
 //! - `SetLoad(d load)`: fix the load (0-1); a negative value returns to the
-//!   slow wave.
+//!   slow wave;
+//! - `Pause(b paused)`: stop or restart time, so values hold still (tests
+//!   compare readings with the files).
 //!
 //! ```text
 //! busctl --address=unix:path=$STATE/bus.sock call org.rbmc.Simulator \
@@ -12,7 +14,10 @@
 //! ```
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -23,6 +28,7 @@ const STEP: Duration = Duration::from_millis(250);
 
 struct SimulatorObject {
     sim: Arc<Mutex<Simulator>>,
+    paused: Arc<AtomicBool>,
 }
 
 fn lock(sim: &Mutex<Simulator>) -> std::sync::MutexGuard<'_, Simulator> {
@@ -56,6 +62,12 @@ impl SimulatorObject {
         Ok(())
     }
 
+    /// Stops (true) or restarts (false) simulated time.
+    async fn pause(&self, paused: bool) -> zbus::fdo::Result<()> {
+        self.paused.store(paused, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// Names of the simulated sensors.
     #[zbus(property)]
     fn sensors(&self) -> Vec<String> {
@@ -67,8 +79,13 @@ impl SimulatorObject {
 /// `address`; the returned connection keeps the object alive.
 pub async fn serve(simulator: Simulator, address: &str) -> anyhow::Result<zbus::Connection> {
     let sim = Arc::new(Mutex::new(simulator));
+    let paused = Arc::new(AtomicBool::new(false));
+    let object = SimulatorObject {
+        sim: sim.clone(),
+        paused: paused.clone(),
+    };
     let conn = zbus::connection::Builder::address(address)?
-        .serve_at("/org/rbmc/Simulator", SimulatorObject { sim: sim.clone() })?
+        .serve_at("/org/rbmc/Simulator", object)?
         .name("org.rbmc.Simulator")?
         .build()
         .await?;
@@ -76,6 +93,9 @@ pub async fn serve(simulator: Simulator, address: &str) -> anyhow::Result<zbus::
         let mut tick = tokio::time::interval(STEP);
         loop {
             tick.tick().await;
+            if paused.load(Ordering::SeqCst) {
+                continue;
+            }
             if let Err(err) = lock(&sim).step(STEP) {
                 eprintln!("rbmc-dev: simulator: {err}");
             }

@@ -1,0 +1,284 @@
+//! Sensors, SDR and FRU through ipmitool, against the simulated hwmon tree.
+//! Expected readings are computed from the sysfs files themselves (found by
+//! device name, as a reader of sysfs would), never from the daemon.
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use nix::sys::signal::Signal;
+use rbmc_config::{SensorEntry, SensorKind, Source};
+use rbmc_e2e::{dev_config, text, EventRecorder, Suite};
+
+/// The file behind a sensor, found the way a reader of sysfs finds it.
+fn sysfs_file(root: &Path, entry: &SensorEntry) -> PathBuf {
+    let Source::Hwmon {
+        name,
+        input,
+        device,
+    } = &entry.source
+    else {
+        panic!("dev sensors are hwmon");
+    };
+    for dir in std::fs::read_dir(root.join("class/hwmon"))
+        .unwrap()
+        .flatten()
+    {
+        let dir = dir.path();
+        let found = std::fs::read_to_string(dir.join("name")).unwrap_or_default();
+        let real = std::fs::canonicalize(&dir).unwrap();
+        if found.trim() == name
+            && device
+                .as_ref()
+                .is_none_or(|d| real.to_string_lossy().contains(d.as_str()))
+        {
+            return dir.join(format!("{input}_input"));
+        }
+    }
+    panic!("no hwmon device for {}", entry.name.0);
+}
+
+/// The value in the sensor's unit, from the file.
+fn file_value(root: &Path, entry: &SensorEntry) -> f64 {
+    let raw: f64 = std::fs::read_to_string(sysfs_file(root, entry))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let per_unit = match entry.kind {
+        SensorKind::Temperature | SensorKind::Voltage | SensorKind::Current => 1000.0,
+        SensorKind::Fan => 1.0,
+        SensorKind::Power => 1_000_000.0,
+    };
+    raw / per_unit
+}
+
+/// One row of `ipmitool sensor list`: name, value, unit, status.
+fn sensor_rows(output: &str) -> Vec<(String, String, String, String)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+            (cols.len() >= 4).then(|| {
+                (
+                    cols[0].to_owned(),
+                    cols[1].to_owned(),
+                    cols[2].to_owned(),
+                    cols[3].to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn row<'a>(
+    rows: &'a [(String, String, String, String)],
+    name: &str,
+) -> &'a (String, String, String, String) {
+    rows.iter()
+        .find(|r| r.0 == name)
+        .unwrap_or_else(|| panic!("{name} not listed"))
+}
+
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> Option<String>) {
+    let deadline = Instant::now() + limit;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match check() {
+            None => return,
+            Some(state) => last = state,
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("{what} within {limit:?}; last seen:\n{last}");
+}
+
+#[test]
+fn readings_match_the_sysfs_files() {
+    let config = dev_config();
+    let suite = Suite::start();
+    suite.simulator("Pause", "b", &["true"]);
+    // Two poll intervals: every sensor has read the frozen values.
+    std::thread::sleep(Duration::from_millis(2200));
+
+    let out = suite.ipmitool(17, &["sensor", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = sensor_rows(&text(&out));
+    for entry in &config.sensors {
+        let (_, value, _, status) = row(&rows, &entry.name.0);
+        let shown: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: {value}", entry.name.0));
+        let expected = file_value(&suite.sysfs_root(), entry);
+        // One count of an 8-bit conversion over the configured range.
+        let resolution = (entry.range[1] - entry.range[0]) / 255.0;
+        assert!(
+            (shown - expected).abs() <= resolution + 1e-3,
+            "{}: ipmitool shows {shown}, sysfs has {expected} (resolution {resolution})",
+            entry.name.0
+        );
+        assert_eq!(status, "ok", "{}", entry.name.0);
+    }
+
+    // Every sensor is in the SDR, with its number and entity.
+    let out = suite.ipmitool(3, &["sdr", "elist", "full"]);
+    let shown = text(&out);
+    for entry in &config.sensors {
+        let expected = format!(
+            "{:02X}h | ok  | {:>2}.{}",
+            entry.number.0, entry.entity_id, entry.entity_instance
+        );
+        let line = shown
+            .lines()
+            .find(|l| l.starts_with(&entry.name.0))
+            .unwrap_or_else(|| panic!("{} missing from sdr elist:\n{shown}", entry.name.0));
+        assert!(line.contains(&expected), "{line:?} lacks {expected:?}");
+    }
+    let out = suite.ipmitool(17, &["sdr", "type", "Temperature"]);
+    let listed = text(&out).lines().count();
+    let temperatures = config
+        .sensors
+        .iter()
+        .filter(|s| s.kind == SensorKind::Temperature)
+        .count();
+    assert_eq!(listed, temperatures, "{}", text(&out));
+    let out = suite.ipmitool(17, &["sdr", "list"]);
+    assert_eq!(
+        text(&out).lines().count(),
+        config.sensors.len(),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn thresholds_set_with_ipmitool_survive_a_restart() {
+    let suite = Suite::start();
+    let out = suite.ipmitool(17, &["sensor", "thresh", "CPU0 Temp", "unc", "80"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let unc = |suite: &Suite| -> f64 {
+        let out = suite.ipmitool(17, &["sensor", "get", "CPU0 Temp"]);
+        let shown = text(&out);
+        shown
+            .lines()
+            .find(|l| l.trim_start().starts_with("Upper Non-Critical"))
+            .and_then(|l| l.split(':').nth(1))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no UNC in {shown}"))
+    };
+    assert!((unc(&suite) - 80.0).abs() <= 0.5, "{}", unc(&suite));
+
+    let before = suite.pid_of("rbmc-sensord");
+    suite.signal("rbmc-sensord", Signal::SIGKILL);
+    wait_for("sensord back", Duration::from_secs(15), || {
+        let out = suite.ipmitool(17, &["sensor", "get", "CPU0 Temp"]);
+        let now = suite.pid_of("rbmc-sensord");
+        (!(out.status.success() && now != before)).then(|| text(&out))
+    });
+    assert!(
+        (unc(&suite) - 80.0).abs() <= 0.5,
+        "after restart: {}",
+        unc(&suite)
+    );
+}
+
+#[test]
+fn injected_faults_show_and_raise_events() {
+    let suite = Suite::start();
+    let recorder = EventRecorder::start(&suite);
+    let sensord = suite.pid_of("rbmc-sensord");
+    suite.simulator("Inject", "ss", &["CPU0 Temp", "runaway"]);
+    suite.simulator("Inject", "ss", &["FAN1", "stop"]);
+    suite.simulator("Inject", "ss", &["P12V", "remove"]);
+
+    // Within two poll intervals (1 s each), plus ipmitool's own time.
+    wait_for("faults in sensor list", Duration::from_secs(4), || {
+        let shown = text(&suite.ipmitool(17, &["sensor", "list"]));
+        let rows = sensor_rows(&shown);
+        let cpu = row(&rows, "CPU0 Temp");
+        let fan = row(&rows, "FAN1");
+        let rail = row(&rows, "P12V");
+        let ok = cpu.3 == "cr" && fan.1 == "0.000" && fan.3 == "cr" && rail.1 == "na";
+        (!ok).then_some(shown)
+    });
+    // The other sensors carry on.
+    let shown = text(&suite.ipmitool(17, &["sensor", "list"]));
+    let rows = sensor_rows(&shown);
+    assert_eq!(row(&rows, "CPU1 Temp").3, "ok", "{shown}");
+    assert_eq!(row(&rows, "P5V").3, "ok", "{shown}");
+    assert_eq!(suite.pid_of("rbmc-sensord"), sensord);
+
+    // The threshold events reached the SEL logger's D-Bus method: CPU0 Temp
+    // upper non-critical (07h) and upper critical (09h) going high, FAN1
+    // lower critical going low (02h); generator 0020h (the BMC).
+    wait_for("events over D-Bus", Duration::from_secs(3), || {
+        let events = recorder.events();
+        let has = |path: &str, offset: u8| {
+            events
+                .iter()
+                .any(|e| e.sensor_path == path && e.assert && e.event_data[0] & 0x0F == offset)
+        };
+        let ok = has("/xyz/openbmc_project/sensors/temperature/CPU0_Temp", 0x07)
+            && has("/xyz/openbmc_project/sensors/temperature/CPU0_Temp", 0x09)
+            && has("/xyz/openbmc_project/sensors/fan_tach/FAN1", 0x02)
+            && events.iter().all(|e| e.generator_id == 0x0020);
+        (!ok).then(|| format!("{events:#?}"))
+    });
+    // And the OpenBMC alarm properties agree.
+    let alarm = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Sensord",
+        "/xyz/openbmc_project/sensors/temperature/CPU0_Temp",
+        "xyz.openbmc_project.Sensor.Threshold.Critical",
+        "CriticalAlarmHigh",
+    ]);
+    assert_eq!(alarm.trim(), "b true");
+
+    // Clearing the fault clears the alarm and deasserts.
+    suite.simulator("Clear", "s", &["CPU0 Temp"]);
+    wait_for("deassertion", Duration::from_secs(4), || {
+        let events = recorder.events();
+        let ok = events.iter().any(|e| {
+            e.sensor_path.ends_with("CPU0_Temp") && !e.assert && e.event_data[0] & 0x0F == 0x09
+        });
+        (!ok).then(|| format!("{events:#?}"))
+    });
+}
+
+#[test]
+fn fru_print_and_read() {
+    let config = dev_config();
+    let suite = Suite::start();
+    let out = suite.ipmitool(17, &["fru", "print", "0"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    let product = config.fru.product.as_ref().unwrap();
+    assert!(
+        shown.contains(&format!("Product Name          : {}", product.product_name)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "Product Serial        : {}",
+            product.serial_number
+        )),
+        "{shown}"
+    );
+    let board = config.fru.board.as_ref().unwrap();
+    assert!(
+        shown.contains(&format!("Board Mfg             : {}", board.manufacturer)),
+        "{shown}"
+    );
+
+    let file = suite.state_dir.join("fru0-read.bin");
+    let out = suite.ipmitool(17, &["fru", "read", "0", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes.len(), 1024);
+    // Common header: format version 1, zero checksum (FRU spec §8).
+    assert_eq!(bytes[0], 0x01);
+    assert_eq!(bytes[..8].iter().fold(0u8, |a, b| a.wrapping_add(*b)), 0);
+    let needle = product.product_name.as_bytes();
+    assert!(bytes.windows(needle.len()).any(|w| w == needle));
+}
