@@ -25,8 +25,9 @@ fn killed_owner_answers_quickly_then_recovers() {
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     assert!(
         [CompletionCode::NODE_BUSY, CompletionCode::TIMEOUT].contains(&response.completion),
-        "got {} after the owner died",
-        response.completion
+        "got {} after the owner died; log:\n{}",
+        response.completion,
+        suite.log_text()
     );
 
     // The bridge's own commands do not depend on the owner.

@@ -10,13 +10,30 @@
 //! The difference is what routing over D-Bus costs. Build with `--release`
 //! for figures worth recording: `cargo build --release --workspace &&
 //! target/release/rbmc-bench --requests 3000`.
+//!
+//! `rbmc-bench sensors [N] [SECONDS]` measures instead what polling N
+//! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`).
 
 use std::time::{Duration, Instant};
 
 use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
+mod sensors;
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("sensors") {
+        let count = std::env::args()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500);
+        let seconds = std::env::args()
+            .nth(3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30);
+        sensors::run(count, seconds);
+        return;
+    }
     let mut requests = 3000usize;
     let mut suite_id = 17u8;
     let mut args = std::env::args().skip(1);
@@ -25,7 +42,9 @@ fn main() {
             "--requests" => requests = args.next().and_then(|v| v.parse().ok()).unwrap_or(requests),
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
-                eprintln!("usage: rbmc-bench [--requests N] [--cipher-suite 3|17]");
+                eprintln!(
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS]"
+                );
                 std::process::exit(64);
             }
         }

@@ -68,6 +68,12 @@ pub struct Suite {
 impl Suite {
     /// Starts `rbmc-dev` on a free port and waits until it says it is ready.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`Suite::start`], with more `rbmc-dev` arguments (e.g.
+    /// `--config FILE`).
+    pub fn start_with(extra_args: &[&str]) -> Self {
         let port = free_udp_port();
         let state_dir =
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
@@ -85,6 +91,7 @@ impl Suite {
             .arg(&state_dir)
             // The test command built everything once already.
             .arg("--no-build")
+            .args(extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

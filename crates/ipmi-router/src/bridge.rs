@@ -64,6 +64,8 @@ struct Inner {
     routes: RwLock<HashMap<(u8, u8), Route>>,
     proxies: HashMap<Arc<str>, IpmiServerProxy<'static>>,
     local: Option<Arc<dyn Execute>>,
+    /// Owners whose declarations have been read at least once.
+    loaded: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Routes requests from a bridge to the command owners.
@@ -113,6 +115,7 @@ impl Router {
                 routes: RwLock::new(routes),
                 proxies,
                 local,
+                loaded: Default::default(),
             }),
         };
         for owner in config.owners {
@@ -159,12 +162,12 @@ impl Router {
         Ok(())
     }
 
-    async fn load_declarations(&self, owner: &str) {
+    async fn load_declarations(&self, owner: &str) -> bool {
         let specs = match self.fetch_declarations(owner).await {
             Ok(specs) => specs,
             Err(err) => {
-                warn!(owner, cause = %err, "could not read the owner's command declarations");
-                return;
+                debug!(owner, cause = %err, "could not read the owner's command declarations");
+                return false;
             }
         };
         let owner_name: Arc<str> = owner.into();
@@ -187,11 +190,38 @@ impl Router {
             );
             accepted += 1;
         }
+        drop(routes);
+        self.inner
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(owner.to_owned());
         info!(
             owner,
             commands = accepted,
             "command owner declared its commands"
         );
+        true
+    }
+
+    /// Reads the declarations of owners never heard from: covers an owner
+    /// that took its name between our subscription and our first look (or a
+    /// signal the broker did not deliver). Returns whether any was read.
+    async fn load_missing(&self) -> bool {
+        let missing: Vec<String> = {
+            let loaded = self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            self.inner
+                .proxies
+                .keys()
+                .filter(|owner| !loaded.contains(&***owner))
+                .map(|owner| owner.to_string())
+                .collect()
+        };
+        let mut any = false;
+        for owner in missing {
+            any |= self.load_declarations(&owner).await;
+        }
+        any
     }
 
     async fn fetch_declarations(&self, owner: &str) -> zbus::Result<Vec<CommandSpec>> {
@@ -217,6 +247,14 @@ impl Router {
             .collect())
     }
 
+    /// Owners whose declarations have been read, sorted.
+    pub fn loaded_owners(&self) -> Vec<String> {
+        let loaded = self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let mut owners: Vec<String> = loaded.iter().cloned().collect();
+        owners.sort();
+        owners
+    }
+
     /// The live command map: (netfn, cmd, privilege, owner).
     pub fn command_map(&self) -> Vec<(u8, u8, u8, String)> {
         let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
@@ -237,9 +275,15 @@ impl Router {
 
     /// Executes `request` wherever it is owned, within the configured time.
     pub async fn route(&self, request: IpmiRequest) -> HandlerResult {
-        let route = {
+        let lookup = || {
             let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
             routes.get(&(request.netfn.0, request.cmd)).cloned()
+        };
+        let route = match lookup() {
+            Some(route) => Some(route),
+            // Not known: perhaps its owner's declarations are not read yet.
+            None if self.load_missing().await => lookup(),
+            None => None,
         };
         let Some(route) = route else {
             return Err(CompletionCode::INVALID_COMMAND);
@@ -332,5 +376,12 @@ impl RouterObject {
     #[zbus(property)]
     fn command_map(&self) -> Vec<(u8, u8, u8, String)> {
         self.router.command_map()
+    }
+
+    /// The owners whose declarations this bridge has read: once every
+    /// configured owner is here, the bridge routes everything it can.
+    #[zbus(property)]
+    fn loaded_owners(&self) -> Vec<String> {
+        self.router.loaded_owners()
     }
 }

@@ -39,8 +39,12 @@ impl Default for Hwmon {
 pub struct SensorEntry {
     /// Name: the SDR ID string (at most 16 bytes) and the D-Bus object name.
     pub name: SensorName,
-    /// IPMI sensor number (0-254; FFh is reserved).
+    /// IPMI sensor number (0-254; FFh is reserved), unique within its LUN.
     pub number: SensorNumber,
+    /// The BMC LUN the sensor is on: 0, or the OEM LUNs 1 and 3 for more
+    /// than 255 sensors (IPMI v2.0 §7.2: LUN 2 is the SMS message LUN).
+    #[serde(default)]
+    pub lun: u8,
     /// What it measures.
     pub kind: SensorKind,
     /// IPMI entity ID (IPMI v2.0 Table 43-13).
@@ -259,15 +263,18 @@ pub fn check_sensors(sensors: &[SensorEntry]) -> Result<(), String> {
     for (i, s) in sensors.iter().enumerate() {
         let at = format!("sensors[{i}] ({:?})", s.name.0);
         for other in &sensors[..i] {
-            if other.number == s.number {
+            if other.number == s.number && other.lun == s.lun {
                 return Err(format!(
-                    "{at}: sensor number {:#04x} is already used by {:?}",
-                    s.number.0, other.name.0
+                    "{at}: sensor number {:#04x} on LUN {} is already used by {:?}",
+                    s.number.0, s.lun, other.name.0
                 ));
             }
             if other.name == s.name {
                 return Err(format!("{at}: sensor name is used twice"));
             }
+        }
+        if !matches!(s.lun, 0 | 1 | 3) {
+            return Err(format!("{at}: lun must be 0, 1 or 3 (2 is the SMS LUN)"));
         }
         let [min, max] = s.range;
         if !(min.is_finite() && max.is_finite() && min < max) {

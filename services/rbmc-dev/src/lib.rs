@@ -192,8 +192,10 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let names: Vec<&str> = daemons.iter().map(|d| d.bus_name).collect();
+    let bridges = ["org.rbmc.Netipmid", "org.rbmc.Kcsd"];
+    let owners = config.routing.owners.clone();
     let stopped_early = tokio::select! {
-        ready = wait_for_names(&address, &names) => { match ready {
+        ready = wait_until_ready(&address, &names, &bridges, &owners) => { match ready {
             Ok(()) => {
                 println!("{READY_LINE}: all {} daemons on the bus", names.len());
                 println!(
@@ -278,8 +280,14 @@ async fn stop_signal() {
     }
 }
 
-/// Polls the bus until every name has an owner.
-async fn wait_for_names(address: &str, names: &[&str]) -> anyhow::Result<()> {
+/// Polls the bus until every daemon holds its name and every bridge has
+/// read every owner's command declarations.
+async fn wait_until_ready(
+    address: &str,
+    names: &[&str],
+    bridges: &[&str],
+    owners: &[String],
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + STARTUP_LIMIT;
     let conn = loop {
         match zbus::connection::Builder::address(address)?.build().await {
@@ -297,6 +305,33 @@ async fn wait_for_names(address: &str, names: &[&str]) -> anyhow::Result<()> {
             }
             if Instant::now() > deadline {
                 anyhow::bail!("{name} did not appear on the bus");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let mut wanted: Vec<String> = owners.to_vec();
+    wanted.sort();
+    for bridge in bridges {
+        let proxy = zbus::fdo::PropertiesProxy::builder(&conn)
+            .destination(*bridge)?
+            .path("/org/rbmc/Ipmi/Router")?
+            .build()
+            .await?;
+        let interface = zbus::names::InterfaceName::try_from("org.rbmc.Ipmi.Router")?;
+        loop {
+            let loaded: Vec<String> = proxy
+                .get(interface.clone(), "LoadedOwners")
+                .await
+                .ok()
+                .and_then(|value| Vec::<String>::try_from(value).ok())
+                .unwrap_or_default();
+            if loaded == wanted {
+                break;
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "{bridge} has not learned the commands of {wanted:?} (has {loaded:?})"
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

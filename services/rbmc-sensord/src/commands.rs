@@ -37,8 +37,16 @@ pub const CMD_GET_SENSOR_EVENT_STATUS: u8 = 0x2B;
 /// Get Sensor Reading.
 pub const CMD_GET_SENSOR_READING: u8 = 0x2D;
 
-fn sensor(state: &Sensord, number: u8) -> Result<&Sensor, CompletionCode> {
-    state.sensor(number).ok_or(CompletionCode::NOT_PRESENT)
+/// The sensor a request names: its number in the data, on the LUN the
+/// request was addressed to.
+fn sensor<'a>(
+    state: &'a Sensord,
+    request: &IpmiRequest,
+    number: u8,
+) -> Result<&'a Sensor, CompletionCode> {
+    state
+        .sensor(request.lun, number)
+        .ok_or(CompletionCode::NOT_PRESENT)
 }
 
 fn status_flags(s: &crate::sensor::SensorState) -> u8 {
@@ -55,7 +63,7 @@ pub fn cmd_get_sensor_reading(state: &Sensord, request: &IpmiRequest) -> Handler
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let s = sensor(state, number)?.snapshot();
+    let s = sensor(state, request, number)?.snapshot();
     let status = if s.raw.is_some() {
         s.asserted & 0x3F
     } else {
@@ -75,7 +83,7 @@ pub fn cmd_get_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> Hand
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let t = sensor(state, number)?.snapshot().thresholds;
+    let t = sensor(state, request, number)?.snapshot().thresholds;
     Ok(vec![
         t.mask(),
         t.lnc.unwrap_or(0),
@@ -94,7 +102,7 @@ pub fn cmd_set_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> Hand
     let [number, mask, lnc, lcr, lnr, unc, ucr, unr] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let sensor = sensor(state, number)?;
+    let sensor = sensor(state, request, number)?;
     {
         let mut s = sensor.lock();
         let settable = s.thresholds.mask();
@@ -143,7 +151,7 @@ pub fn cmd_get_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> Hand
     let [number, _reserved] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let s = sensor(state, number)?.snapshot();
+    let s = sensor(state, request, number)?.snapshot();
     Ok(vec![s.positive_hysteresis, s.negative_hysteresis])
 }
 
@@ -152,7 +160,7 @@ pub fn cmd_set_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> Hand
     let [number, _reserved, positive, negative] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let sensor = sensor(state, number)?;
+    let sensor = sensor(state, request, number)?;
     {
         let mut s = sensor.lock();
         s.positive_hysteresis = positive;
@@ -168,7 +176,7 @@ pub fn cmd_get_sensor_reading_factors(state: &Sensord, request: &IpmiRequest) ->
     let [number, reading] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let sensor = sensor(state, number)?;
+    let sensor = sensor(state, request, number)?;
     let mut out = vec![reading];
     out.extend_from_slice(&factor_bytes(&sensor.factors));
     Ok(out)
@@ -198,7 +206,7 @@ pub fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> Ha
     if !(2..=6).contains(&data.len()) {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     }
-    let sensor = sensor(state, data[0])?;
+    let sensor = sensor(state, request, data[0])?;
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let assertion = u16::from_le_bytes([byte(2), byte(3)]);
     let deassertion = u16::from_le_bytes([byte(4), byte(5)]);
@@ -232,7 +240,7 @@ pub fn cmd_get_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> Ha
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let s = sensor(state, number)?.snapshot();
+    let s = sensor(state, request, number)?.snapshot();
     let a = s.assertion_enables.to_le_bytes();
     let d = s.deassertion_enables.to_le_bytes();
     Ok(vec![status_flags(&s) & 0xC0, a[0], a[1], d[0], d[1]])
@@ -243,7 +251,7 @@ pub fn cmd_get_sensor_event_status(state: &Sensord, request: &IpmiRequest) -> Ha
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    let s = sensor(state, number)?.snapshot();
+    let s = sensor(state, request, number)?.snapshot();
     let asserted = (0..6u8)
         .filter(|bit| s.asserted & (1 << bit) != 0)
         .map(|bit| {

@@ -49,6 +49,7 @@ use crate::{
 pub struct Sensord {
     identity: Identity,
     sensors: Vec<Sensor>,
+    by_number: std::collections::HashMap<(u8, u8), usize>,
     sdr: Mutex<SdrRepository>,
     fru: Mutex<FruStore>,
     settings: Settings,
@@ -83,18 +84,26 @@ impl Sensord {
             .unwrap_or(0);
         let sdr = SdrRepository::build(&refs, device_support, now);
         let fru = FruStore::open(&config.fru, state_dir)?;
+        let by_number = sensors
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.entry.lun, s.entry.number.0), i))
+            .collect();
         Ok(Self {
             identity: Identity::from_config(&config.bmc),
             sensors,
+            by_number,
             sdr: Mutex::new(sdr),
             fru: Mutex::new(fru),
             settings,
         })
     }
 
-    /// The sensor with this number.
-    pub fn sensor(&self, number: u8) -> Option<&Sensor> {
-        self.sensors.iter().find(|s| s.entry.number.0 == number)
+    /// The sensor with this number on this LUN.
+    pub fn sensor(&self, lun: u8, number: u8) -> Option<&Sensor> {
+        self.by_number
+            .get(&(lun, number))
+            .map(|index| &self.sensors[*index])
     }
 
     /// Persists settings after a change to `sensor` and refreshes its SDR.
@@ -213,38 +222,55 @@ pub async fn run(
         "serving"
     );
 
-    for (index, objects) in objects.into_iter().enumerate() {
+    let poller = {
         let (state, conn) = (state.clone(), conn.clone());
-        tokio::spawn(async move { poll_forever(&state.sensors[index], &objects, &conn).await });
-    }
+        tokio::spawn(async move { poll_forever(&state, &objects, &conn).await })
+    };
     rbmc_daemon::notify_ready();
-    tokio::select! {
+    let result = tokio::select! {
         () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
-    }
+        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
+    };
+    poller.abort();
+    result
 }
 
-/// Reads one sensor at its interval, publishes it and logs its events.
-async fn poll_forever(sensor: &Sensor, objects: &dbus::SensorObjects, conn: &zbus::Connection) {
-    let path = dbus::sensor_path(&sensor.entry);
-    let mut tick = tokio::time::interval(Duration::from_millis(sensor.entry.poll_ms));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        tick.tick().await;
+/// Reads every sensor when it is due, publishes it and logs its events.
+///
+/// One task and a queue ordered by due time serve all sensors: a task per
+/// sensor would cost each one its own copy of this future's state (measured
+/// with `rbmc-bench sensors`).
+async fn poll_forever(state: &Sensord, objects: &[dbus::SensorObjects], conn: &zbus::Connection) {
+    use std::{cmp::Reverse, collections::BinaryHeap};
+    let start = tokio::time::Instant::now();
+    let mut due: BinaryHeap<Reverse<(tokio::time::Instant, usize)>> = (0..state.sensors.len())
+        .map(|i| Reverse((start, i)))
+        .collect();
+    let mut failing = vec![false; state.sensors.len()];
+    while let Some(Reverse((when, index))) = due.pop() {
+        tokio::time::sleep_until(when).await;
+        let sensor = &state.sensors[index];
         let events = sensor.poll();
-        let state = sensor.snapshot();
-        match (&state.failure, failing) {
+        let failure = sensor.lock().failure.clone();
+        match (&failure, failing[index]) {
             (Some(cause), false) => warn!(sensor = %sensor.entry.name.0, %cause, "no reading"),
             (None, true) => info!(sensor = %sensor.entry.name.0, "reading again"),
             _ => {}
         }
-        failing = state.failure.is_some();
-        if let Err(err) = objects.update(sensor).await {
+        failing[index] = failure.is_some();
+        if let Err(err) = objects[index].update(sensor).await {
             warn!(sensor = %sensor.entry.name.0, cause = %err, "cannot publish on D-Bus");
         }
-        for event in events {
-            events::log(conn, &sensor.entry.name.0, &path, event).await;
+        if !events.is_empty() {
+            let path = dbus::sensor_path(&sensor.entry);
+            for event in events {
+                events::log(conn, &sensor.entry.name.0, &path, event).await;
+            }
         }
+        // Keep the cadence; if the daemon fell behind, do not try to catch
+        // up with a burst.
+        let period = Duration::from_millis(sensor.entry.poll_ms);
+        let next = (when + period).max(tokio::time::Instant::now());
+        due.push(Reverse((next, index)));
     }
 }

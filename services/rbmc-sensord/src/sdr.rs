@@ -26,8 +26,8 @@ const ENTITY_SYSTEM_BOARD: u8 = 0x07;
 #[derive(Debug)]
 pub struct SdrRepository {
     records: Vec<Vec<u8>>,
-    /// Index of each sensor's record, by sensor number.
-    sensor_records: Vec<(u8, usize)>,
+    /// Index of each sensor's record, by (LUN, sensor number).
+    sensor_records: Vec<((u8, u8), usize)>,
     reservation: u16,
     last_addition: u32,
 }
@@ -49,7 +49,7 @@ impl SdrRepository {
         let mut sensor_records = Vec::new();
         for sensor in sensors {
             let id = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
-            sensor_records.push((sensor.entry.number.0, records.len()));
+            sensor_records.push(((sensor.entry.lun, sensor.entry.number.0), records.len()));
             records.push(full_sensor_record(id, sensor, &sensor.snapshot()));
         }
         let id = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
@@ -74,8 +74,8 @@ impl SdrRepository {
     /// Rebuilds one sensor's record after its thresholds or hysteresis
     /// changed, and cancels any reservation.
     pub fn update_sensor(&mut self, sensor: &Sensor) {
-        let number = sensor.entry.number.0;
-        if let Some((_, index)) = self.sensor_records.iter().find(|(n, _)| *n == number) {
+        let key = (sensor.entry.lun, sensor.entry.number.0);
+        if let Some((_, index)) = self.sensor_records.iter().find(|(k, _)| *k == key) {
             let id = u16::try_from(index + 1).unwrap_or(u16::MAX);
             self.records[*index] = full_sensor_record(id, sensor, &sensor.snapshot());
             self.cancel_reservation();
@@ -174,7 +174,7 @@ pub fn full_sensor_record(record_id: u16, sensor: &Sensor, state: &SensorState) 
     FullSensorRecord {
         record_id,
         owner_id: BMC_ADDRESS,
-        owner_lun: 0,
+        owner_lun: entry.lun,
         sensor_number: entry.number.0,
         entity_id: entry.entity_id,
         entity_instance: entry.entity_instance,

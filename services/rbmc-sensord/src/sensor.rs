@@ -7,7 +7,7 @@ use ipmi_sdr::{LinearFactors, Thresholds};
 use rbmc_config::{SensorEntry, Source};
 
 use crate::{
-    source::{hwmon::HwmonInput, ReadingSource, SourceError},
+    source::{hwmon::HwmonInput, i2c::I2cSource, ReadingSource},
     thresholds::{self, Crossing, Levels},
 };
 
@@ -17,16 +17,6 @@ use crate::{
 pub struct SensorError {
     name: String,
     reason: String,
-}
-
-/// A source kind that exists in config but has no driver in this build.
-#[derive(Debug)]
-struct Unsupported(&'static str);
-
-impl ReadingSource for Unsupported {
-    fn read(&self) -> Result<f64, SourceError> {
-        Err(SourceError::Unsupported(self.0))
-    }
 }
 
 /// What can change at run time, under one lock.
@@ -117,8 +107,12 @@ impl Sensor {
                 input,
                 entry.kind.hwmon_scale(),
             )),
-            Source::Lm75 { .. } => Box::new(Unsupported("LM75 over i2c-dev")),
-            Source::Pmbus { .. } => Box::new(Unsupported("PMBus over i2c-dev")),
+            Source::Lm75 { bus, address } => Box::new(I2cSource::lm75(*bus, *address)),
+            Source::Pmbus {
+                bus,
+                address,
+                reading,
+            } => Box::new(I2cSource::pmbus(*bus, *address, *reading)),
         };
         let t = &entry.thresholds;
         let raw = |v: Option<f64>| v.map(|v| factors.to_raw(v));

@@ -1,11 +1,13 @@
 //! Where readings come from: the kernel's interfaces, behind one small trait.
 //!
 //! - [`hwmon`]: Linux hwmon sysfs attributes, the device found by its `name`.
+//! - [`i2c`]: LM75-class and PMBus parts read directly over i2c-dev.
 //!
 //! Every source answers `Ok(value)` in the sensor's unit or a
 //! [`SourceError`]; a failing source makes only its own sensor "no reading".
 
 pub mod hwmon;
+pub mod i2c;
 
 use std::path::PathBuf;
 
@@ -29,9 +31,6 @@ pub enum SourceError {
         /// The error.
         source: std::io::Error,
     },
-    /// The configured source kind has no driver in this build.
-    #[error("{0} is not implemented yet")]
-    Unsupported(&'static str),
     /// The attribute did not hold an integer.
     #[error("{path}: not an integer: {text:?}")]
     Parse {
