@@ -265,3 +265,143 @@ pub fn cmd_get_sensor_event_status(state: &Sensord, request: &IpmiRequest) -> Ha
         .to_le_bytes();
     Ok(vec![status_flags(&s), asserted[0], asserted[1], 0, 0])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipmi_router::Context;
+    use ipmi_wire::{NetFn, Privilege};
+
+    /// A daemon state over a one-sensor hwmon tree at 50.0 °C.
+    fn state(tag: &str) -> Sensord {
+        let dir = std::env::temp_dir().join(format!("rbmc-cmd-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let hwmon = dir.join("sys/class/hwmon/hwmon0");
+        std::fs::create_dir_all(&hwmon).unwrap();
+        std::fs::write(hwmon.join("name"), "t\n").unwrap();
+        std::fs::write(hwmon.join("temp1_input"), "50000\n").unwrap();
+        let config = rbmc_config::Config::from_toml(
+            &format!(
+                r#"
+[hwmon]
+sysfs-root = "{}"
+
+[[sensors]]
+name = "T"
+number = 7
+kind = "temperature"
+entity-id = 3
+range = [0.0, 255.0]
+source = {{ type = "hwmon", name = "t", input = "temp1" }}
+thresholds = {{ lnc = 10.0, unc = 80.0, ucr = 90.0 }}
+hysteresis = 2.0
+"#,
+                dir.join("sys").display()
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let state = Sensord::new(&config, &dir.join("state")).unwrap();
+        state.sensor(0, 7).unwrap().poll();
+        state
+    }
+
+    fn request(data: &[u8]) -> IpmiRequest {
+        IpmiRequest {
+            netfn: NetFn::SENSOR_EVENT,
+            lun: 0,
+            cmd: 0,
+            data: data.to_vec(),
+            context: Context {
+                channel: 1,
+                privilege: Privilege::Operator,
+                user_id: 2,
+                session_id: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn reading_and_thresholds_in_raw_counts() {
+        // 0..255 °C gives M = 1: raw counts are degrees.
+        let s = state("reading");
+        assert_eq!(
+            cmd_get_sensor_reading(&s, &request(&[7])).unwrap(),
+            [50, 0xC0, 0xC0, 0x80]
+        );
+        assert_eq!(
+            cmd_get_sensor_thresholds(&s, &request(&[7])).unwrap(),
+            [0b011001, 10, 0, 0, 80, 90, 0]
+        );
+        assert_eq!(
+            cmd_get_sensor_reading(&s, &request(&[8])),
+            Err(CompletionCode::NOT_PRESENT)
+        );
+        assert_eq!(
+            cmd_get_sensor_reading(&s, &request(&[])),
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
+    }
+
+    #[test]
+    fn set_thresholds_checks_mask_and_order() {
+        let s = state("set");
+        // UNC (bit 3) to 70: allowed.
+        cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 70, 0, 0])).unwrap();
+        assert_eq!(
+            cmd_get_sensor_thresholds(&s, &request(&[7])).unwrap()[4],
+            70
+        );
+        // UNR (bit 5) was not configured: not settable.
+        assert_eq!(
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x20, 0, 0, 0, 0, 0, 99])),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        // UNC above UCR breaks the order.
+        assert_eq!(
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 95, 0, 0])),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08])),
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
+    }
+
+    #[test]
+    fn hysteresis_and_event_enables_round_trip() {
+        let s = state("enables");
+        assert_eq!(
+            cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap(),
+            [2, 2]
+        );
+        cmd_set_sensor_hysteresis(&s, &request(&[7, 0xFF, 3, 4])).unwrap();
+        assert_eq!(
+            cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap(),
+            [3, 4]
+        );
+        // Offsets: LNC going low (bit 0), UNC going high (bit 7), UCR going
+        // high (bit 9).
+        let all = cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap();
+        assert_eq!(all, [0xC0, 0x81, 0x02, 0x81, 0x02]);
+        // Disable UNC going-high assertions, keep events and scanning on.
+        cmd_set_sensor_event_enable(&s, &request(&[7, 0xE0, 0x80, 0x00])).unwrap();
+        assert_eq!(
+            cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap()[1],
+            0x01
+        );
+        // Enabling an offset the sensor cannot generate is refused.
+        assert_eq!(
+            cmd_set_sensor_event_enable(&s, &request(&[7, 0xD0, 0x10, 0x00])),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+    }
+
+    #[test]
+    fn reading_factors_match_the_sdr_bytes() {
+        let s = state("factors");
+        let factors = cmd_get_sensor_reading_factors(&s, &request(&[7, 50])).unwrap();
+        // M = 1, B = 0, exponents 0 (Table 35-6).
+        assert_eq!(factors, [50, 1, 0, 0, 0, 0, 0]);
+    }
+}

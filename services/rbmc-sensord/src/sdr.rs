@@ -194,3 +194,83 @@ pub fn full_sensor_record(record_id: u16, sensor: &Sensor, state: &SensorState) 
     }
     .emit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository() -> SdrRepository {
+        let config = rbmc_config::Config::from_toml(
+            r#"
+[[sensors]]
+name = "A"
+number = 1
+kind = "voltage"
+entity-id = 7
+range = [0.0, 15.0]
+source = { type = "hwmon", name = "x", input = "in1" }
+thresholds = { lcr = 10.0, ucr = 13.0 }
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        let sensor = Sensor::new(&config.sensors[0], std::path::Path::new("/nonexistent")).unwrap();
+        SdrRepository::build(&[&sensor], 0x8F, 1_700_000_000)
+    }
+
+    #[test]
+    fn records_chain_and_read_whole() {
+        let sdr = repository();
+        // MC locator, one full sensor record, FRU locator.
+        let info = sdr.cmd_info(&[]).unwrap();
+        assert_eq!(info[..3], [0x51, 3, 0]);
+        let first = sdr.cmd_get(&[0, 0, 0, 0, 0, 0xFF]).unwrap();
+        assert_eq!(first[..2], [2, 0], "next record ID");
+        assert_eq!(first[2 + 3], 0x12, "MC device locator");
+        let second = sdr.cmd_get(&[0, 0, 2, 0, 0, 0xFF]).unwrap();
+        assert_eq!(second[..2], [3, 0]);
+        assert_eq!(second[2 + 3], 0x01, "full sensor record");
+        let last = sdr.cmd_get(&[0, 0, 0xFF, 0xFF, 0, 0xFF]).unwrap();
+        assert_eq!(last[..2], [0xFF, 0xFF]);
+        assert_eq!(last[2 + 3], 0x11, "FRU device locator");
+        assert_eq!(
+            sdr.cmd_get(&[0, 0, 9, 0, 0, 0xFF]),
+            Err(CompletionCode::NOT_PRESENT)
+        );
+    }
+
+    #[test]
+    fn partial_reads_need_a_live_reservation() {
+        let config = rbmc_config::Config::from_toml(
+            "[[sensors]]\nname = \"A\"\nnumber = 1\nkind = \"fan\"\nentity-id = 29\nrange = [0.0, 9000.0]\nsource = { type = \"hwmon\", name = \"x\", input = \"fan1\" }\nthresholds = { lcr = 500.0 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let sensor = Sensor::new(&config.sensors[0], std::path::Path::new("/nonexistent")).unwrap();
+        let mut sdr = SdrRepository::build(&[&sensor], 0, 0);
+        let whole = sdr.cmd_get(&[0, 0, 2, 0, 0, 0xFF]).unwrap();
+        // Offset 5 without a reservation: refused.
+        assert_eq!(
+            sdr.cmd_get(&[0, 0, 2, 0, 5, 16]),
+            Err(CompletionCode::RESERVATION_CANCELLED)
+        );
+        let reservation = sdr.cmd_reserve(&[]).unwrap();
+        let part = sdr
+            .cmd_get(&[reservation[0], reservation[1], 2, 0, 5, 16])
+            .unwrap();
+        assert_eq!(part[2..], whole[2 + 5..2 + 5 + 16]);
+        // A record change cancels the reservation (§33.11).
+        sdr.update_sensor(&sensor);
+        assert_eq!(
+            sdr.cmd_get(&[reservation[0], reservation[1], 2, 0, 5, 16]),
+            Err(CompletionCode::RESERVATION_CANCELLED)
+        );
+        // Reading past the end is shortened, not refused.
+        let len = u8::try_from(whole.len() - 2).unwrap();
+        let r = sdr.cmd_reserve(&[]).unwrap();
+        assert_eq!(
+            sdr.cmd_get(&[r[0], r[1], 2, 0, len - 1, 10]).unwrap().len(),
+            2 + 1
+        );
+    }
+}
