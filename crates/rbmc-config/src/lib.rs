@@ -13,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 mod fru;
+mod power;
 mod sensors;
 
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
+pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
 pub use sensors::{
     Hwmon, PmbusReading, SensorEntry, SensorKind, SensorName, SensorNumber, Simulation, Source,
     ThresholdValues,
@@ -73,6 +75,9 @@ pub struct Config {
     /// The BMC's FRU inventory device.
     #[serde(default)]
     pub fru: Fru,
+    /// Power control.
+    #[serde(default)]
+    pub power: Power,
 }
 
 impl Config {

@@ -1,16 +1,159 @@
-//! The power/GPIO controller: chassis, power, boot options and watchdog, as a command owner.
+//! The power/GPIO controller: chassis power, identify, restore policy,
+//! restart cause and power-on hours, over GPIO lines or the simulated host.
 //!
-//! Not yet implemented: this daemon joins the bus under its stable name and
-//! serves the routing contract with an empty command table, so bridges see
-//! it and route nothing to it. Its commands arrive with its own issue.
+//! # Layout
+//! - [`sequencer`]: the sans-IO power state machine.
+//! - [`board`]: the line seam, and its GPIO character device implementation.
+//! - [`simboard`]: the simulated host board for development.
+//! - [`control`]: the controller that runs the sequencer against a board.
+//! - [`chassis`]: the chassis commands.
+//! - [`dbus`]: OpenBMC state objects.
+//! - [`store`]: what survives restarts.
 
-use std::{future::Future, sync::Arc};
+pub mod board;
+pub mod chassis;
+pub mod control;
+pub mod dbus;
+pub mod sequencer;
+pub mod simboard;
+pub mod store;
 
-use ipmi_router::{names, CommandTable};
-use rbmc_config::Config;
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
-/// Serves the (still empty) command table until `shutdown` resolves.
-pub async fn run(_config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let table = CommandTable::new(());
-    rbmc_daemon::serve_owner_until(names::POWERD, Arc::new(table), shutdown).await
+use anyhow::Context as _;
+use ipmi_router::{names, owner::Execute, CommandTable};
+use ipmi_wire::{NetFn, Privilege};
+use rbmc_config::{Config, PowerBackend};
+use tracing::info;
+
+use crate::{board::Board, control::Controller, store::Store};
+
+/// What the command handlers share.
+#[derive(Debug)]
+pub struct Powerd {
+    /// The power controller.
+    pub control: Arc<Controller>,
+    /// Whether a chassis intrusion line exists.
+    pub has_intrusion: bool,
+}
+
+/// Adds every command the power daemon owns.
+pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
+    use chassis::*;
+    let c = NetFn::CHASSIS;
+    let (user, operator) = (Privilege::User, Privilege::Operator);
+    table
+        .add_sync(
+            c,
+            CMD_GET_CHASSIS_CAPABILITIES,
+            user,
+            cmd_get_chassis_capabilities,
+        )?
+        .add_sync(c, CMD_GET_CHASSIS_STATUS, user, cmd_get_chassis_status)?
+        .add_sync(c, CMD_CHASSIS_CONTROL, operator, cmd_chassis_control)?
+        .add_sync(c, CMD_CHASSIS_IDENTIFY, operator, cmd_chassis_identify)?
+        .add_sync(
+            c,
+            CMD_SET_POWER_RESTORE_POLICY,
+            operator,
+            cmd_set_power_restore_policy,
+        )?
+        .add_sync(
+            c,
+            CMD_GET_SYSTEM_RESTART_CAUSE,
+            user,
+            cmd_get_system_restart_cause,
+        )?
+        .add_sync(c, CMD_GET_POH_COUNTER, user, cmd_get_poh_counter)?;
+    Ok(())
+}
+
+/// Serves the power daemon until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let conn = rbmc_daemon::bus_builder()?
+        .build()
+        .await
+        .context("connecting to the bus")?;
+    let (board, simulated): (Arc<dyn Board>, Option<simboard::SimBoard>) = match config
+        .power
+        .backend
+    {
+        PowerBackend::Gpio => (
+            Arc::new(board::cdev::CdevBoard::open(&config.power).context("opening GPIO lines")?),
+            None,
+        ),
+        PowerBackend::Simulated => {
+            let sim = simboard::SimBoard::new(config.power.simulated.clone());
+            (Arc::new(sim.clone()), Some(sim))
+        }
+    };
+    let (control, actions, mut events) =
+        Controller::new(&config.power, board, Store::new(state_dir));
+    tokio::spawn(control.clone().execute(actions));
+    tokio::spawn(control.clone().follow_inputs());
+    {
+        let control = control.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                control.tick();
+            }
+        });
+    }
+
+    let mut table = CommandTable::new(Powerd {
+        control: control.clone(),
+        has_intrusion: config.power.intrusion.is_some(),
+    });
+    register(&mut table).context("registering commands")?;
+    ipmi_router::owner::register_owner(&conn, Arc::new(table) as Arc<dyn Execute>).await?;
+    let server = conn.object_server();
+    server
+        .at(
+            dbus::CHASSIS_PATH,
+            dbus::ChassisObject::new(control.clone()),
+        )
+        .await?;
+    server
+        .at(dbus::HOST_PATH, dbus::HostObject::new(control.clone()))
+        .await?;
+    server
+        .at(
+            dbus::POLICY_PATH,
+            dbus::RestorePolicyObject {
+                control: control.clone(),
+            },
+        )
+        .await?;
+    if let Some(sim) = &simulated {
+        server.at("/org/rbmc/SimulatedHost", sim.object()).await?;
+    }
+    for name in [
+        names::POWERD,
+        "xyz.openbmc_project.State.Host",
+        "xyz.openbmc_project.State.Chassis",
+    ] {
+        conn.request_name(name)
+            .await
+            .with_context(|| format!("requesting {name}"))?;
+    }
+    info!(name = names::POWERD, backend = ?config.power.backend, "serving");
+    control.apply_restore_policy();
+    rbmc_daemon::notify_ready();
+
+    let report = async {
+        while let Some(event) = events.recv().await {
+            info!(?event, "power event");
+        }
+    };
+    tokio::select! {
+        () = shutdown => Ok(()),
+        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
+        () = report => Ok(()),
+    }
 }

@@ -1,4 +1,4 @@
-//! `rbmc-powerd`: the power/GPIO controller: chassis, power, boot options and watchdog.
+//! `rbmc-powerd`: the power/GPIO controller.
 
 use std::process::ExitCode;
 
@@ -8,7 +8,7 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(
     version,
-    about = "rbmc power/GPIO controller: chassis, power, boot options and watchdog"
+    about = "rbmc power/GPIO controller: chassis, power, boot options, watchdog"
 )]
 struct Args {
     #[command(flatten)]
@@ -18,6 +18,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     rbmc_daemon::main(&args.common, |config| {
-        rbmc_powerd::run(config, rbmc_daemon::shutdown_signal())
+        rbmc_powerd::run(
+            config,
+            &args.common.state_dir,
+            rbmc_daemon::shutdown_signal(),
+        )
     })
 }

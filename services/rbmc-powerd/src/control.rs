@@ -1,0 +1,323 @@
+//! The power controller: the sequencer, the board and everything the
+//! chassis commands read and change, under one lock, plus the tasks that
+//! carry out the sequencer's actions and follow the board's inputs.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use rbmc_config::{Power, RestorePolicyName};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::{
+    board::{Board, Line},
+    sequencer::{Action, Button, PowerEvent, Request, Sequencer, Timings},
+    store::{Store, Stored},
+};
+
+/// Get System Restart Cause codes (IPMI v2.0 §28.11, Table 28-11).
+pub mod cause {
+    /// Unknown.
+    pub const UNKNOWN: u8 = 0x00;
+    /// Chassis Control command.
+    pub const CHASSIS_CONTROL: u8 = 0x01;
+    /// Reset via pushbutton.
+    pub const RESET_BUTTON: u8 = 0x02;
+    /// Power-up via power pushbutton.
+    pub const POWER_BUTTON: u8 = 0x03;
+    /// Watchdog expiration.
+    pub const WATCHDOG: u8 = 0x04;
+    /// Automatic power-up on AC being applied, "always restore" policy.
+    pub const ALWAYS_ON_POLICY: u8 = 0x06;
+    /// Automatic power-up on AC being applied, "restore previous" policy.
+    pub const PREVIOUS_POLICY: u8 = 0x07;
+}
+
+/// The identify LED's state.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Identify {
+    /// Off.
+    Off,
+    /// On until then.
+    Until(Instant),
+    /// On until told otherwise.
+    Forever,
+}
+
+/// Everything under the lock.
+#[derive(Debug)]
+pub struct State {
+    /// The power state machine.
+    pub sequencer: Sequencer,
+    /// What is persisted.
+    pub stored: Stored,
+    /// The cause to record when the host next comes up or resets.
+    pub pending_cause: u8,
+    /// Get Chassis Status "last power event" bits (Table 28-4 byte 2).
+    pub last_power_event: u8,
+    /// The identify LED.
+    pub identify: Identify,
+    /// When the host came on, for the POH counter.
+    pub on_since: Option<Instant>,
+    /// Chassis intrusion input.
+    pub intrusion: bool,
+}
+
+impl State {
+    /// Power-on minutes including the present on-period.
+    pub fn power_on_minutes(&self, now: Instant) -> u64 {
+        self.stored.power_on_minutes
+            + self
+                .on_since
+                .map(|since| now.saturating_duration_since(since).as_secs() / 60)
+                .unwrap_or(0)
+    }
+
+    /// The restore policy code in force.
+    pub fn policy(&self, default: RestorePolicyName) -> u8 {
+        self.stored.restore_policy.unwrap_or(match default {
+            RestorePolicyName::AlwaysOff => 0,
+            RestorePolicyName::Previous => 1,
+            RestorePolicyName::AlwaysOn => 2,
+        })
+    }
+}
+
+/// The controller shared by the command handlers, D-Bus and the tasks.
+pub struct Controller {
+    state: Mutex<State>,
+    board: Arc<dyn Board>,
+    store: Store,
+    /// The configured default restore policy.
+    pub default_policy: RestorePolicyName,
+    actions: mpsc::UnboundedSender<Action>,
+    events: mpsc::UnboundedSender<PowerEvent>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").finish_non_exhaustive()
+    }
+}
+
+fn timings(config: &Power) -> Timings {
+    let ms = Duration::from_millis;
+    Timings {
+        press: ms(config.press_ms),
+        force_off: ms(config.force_off_ms),
+        reset_pulse: ms(config.reset_pulse_ms),
+        nmi_pulse: ms(config.nmi_pulse_ms),
+        power_on_timeout: ms(config.power_on_timeout_ms),
+        soft_off_timeout: ms(config.soft_off_timeout_ms),
+        cycle_off: ms(config.cycle_off_ms),
+    }
+}
+
+impl Controller {
+    /// A controller over `board`; returns it with the receivers of the
+    /// actions to carry out and the events to report.
+    pub fn new(
+        config: &Power,
+        board: Arc<dyn Board>,
+        store: Store,
+    ) -> (
+        Arc<Self>,
+        mpsc::UnboundedReceiver<Action>,
+        mpsc::UnboundedReceiver<PowerEvent>,
+    ) {
+        let inputs = *board.inputs().borrow();
+        let stored = store.load();
+        let (actions, actions_rx) = mpsc::unbounded_channel();
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let now = Instant::now();
+        let controller = Arc::new(Self {
+            state: Mutex::new(State {
+                sequencer: Sequencer::new(timings(config), inputs.power_good),
+                stored,
+                pending_cause: cause::UNKNOWN,
+                last_power_event: 0,
+                identify: Identify::Off,
+                on_since: inputs.power_good.then_some(now),
+                intrusion: inputs.intrusion,
+            }),
+            board,
+            store,
+            default_policy: config.restore_policy,
+            actions,
+            events,
+        });
+        (controller, actions_rx, events_rx)
+    }
+
+    /// The state, locked.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Persists the state; failures are logged (the next change retries).
+    pub fn persist(&self, state: &State) {
+        let mut stored = state.stored.clone();
+        stored.power_on_minutes = state.power_on_minutes(Instant::now());
+        if let Err(err) = self.store.save(&stored) {
+            warn!(cause = %err, "cannot persist power state");
+        }
+    }
+
+    /// Asks for a transition; `cause` is recorded if the host comes up or
+    /// resets because of it.
+    pub fn request(&self, request: Request, cause: u8) -> Result<(), crate::sequencer::Refused> {
+        let mut state = self.lock();
+        let actions = state.sequencer.request(Instant::now(), request)?;
+        if !actions.is_empty() {
+            state.pending_cause = cause;
+            if request == Request::On && cause == cause::CHASSIS_CONTROL {
+                // Table 28-4 byte 2 bit 4: last power-on via IPMI command.
+                state.last_power_event = 0x10;
+            }
+            if request == Request::Reset {
+                state.stored.restart_cause = cause;
+                self.persist(&state);
+            }
+        }
+        drop(state);
+        self.handle(actions);
+        Ok(())
+    }
+
+    /// Sets the identify LED.
+    pub fn identify(&self, identify: Identify) {
+        self.lock().identify = identify;
+        if let Err(err) = self.board.set(Line::IdentifyLed, identify != Identify::Off) {
+            warn!(cause = %err, "cannot drive the identify LED");
+        }
+    }
+
+    fn run(&self, actions: Vec<Action>) {
+        for action in actions {
+            // The receiver lives as long as the daemon.
+            let _ = self.actions.send(action);
+        }
+    }
+
+    /// Applies the restore policy after the daemon starts (a BMC start is
+    /// when AC power has come back, as far as the host is concerned).
+    pub fn apply_restore_policy(&self) {
+        let (policy, was_on, is_on) = {
+            let state = self.lock();
+            (
+                state.policy(self.default_policy),
+                state.stored.host_on,
+                state.sequencer.is_on(),
+            )
+        };
+        let cause = match (policy, was_on) {
+            (2, _) => cause::ALWAYS_ON_POLICY,
+            (1, true) => cause::PREVIOUS_POLICY,
+            _ => return,
+        };
+        if !is_on {
+            info!(policy, "restore policy: powering the host on");
+            if let Err(err) = self.request(Request::On, cause) {
+                warn!(cause = %err, "restore policy could not power on");
+            }
+        }
+    }
+
+    /// Handles timeouts; called periodically.
+    pub fn tick(&self) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let actions = state.sequencer.poll(now);
+        let identify_done = matches!(state.identify, Identify::Until(until) if now >= until);
+        drop(state);
+        self.handle(actions);
+        if identify_done {
+            self.identify(Identify::Off);
+        }
+    }
+
+    /// Follows the board's inputs until the board goes away.
+    pub async fn follow_inputs(self: Arc<Self>) {
+        let mut inputs = self.board.inputs();
+        loop {
+            let now = *inputs.borrow_and_update();
+            let actions = {
+                let mut state = self.lock();
+                state.intrusion = now.intrusion;
+                state.sequencer.power_good(Instant::now(), now.power_good)
+            };
+            self.handle(actions);
+            if inputs.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Book-keeping for sequencer actions, then hands them to the executor.
+    fn handle(&self, actions: Vec<Action>) {
+        for action in &actions {
+            if let Action::Event(event) = action {
+                let mut state = self.lock();
+                let now = Instant::now();
+                match event {
+                    PowerEvent::PoweredOn => {
+                        state.on_since = Some(now);
+                        state.stored.host_on = true;
+                        state.stored.restart_cause = if state.pending_cause == cause::UNKNOWN {
+                            cause::POWER_BUTTON
+                        } else {
+                            state.pending_cause
+                        };
+                        state.pending_cause = cause::UNKNOWN;
+                    }
+                    PowerEvent::PoweredOff | PowerEvent::PowerLost => {
+                        state.stored.power_on_minutes = state.power_on_minutes(now);
+                        state.on_since = None;
+                        state.stored.host_on = false;
+                        if *event == PowerEvent::PowerLost {
+                            // Table 28-4 byte 2 bit 3: power down caused by
+                            // a power fault.
+                            state.last_power_event = 0x08;
+                        }
+                    }
+                    _ => {}
+                }
+                self.persist(&state);
+                let _ = self.events.send(*event);
+            }
+        }
+        self.run(
+            actions
+                .into_iter()
+                .filter(|a| matches!(a, Action::Press { .. }))
+                .collect(),
+        );
+    }
+
+    /// Carries out button presses until the controller is dropped.
+    pub async fn execute(self: Arc<Self>, mut actions: mpsc::UnboundedReceiver<Action>) {
+        while let Some(action) = actions.recv().await {
+            let Action::Press { button, hold } = action else {
+                continue;
+            };
+            let line = match button {
+                Button::Power => Line::PowerButton,
+                Button::Reset => Line::ResetButton,
+                Button::Nmi => Line::Nmi,
+            };
+            let board = self.board.clone();
+            tokio::spawn(async move {
+                if let Err(err) = board.set(line, true) {
+                    warn!(cause = %err, "cannot press {line:?}");
+                    return;
+                }
+                tokio::time::sleep(hold).await;
+                if let Err(err) = board.set(line, false) {
+                    warn!(cause = %err, "cannot release {line:?}");
+                }
+            });
+        }
+    }
+}

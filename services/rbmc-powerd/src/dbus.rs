@@ -1,0 +1,196 @@
+//! Power state on D-Bus, with OpenBMC's interfaces, so an operator can also
+//! drive power with `busctl`:
+//! - `/xyz/openbmc_project/state/chassis0`: `xyz.openbmc_project.State.Chassis`
+//!   (`CurrentPowerState`, `RequestedPowerTransition` = On, Off, PowerCycle);
+//! - `/xyz/openbmc_project/state/host0`: `xyz.openbmc_project.State.Host`
+//!   (`CurrentHostState`, `RequestedHostTransition` = On, Off, Reboot,
+//!   GracefulWarmReboot, ForceWarmReboot);
+//! - `/xyz/openbmc_project/control/host0/power_restore_policy`:
+//!   `xyz.openbmc_project.Control.Power.RestorePolicy` (`PowerRestorePolicy`).
+
+use std::sync::{Arc, Mutex};
+
+use crate::{
+    control::{cause, Controller},
+    sequencer::Request,
+};
+
+const CHASSIS: &str = "xyz.openbmc_project.State.Chassis";
+const HOST: &str = "xyz.openbmc_project.State.Host";
+const POLICY: &str = "xyz.openbmc_project.Control.Power.RestorePolicy.Policy";
+
+/// Object paths.
+pub const CHASSIS_PATH: &str = "/xyz/openbmc_project/state/chassis0";
+/// Host object path.
+pub const HOST_PATH: &str = "/xyz/openbmc_project/state/host0";
+/// Restore policy object path.
+pub const POLICY_PATH: &str = "/xyz/openbmc_project/control/host0/power_restore_policy";
+
+fn refused(err: impl std::fmt::Display) -> zbus::fdo::Error {
+    zbus::fdo::Error::Failed(err.to_string())
+}
+
+/// `xyz.openbmc_project.State.Chassis`.
+pub struct ChassisObject {
+    control: Arc<Controller>,
+    requested: Mutex<String>,
+}
+
+impl ChassisObject {
+    /// The chassis object over `control`.
+    pub fn new(control: Arc<Controller>) -> Self {
+        Self {
+            control,
+            requested: Mutex::new(format!("{CHASSIS}.Transition.Off")),
+        }
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.State.Chassis")]
+impl ChassisObject {
+    /// On, Off, TransitioningToOn or TransitioningToOff.
+    #[zbus(property)]
+    fn current_power_state(&self) -> String {
+        let state = self.control.lock();
+        let s = &state.sequencer;
+        let name = match (s.is_on(), s.in_transition(), s.powering_on()) {
+            (_, true, true) => "TransitioningToOn",
+            (true, true, false) => "TransitioningToOff",
+            (true, false, _) => "On",
+            (false, _, _) => "Off",
+        };
+        format!("{CHASSIS}.PowerState.{name}")
+    }
+
+    /// The last transition asked for.
+    #[zbus(property)]
+    fn requested_power_transition(&self) -> String {
+        self.requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Asks for On, Off or PowerCycle.
+    #[zbus(property)]
+    fn set_requested_power_transition(&mut self, value: String) -> zbus::fdo::Result<()> {
+        let request = match value.strip_prefix(&format!("{CHASSIS}.Transition.")) {
+            Some("On") => Request::On,
+            Some("Off") => Request::Off,
+            Some("PowerCycle") => Request::Cycle,
+            _ => {
+                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "unknown transition {value}"
+                )))
+            }
+        };
+        self.control
+            .request(request, cause::CHASSIS_CONTROL)
+            .map_err(refused)?;
+        *self.requested.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+}
+
+/// `xyz.openbmc_project.State.Host`.
+pub struct HostObject {
+    control: Arc<Controller>,
+    requested: Mutex<String>,
+}
+
+impl HostObject {
+    /// The host object over `control`.
+    pub fn new(control: Arc<Controller>) -> Self {
+        Self {
+            control,
+            requested: Mutex::new(format!("{HOST}.Transition.Off")),
+        }
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.State.Host")]
+impl HostObject {
+    /// Running, Off, TransitioningToRunning or TransitioningToOff.
+    #[zbus(property)]
+    fn current_host_state(&self) -> String {
+        let state = self.control.lock();
+        let s = &state.sequencer;
+        let name = match (s.is_on(), s.in_transition(), s.powering_on()) {
+            (_, true, true) => "TransitioningToRunning",
+            (true, true, false) => "TransitioningToOff",
+            (true, false, _) => "Running",
+            (false, _, _) => "Off",
+        };
+        format!("{HOST}.HostState.{name}")
+    }
+
+    /// The last transition asked for.
+    #[zbus(property)]
+    fn requested_host_transition(&self) -> String {
+        self.requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Asks for On, Off (graceful), Reboot, GracefulWarmReboot or
+    /// ForceWarmReboot.
+    #[zbus(property)]
+    fn set_requested_host_transition(&mut self, value: String) -> zbus::fdo::Result<()> {
+        let request = match value.strip_prefix(&format!("{HOST}.Transition.")) {
+            Some("On") => Request::On,
+            Some("Off") => Request::SoftOff,
+            Some("Reboot" | "ForceWarmReboot" | "GracefulWarmReboot") => Request::Reset,
+            _ => {
+                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "unknown transition {value}"
+                )))
+            }
+        };
+        self.control
+            .request(request, cause::CHASSIS_CONTROL)
+            .map_err(refused)?;
+        *self.requested.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+}
+
+/// `xyz.openbmc_project.Control.Power.RestorePolicy`.
+pub struct RestorePolicyObject {
+    /// The controller.
+    pub control: Arc<Controller>,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Control.Power.RestorePolicy")]
+impl RestorePolicyObject {
+    /// AlwaysOff, Restore or AlwaysOn.
+    #[zbus(property)]
+    fn power_restore_policy(&self) -> String {
+        let state = self.control.lock();
+        let name = match state.policy(self.control.default_policy) {
+            2 => "AlwaysOn",
+            1 => "Restore",
+            _ => "AlwaysOff",
+        };
+        format!("{POLICY}.{name}")
+    }
+
+    /// Sets the policy.
+    #[zbus(property)]
+    fn set_power_restore_policy(&mut self, value: String) -> zbus::fdo::Result<()> {
+        let code = match value.strip_prefix(&format!("{POLICY}.")) {
+            Some("AlwaysOff") => 0,
+            Some("Restore") => 1,
+            Some("AlwaysOn") => 2,
+            _ => {
+                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "unknown policy {value}"
+                )))
+            }
+        };
+        let mut state = self.control.lock();
+        state.stored.restore_policy = Some(code);
+        self.control.persist(&state);
+        Ok(())
+    }
+}
