@@ -172,3 +172,32 @@ pub fn cmd_get_poh_counter(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
     out.extend_from_slice(&count.to_le_bytes());
     Ok(out)
 }
+
+/// Set System Boot Options.
+pub const CMD_SET_SYSTEM_BOOT_OPTIONS: u8 = 0x08;
+/// Get System Boot Options.
+pub const CMD_GET_SYSTEM_BOOT_OPTIONS: u8 = 0x09;
+/// The system interface channel (IPMI v2.0 §6.3): the host's firmware.
+const SYSTEM_INTERFACE: u8 = 0x0F;
+
+/// Set System Boot Options (§28.12), persisted before the reply.
+pub fn cmd_set_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
+    let mut state = p.control.lock();
+    let result = state.boot.set(&request.data)?;
+    p.control.persist(&state);
+    Ok(result)
+}
+
+/// Get System Boot Options (§28.13). When the host's firmware reads the boot
+/// flags over the system interface it has used them: a next-boot-only
+/// request is then cleared.
+pub fn cmd_get_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
+    let mut state = p.control.lock();
+    let result = state.boot.get(&request.data)?;
+    let boot_flags = request.data.first().is_some_and(|param| param & 0x7F == 5);
+    if boot_flags && request.context.channel == SYSTEM_INTERFACE {
+        state.boot.on_host_boot();
+        p.control.persist(&state);
+    }
+    Ok(result)
+}

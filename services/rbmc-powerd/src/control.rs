@@ -63,6 +63,12 @@ pub struct State {
     pub on_since: Option<Instant>,
     /// Chassis intrusion input.
     pub intrusion: bool,
+    /// System boot options (parameters 0-6).
+    pub boot: ipmi_boot::BootOptions,
+    /// The BMC watchdog timer.
+    pub watchdog: ipmi_watchdog::Watchdog,
+    /// When the boot options' timers last advanced.
+    pub last_tick: Instant,
 }
 
 impl State {
@@ -85,6 +91,14 @@ impl State {
     }
 }
 
+/// Events to report (log and SEL).
+pub struct Events {
+    /// Power events.
+    pub power: mpsc::UnboundedReceiver<PowerEvent>,
+    /// Watchdog events.
+    pub watchdog: mpsc::UnboundedReceiver<ipmi_watchdog::WatchdogEvent>,
+}
+
 /// The controller shared by the command handlers, D-Bus and the tasks.
 pub struct Controller {
     state: Mutex<State>,
@@ -94,6 +108,7 @@ pub struct Controller {
     pub default_policy: RestorePolicyName,
     actions: mpsc::UnboundedSender<Action>,
     events: mpsc::UnboundedSender<PowerEvent>,
+    watchdog_events: mpsc::UnboundedSender<ipmi_watchdog::WatchdogEvent>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -122,15 +137,13 @@ impl Controller {
         config: &Power,
         board: Arc<dyn Board>,
         store: Store,
-    ) -> (
-        Arc<Self>,
-        mpsc::UnboundedReceiver<Action>,
-        mpsc::UnboundedReceiver<PowerEvent>,
-    ) {
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Action>, Events) {
         let inputs = *board.inputs().borrow();
         let stored = store.load();
+        let stored_boot = stored.boot_options.clone();
         let (actions, actions_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
+        let (watchdog_events, watchdog_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
         let controller = Arc::new(Self {
             state: Mutex::new(State {
@@ -141,14 +154,26 @@ impl Controller {
                 identify: Identify::Off,
                 on_since: inputs.power_good.then_some(now),
                 intrusion: inputs.intrusion,
+                boot: ipmi_boot::BootOptions::from_bytes(&hex_decode(&stored_boot))
+                    .unwrap_or_default(),
+                watchdog: ipmi_watchdog::Watchdog::new(),
+                last_tick: now,
             }),
             board,
             store,
             default_policy: config.restore_policy,
             actions,
             events,
+            watchdog_events,
         });
-        (controller, actions_rx, events_rx)
+        (
+            controller,
+            actions_rx,
+            Events {
+                power: events_rx,
+                watchdog: watchdog_rx,
+            },
+        )
     }
 
     /// The state, locked.
@@ -160,6 +185,7 @@ impl Controller {
     pub fn persist(&self, state: &State) {
         let mut stored = state.stored.clone();
         stored.power_on_minutes = state.power_on_minutes(Instant::now());
+        stored.boot_options = hex_encode(&state.boot.to_bytes());
         if let Err(err) = self.store.save(&stored) {
             warn!(cause = %err, "cannot persist power state");
         }
@@ -231,10 +257,36 @@ impl Controller {
         let mut state = self.lock();
         let actions = state.sequencer.poll(now);
         let identify_done = matches!(state.identify, Identify::Until(until) if now >= until);
+        let elapsed = now.saturating_duration_since(state.last_tick);
+        state.last_tick = now;
+        state.boot.tick(elapsed);
+        let expired = state.watchdog.poll(now);
         drop(state);
         self.handle(actions);
         if identify_done {
             self.identify(Identify::Off);
+        }
+        for event in expired {
+            self.on_watchdog(event);
+        }
+    }
+
+    /// Carries out a watchdog event: the timeout action on the host, and the
+    /// event report.
+    fn on_watchdog(&self, event: ipmi_watchdog::WatchdogEvent) {
+        use ipmi_watchdog::{TimeoutAction, WatchdogEvent};
+        let _ = self.watchdog_events.send(event);
+        if let WatchdogEvent::Expired { action, .. } = event {
+            let request = match action {
+                TimeoutAction::NoAction => return,
+                TimeoutAction::HardReset => Request::Reset,
+                TimeoutAction::PowerDown => Request::Off,
+                TimeoutAction::PowerCycle => Request::Cycle,
+            };
+            info!(?action, "watchdog expired");
+            if let Err(err) = self.request(request, cause::WATCHDOG) {
+                warn!(cause = %err, ?action, "watchdog action refused");
+            }
         }
     }
 
@@ -263,6 +315,13 @@ impl Controller {
                 let now = Instant::now();
                 match event {
                     PowerEvent::PoweredOn => {
+                        let boot_cause = match state.pending_cause {
+                            cause::WATCHDOG => ipmi_boot::ResetCause::Watchdog,
+                            cause::CHASSIS_CONTROL => ipmi_boot::ResetCause::ChassisControl,
+                            _ => ipmi_boot::ResetCause::PowerButtonOrWake,
+                        };
+                        state.boot.on_host_reset(boot_cause);
+                        state.watchdog.on_host_reset();
                         state.on_since = Some(now);
                         state.stored.host_on = true;
                         state.stored.restart_cause = if state.pending_cause == cause::UNKNOWN {
@@ -272,7 +331,17 @@ impl Controller {
                         };
                         state.pending_cause = cause::UNKNOWN;
                     }
+                    PowerEvent::Reset => {
+                        let boot_cause = if state.stored.restart_cause == cause::WATCHDOG {
+                            ipmi_boot::ResetCause::Watchdog
+                        } else {
+                            ipmi_boot::ResetCause::ChassisControl
+                        };
+                        state.boot.on_host_reset(boot_cause);
+                        state.watchdog.on_host_reset();
+                    }
                     PowerEvent::PoweredOff | PowerEvent::PowerLost => {
+                        state.watchdog.on_host_reset();
                         state.stored.power_on_minutes = state.power_on_minutes(now);
                         state.on_since = None;
                         state.stored.host_on = false;
@@ -320,4 +389,19 @@ impl Controller {
             });
         }
     }
+}
+
+/// Lower-case hex, for the boot options in the TOML state file.
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The inverse of [`hex_encode`]; anything malformed gives no bytes.
+fn hex_decode(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .map_while(|i| {
+            text.get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect()
 }

@@ -6,7 +6,11 @@
 //!   (`CurrentHostState`, `RequestedHostTransition` = On, Off, Reboot,
 //!   GracefulWarmReboot, ForceWarmReboot);
 //! - `/xyz/openbmc_project/control/host0/power_restore_policy`:
-//!   `xyz.openbmc_project.Control.Power.RestorePolicy` (`PowerRestorePolicy`).
+//!   `xyz.openbmc_project.Control.Power.RestorePolicy` (`PowerRestorePolicy`);
+//! - `/xyz/openbmc_project/control/host0/boot`:
+//!   `xyz.openbmc_project.Control.Boot.Source` (`BootSource`) and
+//!   `xyz.openbmc_project.Control.Boot.Mode` (`BootMode`), the next boot's
+//!   override (Default/Regular when none is set).
 
 use std::sync::{Arc, Mutex};
 
@@ -191,6 +195,115 @@ impl RestorePolicyObject {
         let mut state = self.control.lock();
         state.stored.restore_policy = Some(code);
         self.control.persist(&state);
+        Ok(())
+    }
+}
+
+/// Boot override object path.
+pub const BOOT_PATH: &str = "/xyz/openbmc_project/control/host0/boot";
+
+const SOURCES: &str = "xyz.openbmc_project.Control.Boot.Source.Sources";
+const MODES: &str = "xyz.openbmc_project.Control.Boot.Mode.Modes";
+
+/// `xyz.openbmc_project.Control.Boot.Source` and `.Mode` over the IPMI boot
+/// flags, so both views agree.
+pub struct BootObject {
+    /// The controller.
+    pub control: Arc<Controller>,
+}
+
+impl BootObject {
+    fn device(&self) -> ipmi_boot::BootDevice {
+        self.control
+            .lock()
+            .boot
+            .boot_request()
+            .map(|r| r.device)
+            .unwrap_or(ipmi_boot::BootDevice::NoOverride)
+    }
+
+    fn set_device(&self, device: ipmi_boot::BootDevice) {
+        let mut state = self.control.lock();
+        let mut request = state.boot.boot_request().unwrap_or_default();
+        request.device = device;
+        let request = (device != ipmi_boot::BootDevice::NoOverride).then_some(request);
+        state.boot.set_boot_request(request);
+        self.control.persist(&state);
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Control.Boot.Source")]
+impl BootObject {
+    /// Default, Network, Disk, ExternalMedia or RemovableMedia.
+    #[zbus(property)]
+    fn boot_source(&self) -> String {
+        use ipmi_boot::BootDevice::*;
+        let name = match self.device() {
+            Pxe => "Network",
+            Disk | DiskSafeMode | RemoteDisk => "Disk",
+            CdDvd | RemoteCdDvd | RemotePrimaryMedia => "ExternalMedia",
+            Floppy | RemoteFloppy => "RemovableMedia",
+            _ => "Default",
+        };
+        format!("{SOURCES}.{name}")
+    }
+
+    /// Sets the next boot's source.
+    #[zbus(property)]
+    fn set_boot_source(&mut self, value: String) -> zbus::fdo::Result<()> {
+        use ipmi_boot::BootDevice::*;
+        let device = match value.strip_prefix(&format!("{SOURCES}.")) {
+            Some("Default") => NoOverride,
+            Some("Network") => Pxe,
+            Some("Disk") => Disk,
+            Some("ExternalMedia") => CdDvd,
+            Some("RemovableMedia") => Floppy,
+            _ => {
+                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "unknown source {value}"
+                )))
+            }
+        };
+        self.set_device(device);
+        Ok(())
+    }
+}
+
+/// `xyz.openbmc_project.Control.Boot.Mode` (served on the same path).
+pub struct BootModeObject {
+    /// The boot object it shares state with.
+    pub boot: BootObject,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Control.Boot.Mode")]
+impl BootModeObject {
+    /// Regular, Safe or Setup.
+    #[zbus(property)]
+    fn boot_mode(&self) -> String {
+        use ipmi_boot::BootDevice::*;
+        let name = match self.boot.device() {
+            DiskSafeMode => "Safe",
+            BiosSetup => "Setup",
+            _ => "Regular",
+        };
+        format!("{MODES}.{name}")
+    }
+
+    /// Sets the next boot's mode.
+    #[zbus(property)]
+    fn set_boot_mode(&mut self, value: String) -> zbus::fdo::Result<()> {
+        use ipmi_boot::BootDevice::*;
+        let device = match value.strip_prefix(&format!("{MODES}.")) {
+            Some("Regular") => NoOverride,
+            Some("Safe") => DiskSafeMode,
+            Some("Setup") => BiosSetup,
+            _ => {
+                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "unknown mode {value}"
+                )))
+            }
+        };
+        self.boot.set_device(device);
         Ok(())
     }
 }

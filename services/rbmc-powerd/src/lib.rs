@@ -9,14 +9,18 @@
 //! - [`chassis`]: the chassis commands.
 //! - [`dbus`]: OpenBMC state objects.
 //! - [`store`]: what survives restarts.
+//! - [`watchdog`]: the BMC watchdog commands.
+//! - [`events`]: power and watchdog events to the SEL logger.
 
 pub mod board;
 pub mod chassis;
 pub mod control;
 pub mod dbus;
+pub mod events;
 pub mod sequencer;
 pub mod simboard;
 pub mod store;
+pub mod watchdog;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -64,7 +68,39 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
             user,
             cmd_get_system_restart_cause,
         )?
-        .add_sync(c, CMD_GET_POH_COUNTER, user, cmd_get_poh_counter)?;
+        .add_sync(c, CMD_GET_POH_COUNTER, user, cmd_get_poh_counter)?
+        .add_sync(
+            c,
+            CMD_SET_SYSTEM_BOOT_OPTIONS,
+            operator,
+            cmd_set_system_boot_options,
+        )?
+        .add_sync(
+            c,
+            CMD_GET_SYSTEM_BOOT_OPTIONS,
+            user,
+            cmd_get_system_boot_options,
+        )?;
+    let app = NetFn::APP;
+    table
+        .add_sync(
+            app,
+            watchdog::CMD_RESET_WATCHDOG,
+            operator,
+            watchdog::cmd_reset_watchdog,
+        )?
+        .add_sync(
+            app,
+            watchdog::CMD_SET_WATCHDOG,
+            operator,
+            watchdog::cmd_set_watchdog,
+        )?
+        .add_sync(
+            app,
+            watchdog::CMD_GET_WATCHDOG,
+            user,
+            watchdog::cmd_get_watchdog,
+        )?;
     Ok(())
 }
 
@@ -91,8 +127,7 @@ pub async fn run(
             (Arc::new(sim.clone()), Some(sim))
         }
     };
-    let (control, actions, mut events) =
-        Controller::new(&config.power, board, Store::new(state_dir));
+    let (control, actions, events) = Controller::new(&config.power, board, Store::new(state_dir));
     tokio::spawn(control.clone().execute(actions));
     tokio::spawn(control.clone().follow_inputs());
     {
@@ -130,6 +165,25 @@ pub async fn run(
             },
         )
         .await?;
+    events::serve_sensors(&conn).await?;
+    server
+        .at(
+            dbus::BOOT_PATH,
+            dbus::BootObject {
+                control: control.clone(),
+            },
+        )
+        .await?;
+    server
+        .at(
+            dbus::BOOT_PATH,
+            dbus::BootModeObject {
+                boot: dbus::BootObject {
+                    control: control.clone(),
+                },
+            },
+        )
+        .await?;
     if let Some(sim) = &simulated {
         server.at("/org/rbmc/SimulatedHost", sim.object()).await?;
     }
@@ -146,11 +200,7 @@ pub async fn run(
     control.apply_restore_policy();
     rbmc_daemon::notify_ready();
 
-    let report = async {
-        while let Some(event) = events.recv().await {
-            info!(?event, "power event");
-        }
-    };
+    let report = events::report(conn.clone(), events);
     tokio::select! {
         () = shutdown => Ok(()),
         () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),

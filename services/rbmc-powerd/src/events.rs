@@ -1,0 +1,155 @@
+//! Power and watchdog events to the SEL logger, over the contract in
+//! docs/ARCHITECTURE.md (`IpmiSelAdd` on `xyz.openbmc_project.Logging.IPMI`).
+//!
+//! Two event-only sensors carry them, each an object with
+//! `org.rbmc.Ipmi.Sensor` so the SEL logger can name the record's sensor:
+//! - `/xyz/openbmc_project/sensors/acpi_power/host0`: System ACPI Power State
+//!   (sensor type 22h, sensor-specific 6Fh): 00h S0/G0 working on power-on,
+//!   05h G2/S5 soft-off on power-off; power lost and failed transitions go to
+//!   the power unit.
+//! - `/xyz/openbmc_project/sensors/power_unit/host0`: Power Unit (09h): 04h AC
+//!   lost (power lost on its own), 05h soft power control failure (a
+//!   transition the host did not follow).
+//! - `/xyz/openbmc_project/sensors/watchdog/host0`: Watchdog 2 (23h).
+
+use tracing::{info, warn};
+
+use crate::{control::Events, sequencer::PowerEvent};
+
+/// ACPI power state sensor path.
+pub const ACPI_PATH: &str = "/xyz/openbmc_project/sensors/acpi_power/host0";
+/// Power unit sensor path.
+pub const POWER_UNIT_PATH: &str = "/xyz/openbmc_project/sensors/power_unit/host0";
+/// Watchdog 2 sensor path.
+pub const WATCHDOG_PATH: &str = "/xyz/openbmc_project/sensors/watchdog/host0";
+
+/// Sensor numbers of the event-only sensors (BMC LUN 0, above the range the
+/// dev config gives hwmon sensors).
+const ACPI_NUMBER: u8 = 0xE0;
+const POWER_UNIT_NUMBER: u8 = 0xE1;
+const WATCHDOG_NUMBER: u8 = 0xE2;
+
+/// `org.rbmc.Ipmi.Sensor` for an event-only sensor.
+struct EventSensor {
+    number: u8,
+    sensor_type: u8,
+}
+
+#[zbus::interface(name = "org.rbmc.Ipmi.Sensor")]
+impl EventSensor {
+    /// The IPMI sensor number.
+    #[zbus(property)]
+    fn number(&self) -> u8 {
+        self.number
+    }
+    /// The IPMI sensor type.
+    #[zbus(property)]
+    fn sensor_type(&self) -> u8 {
+        self.sensor_type
+    }
+    /// Sensor-specific (6Fh).
+    #[zbus(property)]
+    fn event_reading_type(&self) -> u8 {
+        0x6F
+    }
+}
+
+/// Serves the event-only sensors' objects.
+pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
+    let server = conn.object_server();
+    for (path, number, sensor_type) in [
+        (ACPI_PATH, ACPI_NUMBER, 0x22),
+        (POWER_UNIT_PATH, POWER_UNIT_NUMBER, 0x09),
+        (
+            WATCHDOG_PATH,
+            WATCHDOG_NUMBER,
+            ipmi_watchdog::SENSOR_TYPE_WATCHDOG_2,
+        ),
+    ] {
+        server
+            .at(
+                path,
+                EventSensor {
+                    number,
+                    sensor_type,
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Client of the SEL logger.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Logging.IPMI",
+    default_service = "xyz.openbmc_project.Logging.IPMI",
+    default_path = "/xyz/openbmc_project/Logging/IPMI"
+)]
+trait IpmiSelLogger {
+    /// Logs a system event record.
+    fn ipmi_sel_add(
+        &self,
+        message: &str,
+        sensor_path: &str,
+        event_data: &[u8],
+        assert: bool,
+        generator_id: u16,
+    ) -> zbus::Result<u16>;
+}
+
+/// Where a power event goes: path, event data, message; `None` for events
+/// that are not logged in the SEL.
+fn power_record(event: PowerEvent) -> Option<(&'static str, [u8; 3], &'static str)> {
+    // Event data 1 for sensor-specific events: offset in bits 3:0, bytes 2
+    // and 3 unspecified (FFh) (IPMI v2.0 Table 29-6).
+    Some(match event {
+        PowerEvent::PoweredOn => (ACPI_PATH, [0x00, 0xFF, 0xFF], "host powered on (S0/G0)"),
+        PowerEvent::PoweredOff => (ACPI_PATH, [0x05, 0xFF, 0xFF], "host powered off (G2/S5)"),
+        PowerEvent::PowerLost => (POWER_UNIT_PATH, [0x04, 0xFF, 0xFF], "host lost power"),
+        PowerEvent::PowerOnFailed | PowerEvent::PowerOffFailed => (
+            POWER_UNIT_PATH,
+            [0x05, 0xFF, 0xFF],
+            "power control failure: the host did not follow",
+        ),
+        PowerEvent::Reset | PowerEvent::DiagnosticInterrupt => return None,
+    })
+}
+
+async fn log(conn: &zbus::Connection, path: &str, data: &[u8; 3], message: &str) {
+    let result = async {
+        IpmiSelLoggerProxy::new(conn)
+            .await?
+            // The BMC's generator ID, 0020h.
+            .ipmi_sel_add(message, path, data, true, 0x0020)
+            .await
+    }
+    .await;
+    if let Err(err) = result {
+        warn!(cause = %err, message, "could not log the event in the SEL");
+    }
+}
+
+/// Logs events as they come, until the controller goes away.
+pub async fn report(conn: zbus::Connection, mut events: Events) {
+    loop {
+        tokio::select! {
+            Some(event) = events.power.recv() => {
+                info!(?event, "power event");
+                if let Some((path, data, message)) = power_record(event) {
+                    log(&conn, path, &data, message).await;
+                }
+            }
+            Some(event) = events.watchdog.recv() => {
+                info!(?event, "watchdog event");
+                let log_it = match event {
+                    ipmi_watchdog::WatchdogEvent::Expired { log, .. }
+                    | ipmi_watchdog::WatchdogEvent::PreTimeout { log, .. } => log,
+                };
+                if log_it {
+                    log(&conn, WATCHDOG_PATH, &event.sel_event_data(), "watchdog").await;
+                }
+            }
+            else => return,
+        }
+    }
+}

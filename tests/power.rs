@@ -1,0 +1,338 @@
+//! Chassis power with ipmitool against the simulated host board. Every
+//! check reads the simulated host (`org.rbmc.SimulatedHost` on the bus), not
+//! only ipmitool's reply.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use rbmc_e2e::{text, EventRecorder, Suite};
+
+fn host(suite: &Suite, property: &str) -> String {
+    let shown = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Powerd",
+        "/org/rbmc/SimulatedHost",
+        "org.rbmc.SimulatedHost",
+        property,
+    ]);
+    shown
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.ipmitool(17, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    text(&out)
+}
+
+fn power_on(suite: &Suite) {
+    ipmi_ok(suite, &["chassis", "power", "on"]);
+    wait_until("host on", Duration::from_secs(5), || {
+        host(suite, "PowerGood") == "true"
+    });
+}
+
+#[test]
+fn power_control_drives_the_host() {
+    let suite = Suite::start();
+    assert_eq!(host(&suite, "PowerGood"), "false");
+    assert!(ipmi_ok(&suite, &["chassis", "power", "status"]).contains("Chassis Power is off"));
+
+    power_on(&suite);
+    assert!(ipmi_ok(&suite, &["chassis", "power", "status"]).contains("Chassis Power is on"));
+    let status = ipmi_ok(&suite, &["chassis", "status"]);
+    assert!(status.contains("System Power         : on"), "{status}");
+    assert!(
+        status.contains("Last Power Event     : command"),
+        "{status}"
+    );
+    assert!(
+        ipmi_ok(&suite, &["chassis", "restart_cause"]).contains("chassis power control command")
+    );
+
+    ipmi_ok(&suite, &["chassis", "power", "reset"]);
+    wait_until("reset pulse", Duration::from_secs(3), || {
+        host(&suite, "Resets") == "1"
+    });
+    ipmi_ok(&suite, &["chassis", "power", "diag"]);
+    wait_until("NMI pulse", Duration::from_secs(3), || {
+        host(&suite, "Nmis") == "1"
+    });
+
+    // A cycle: the host goes off, then comes back.
+    ipmi_ok(&suite, &["chassis", "power", "cycle"]);
+    wait_until("off in the cycle", Duration::from_secs(4), || {
+        host(&suite, "PowerGood") == "false"
+    });
+    wait_until("on after the cycle", Duration::from_secs(6), || {
+        host(&suite, "PowerGood") == "true"
+    });
+
+    // ACPI soft off: a short press, the OS shuts down.
+    ipmi_ok(&suite, &["chassis", "power", "soft"]);
+    wait_until("soft off", Duration::from_secs(4), || {
+        host(&suite, "PowerGood") == "false"
+    });
+
+    // Hard off from on.
+    power_on(&suite);
+    ipmi_ok(&suite, &["chassis", "power", "off"]);
+    wait_until("forced off", Duration::from_secs(4), || {
+        host(&suite, "PowerGood") == "false"
+    });
+    // Off when off is fine; a reset when off is refused (D5h).
+    ipmi_ok(&suite, &["chassis", "power", "off"]);
+    let out = suite.ipmitool(17, &["chassis", "power", "reset"]);
+    assert!(!out.status.success(), "{}", text(&out));
+
+    ipmi_ok(&suite, &["chassis", "identify", "5"]);
+    assert_eq!(host(&suite, "IdentifyLed"), "true");
+    wait_until("identify off after 5 s", Duration::from_secs(8), || {
+        host(&suite, "IdentifyLed") == "false"
+    });
+    ipmi_ok(&suite, &["chassis", "identify", "force"]);
+    assert_eq!(host(&suite, "IdentifyLed"), "true");
+    ipmi_ok(&suite, &["chassis", "identify", "0"]);
+    assert_eq!(host(&suite, "IdentifyLed"), "false");
+
+    assert!(ipmi_ok(&suite, &["chassis", "poh"]).contains("POH Counter"));
+}
+
+#[test]
+fn busctl_drives_power_through_openbmc_objects() {
+    let suite = Suite::start();
+    suite.busctl(&[
+        "set-property",
+        "xyz.openbmc_project.State.Host",
+        "/xyz/openbmc_project/state/host0",
+        "xyz.openbmc_project.State.Host",
+        "RequestedHostTransition",
+        "s",
+        "xyz.openbmc_project.State.Host.Transition.On",
+    ]);
+    wait_until("host on", Duration::from_secs(5), || {
+        host(&suite, "PowerGood") == "true"
+    });
+    let state = suite.busctl(&[
+        "get-property",
+        "xyz.openbmc_project.State.Chassis",
+        "/xyz/openbmc_project/state/chassis0",
+        "xyz.openbmc_project.State.Chassis",
+        "CurrentPowerState",
+    ]);
+    assert_eq!(
+        state.trim(),
+        "s \"xyz.openbmc_project.State.Chassis.PowerState.On\""
+    );
+}
+
+#[test]
+fn restore_policy_applies_when_the_daemon_restarts() {
+    let suite = Suite::start();
+    // (policy, host on before, host on after the restart)
+    for (policy, before, after) in [
+        ("always-off", true, false),
+        ("previous", true, true),
+        ("previous", false, false),
+        ("always-on", false, true),
+    ] {
+        ipmi_ok(&suite, &["chassis", "policy", policy]);
+        if before {
+            if host(&suite, "PowerGood") != "true" {
+                power_on(&suite);
+            }
+        } else if host(&suite, "PowerGood") == "true" {
+            ipmi_ok(&suite, &["chassis", "power", "off"]);
+            wait_until("off", Duration::from_secs(4), || {
+                host(&suite, "PowerGood") == "false"
+            });
+        }
+        // Killing the daemon drops the simulated board with it: to the host
+        // this is AC power going away and coming back.
+        let old = suite.pid_of("rbmc-powerd");
+        suite.signal("rbmc-powerd", Signal::SIGKILL);
+        wait_until("powerd back", Duration::from_secs(15), || {
+            suite.pid_of("rbmc-powerd") != old
+                && suite
+                    .ipmitool(17, &["chassis", "power", "status"])
+                    .status
+                    .success()
+        });
+        let expected = if after { "true" } else { "false" };
+        wait_until(
+            &format!("{policy}: host on = {after}"),
+            Duration::from_secs(5),
+            || host(&suite, "PowerGood") == expected,
+        );
+        // Stays that way (no late action).
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(host(&suite, "PowerGood"), expected, "{policy} {before}");
+        if after {
+            let cause = ipmi_ok(&suite, &["chassis", "restart_cause"]);
+            assert!(cause.contains("polic"), "{policy}: {cause}");
+        }
+    }
+}
+
+#[test]
+fn user_privilege_cannot_power_off_but_operator_can() {
+    let suite = Suite::start();
+    power_on(&suite);
+    let out = suite.ipmitool(17, &["-L", "USER", "chassis", "power", "off"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("Insufficient privilege level"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(host(&suite, "PowerGood"), "true");
+    // USER may still read.
+    let out = suite.ipmitool(17, &["-L", "USER", "chassis", "power", "status"]);
+    assert!(text(&out).contains("Chassis Power is on"), "{}", text(&out));
+    let out = suite.ipmitool(17, &["-L", "OPERATOR", "chassis", "power", "off"]);
+    assert!(out.status.success(), "{}", text(&out));
+    wait_until("off", Duration::from_secs(4), || {
+        host(&suite, "PowerGood") == "false"
+    });
+}
+
+#[test]
+fn power_good_never_arriving_ends_in_a_fault_state() {
+    let suite = Suite::start();
+    suite.busctl(&[
+        "call",
+        "org.rbmc.Powerd",
+        "/org/rbmc/SimulatedHost",
+        "org.rbmc.SimulatedHost",
+        "Inject",
+        "s",
+        "no-power-good",
+    ]);
+    ipmi_ok(&suite, &["chassis", "power", "on"]);
+    // dev.toml: power-on-timeout-ms = 2000 after a 200 ms press.
+    wait_until("power control fault", Duration::from_secs(4), || {
+        ipmi_ok(&suite, &["chassis", "status"]).contains("Power Control Fault  : true")
+    });
+    let status = ipmi_ok(&suite, &["chassis", "status"]);
+    assert!(status.contains("System Power         : off"), "{status}");
+    assert!(
+        suite.log_text().contains("PowerOnFailed"),
+        "{}",
+        suite.log_text()
+    );
+}
+
+#[test]
+fn boot_device_persists_and_shows_on_dbus() {
+    let suite = Suite::start();
+    ipmi_ok(&suite, &["chassis", "bootdev", "pxe", "options=persistent"]);
+    let check = |suite: &Suite| {
+        let shown = ipmi_ok(suite, &["chassis", "bootparam", "get", "5"]);
+        assert!(
+            shown.contains("Boot Device Selector : Force PXE"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Options apply to all future boots"),
+            "{shown}"
+        );
+        let source = suite.busctl(&[
+            "get-property",
+            "org.rbmc.Powerd",
+            "/xyz/openbmc_project/control/host0/boot",
+            "xyz.openbmc_project.Control.Boot.Source",
+            "BootSource",
+        ]);
+        assert!(source.contains("Sources.Network"), "{source}");
+    };
+    check(&suite);
+    // Survives a restart of the daemon.
+    let old = suite.pid_of("rbmc-powerd");
+    suite.signal("rbmc-powerd", Signal::SIGKILL);
+    wait_until("powerd back", Duration::from_secs(15), || {
+        suite.pid_of("rbmc-powerd") != old
+            && suite
+                .ipmitool(17, &["chassis", "power", "status"])
+                .status
+                .success()
+    });
+    check(&suite);
+    // Back to no override.
+    ipmi_ok(&suite, &["chassis", "bootdev", "none"]);
+    let shown = ipmi_ok(&suite, &["chassis", "bootparam", "get", "5"]);
+    assert!(shown.contains("No override"), "{shown}");
+}
+
+#[test]
+fn watchdog_expiry_acts_on_the_host_and_is_logged() {
+    let suite = Suite::start();
+    let recorder = EventRecorder::start(&suite);
+    power_on(&suite);
+    let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
+    assert!(shown.contains("Stopped"), "{shown}");
+    // A reset before any Set is refused (80h).
+    let out = suite.ipmitool(17, &["mc", "watchdog", "reset"]);
+    assert!(!out.status.success(), "{}", text(&out));
+
+    // SMS/OS timer, hard reset on expiry, 2.0 s (20 x 100 ms); Reset starts it.
+    ipmi_ok(
+        &suite,
+        &[
+            "raw", "0x06", "0x24", "0x04", "0x01", "0x00", "0x10", "0x14", "0x00",
+        ],
+    );
+    ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
+    let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
+    assert!(shown.contains("Started/Running"), "{shown}");
+    assert!(shown.contains("Hard Reset"), "{shown}");
+    wait_until("watchdog reset the host", Duration::from_secs(6), || {
+        host(&suite, "Resets") == "1"
+    });
+    assert!(ipmi_ok(&suite, &["chassis", "restart_cause"]).contains("watchdog"));
+    let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
+    assert!(shown.contains("SMS/OS"), "expiration flag: {shown}");
+    wait_until("watchdog event in the SEL", Duration::from_secs(3), || {
+        recorder.events().iter().any(|e| {
+            e.sensor_path == "/xyz/openbmc_project/sensors/watchdog/host0"
+                && e.event_data[0] & 0x0F == 0x01
+        })
+    });
+
+    // Power down on expiry.
+    ipmi_ok(
+        &suite,
+        &[
+            "raw", "0x06", "0x24", "0x04", "0x02", "0x00", "0x10", "0x0A", "0x00",
+        ],
+    );
+    ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
+    wait_until(
+        "watchdog powered the host down",
+        Duration::from_secs(6),
+        || host(&suite, "PowerGood") == "false",
+    );
+
+    // And off: a stopped timer does nothing.
+    power_on(&suite);
+    ipmi_ok(
+        &suite,
+        &[
+            "raw", "0x06", "0x24", "0x04", "0x02", "0x00", "0x10", "0x0A", "0x00",
+        ],
+    );
+    ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
+    assert!(ipmi_ok(&suite, &["mc", "watchdog", "off"]).contains("timer stopped"));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(host(&suite, "PowerGood"), "true");
+}
