@@ -276,6 +276,16 @@ impl Controller {
     fn on_watchdog(&self, event: ipmi_watchdog::WatchdogEvent) {
         use ipmi_watchdog::{TimeoutAction, WatchdogEvent};
         let _ = self.watchdog_events.send(event);
+        if let WatchdogEvent::PreTimeout {
+            interrupt: ipmi_watchdog::PreTimeoutInterrupt::Nmi,
+            ..
+        } = event
+        {
+            // The pre-timeout interrupt the host asked for: pulse NMI.
+            if let Err(err) = self.request(Request::Diagnostic, cause::WATCHDOG) {
+                warn!(cause = %err, "watchdog pre-timeout NMI refused");
+            }
+        }
         if let WatchdogEvent::Expired { action, .. } = event {
             let request = match action {
                 TimeoutAction::NoAction => return,
