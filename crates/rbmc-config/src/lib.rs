@@ -78,6 +78,41 @@ pub struct Config {
     /// Power control.
     #[serde(default)]
     pub power: Power,
+    /// The System Event Log.
+    #[serde(default)]
+    pub sel: Sel,
+}
+
+/// `[sel]`: the System Event Log's size and what happens when it is full.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Sel {
+    /// How many records it holds.
+    pub capacity: u16,
+    /// When full: `stop` refuses new entries (and reports overflow in Get
+    /// SEL Info), `wrap` drops the oldest.
+    pub full_policy: SelFullPolicy,
+}
+
+impl Default for Sel {
+    fn default() -> Self {
+        Self {
+            // 3000 x 16 bytes: a typical BMC SEL, and the size the bench
+            // lists.
+            capacity: 3000,
+            full_policy: SelFullPolicy::Stop,
+        }
+    }
+}
+
+/// What a full SEL does.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelFullPolicy {
+    /// Refuse new entries (IPMI's default behaviour).
+    Stop,
+    /// Drop the oldest entry.
+    Wrap,
 }
 
 impl Config {

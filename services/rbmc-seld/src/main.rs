@@ -1,4 +1,4 @@
-//! `rbmc-seld`: the SEL logger: the System Event Log.
+//! `rbmc-seld`: the SEL logger.
 
 use std::process::ExitCode;
 
@@ -15,6 +15,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     rbmc_daemon::main(&args.common, |config| {
-        rbmc_seld::run(config, rbmc_daemon::shutdown_signal())
+        rbmc_seld::run(
+            config,
+            &args.common.state_dir,
+            rbmc_daemon::shutdown_signal(),
+        )
     })
 }

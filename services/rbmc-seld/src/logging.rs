@@ -1,0 +1,149 @@
+//! The SEL's D-Bus face.
+//!
+//! - `xyz.openbmc_project.Logging.IPMI` at `/xyz/openbmc_project/Logging/IPMI`
+//!   (OpenBMC's phosphor-sel-logger interface, on its bus name):
+//!   `IpmiSelAdd(s message, s sensor_path, ay event_data, b assert, q
+//!   generator_id) -> q record_id` and `IpmiSelAddOem(s message, ay data, y
+//!   record_type) -> q record_id`. The sensor number and type of
+//!   `IpmiSelAdd` are read from the caller's object at `sensor_path`
+//!   (`org.rbmc.Ipmi.Sensor`), so a daemon names its sensor, not numbers.
+//! - `org.rbmc.Sel` at `/org/rbmc/Sel`: `ExportJsonLines() -> s`, every
+//!   record as one JSON object per line with decoded names.
+
+use std::sync::{Arc, Mutex};
+
+use tracing::{info, warn};
+use zbus::{fdo, message::Header, Connection};
+
+use crate::{
+    decode,
+    sel::{Sel, EVM_REV, SYSTEM_EVENT},
+};
+
+/// `xyz.openbmc_project.Logging.IPMI`.
+pub struct LoggingObject {
+    /// The SEL.
+    pub sel: Arc<Mutex<Sel>>,
+}
+
+fn lock(sel: &Mutex<Sel>) -> std::sync::MutexGuard<'_, Sel> {
+    sel.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The (number, type, event/reading type) the caller's sensor object
+/// declares.
+async fn sensor_identity(conn: &Connection, owner: &str, path: &str) -> zbus::Result<(u8, u8, u8)> {
+    let proxy = fdo::PropertiesProxy::builder(conn)
+        .destination(owner.to_owned())?
+        .path(path.to_owned())?
+        .build()
+        .await?;
+    let interface = zbus::names::InterfaceName::try_from("org.rbmc.Ipmi.Sensor")?;
+    let byte = |v: zbus::zvariant::OwnedValue| u8::try_from(v).map_err(zbus::Error::from);
+    Ok((
+        byte(proxy.get(interface.clone(), "Number").await?)?,
+        byte(proxy.get(interface.clone(), "SensorType").await?)?,
+        byte(proxy.get(interface, "EventReadingType").await?)?,
+    ))
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Logging.IPMI")]
+impl LoggingObject {
+    /// Logs a system event record for the caller's sensor at `sensor_path`.
+    // The five arguments are OpenBMC's signature; zbus adds the header and
+    // connection.
+    #[allow(clippy::too_many_arguments)]
+    #[zbus(name = "IpmiSelAdd")]
+    async fn ipmi_sel_add(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+        message: String,
+        sensor_path: String,
+        event_data: Vec<u8>,
+        assert: bool,
+        generator_id: u16,
+    ) -> fdo::Result<u16> {
+        if event_data.len() > 3 {
+            return Err(fdo::Error::InvalidArgs(
+                "event data is at most 3 bytes".into(),
+            ));
+        }
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let (number, sensor_type, reading_type) =
+            match sensor_identity(conn, &sender, &sensor_path).await {
+                Ok(identity) => identity,
+                Err(err) => {
+                    warn!(%sensor_path, cause = %err, "sensor not found; logging it as sensor FFh");
+                    (0xFF, 0x00, 0x6F)
+                }
+            };
+        let mut record = [0u8; 16];
+        record[2] = SYSTEM_EVENT;
+        record[7..9].copy_from_slice(&generator_id.to_le_bytes());
+        record[9] = EVM_REV;
+        record[10] = sensor_type;
+        record[11] = number;
+        // Event dir (bit 7: 1 = deassertion) and event/reading type.
+        record[12] = if assert { 0 } else { 0x80 } | (reading_type & 0x7F);
+        record[13..16].fill(0xFF);
+        record[13..13 + event_data.len()].copy_from_slice(&event_data);
+        let id = lock(&self.sel)
+            .add(record)
+            .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
+        info!(id, %message, "SEL entry added");
+        Ok(id)
+    }
+
+    /// Logs an OEM record: `record_type` C0h-DFh (timestamped, `data` is the
+    /// manufacturer ID and 6 OEM bytes) or E0h-FFh (`data` is 13 bytes).
+    #[zbus(name = "IpmiSelAddOem")]
+    async fn ipmi_sel_add_oem(
+        &self,
+        message: String,
+        data: Vec<u8>,
+        record_type: u8,
+    ) -> fdo::Result<u16> {
+        let mut record = [0u8; 16];
+        record[2] = record_type;
+        let start = match record_type {
+            0xC0..=0xDF => 7,
+            0xE0..=0xFF => 3,
+            _ => {
+                return Err(fdo::Error::InvalidArgs(
+                    "OEM record types are C0h-FFh".into(),
+                ))
+            }
+        };
+        if data.len() != 16 - start {
+            return Err(fdo::Error::InvalidArgs(format!(
+                "record type {record_type:#04x} takes {} data bytes",
+                16 - start
+            )));
+        }
+        record[start..].copy_from_slice(&data);
+        let id = lock(&self.sel)
+            .add(record)
+            .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
+        info!(id, %message, "OEM SEL entry added");
+        Ok(id)
+    }
+}
+
+/// `org.rbmc.Sel`: exports for operators.
+pub struct ExportObject {
+    /// The SEL.
+    pub sel: Arc<Mutex<Sel>>,
+}
+
+#[zbus::interface(name = "org.rbmc.Sel")]
+impl ExportObject {
+    /// Every record as JSON lines, with decoded sensor type and event names.
+    fn export_json_lines(&self) -> String {
+        let sel = lock(&self.sel);
+        sel.records()
+            .map(|(_, record)| decode::json_line(record))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
