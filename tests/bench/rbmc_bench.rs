@@ -12,16 +12,22 @@
 //! target/release/rbmc-bench --requests 3000`.
 //!
 //! `rbmc-bench sensors [N] [SECONDS]` measures instead what polling N
-//! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`).
+//! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`), and `rbmc-bench
+//! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`).
 
 use std::time::{Duration, Instant};
 
 use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
+mod sel;
 mod sensors;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("sel") {
+        sel::run_bench();
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("sensors") {
         let count = std::env::args()
             .nth(2)
@@ -43,7 +49,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS]"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel"
                 );
                 std::process::exit(64);
             }
