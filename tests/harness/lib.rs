@@ -55,11 +55,21 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
+/// A free TCP port on 127.0.0.1.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
 /// A running suite, stopped on drop.
 pub struct Suite {
     child: Child,
     /// RMCP+ port on 127.0.0.1.
     pub port: u16,
+    /// The QEMU link's TCP port on 127.0.0.1.
+    pub qemu_port: u16,
     /// The suite's state directory.
     pub state_dir: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
@@ -75,6 +85,7 @@ impl Suite {
     /// `--config FILE`).
     pub fn start_with(extra_args: &[&str]) -> Self {
         let port = free_udp_port();
+        let qemu_port = free_tcp_port();
         let state_dir =
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
         let _ = std::fs::remove_dir_all(&state_dir);
@@ -91,6 +102,8 @@ impl Suite {
             .arg(&state_dir)
             // The test command built everything once already.
             .arg("--no-build")
+            .arg("--qemu-port")
+            .arg(qemu_port.to_string())
             .args(extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -116,6 +129,7 @@ impl Suite {
         let suite = Self {
             child,
             port,
+            qemu_port,
             state_dir,
             log,
         };

@@ -81,6 +81,20 @@ pub struct Config {
     /// The System Event Log.
     #[serde(default)]
     pub sel: Sel,
+    /// The KCS host interface.
+    #[serde(default)]
+    pub kcs: Kcs,
+}
+
+/// `[kcs]`: where the host's requests come from.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Kcs {
+    /// The BMC-side KCS character device (ASPEED `kcs_bmc_cdev_ipmi`), e.g.
+    /// `/dev/ipmi-kcs3`.
+    pub device: Option<std::path::PathBuf>,
+    /// Listen for QEMU's `ipmi-bmc-extern` link here (development).
+    pub qemu_listen: Option<SocketAddr>,
 }
 
 /// `[sel]`: the System Event Log's size and what happens when it is full.

@@ -88,11 +88,12 @@ pub async fn serve_owner_until(
 }
 
 /// Joins the bus as a bridge: connects, starts the router to the owners
-/// named in `[routing]` (which serves the live command map), then requests
-/// `bus_name`.
+/// named in `[routing]` (which serves the live command map) with the
+/// bridge's own `local` commands first, then requests `bus_name`.
 pub async fn start_bridge(
     bus_name: &str,
     config: &Config,
+    local: Option<std::sync::Arc<dyn ipmi_router::owner::Execute>>,
 ) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
     use anyhow::Context as _;
     let conn = bus_builder()?
@@ -105,7 +106,7 @@ pub async fn start_bridge(
             owners: config.routing.owners.clone(),
             call_timeout: config.routing.timeout(),
         },
-        None,
+        local,
     )
     .await
     .context("starting the router")?;

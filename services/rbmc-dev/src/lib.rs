@@ -50,6 +50,10 @@ pub struct Args {
     /// Config file for every daemon (default: the built-in configs/dev.toml).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// TCP port on 127.0.0.1 where rbmc-kcsd waits for a QEMU VM's
+    /// `ipmi-bmc-extern` link.
+    #[arg(long, default_value_t = 9002)]
+    pub qemu_port: u16,
     /// Do not rebuild the daemons before starting them. By default, when
     /// rbmc-dev runs from this workspace's target directory, it first runs
     /// `cargo build --bins` for its own profile, so `cargo run --bin
@@ -156,7 +160,10 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         Daemon {
             binary: "rbmc-kcsd",
             bus_name: "org.rbmc.Kcsd",
-            extra_args: vec![],
+            extra_args: vec![
+                "--qemu-listen".into(),
+                format!("127.0.0.1:{}", args.qemu_port),
+            ],
         },
         Daemon {
             binary: "rbmc-netipmid",

@@ -1,23 +1,76 @@
-//! The KCS host interface bridge.
+//! The KCS host interface bridge: the in-band path from the host.
 //!
-//! Not yet implemented: no KCS transport (the `/dev/ipmi-kcsN` device or
-//! QEMU's `ipmi-bmc-extern` link) is opened yet. The daemon starts the same
-//! router the network bridge uses, so the command map is live under its name,
-//! and waits. The transports arrive with the KCS issue.
+//! Requests arrive on a transport — QEMU's `ipmi-bmc-extern` link in
+//! development ([`qemu`]) — and are routed like the network bridge's, with
+//! the system interface's context ([`host`]). The system-interface commands
+//! are answered here ([`system`]).
+//!
+//! # Layout
+//! - [`host`]: one request in, one response out.
+//! - [`qemu`]: the VM link.
+//! - [`system`]: Global Enables, Message Flags, System Info Parameters...
 
-use std::future::Future;
+pub mod host;
+pub mod qemu;
+pub mod system;
 
-use ipmi_router::names;
+use std::{future::Future, path::Path, sync::Arc};
+
+use anyhow::Context as _;
+use ipmi_router::{names, owner::Execute, CommandTable};
 use rbmc_config::Config;
-use tracing::info;
+use tracing::{info, warn};
 
-/// Joins the bus and routes nothing until a transport exists.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let (conn, _router) = rbmc_daemon::start_bridge(names::KCSD, &config).await?;
-    info!("KCS bridge on the bus; no host transport configured yet");
+/// Serves the host transports until `shutdown`.
+pub async fn run(
+    config: Config,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let system = Arc::new(system::SystemInterface::new(state_dir));
+    let mut table = CommandTable::new(SystemHandle(system.clone()));
+    system::register_handle(&mut table).context("registering commands")?;
+    let local: Arc<dyn Execute> = Arc::new(table);
+    let (conn, router) = rbmc_daemon::start_bridge(names::KCSD, &config, Some(local)).await?;
+    let (_ops_tx, ops_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (connected_tx, _connected_rx) = tokio::sync::watch::channel(false);
+    let link = match (config.kcs.qemu_listen, &config.kcs.device) {
+        (Some(listen), _) => {
+            let (router, system) = (router.clone(), system.clone());
+            Some(tokio::spawn(async move {
+                if let Err(err) = qemu::serve(listen, router, system, ops_rx, connected_tx).await {
+                    warn!(cause = %err, "QEMU link stopped");
+                }
+            }))
+        }
+        (None, Some(device)) => {
+            anyhow::bail!(
+                "KCS device {} configured, but the kcs_bmc_cdev_ipmi transport is not implemented yet",
+                device.display()
+            )
+        }
+        (None, None) => {
+            info!("no host transport configured ([kcs] qemu-listen or device)");
+            None
+        }
+    };
     rbmc_daemon::notify_ready();
-    tokio::select! {
+    let result = tokio::select! {
         () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
+        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
+    };
+    if let Some(link) = link {
+        link.abort();
+    }
+    result
+}
+
+/// The system interface, shared with the command table.
+#[derive(Debug)]
+pub struct SystemHandle(pub Arc<system::SystemInterface>);
+
+impl AsRef<system::SystemInterface> for SystemHandle {
+    fn as_ref(&self) -> &system::SystemInterface {
+        &self.0
     }
 }

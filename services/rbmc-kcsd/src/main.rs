@@ -1,6 +1,6 @@
 //! `rbmc-kcsd`: the KCS host interface.
 
-use std::process::ExitCode;
+use std::{net::SocketAddr, process::ExitCode};
 
 use clap::Parser;
 
@@ -10,11 +10,22 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     common: rbmc_daemon::CommonArgs,
+    /// Listen for QEMU's ipmi-bmc-extern link here, overriding `[kcs]
+    /// qemu-listen`.
+    #[arg(long)]
+    qemu_listen: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    rbmc_daemon::main(&args.common, |config| {
-        rbmc_kcsd::run(config, rbmc_daemon::shutdown_signal())
+    rbmc_daemon::main(&args.common, |mut config| {
+        if let Some(listen) = args.qemu_listen {
+            config.kcs.qemu_listen = Some(listen);
+        }
+        rbmc_kcsd::run(
+            config,
+            &args.common.state_dir,
+            rbmc_daemon::shutdown_signal(),
+        )
     })
 }

@@ -85,7 +85,7 @@ pub async fn serve(
     socket: UdpSocket,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let (conn, router) = rbmc_daemon::start_bridge(names::NETIPMID, &config).await?;
+    let (conn, router) = rbmc_daemon::start_bridge(names::NETIPMID, &config, None).await?;
     let endpoint: SharedEndpoint = Arc::new(Mutex::new(Endpoint::new(
         EndpointConfig {
             channel: config.network.channel,

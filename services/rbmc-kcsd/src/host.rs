@@ -1,0 +1,46 @@
+//! One host request, whatever carried it: `netFn<<2|LUN, cmd, data` in,
+//! `netFn<<2|LUN, cmd, completion code, data` out, routed with the system
+//! interface's context (channel 0Fh, no session; the host's firmware and OS
+//! act with Administrator authority, as on OpenBMC).
+
+use ipmi_router::{Context, IpmiRequest, Router};
+use ipmi_wire::{CompletionCode, NetFn, Privilege};
+
+/// The system interface channel (IPMI v2.0 §6.3).
+pub const SYSTEM_INTERFACE: u8 = 0x0F;
+
+/// Routes one request and builds the response bytes; `None` if the request
+/// is too short to answer (no netFn and command to echo).
+pub async fn handle(router: &Router, request: &[u8]) -> Option<Vec<u8>> {
+    let [netfn_lun, cmd, data @ ..] = request else {
+        return None;
+    };
+    let netfn = NetFn(netfn_lun >> 2);
+    let lun = netfn_lun & 0x03;
+    let result = if netfn.is_request() {
+        router
+            .route(IpmiRequest {
+                netfn,
+                lun,
+                cmd: *cmd,
+                data: data.to_vec(),
+                context: Context {
+                    channel: SYSTEM_INTERFACE,
+                    privilege: Privilege::Administrator,
+                    user_id: 0,
+                    session_id: 0,
+                },
+            })
+            .await
+    } else {
+        // A response NetFn from the host is not a request.
+        Err(CompletionCode::INVALID_COMMAND)
+    };
+    let (code, data) = match result {
+        Ok(data) => (CompletionCode::SUCCESS, data),
+        Err(code) => (code, Vec::new()),
+    };
+    let mut out = vec![(netfn.response().0 << 2) | lun, *cmd, code.0];
+    out.extend_from_slice(&data);
+    Some(out)
+}
