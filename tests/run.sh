@@ -9,6 +9,10 @@ missing=()
 command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
 command -v bmc-info >/dev/null 2>&1 || missing+=(freeipmi-tools)
 command -v busctl >/dev/null 2>&1 || missing+=(systemd)
+# The KCS end-to-end test boots a real Linux guest under QEMU.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -83,6 +83,10 @@ pub enum PowerBackend {
     Gpio,
     /// The simulated host board (development).
     Simulated,
+    /// A QEMU virtual machine on rbmc-kcsd's `ipmi-bmc-extern` link
+    /// (development): power-good is the VM being connected, the buttons
+    /// become the link's power-off, shutdown, reset and NMI operations.
+    Qemu,
 }
 
 /// One GPIO line.

@@ -54,6 +54,10 @@ pub struct Args {
     /// `ipmi-bmc-extern` link.
     #[arg(long, default_value_t = 9002)]
     pub qemu_port: u16,
+    /// Where host power goes: `simulated` (the simulated board) or `qemu`
+    /// (a VM on the QEMU link: `chassis power off` stops it).
+    #[arg(long, default_value = "simulated")]
+    pub power_backend: String,
     /// Do not rebuild the daemons before starting them. By default, when
     /// rbmc-dev runs from this workspace's target directory, it first runs
     /// `cargo build --bins` for its own profile, so `cargo run --bin
@@ -150,7 +154,7 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         Daemon {
             binary: "rbmc-powerd",
             bus_name: "org.rbmc.Powerd",
-            extra_args: vec![],
+            extra_args: vec!["--power-backend".into(), args.power_backend.clone()],
         },
         Daemon {
             binary: "rbmc-seld",

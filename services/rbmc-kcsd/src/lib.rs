@@ -9,10 +9,12 @@
 //! - [`host`]: one request in, one response out.
 //! - [`qemu`]: the VM link.
 //! - [`system`]: Global Enables, Message Flags, System Info Parameters...
+//! - [`vmhost`]: the VM's power operations on D-Bus, for rbmc-powerd.
 
 pub mod host;
 pub mod qemu;
 pub mod system;
+pub mod vmhost;
 
 use std::{future::Future, path::Path, sync::Arc};
 
@@ -32,8 +34,26 @@ pub async fn run(
     system::register_handle(&mut table).context("registering commands")?;
     let local: Arc<dyn Execute> = Arc::new(table);
     let (conn, router) = rbmc_daemon::start_bridge(names::KCSD, &config, Some(local)).await?;
-    let (_ops_tx, ops_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (connected_tx, _connected_rx) = tokio::sync::watch::channel(false);
+    let (ops_tx, ops_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (connected_tx, connected_rx) = tokio::sync::watch::channel(false);
+    if config.kcs.qemu_listen.is_some() {
+        const PATH: &str = "/org/rbmc/Kcsd/Host";
+        conn.object_server()
+            .at(
+                PATH,
+                vmhost::VmHostObject {
+                    ops: ops_tx,
+                    connected: connected_rx.clone(),
+                },
+            )
+            .await?;
+        let object = conn
+            .object_server()
+            .interface::<_, vmhost::VmHostObject>(PATH)
+            .await?;
+        let emitter = zbus::object_server::SignalEmitter::new(&conn, PATH)?.into_owned();
+        tokio::spawn(vmhost::publish_connected(emitter, object, connected_rx));
+    }
     let link = match (config.kcs.qemu_listen, &config.kcs.device) {
         (Some(listen), _) => {
             let (router, system) = (router.clone(), system.clone());

@@ -3,10 +3,12 @@
 //! [`Board`] drives outputs (buttons, NMI, identify LED) and reports inputs
 //! (power-good, chassis intrusion). [`cdev`] implements it with the Linux GPIO
 //! character device, lines found by their names; [`crate::simboard`] with a
-//! simulated host for development. Everything above this trait is the code
+//! simulated host for development; [`qemu`] with a QEMU virtual machine on
+//! rbmc-kcsd's link. Everything above this trait is the code
 //! that ships.
 
 pub mod cdev;
+pub mod qemu;
 
 use tokio::sync::watch;
 

@@ -126,6 +126,13 @@ pub async fn run(
             let sim = simboard::SimBoard::new(config.power.simulated.clone());
             (Arc::new(sim.clone()), Some(sim))
         }
+        PowerBackend::Qemu => (
+            board::qemu::QemuBoard::open(
+                conn.clone(),
+                Duration::from_millis(config.power.force_off_ms),
+            ),
+            None,
+        ),
     };
     let (control, actions, events) = Controller::new(&config.power, board, Store::new(state_dir));
     tokio::spawn(control.clone().execute(actions));

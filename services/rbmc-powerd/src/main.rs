@@ -13,15 +13,23 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     common: rbmc_daemon::CommonArgs,
+    /// Power backend, overriding `[power] backend`: gpio, simulated, qemu.
+    #[arg(long)]
+    power_backend: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    rbmc_daemon::main(&args.common, |config| {
-        rbmc_powerd::run(
-            config,
-            &args.common.state_dir,
-            rbmc_daemon::shutdown_signal(),
-        )
+    let (state_dir, power_backend) = (args.common.state_dir.clone(), args.power_backend.clone());
+    rbmc_daemon::main(&args.common, |mut config| async move {
+        if let Some(backend) = &power_backend {
+            config.power.backend = match backend.as_str() {
+                "gpio" => rbmc_config::PowerBackend::Gpio,
+                "simulated" => rbmc_config::PowerBackend::Simulated,
+                "qemu" => rbmc_config::PowerBackend::Qemu,
+                other => anyhow::bail!("unknown power backend {other:?} (gpio, simulated, qemu)"),
+            };
+        }
+        rbmc_powerd::run(config, &state_dir, rbmc_daemon::shutdown_signal()).await
     })
 }
