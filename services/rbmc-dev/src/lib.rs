@@ -420,7 +420,11 @@ async fn supervise(child: ChildSpec, mut stop: watch::Receiver<bool>) {
 }
 
 fn write_pid(path: &Path, pid: u32) {
-    if let Err(err) = std::fs::write(path, format!("{pid}\n")) {
+    // Write and rename, so a reader never sees an empty or partial file.
+    let tmp = path.with_extension("pid.tmp");
+    let result =
+        std::fs::write(&tmp, format!("{pid}\n")).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(err) = result {
         eprintln!("rbmc-dev: cannot write {}: {err}", path.display());
     }
 }

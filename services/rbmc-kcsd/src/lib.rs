@@ -8,9 +8,11 @@
 //! # Layout
 //! - [`host`]: one request in, one response out.
 //! - [`qemu`]: the VM link.
+//! - [`device`]: `/dev/ipmi-kcsN` on an ASPEED BMC.
 //! - [`system`]: Global Enables, Message Flags, System Info Parameters...
 //! - [`vmhost`]: the VM's power operations on D-Bus, for rbmc-powerd.
 
+pub mod device;
 pub mod host;
 pub mod qemu;
 pub mod system;
@@ -29,6 +31,16 @@ pub async fn run(
     state_dir: &Path,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Claim hardware before joining the bus: a missing device is a clear,
+    // early failure naming it.
+    if let (None, Some(device)) = (config.kcs.qemu_listen, &config.kcs.device) {
+        std::fs::metadata(device).with_context(|| {
+            format!(
+                "KCS device {} is missing (kcs_bmc_cdev_ipmi not bound?)",
+                device.display()
+            )
+        })?;
+    }
     let system = Arc::new(system::SystemInterface::new(state_dir));
     let mut table = CommandTable::new(SystemHandle(system.clone()));
     system::register_handle(&mut table).context("registering commands")?;
@@ -55,7 +67,10 @@ pub async fn run(
         tokio::spawn(vmhost::publish_connected(emitter, object, connected_rx));
     }
     let link = match (config.kcs.qemu_listen, &config.kcs.device) {
-        (Some(listen), _) => {
+        (Some(listen), device) => {
+            if let Some(device) = device {
+                warn!(device = %device.display(), "both a KCS device and a QEMU link configured; serving the QEMU link");
+            }
             let (router, system) = (router.clone(), system.clone());
             Some(tokio::spawn(async move {
                 if let Err(err) = qemu::serve(listen, router, system, ops_rx, connected_tx).await {
@@ -64,10 +79,12 @@ pub async fn run(
             }))
         }
         (None, Some(device)) => {
-            anyhow::bail!(
-                "KCS device {} configured, but the kcs_bmc_cdev_ipmi transport is not implemented yet",
-                device.display()
-            )
+            let (router, system, device) = (router.clone(), system.clone(), device.clone());
+            Some(tokio::spawn(async move {
+                if let Err(err) = device::serve(device, router, system).await {
+                    warn!(cause = %err, "KCS device transport stopped");
+                }
+            }))
         }
         (None, None) => {
             info!("no host transport configured ([kcs] qemu-listen or device)");

@@ -63,6 +63,7 @@ async fn session(
         .await?;
     let mut decoder = Decoder::new();
     let mut buf = [0u8; 1024];
+    let mut attention = false;
     loop {
         tokio::select! {
             read = reader.read(&mut buf) => {
@@ -78,6 +79,13 @@ async fn session(
                                 continue;
                             };
                             writer.lock().await.write_all(&encode_message(seq, &response)).await?;
+                            // SMS attention follows the system interface's
+                            // message flags.
+                            if system.attention() != attention {
+                                attention = !attention;
+                                let op = if attention { op::ATTN } else { op::NO_ATTN };
+                                writer.lock().await.write_all(&encode_command(op, &[])).await?;
+                            }
                         }
                         Ok(Frame::Command(command)) => match command[0] {
                             op::VERSION => info!(version = ?command.get(1), "VM protocol version"),
