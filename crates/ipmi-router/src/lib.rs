@@ -26,10 +26,12 @@
 //! - [`command`]: requests, contexts, command declarations.
 //! - [`owner`]: the command table an owner daemon fills and serves.
 //! - [`bridge`]: the router a bridge uses to reach the owners.
+//! - [`events`]: the event contract with the SEL logger.
 #![forbid(unsafe_code)]
 
 pub mod bridge;
 pub mod command;
+pub mod events;
 pub mod owner;
 
 pub use bridge::{Router, RouterConfig};

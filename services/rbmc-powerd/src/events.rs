@@ -12,7 +12,7 @@
 //!   transition the host did not follow).
 //! - `/xyz/openbmc_project/sensors/watchdog/host0`: Watchdog 2 (23h).
 
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::{control::Events, sequencer::PowerEvent};
 
@@ -29,31 +29,6 @@ const ACPI_NUMBER: u8 = 0xE0;
 const POWER_UNIT_NUMBER: u8 = 0xE1;
 const WATCHDOG_NUMBER: u8 = 0xE2;
 
-/// `org.rbmc.Ipmi.Sensor` for an event-only sensor.
-struct EventSensor {
-    number: u8,
-    sensor_type: u8,
-}
-
-#[zbus::interface(name = "org.rbmc.Ipmi.Sensor")]
-impl EventSensor {
-    /// The IPMI sensor number.
-    #[zbus(property)]
-    fn number(&self) -> u8 {
-        self.number
-    }
-    /// The IPMI sensor type.
-    #[zbus(property)]
-    fn sensor_type(&self) -> u8 {
-        self.sensor_type
-    }
-    /// Sensor-specific (6Fh).
-    #[zbus(property)]
-    fn event_reading_type(&self) -> u8 {
-        0x6F
-    }
-}
-
 /// Serves the event-only sensors' objects.
 pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
     let server = conn.object_server();
@@ -69,32 +44,16 @@ pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
         server
             .at(
                 path,
-                EventSensor {
+                ipmi_router::events::SensorIdentity {
                     number,
                     sensor_type,
+                    // 6Fh: sensor-specific offsets.
+                    event_reading_type: 0x6F,
                 },
             )
             .await?;
     }
     Ok(())
-}
-
-/// Client of the SEL logger.
-#[zbus::proxy(
-    interface = "xyz.openbmc_project.Logging.IPMI",
-    default_service = "xyz.openbmc_project.Logging.IPMI",
-    default_path = "/xyz/openbmc_project/Logging/IPMI"
-)]
-trait IpmiSelLogger {
-    /// Logs a system event record.
-    fn ipmi_sel_add(
-        &self,
-        message: &str,
-        sensor_path: &str,
-        event_data: &[u8],
-        assert: bool,
-        generator_id: u16,
-    ) -> zbus::Result<u16>;
 }
 
 /// Where a power event goes: path, event data, message; `None` for events
@@ -116,17 +75,7 @@ fn power_record(event: PowerEvent) -> Option<(&'static str, [u8; 3], &'static st
 }
 
 async fn log(conn: &zbus::Connection, path: &str, data: &[u8; 3], message: &str) {
-    let result = async {
-        IpmiSelLoggerProxy::new(conn)
-            .await?
-            // The BMC's generator ID, 0020h.
-            .ipmi_sel_add(message, path, data, true, 0x0020)
-            .await
-    }
-    .await;
-    if let Err(err) = result {
-        warn!(cause = %err, message, "could not log the event in the SEL");
-    }
+    ipmi_router::events::log_event(conn, message, path, data, true).await;
 }
 
 /// Logs events as they come, until the controller goes away.

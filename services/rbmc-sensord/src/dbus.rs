@@ -229,31 +229,6 @@ impl OperationalObject {
     }
 }
 
-/// `org.rbmc.Ipmi.Sensor`: the IPMI identity of a sensor object.
-pub struct IpmiSensorObject {
-    number: u8,
-    sensor_type: u8,
-}
-
-#[zbus::interface(name = "org.rbmc.Ipmi.Sensor")]
-impl IpmiSensorObject {
-    /// The IPMI sensor number.
-    #[zbus(property)]
-    fn number(&self) -> u8 {
-        self.number
-    }
-    /// The IPMI sensor type (Table 42-3).
-    #[zbus(property)]
-    fn sensor_type(&self) -> u8 {
-        self.sensor_type
-    }
-    /// The event/reading type: 01h, threshold.
-    #[zbus(property)]
-    fn event_reading_type(&self) -> u8 {
-        0x01
-    }
-}
-
 /// A sensor's served interfaces.
 pub struct SensorObjects {
     value: InterfaceRef<ValueObject>,
@@ -313,9 +288,11 @@ impl SensorObjects {
         server
             .at(
                 path.as_str(),
-                IpmiSensorObject {
+                ipmi_router::events::SensorIdentity {
                     number: entry.number.0,
                     sensor_type: crate::units::sensor_type(entry.kind),
+                    // 01h: threshold.
+                    event_reading_type: 0x01,
                 },
             )
             .await?;
