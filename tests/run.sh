@@ -9,6 +9,8 @@ missing=()
 command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
 command -v bmc-info >/dev/null 2>&1 || missing+=(freeipmi-tools)
 command -v busctl >/dev/null 2>&1 || missing+=(systemd)
+# dbus-daemon checks the image's D-Bus policy file.
+command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
 # The KCS end-to-end test boots a real Linux guest under QEMU.
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)

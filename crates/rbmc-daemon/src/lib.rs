@@ -134,6 +134,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// The datagram socket systemd passed by socket activation (`LISTEN_FDS`
+/// for this process), if any. The `listenfd` crate does the descriptor
+/// handling, so this crate stays free of unsafe code.
+pub fn activated_udp_socket() -> Option<std::net::UdpSocket> {
+    listenfd::ListenFd::from_env()
+        .take_udp_socket(0)
+        .ok()
+        .flatten()
+}
+
 /// Resolves when the bus stops answering. A daemon cut off from its bus can
 /// serve nobody; exiting lets its supervisor start it against a new bus
 /// (and keeps an orphan from lingering after a killed dev launcher).

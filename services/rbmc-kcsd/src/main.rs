@@ -14,6 +14,10 @@ struct Args {
     /// qemu-listen`.
     #[arg(long)]
     qemu_listen: Option<SocketAddr>,
+    /// The KCS character device, overriding `[kcs] device` (the systemd
+    /// template passes `/dev/%i`).
+    #[arg(long)]
+    kcs_device: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -21,6 +25,9 @@ fn main() -> ExitCode {
     rbmc_daemon::main(&args.common, |mut config| {
         if let Some(listen) = args.qemu_listen {
             config.kcs.qemu_listen = Some(listen);
+        }
+        if let Some(device) = &args.kcs_device {
+            config.kcs.device = Some(device.clone());
         }
         rbmc_kcsd::run(
             config,

@@ -71,11 +71,19 @@ impl Random for SystemRandom {
 
 type SharedEndpoint = Arc<Mutex<Endpoint<ConfigUsers>>>;
 
-/// Binds the configured UDP address and serves until `shutdown`.
+/// Binds the configured UDP address (or takes systemd's socket) and serves
+/// until `shutdown`.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let socket = UdpSocket::bind(config.network.listen)
-        .await
-        .with_context(|| format!("binding UDP {}", config.network.listen))?;
+    // Under systemd the socket unit binds UDP 623 and passes it in.
+    let socket = match rbmc_daemon::activated_udp_socket() {
+        Some(socket) => {
+            socket.set_nonblocking(true)?;
+            UdpSocket::from_std(socket).context("adopting the activated socket")?
+        }
+        None => UdpSocket::bind(config.network.listen)
+            .await
+            .with_context(|| format!("binding UDP {}", config.network.listen))?,
+    };
     serve(config, socket, shutdown).await
 }
 
