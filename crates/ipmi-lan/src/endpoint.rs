@@ -329,6 +329,20 @@ impl<U: UserDirectory> Endpoint<U> {
             }
         };
         self.expire(now);
+        let bmc_session_id = self.new_session_id(rng);
+        // Validate first: a request that will be refused must not cost a
+        // real login its slot.
+        let (state, response) =
+            match ExpectRakp1::open(&request, &self.config.cipher_suites, bmc_session_id) {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    return reply_or_drop(reject_open(
+                        request.tag,
+                        request.console_session_id,
+                        err.status,
+                    ))
+                }
+            };
         if self.sessions.len() >= self.config.max_sessions {
             // Half-open handshakes cost a peer nothing to create, so a flood
             // of Open Session Requests must not lock out real users: the
@@ -354,22 +368,12 @@ impl<U: UserDirectory> Endpoint<U> {
                 RakpStatus::INSUFFICIENT_RESOURCES,
             ));
         }
-        let bmc_session_id = self.new_session_id(rng);
-        match ExpectRakp1::open(&request, &self.config.cipher_suites, bmc_session_id) {
-            Ok((state, response)) => {
-                self.sessions
-                    .insert(bmc_session_id, Slot::ExpectRakp1(state, now));
-                reply_or_drop(sessionless_v20(
-                    PayloadType::OPEN_SESSION_RESPONSE,
-                    &response.emit(),
-                ))
-            }
-            Err(err) => reply_or_drop(reject_open(
-                request.tag,
-                request.console_session_id,
-                err.status,
-            )),
-        }
+        self.sessions
+            .insert(bmc_session_id, Slot::ExpectRakp1(state, now));
+        reply_or_drop(sessionless_v20(
+            PayloadType::OPEN_SESSION_RESPONSE,
+            &response.emit(),
+        ))
     }
 
     fn on_rakp1(&mut self, payload: &[u8], rng: &mut dyn Random) -> Result<Action, DropReason> {
@@ -650,8 +654,18 @@ impl<U: UserDirectory> Endpoint<U> {
     }
 
     fn new_handle(&mut self) -> u8 {
-        // Handles are 1..=255 and reused only after wrapping.
-        self.next_handle = self.next_handle.wrapping_add(1).max(1);
+        // Handles are 1..=255, and never one an active session holds (the
+        // session limit is far below 255, so a free one exists).
+        for _ in 0..255 {
+            self.next_handle = self.next_handle.wrapping_add(1).max(1);
+            let taken = self
+                .sessions
+                .values()
+                .any(|slot| matches!(slot, Slot::Active(s) if s.handle == self.next_handle));
+            if !taken {
+                break;
+            }
+        }
         self.next_handle
     }
 }

@@ -75,6 +75,10 @@ impl ExpectRakp1 {
         if request.max_privilege > Privilege::Oem.level() {
             return Err(RakpStatus::INVALID_ROLE.into());
         }
+        // SIDm 0 is reserved: the BMC's packets would look sessionless.
+        if request.console_session_id == 0 {
+            return Err(RakpStatus::INVALID_SESSION_ID.into());
+        }
         let suite = choose_suite(request, allowed)?;
         let response = OpenSessionResponse {
             tag: request.tag,

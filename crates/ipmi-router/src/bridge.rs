@@ -66,6 +66,9 @@ struct Inner {
     local: Option<Arc<dyn Execute>>,
     /// Owners whose declarations have been read at least once.
     loaded: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// When missing owners were last asked, so unknown commands cannot make
+    /// the bridge query them on every request.
+    last_load_missing: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// Routes requests from a bridge to the command owners.
@@ -116,6 +119,7 @@ impl Router {
                 proxies,
                 local,
                 loaded: Default::default(),
+                last_load_missing: Default::default(),
             }),
         };
         for owner in config.owners {
@@ -208,6 +212,18 @@ impl Router {
     /// that took its name between our subscription and our first look (or a
     /// signal the broker did not deliver). Returns whether any was read.
     async fn load_missing(&self) -> bool {
+        {
+            let mut last = self
+                .inner
+                .last_load_missing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let now = std::time::Instant::now();
+            if last.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+                return false;
+            }
+            *last = Some(now);
+        }
         let missing: Vec<String> = {
             let loaded = self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner());
             self.inner

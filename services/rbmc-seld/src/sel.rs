@@ -116,21 +116,28 @@ impl Sel {
     /// Adds a record, time-stamping it when its type carries a timestamp;
     /// applies the full policy. Returns the record ID.
     pub fn add(&mut self, mut record: Record) -> Result<u16, CompletionCode> {
-        if self.store.records().len() >= self.capacity {
+        let full = self.store.records().len() >= self.capacity;
+        if full {
             self.overflow = true;
-            match self.policy {
-                SelFullPolicy::Stop => return Err(CompletionCode::OUT_OF_SPACE),
-                SelFullPolicy::Wrap => {
-                    let oldest = *self.store.records().keys().next().unwrap_or(&0);
-                    self.store.delete(oldest).map_err(io_failed)?;
-                }
+            if self.policy == SelFullPolicy::Stop {
+                return Err(CompletionCode::OUT_OF_SPACE);
             }
         }
         // Types below E0h carry a timestamp at bytes 3-6 (§32.1-32.3).
         if record[2] < 0xE0 {
             record[3..7].copy_from_slice(&self.now().to_le_bytes());
         }
+        // Wrap: the oldest record goes only once the new one is stored, so
+        // a failed add loses nothing.
+        let oldest = if full {
+            self.store.records().keys().next().copied()
+        } else {
+            None
+        };
         let id = self.store.add(record).map_err(io_failed)?;
+        if let Some(oldest) = oldest {
+            self.store.delete(oldest).map_err(io_failed)?;
+        }
         self.last_add = self.now();
         Ok(id)
     }

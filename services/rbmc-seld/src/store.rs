@@ -6,8 +6,10 @@
 //!                   | payload: the 16-byte SEL record (ops add) or 0s     |
 //!                   | sequence (4, LE) | CRC-32 of the 28 bytes before (4, LE) |
 //! ```
-//! Ops: add (01h, carries the record), delete (02h), clear (03h, the id field
-//! carries the next record id so IDs never repeat).
+//! Ops: add (01h, carries the record), delete (02h), clear (03h), next ID
+//! (04h). An add moves the next ID past its own; clear and next-ID entries
+//! carry it explicitly, so compaction (which writes records in ID order)
+//! never makes an ID come back.
 //!
 //! Every change is appended and fsynced before the caller replies. On open,
 //! entries are read until the first one that is short, has a bad magic,
@@ -32,6 +34,7 @@ const MAGIC: [u8; 2] = *b"SE";
 const OP_ADD: u8 = 0x01;
 const OP_DELETE: u8 = 0x02;
 const OP_CLEAR: u8 = 0x03;
+const OP_NEXT_ID: u8 = 0x04;
 
 /// A SEL record.
 pub type Record = [u8; RECORD_LEN];
@@ -52,6 +55,16 @@ pub struct Store {
     next_id: u16,
     sequence: u32,
     entries: u64,
+    broken: bool,
+}
+
+/// The record ID after `id`, in 0001h-FFFEh.
+fn following(id: u16) -> u16 {
+    if id >= 0xFFFE {
+        1
+    } else {
+        id + 1
+    }
 }
 
 impl Store {
@@ -74,6 +87,7 @@ impl Store {
             next_id: 1,
             sequence: 0,
             entries: 0,
+            broken: false,
         };
         let mut good = 0;
         for entry in bytes.chunks(ENTRY_LEN) {
@@ -113,15 +127,16 @@ impl Store {
                 let mut record = [0u8; RECORD_LEN];
                 record.copy_from_slice(&entry[8..24]);
                 self.records.insert(id, record);
-                self.next_id = self.next_id.max(id.wrapping_add(1)).max(1);
+                self.next_id = following(id);
             }
             OP_DELETE => {
                 self.records.remove(&id);
             }
             OP_CLEAR => {
                 self.records.clear();
-                self.next_id = self.next_id.max(id);
+                self.next_id = id;
             }
+            OP_NEXT_ID => self.next_id = id,
             _ => return false,
         }
         self.sequence = sequence;
@@ -141,19 +156,57 @@ impl Store {
         entry
     }
 
-    /// Appends and fsyncs one entry, then applies it.
+    /// Appends and fsyncs one entry, then applies it. On any failure the
+    /// file is cut back to where it was, so a half-written or unsynced
+    /// entry can never shadow the entries written after it; if even that
+    /// fails, the store refuses further changes rather than risk the log.
     fn commit(&mut self, op: u8, id: u16, payload: &[u8]) -> std::io::Result<()> {
+        if self.broken {
+            return Err(std::io::Error::other(
+                "SEL journal is unusable after a write failure",
+            ));
+        }
         let entry = self.entry(op, id, payload);
-        self.file.write_all(&entry)?;
-        self.file.sync_data()?;
+        let before = self.file.metadata()?.len();
+        let written = self
+            .file
+            .write_all(&entry)
+            .and_then(|()| self.file.sync_data());
+        if let Err(err) = written {
+            if self
+                .file
+                .set_len(before)
+                .and_then(|()| self.file.sync_data())
+                .is_err()
+            {
+                self.broken = true;
+            }
+            return Err(err);
+        }
         let applied = self.replay(&entry);
         debug_assert!(applied, "a freshly built entry replays");
         Ok(())
     }
 
+    /// The next free record ID at or after `next_id`: IDs run 0001h-FFFEh
+    /// (0000h and FFFFh mean "first" and "last" in Get SEL Entry), wrap, and
+    /// skip IDs still in use.
+    fn free_id(&self) -> Option<u16> {
+        let mut id = self.next_id;
+        for _ in 0..0xFFFE {
+            if !self.records.contains_key(&id) {
+                return Some(id);
+            }
+            id = following(id);
+        }
+        None
+    }
+
     /// Adds a record; its first two bytes are set to the new record ID.
     pub fn add(&mut self, mut record: Record) -> std::io::Result<u16> {
-        let id = self.next_id;
+        let id = self
+            .free_id()
+            .ok_or_else(|| std::io::Error::other("every SEL record ID is in use"))?;
         record[..2].copy_from_slice(&id.to_le_bytes());
         self.commit(OP_ADD, id, &record)?;
         Ok(id)
@@ -165,14 +218,20 @@ impl Store {
             return Ok(false);
         }
         self.commit(OP_DELETE, id, &[])?;
-        self.compact_if_worthwhile()?;
+        // Durable now; a failed compaction only leaves the journal longer.
+        if let Err(err) = self.compact_if_worthwhile() {
+            tracing::warn!(cause = %err, "SEL compaction failed; the journal stays as it is");
+        }
         Ok(true)
     }
 
     /// Removes every record (IDs keep counting up).
     pub fn clear(&mut self) -> std::io::Result<()> {
         self.commit(OP_CLEAR, self.next_id, &[])?;
-        self.compact()
+        if let Err(err) = self.compact() {
+            tracing::warn!(cause = %err, "SEL compaction failed; the journal stays as it is");
+        }
+        Ok(())
     }
 
     /// The live records in ID order.
@@ -199,6 +258,7 @@ impl Store {
             next_id: 1,
             sequence: 0,
             entries: 0,
+            broken: false,
         };
         let mut bytes = Vec::with_capacity((self.records.len() + 1) * ENTRY_LEN);
         let clear = fresh.entry(OP_CLEAR, self.next_id, &[]);
@@ -209,23 +269,25 @@ impl Store {
             fresh.replay(&entry);
             bytes.extend_from_slice(&entry);
         }
+        let next = fresh.entry(OP_NEXT_ID, self.next_id, &[]);
+        fresh.replay(&next);
+        bytes.extend_from_slice(&next);
         let tmp = self.path.with_extension("compact");
         {
             let mut file = File::create(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
         }
+        // Open the new file before it replaces the old one: once renamed,
+        // every later write must go to it.
+        let file = OpenOptions::new().read(true).append(true).open(&tmp)?;
         std::fs::rename(&tmp, &self.path)?;
+        self.file = file;
+        self.sequence = fresh.sequence;
+        self.entries = fresh.entries;
         if let Some(dir) = self.path.parent() {
             File::open(dir)?.sync_all()?;
         }
-        self.file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&self.path)?;
-        self.sequence = fresh.sequence;
-        self.entries = fresh.entries;
-        self.next_id = fresh.next_id.max(self.next_id);
         Ok(())
     }
 }
@@ -299,6 +361,36 @@ mod tests {
             recovery.discarded_bytes,
             u64::try_from(2 * ENTRY_LEN).unwrap()
         );
+    }
+
+    #[test]
+    fn ids_wrap_past_fffeh_and_skip_ids_in_use() {
+        let p = path("wrap");
+        let (mut store, _) = Store::open(&p).unwrap();
+        assert_eq!(store.add(record(1)).unwrap(), 1);
+        store.next_id = 0xFFFE;
+        assert_eq!(store.add(record(2)).unwrap(), 0xFFFE);
+        // Never FFFFh or 0000h; 0001h is taken, so 0002h.
+        assert_eq!(store.add(record(3)).unwrap(), 2);
+        drop(store);
+        let (mut store, _) = Store::open(&p).unwrap();
+        assert_eq!(store.add(record(4)).unwrap(), 3);
+    }
+
+    #[test]
+    fn compaction_never_brings_an_id_back() {
+        let p = path("compact-newest");
+        let (mut store, _) = Store::open(&p).unwrap();
+        for n in 0..100u8 {
+            store.add(record(n)).unwrap();
+        }
+        // Delete the newest ones, then enough to force a compaction.
+        for id in (91..=100).chain(1..=60) {
+            store.delete(id).unwrap();
+        }
+        drop(store);
+        let (mut store, _) = Store::open(&p).unwrap();
+        assert_eq!(store.add(record(1)).unwrap(), 101);
     }
 
     #[test]

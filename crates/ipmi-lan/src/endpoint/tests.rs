@@ -188,6 +188,70 @@ fn wrong_password_unknown_user_and_suite_zero_are_refused() {
     );
 }
 
+/// The BMC's own checks, not the console's: a RAKP 3 keyed with the wrong
+/// password gets RAKP 4 status 0Fh and no session; an unknown name gets
+/// RAKP 2 status 0Dh.
+#[test]
+fn the_bmc_refuses_a_wrong_rakp3_and_an_unknown_name() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let now = Instant::now();
+    let suite = CipherSuite::SUITE_17;
+    let mut handshake = Handshake::new(
+        suite,
+        b"admin",
+        b"rbmc-admin",
+        Privilege::Administrator,
+        5,
+        [9; 16],
+    );
+    let rakp1 = handshake
+        .on_open_session_response(&reply(ep.handle(
+            now,
+            &handshake.open_session_request(),
+            &mut rng,
+        )))
+        .unwrap();
+    let rakp2 = reply(ep.handle(now, &rakp1, &mut rng));
+    let body = RakpReply::parse(&v20_payload(&rakp2).1).unwrap();
+    // Forge RAKP 3 as someone who saw RAKP 1 and 2 but lacks the password.
+    let bmc_session_id = u32::from_le_bytes(rakp1[4 + 12 + 4..4 + 12 + 8].try_into().unwrap());
+    let transcript = ipmi_wire::crypto::RakpTranscript {
+        console_session_id: 5,
+        bmc_session_id,
+        console_random: [9; 16],
+        bmc_random: body.body[..16].try_into().unwrap(),
+        bmc_guid: body.body[16..32].try_into().unwrap(),
+        role: 0x14,
+        username: b"admin".to_vec(),
+    };
+    let forged = RakpReply {
+        tag: 2,
+        status: RakpStatus::NO_ERRORS,
+        session_id: bmc_session_id,
+        body: transcript.rakp3_code(&suite, b"guessed"),
+    };
+    let rakp4 = reply(ep.handle(
+        now,
+        &crate::console::sessionless(PayloadType::RAKP3, &forged.emit()),
+        &mut rng,
+    ));
+    let rakp4 = RakpReply::parse(&v20_payload(&rakp4).1).unwrap();
+    assert_eq!(rakp4.status, RakpStatus::INVALID_INTEGRITY_CHECK_VALUE);
+    assert_eq!(ep.session_count(), 0, "the failed handshake is gone");
+
+    let mut stranger = Handshake::new(suite, b"mallory", b"x", Privilege::User, 6, [1; 16]);
+    let rakp1 = stranger
+        .on_open_session_response(&reply(ep.handle(
+            now,
+            &stranger.open_session_request(),
+            &mut rng,
+        )))
+        .unwrap();
+    let rakp2 = RakpReply::parse(&v20_payload(&reply(ep.handle(now, &rakp1, &mut rng))).1).unwrap();
+    assert_eq!(rakp2.status, RakpStatus::UNAUTHORIZED_NAME);
+}
+
 #[test]
 fn session_limit_and_idle_timeout() {
     let mut ep = endpoint();
