@@ -30,6 +30,25 @@ pub const HOST_PATH: &str = "/xyz/openbmc_project/state/host0";
 /// Restore policy object path.
 pub const POLICY_PATH: &str = "/xyz/openbmc_project/control/host0/power_restore_policy";
 
+/// Where the host's power is, as both OpenBMC state objects name it.
+enum Phase {
+    On,
+    Off,
+    ToOn,
+    ToOff,
+}
+
+fn phase(control: &Controller) -> Phase {
+    let state = control.lock();
+    let s = &state.sequencer;
+    match (s.is_on(), s.in_transition(), s.powering_on()) {
+        (_, true, true) => Phase::ToOn,
+        (true, true, false) => Phase::ToOff,
+        (true, false, _) => Phase::On,
+        (false, _, _) => Phase::Off,
+    }
+}
+
 fn refused(err: impl std::fmt::Display) -> zbus::fdo::Error {
     zbus::fdo::Error::Failed(err.to_string())
 }
@@ -55,13 +74,11 @@ impl ChassisObject {
     /// On, Off, TransitioningToOn or TransitioningToOff.
     #[zbus(property)]
     fn current_power_state(&self) -> String {
-        let state = self.control.lock();
-        let s = &state.sequencer;
-        let name = match (s.is_on(), s.in_transition(), s.powering_on()) {
-            (_, true, true) => "TransitioningToOn",
-            (true, true, false) => "TransitioningToOff",
-            (true, false, _) => "On",
-            (false, _, _) => "Off",
+        let name = match phase(&self.control) {
+            Phase::On => "On",
+            Phase::Off => "Off",
+            Phase::ToOn => "TransitioningToOn",
+            Phase::ToOff => "TransitioningToOff",
         };
         format!("{CHASSIS}.PowerState.{name}")
     }
@@ -117,13 +134,11 @@ impl HostObject {
     /// Running, Off, TransitioningToRunning or TransitioningToOff.
     #[zbus(property)]
     fn current_host_state(&self) -> String {
-        let state = self.control.lock();
-        let s = &state.sequencer;
-        let name = match (s.is_on(), s.in_transition(), s.powering_on()) {
-            (_, true, true) => "TransitioningToRunning",
-            (true, true, false) => "TransitioningToOff",
-            (true, false, _) => "Running",
-            (false, _, _) => "Off",
+        let name = match phase(&self.control) {
+            Phase::On => "Running",
+            Phase::Off => "Off",
+            Phase::ToOn => "TransitioningToRunning",
+            Phase::ToOff => "TransitioningToOff",
         };
         format!("{HOST}.HostState.{name}")
     }
