@@ -6,7 +6,6 @@
 //! | App   | 38h | Get Channel Authentication Capabilities  | §22.13    |
 //! | App   | 3Bh | Set Session Privilege Level              | §22.18    |
 //! | App   | 3Ch | Close Session                            | §22.19    |
-//! | App   | 42h | Get Channel Info (this LAN channel)      | §22.24    |
 //! | App   | 54h | Get Channel Cipher Suites                | §22.15    |
 
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, Privilege};
@@ -23,8 +22,6 @@ pub const CMD_CLOSE_SESSION: u8 = 0x3C;
 pub const CMD_GET_CHANNEL_CIPHER_SUITES: u8 = 0x54;
 /// Get Channel Info.
 pub const CMD_GET_CHANNEL_INFO: u8 = 0x42;
-/// The IPMI Forum's IANA number, 7154, LS byte first (Table 22-29).
-const IPMI_FORUM_IANA: [u8; 3] = [0xF2, 0x1B, 0x00];
 /// "Present channel": the channel the request arrived on (§6.3).
 pub const PRESENT_CHANNEL: u8 = 0x0E;
 
@@ -79,8 +76,9 @@ pub fn cmd_get_channel_cipher_suites(
     if channel_byte & 0xF0 != 0 || !channel_matches(channel_byte & 0x0F, channel) {
         return Err(CompletionCode::INVALID_DATA_FIELD);
     }
-    // Only the IPMI payload (00h) is offered over these suites today.
-    if payload_type & 0x3F != 0 || payload_type & 0xC0 != 0 || list & 0x40 != 0 {
+    // IPMI (00h) and SOL (01h) run over the same suites; other payload
+    // types are not offered.
+    if !matches!(payload_type, 0x00 | 0x01) || list & 0x40 != 0 {
         return Err(CompletionCode::INVALID_DATA_FIELD);
     }
     let mut records = Vec::new();
@@ -116,24 +114,6 @@ pub fn cmd_get_channel_cipher_suites(
     if let Some(page) = records.get(start..) {
         out.extend_from_slice(&page[..page.len().min(16)]);
     }
-    Ok(out)
-}
-
-/// Get Channel Info (§22.24, Table 22-28) for this LAN channel: 802.3 LAN
-/// medium (04h), IPMB-1.0 protocol (01h), multi-session. Other channels
-/// belong to other bridges and are reported as invalid (CCh) here.
-pub fn cmd_get_channel_info(data: &[u8], channel: u8, active_sessions: usize) -> CommandResult {
-    let [requested] = data else {
-        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-    };
-    if requested & 0xF0 != 0 || !channel_matches(requested & 0x0F, channel) {
-        return Err(CompletionCode::INVALID_DATA_FIELD);
-    }
-    // Bits 5:0 hold the active session count; 63 is the most it can say.
-    let count = u8::try_from(active_sessions.min(0x3F)).unwrap_or(0x3F);
-    let mut out = vec![channel & 0x0F, 0x04, 0x01, 0x80 | count];
-    out.extend_from_slice(&IPMI_FORUM_IANA);
-    out.extend_from_slice(&[0x00, 0x00]);
     Ok(out)
 }
 
@@ -241,21 +221,16 @@ mod tests {
             [0x01]
         );
         assert_eq!(
+            cmd_get_channel_cipher_suites(&[0x0E, 0x01, 0x80], 1, &suites).unwrap()[..3],
+            [0x01, 0xC0, 0x03]
+        );
+        assert_eq!(
+            cmd_get_channel_cipher_suites(&[0x0E, 0x02, 0x80], 1, &suites),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
             cmd_get_channel_cipher_suites(&[0x0E, 0x00, 0x00], 1, &suites).unwrap(),
             [0x01, 0x01, 0x03, 0x41, 0x44, 0x81]
-        );
-    }
-
-    #[test]
-    fn channel_info_for_the_lan_channel() {
-        assert_eq!(
-            cmd_get_channel_info(&[0x0E], 1, 2).unwrap(),
-            [0x01, 0x04, 0x01, 0x82, 0xF2, 0x1B, 0x00, 0x00, 0x00]
-        );
-        assert_eq!(cmd_get_channel_info(&[0x01], 1, 0).unwrap()[3], 0x80);
-        assert_eq!(
-            cmd_get_channel_info(&[0x02], 1, 0),
-            Err(CompletionCode::INVALID_DATA_FIELD)
         );
     }
 

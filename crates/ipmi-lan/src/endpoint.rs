@@ -11,6 +11,7 @@
 
 use std::{
     collections::HashMap,
+    net::{Ipv4Addr, SocketAddr},
     time::{Duration, Instant},
 };
 
@@ -24,8 +25,9 @@ use ipmi_wire::{
 };
 
 use crate::{
-    commands::{self, CloseTarget},
+    commands::{self, CloseTarget, CommandResult},
     handshake::{ExpectRakp1, ExpectRakp3},
+    sol::{self, SolConfig, SolLink, SolPacket},
     window::ReplayWindow,
 };
 
@@ -42,10 +44,40 @@ pub struct User {
     pub max_privilege: Privilege,
 }
 
-/// Where the endpoint looks users up.
+/// Where the endpoint looks users and channel policy up.
 pub trait UserDirectory {
-    /// The enabled user with this name, if any.
+    /// The user with this name, if it may log in on this channel, with its
+    /// privilege limit there (already capped by the channel's limit).
     fn find(&self, name: &[u8]) -> Option<User>;
+
+    /// The highest privilege a session on cipher suite `suite_id` may have
+    /// (LAN parameter 24).
+    fn suite_limit(&self, _suite_id: u8) -> Privilege {
+        Privilege::Administrator
+    }
+
+    /// Whether the channel takes new sessions (its access mode).
+    fn accepts_sessions(&self) -> bool {
+        true
+    }
+
+    /// SOL policy for user `user_id`; `None` when SOL is not offered.
+    fn sol(&self, _user_id: u8) -> Option<SolPolicy> {
+        None
+    }
+}
+
+/// What decides whether a session may activate SOL, and how SOL runs.
+#[derive(Clone, Debug)]
+pub struct SolPolicy {
+    /// The SOL configuration parameters.
+    pub config: SolConfig,
+    /// Whether the user has SOL in its payload access.
+    pub user_allowed: bool,
+    /// A second activation takes the console over (else it gets 80h).
+    pub takeover: bool,
+    /// The UDP port SOL runs on (the port this endpoint serves).
+    pub port: u16,
 }
 
 /// A source of random bytes (session IDs, RAKP random numbers, IVs).
@@ -71,6 +103,9 @@ pub struct EndpointConfig {
     pub setup_timeout: Duration,
     /// The BMC key Kg; `None` uses Kuid, as the spec's "one-key login".
     pub kg: Option<Vec<u8>>,
+    /// Active sessions one user may hold at once (0: no limit beyond
+    /// `max_sessions`).
+    pub max_sessions_per_user: usize,
 }
 
 /// What the service should do with a datagram.
@@ -80,6 +115,14 @@ pub enum Action {
     Reply(Vec<u8>),
     /// Route this request; then call [`Endpoint::respond`].
     Dispatch(PendingRequest),
+    /// SOL characters the remote console typed, for the host console. The
+    /// acknowledgement is in the outbox ([`Endpoint::take_outbox`]).
+    Sol {
+        /// Characters for the host.
+        to_host: Vec<u8>,
+        /// The console asked for a serial break.
+        send_break: bool,
+    },
     /// Send nothing; log the reason.
     Drop(DropReason),
 }
@@ -140,6 +183,7 @@ enum Slot {
 #[derive(Debug)]
 struct ActiveSession {
     console_session_id: u32,
+    peer: SocketAddr,
     handle: u8,
     keys: SessionKeys,
     user: User,
@@ -159,6 +203,13 @@ impl ActiveSession {
     }
 }
 
+/// The SOL payload instance and the session it is active on.
+#[derive(Debug)]
+struct ActiveSol {
+    session_id: u32,
+    link: SolLink,
+}
+
 /// An RMCP+ endpoint for one LAN channel.
 #[derive(Debug)]
 pub struct Endpoint<U> {
@@ -166,6 +217,8 @@ pub struct Endpoint<U> {
     users: U,
     sessions: HashMap<u32, Slot>,
     next_handle: u8,
+    sol: Option<ActiveSol>,
+    outbox: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 impl<U: UserDirectory> Endpoint<U> {
@@ -176,7 +229,21 @@ impl<U: UserDirectory> Endpoint<U> {
             users,
             sessions: HashMap::new(),
             next_handle: 0,
+            sol: None,
+            outbox: Vec::new(),
         }
+    }
+
+    /// The user directory.
+    pub fn users(&self) -> &U {
+        &self.users
+    }
+
+    /// Datagrams to send that no request answers directly: SOL
+    /// acknowledgements and data, and the notice to a console whose SOL was
+    /// taken over. Drain after every call into the endpoint.
+    pub fn take_outbox(&mut self) -> Vec<(SocketAddr, Vec<u8>)> {
+        std::mem::take(&mut self.outbox)
     }
 
     /// How many sessions exist, including those being set up.
@@ -192,9 +259,20 @@ impl<U: UserDirectory> Endpoint<U> {
             .count()
     }
 
-    /// Handles one datagram received at `now`.
+    /// Handles one datagram received at `now` from an unknown peer (tests).
     pub fn handle(&mut self, now: Instant, datagram: &[u8], rng: &mut dyn Random) -> Action {
-        match self.try_handle(now, datagram, rng) {
+        self.handle_from(now, datagram, SocketAddr::from(([0, 0, 0, 0], 0)), rng)
+    }
+
+    /// Handles one datagram received at `now` from `peer`.
+    pub fn handle_from(
+        &mut self,
+        now: Instant,
+        datagram: &[u8],
+        peer: SocketAddr,
+        rng: &mut dyn Random,
+    ) -> Action {
+        match self.try_handle(now, datagram, peer, rng) {
             Ok(action) => action,
             Err(reason) => Action::Drop(reason),
         }
@@ -204,6 +282,7 @@ impl<U: UserDirectory> Endpoint<U> {
         &mut self,
         now: Instant,
         datagram: &[u8],
+        peer: SocketAddr,
         rng: &mut dyn Random,
     ) -> Result<Action, DropReason> {
         let (rmcp_header, rest) = RmcpHeader::parse(datagram)?;
@@ -222,7 +301,7 @@ impl<U: UserDirectory> Endpoint<U> {
                 }
             }
             MessageClass::Ipmi => match rest.first() {
-                Some(&AUTH_TYPE_RMCP_PLUS) => self.handle_v20(now, rest, rng),
+                Some(&AUTH_TYPE_RMCP_PLUS) => self.handle_v20(now, rest, peer, rng),
                 Some(_) => self.handle_v15(rest),
                 None => Err(WireError::Truncated {
                     what: "IPMI session header",
@@ -283,6 +362,7 @@ impl<U: UserDirectory> Endpoint<U> {
         &mut self,
         now: Instant,
         bytes: &[u8],
+        peer: SocketAddr,
         rng: &mut dyn Random,
     ) -> Result<Action, DropReason> {
         let packet = V20Packet::parse(bytes)?;
@@ -296,7 +376,7 @@ impl<U: UserDirectory> Endpoint<U> {
                     Ok(self.on_open_session(now, packet.payload, rng))
                 }
                 PayloadType::RAKP1 => self.on_rakp1(packet.payload, rng),
-                PayloadType::RAKP3 => self.on_rakp3(now, packet.payload),
+                PayloadType::RAKP3 => self.on_rakp3(now, packet.payload, peer),
                 PayloadType::IPMI => {
                     let request = Request::parse(packet.payload)?;
                     let data = self.sessionless_command(&request)?;
@@ -309,7 +389,7 @@ impl<U: UserDirectory> Endpoint<U> {
                 _ => Err(DropReason::Unsupported("sessionless payload type")),
             };
         }
-        self.on_session_packet(now, &packet, rng)
+        self.on_session_packet(now, &packet, peer, rng)
     }
 
     fn on_open_session(&mut self, now: Instant, payload: &[u8], rng: &mut dyn Random) -> Action {
@@ -329,6 +409,14 @@ impl<U: UserDirectory> Endpoint<U> {
             }
         };
         self.expire(now);
+        if !self.users.accepts_sessions() {
+            // The channel's access mode is "disabled".
+            return reply_or_drop(reject_open(
+                request.tag,
+                request.console_session_id,
+                RakpStatus::INSUFFICIENT_RESOURCES,
+            ));
+        }
         let bmc_session_id = self.new_session_id(rng);
         // Validate first: a request that will be refused must not cost a
         // real login its slot.
@@ -391,7 +479,11 @@ impl<U: UserDirectory> Endpoint<U> {
             return Err(DropReason::NoSession(message.bmc_session_id));
         };
         let console_session_id = state.console_session_id;
-        let user = self.users.find(&message.username);
+        let suite_limit = self.users.suite_limit(state.suite.id);
+        let user = self.users.find(&message.username).map(|mut user| {
+            user.max_privilege = user.max_privilege.min(suite_limit);
+            user
+        });
         let mut bmc_random = [0u8; 16];
         rng.fill(&mut bmc_random);
         match state.on_rakp1(&message, user, bmc_random, self.config.guid) {
@@ -412,7 +504,12 @@ impl<U: UserDirectory> Endpoint<U> {
         }
     }
 
-    fn on_rakp3(&mut self, now: Instant, payload: &[u8]) -> Result<Action, DropReason> {
+    fn on_rakp3(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        peer: SocketAddr,
+    ) -> Result<Action, DropReason> {
         let message = RakpReply::parse(payload)?;
         if !matches!(
             self.sessions.get(&message.session_id),
@@ -426,6 +523,12 @@ impl<U: UserDirectory> Endpoint<U> {
         let console_session_id = state.console_session_id;
         let console_gave_up = message.status != RakpStatus::NO_ERRORS;
         match state.on_rakp3(&message, self.config.kg.as_deref()) {
+            Ok(done) if self.user_at_session_limit(done.user.id) => Ok(Action::Reply(rakp_error(
+                PayloadType::RAKP4,
+                message.tag,
+                RakpStatus::INSUFFICIENT_RESOURCES,
+                console_session_id,
+            )?)),
             Ok(done) => {
                 let handle = self.new_handle();
                 let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit())?;
@@ -433,6 +536,7 @@ impl<U: UserDirectory> Endpoint<U> {
                     message.session_id,
                     Slot::Active(Box::new(ActiveSession {
                         console_session_id,
+                        peer,
                         handle,
                         keys: done.keys,
                         privilege: done.privilege_limit.min(Privilege::User),
@@ -459,6 +563,7 @@ impl<U: UserDirectory> Endpoint<U> {
         &mut self,
         now: Instant,
         packet: &V20Packet<'_>,
+        peer: SocketAddr,
         rng: &mut dyn Random,
     ) -> Result<Action, DropReason> {
         let header = packet.header;
@@ -478,6 +583,11 @@ impl<U: UserDirectory> Endpoint<U> {
             return Err(DropReason::Replayed(header.sequence));
         }
         session.last_activity = now;
+        session.peer = peer;
+        if header.payload_type == PayloadType::SOL {
+            let plain = session.keys.decrypt(packet.payload)?;
+            return self.on_sol_packet(now, header.session_id, &plain, rng);
+        }
         if header.payload_type != PayloadType::IPMI {
             return Err(DropReason::Unsupported("session payload type"));
         }
@@ -504,11 +614,6 @@ impl<U: UserDirectory> Endpoint<U> {
                 &request.data,
                 self.config.channel,
                 &self.config.cipher_suites,
-            ),
-            commands::CMD_GET_CHANNEL_INFO => commands::cmd_get_channel_info(
-                &request.data,
-                self.config.channel,
-                self.active_session_count(),
             ),
             commands::CMD_SET_SESSION_PRIVILEGE => {
                 let Some(Slot::Active(session)) = self.sessions.get_mut(&header.session_id) else {
@@ -584,7 +689,7 @@ impl<U: UserDirectory> Endpoint<U> {
         // before the session is removed.
         let reply = self.respond(&pending, target.map(|_| Vec::new()), rng);
         if let Ok(id) = target {
-            self.sessions.remove(&id);
+            self.remove_session(id);
         }
         match reply {
             Some(bytes) => Action::Reply(bytes),
@@ -628,6 +733,7 @@ impl<U: UserDirectory> Endpoint<U> {
         let idle = self.config.idle_timeout;
         let setup = self.config.setup_timeout;
         let mut removed = Vec::new();
+        let sol_session = self.sol.as_ref().map(|sol| sol.session_id);
         self.sessions.retain(|id, slot| {
             let deadline = match slot {
                 Slot::ExpectRakp1(_, started) | Slot::ExpectRakp3(_, started) => *started + setup,
@@ -639,7 +745,269 @@ impl<U: UserDirectory> Endpoint<U> {
             }
             keep
         });
+        if sol_session.is_some_and(|id| removed.contains(&id)) {
+            self.sol = None;
+        }
         removed
+    }
+
+    fn user_at_session_limit(&self, user_id: u8) -> bool {
+        let limit = self.config.max_sessions_per_user;
+        limit != 0
+            && self
+                .sessions
+                .values()
+                .filter(|slot| matches!(slot, Slot::Active(s) if s.user.id == user_id))
+                .count()
+                >= limit
+    }
+
+    fn remove_session(&mut self, id: u32) {
+        self.sessions.remove(&id);
+        if self.sol.as_ref().is_some_and(|sol| sol.session_id == id) {
+            self.sol = None;
+        }
+    }
+
+    /// Encrypts and signs SOL `packet` for session `session_id` and puts it
+    /// in the outbox.
+    fn send_sol(&mut self, session_id: u32, packet: &SolPacket, rng: &mut dyn Random) {
+        let Some(Slot::Active(session)) = self.sessions.get_mut(&session_id) else {
+            return;
+        };
+        let mut iv = [0u8; 16];
+        rng.fill(&mut iv);
+        let payload = session.keys.encrypt(iv, &packet.emit());
+        let header = V20Header {
+            encrypted: true,
+            authenticated: true,
+            payload_type: PayloadType::SOL,
+            oem: None,
+            session_id: session.console_session_id,
+            sequence: session.next_sequence(),
+        };
+        let mut out = Vec::with_capacity(payload.len() + 40);
+        RmcpHeader::IPMI.emit(&mut out);
+        if header.emit(&payload, Some(&session.keys), &mut out).is_ok() {
+            self.outbox.push((session.peer, out));
+        }
+    }
+
+    fn on_sol_packet(
+        &mut self,
+        now: Instant,
+        session_id: u32,
+        plain: &[u8],
+        rng: &mut dyn Random,
+    ) -> Result<Action, DropReason> {
+        let Some(active) = self.sol.as_mut().filter(|sol| sol.session_id == session_id) else {
+            return Err(DropReason::Unsupported(
+                "SOL packet without an active SOL payload",
+            ));
+        };
+        let packet =
+            SolPacket::parse(plain).ok_or(DropReason::Malformed(WireError::Truncated {
+                what: "SOL packet header",
+                needed: 4,
+                available: plain.len(),
+            }))?;
+        let input = active.link.on_packet(now, &packet);
+        for reply in &input.replies {
+            self.send_sol(session_id, reply, rng);
+        }
+        Ok(Action::Sol {
+            to_host: input.to_host,
+            send_break: input.send_break,
+        })
+    }
+
+    /// Whether a SOL payload is active.
+    pub fn sol_active(&self) -> bool {
+        self.sol.is_some()
+    }
+
+    /// Queues characters from the host console for the active SOL session
+    /// (dropped if none), putting packets now due in the outbox.
+    pub fn sol_output(&mut self, now: Instant, bytes: &[u8], rng: &mut dyn Random) {
+        let Some(active) = self.sol.as_mut() else {
+            return;
+        };
+        let session_id = active.session_id;
+        let packets = active.link.push_output(now, bytes);
+        for packet in &packets {
+            self.send_sol(session_id, packet, rng);
+        }
+    }
+
+    /// Runs SOL timers: retransmissions and accumulated characters.
+    pub fn poll_sol(&mut self, now: Instant, rng: &mut dyn Random) {
+        let Some(active) = self.sol.as_mut() else {
+            return;
+        };
+        let session_id = active.session_id;
+        let packets = active.link.poll(now);
+        for packet in &packets {
+            self.send_sol(session_id, packet, rng);
+        }
+    }
+
+    /// When [`Endpoint::poll_sol`] next has work.
+    pub fn sol_deadline(&self) -> Option<Instant> {
+        self.sol.as_ref()?.link.next_deadline()
+    }
+
+    fn active_session(&self, session_id: u32) -> Option<&ActiveSession> {
+        match self.sessions.get(&session_id) {
+            Some(Slot::Active(session)) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// Activate Payload (§24.1) for SOL, asked by session `session_id`.
+    pub fn activate_sol(
+        &mut self,
+        session_id: u32,
+        data: &[u8],
+        rng: &mut dyn Random,
+    ) -> CommandResult {
+        sol::parse_sol_instance(data, 6)?;
+        let session = self
+            .active_session(session_id)
+            // Payloads exist only in RMCP+ sessions.
+            .ok_or(CompletionCode::NOT_SUPPORTED_IN_PRESENT_STATE)?;
+        let (user_id, privilege) = (session.user.id, session.privilege);
+        let policy = self.users.sol(user_id).ok_or(sol::CC_PAYLOAD_DISABLED)?;
+        if !policy.config.enabled {
+            return Err(sol::CC_PAYLOAD_DISABLED);
+        }
+        if privilege < policy.config.privilege || !policy.user_allowed {
+            return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
+        }
+        // Byte 3 bits 7:6 ask for encryption and authentication; this BMC
+        // runs every payload with both.
+        if data[2] & 0xC0 != 0xC0 {
+            return Err(sol::CC_ENCRYPTION_REQUIRED);
+        }
+        if data[2] & 0x31 != 0 || data[3..] != [0, 0, 0] {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        if let Some(active) = &self.sol {
+            if active.session_id == session_id || !policy.takeover {
+                return Err(sol::CC_PAYLOAD_ALREADY_ACTIVE);
+            }
+            self.deactivate_with_notice(rng);
+        }
+        self.sol = Some(ActiveSol {
+            session_id,
+            link: SolLink::new(policy.config),
+        });
+        Ok(sol::activate_response(policy.port))
+    }
+
+    fn deactivate_with_notice(&mut self, rng: &mut dyn Random) {
+        if let Some(mut old) = self.sol.take() {
+            let notice = old.link.deactivated_notice();
+            self.send_sol(old.session_id, &notice, rng);
+        }
+    }
+
+    /// Deactivate Payload (§24.2) for SOL. Any session with the privilege
+    /// to run SOL may end it; another session's console is told.
+    pub fn deactivate_sol(
+        &mut self,
+        session_id: u32,
+        data: &[u8],
+        rng: &mut dyn Random,
+    ) -> CommandResult {
+        sol::parse_sol_instance(data, 6)?;
+        if data[2..] != [0, 0, 0, 0] {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        match &self.sol {
+            None => Err(sol::CC_PAYLOAD_ALREADY_DEACTIVATED),
+            Some(active) if active.session_id == session_id => {
+                self.sol = None;
+                Ok(Vec::new())
+            }
+            Some(_) => {
+                self.deactivate_with_notice(rng);
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Get Payload Activation Status (§24.4) for SOL.
+    pub fn sol_activation_status(&self, data: &[u8]) -> CommandResult {
+        sol::parse_sol_instance(data, 1)?;
+        Ok(vec![0x01, u8::from(self.sol.is_some()), 0x00])
+    }
+
+    /// Get Payload Instance Info (§24.5) for SOL.
+    pub fn sol_instance_info(&self, data: &[u8]) -> CommandResult {
+        sol::parse_sol_instance(data, 2)?;
+        let session_id = self.sol.as_ref().map_or(0, |sol| sol.session_id);
+        let mut out = session_id.to_le_bytes().to_vec();
+        // Payload-specific data: the serial port number (1), then reserved.
+        out.extend_from_slice(&[if session_id == 0 { 0 } else { 1 }, 0, 0, 0, 0, 0, 0, 0]);
+        Ok(out)
+    }
+
+    /// Get Session Info (§22.20, Table 22-26), asked from session
+    /// `own_session_id` (0 when not in a session). `mac_of` looks the
+    /// remote console's MAC address up (zeros when unknown).
+    pub fn session_info(
+        &self,
+        own_session_id: u32,
+        data: &[u8],
+        mac_of: &dyn Fn(Ipv4Addr) -> [u8; 6],
+    ) -> CommandResult {
+        let mut active: Vec<(u32, &ActiveSession)> = self
+            .sessions
+            .iter()
+            .filter_map(|(id, slot)| match slot {
+                Slot::Active(session) => Some((*id, &**session)),
+                _ => None,
+            })
+            .collect();
+        active.sort_by_key(|(_, session)| session.handle);
+        let found = match data {
+            [0x00] => active.iter().find(|(id, _)| *id == own_session_id),
+            [index @ 0x01..=0x3F] => active.get(usize::from(*index) - 1),
+            [0xFE, handle] => active.iter().find(|(_, s)| s.handle == *handle),
+            [0xFF, a, b, c, d] => {
+                let id = u32::from_le_bytes([*a, *b, *c, *d]);
+                active.iter().find(|(sid, _)| *sid == id)
+            }
+            [0xFE] | [0xFF, ..] => return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+            [_] => return Err(CompletionCode::INVALID_DATA_FIELD),
+            _ => return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+        };
+        let possible = u8::try_from(self.config.max_sessions.min(0x3F)).unwrap_or(0x3F);
+        let count = u8::try_from(active.len().min(0x3F)).unwrap_or(0x3F);
+        let Some((_, session)) = found else {
+            // No such session: the handle field says so (00h).
+            return Ok(vec![0x00, possible, count]);
+        };
+        let mut out = vec![
+            session.handle,
+            possible,
+            count,
+            session.user.id & 0x3F,
+            session.privilege.level(),
+            // Auxiliary data 1h: IPMI v2.0/RMCP+; then the channel.
+            0x10 | (self.config.channel & 0x0F),
+        ];
+        let (ip, port) = match session.peer {
+            SocketAddr::V4(v4) => (*v4.ip(), v4.port()),
+            SocketAddr::V6(v6) => (
+                v6.ip().to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED),
+                v6.port(),
+            ),
+        };
+        out.extend_from_slice(&ip.octets());
+        out.extend_from_slice(&mac_of(ip));
+        out.extend_from_slice(&port.to_le_bytes());
+        Ok(out)
     }
 
     fn new_session_id(&self, rng: &mut dyn Random) -> u32 {

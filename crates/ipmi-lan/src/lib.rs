@@ -15,17 +15,25 @@
 //! - [`commands`]: the commands the session layer answers itself (Get Channel
 //!   Authentication Capabilities, Get Channel Cipher Suites, Set Session
 //!   Privilege Level, Close Session).
+//! - [`users`], [`channels`], [`lan_params`], [`sol`]: the user table, the
+//!   channel settings, the LAN configuration parameters and Serial over LAN
+//!   (packets, flow control, configuration), with their commands; the
+//!   service owns them and persists what they change.
 //! - [`window`]: the inbound sequence-number replay window.
 //! - [`console`]: the remote console's side, for tests and benches.
 #![forbid(unsafe_code)]
 
+pub mod channels;
 pub mod commands;
 pub mod console;
 pub mod endpoint;
 pub mod handshake;
+pub mod lan_params;
+pub mod sol;
+pub mod users;
 pub mod window;
 
 pub use endpoint::{
-    Action, DropReason, Endpoint, EndpointConfig, PendingRequest, Random, RequestContext, User,
-    UserDirectory,
+    Action, DropReason, Endpoint, EndpointConfig, PendingRequest, Random, RequestContext,
+    SolPolicy, User, UserDirectory,
 };

@@ -13,10 +13,12 @@
 #![forbid(unsafe_code)]
 
 mod fru;
+mod lan;
 mod power;
 mod sensors;
 
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
+pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Sol, VlanId};
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
 pub use sensors::{
     Hwmon, PmbusReading, SensorEntry, SensorKind, SensorName, SensorNumber, Simulation, Source,
@@ -84,6 +86,13 @@ pub struct Config {
     /// The KCS host interface.
     #[serde(default)]
     pub kcs: Kcs,
+    /// The LAN channel's interface, as LAN Configuration Parameters report
+    /// it.
+    #[serde(default)]
+    pub lan: Lan,
+    /// Serial over LAN.
+    #[serde(default)]
+    pub sol: Sol,
 }
 
 /// `[kcs]`: where the host's requests come from.
@@ -147,6 +156,7 @@ impl Config {
         };
         let config: Config = toml::from_str(text).map_err(|e| invalid(describe(&e, text)))?;
         config.check_users().map_err(invalid)?;
+        config.sol.validate().map_err(invalid)?;
         sensors::check_sensors(&config.sensors).map_err(invalid)?;
         Ok(config)
     }
@@ -404,6 +414,11 @@ pub struct Network {
     pub idle_timeout_secs: u64,
     /// Seconds a half-open session may wait for its next RAKP message.
     pub setup_timeout_secs: u64,
+    /// Active sessions one user may hold at once.
+    pub max_sessions_per_user: usize,
+    /// The key that encrypts stored user passwords (32 random bytes,
+    /// created on first start). Default: `user.key` in the state directory.
+    pub user_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Network {
@@ -420,6 +435,10 @@ impl Default for Network {
             // A console that has not answered within 10 s has given up
             // (ipmitool's whole retry budget is shorter).
             setup_timeout_secs: 10,
+            // Enough for a console plus scripts; keeps one user from taking
+            // every slot.
+            max_sessions_per_user: 8,
+            user_key_file: None,
         }
     }
 }
@@ -500,7 +519,7 @@ impl Routing {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct UserEntry {
-    /// IPMI user ID, 2-63 (1 is the null user, which is never enabled).
+    /// IPMI user ID, 2-15 (1 is the null user, which is never enabled).
     pub id: UserId,
     /// Login name, 1-16 bytes.
     pub name: UserName,
@@ -511,13 +530,16 @@ pub struct UserEntry {
     /// Whether the user may log in.
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Whether the user may activate Serial over LAN (payload access).
+    #[serde(default)]
+    pub sol: bool,
 }
 
 fn enabled_by_default() -> bool {
     true
 }
 
-/// A user ID 2-63.
+/// A user ID 2-15 (the BMC has 15 user IDs; 1 is the null user).
 #[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
 #[serde(try_from = "u8")]
 pub struct UserId(pub u8);
@@ -525,11 +547,11 @@ pub struct UserId(pub u8);
 impl TryFrom<u8> for UserId {
     type Error = String;
     fn try_from(id: u8) -> Result<Self, String> {
-        if (2..=63).contains(&id) {
+        if (2..=15).contains(&id) {
             Ok(Self(id))
         } else {
             Err(format!(
-                "user id {id} is out of range 2-63 (1 is the reserved null user)"
+                "user id {id} is out of range 2-15 (1 is the reserved null user)"
             ))
         }
     }

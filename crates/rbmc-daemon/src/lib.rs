@@ -103,7 +103,14 @@ pub async fn start_bridge(
     let router = ipmi_router::Router::start(
         conn.clone(),
         ipmi_router::RouterConfig {
-            owners: config.routing.owners.clone(),
+            // A bridge that is also an owner serves its own commands locally.
+            owners: config
+                .routing
+                .owners
+                .iter()
+                .filter(|owner| *owner != bus_name)
+                .cloned()
+                .collect(),
             call_timeout: config.routing.timeout(),
         },
         local,

@@ -13,6 +13,9 @@
 //! - `run/<daemon>.pid`: each child's current PID.
 //! - `sim/sys/`: the simulated sysfs tree rbmc-sensord reads (see
 //!   [`rbmc_sim`]); faults are injected over D-Bus on `org.rbmc.Simulator`.
+//! - `run/host-console.sock`: the simulated host's serial console, which
+//!   Serial over LAN connects to (with `--power-backend qemu`, the QEMU
+//!   guest's serial port is expected at `run/vm-console.sock` instead).
 //! - `<daemon>/`: each daemon's own persistent state.
 
 use std::{
@@ -21,6 +24,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod host_console;
 mod simulate;
 
 use anyhow::Context as _;
@@ -145,6 +149,18 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         build_daemons(&bin_dir)?;
     }
     let listen = format!("127.0.0.1:{}", args.port);
+    // Serial over LAN's host console: the simulated host's, or the VM's
+    // serial port (QEMU: -chardev socket,id=sol,path=<this>,server=on,wait=off
+    // -serial chardev:sol).
+    let _host_console;
+    let console_socket = if args.power_backend == "qemu" {
+        _host_console = None;
+        state_dir.join("run/vm-console.sock")
+    } else {
+        let path = state_dir.join("run/host-console.sock");
+        _host_console = Some(host_console::serve(&path).context("serving the host console")?);
+        path
+    };
     let daemons = [
         Daemon {
             binary: "rbmc-sensord",
@@ -172,7 +188,12 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         Daemon {
             binary: "rbmc-netipmid",
             bus_name: "org.rbmc.Netipmid",
-            extra_args: vec!["--listen".into(), listen],
+            extra_args: vec![
+                "--listen".into(),
+                listen,
+                "--sol-console".into(),
+                format!("unix:{}", console_socket.display()),
+            ],
         },
     ];
 
@@ -320,9 +341,10 @@ async fn wait_until_ready(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let mut wanted: Vec<String> = owners.to_vec();
-    wanted.sort();
     for bridge in bridges {
+        // A bridge that is also an owner serves itself locally.
+        let mut wanted: Vec<String> = owners.iter().filter(|o| o != bridge).cloned().collect();
+        wanted.sort();
         let proxy = zbus::fdo::PropertiesProxy::builder(&conn)
             .destination(*bridge)?
             .path("/org/rbmc/Ipmi/Router")?

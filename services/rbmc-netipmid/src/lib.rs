@@ -1,62 +1,53 @@
 //! The RMCP+ network bridge: a UDP socket, the sans-IO [`ipmi_lan`]
-//! endpoint, and the [`ipmi_router`] router to the command owners.
+//! endpoint, and the [`ipmi_router`] router to the command owners. It also
+//! owns the commands about the LAN channel itself: users, channels, LAN and
+//! SOL parameters, payloads and sessions ([`accounts`]), serves them to the
+//! other bridges as `org.rbmc.Netipmid`, and runs the SOL console
+//! ([`console`]).
 //!
 //! One task reads datagrams and runs the endpoint (cheap, bounded work per
 //! datagram). A request that needs an owner runs in its own task, at most
 //! [`MAX_IN_FLIGHT`] at once; past that the console gets 0xC0 (node busy) at
 //! once rather than waiting behind a slow owner.
 
+pub mod accounts;
+pub mod console;
+pub mod lan_info;
+pub mod store;
+
 use std::{
     collections::BTreeMap,
     future::Future,
+    path::Path,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
-use ipmi_lan::{Action, Endpoint, EndpointConfig, PendingRequest, Random, User, UserDirectory};
+use ipmi_lan::{Action, Endpoint, EndpointConfig, PendingRequest, Random};
 use ipmi_router::{names, Context, IpmiRequest};
 use ipmi_wire::CompletionCode;
 use rbmc_config::Config;
 use tokio::{net::UdpSocket, sync::Semaphore};
 use tracing::{debug, info, warn};
 
+use crate::accounts::{lock_endpoint, SharedAccounts, SharedEndpoint};
+
 /// Requests waiting on owners at once; more get 0xC0 immediately.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// How often idle sessions are swept and drop counts reported.
 const TICK: Duration = Duration::from_secs(1);
-
-/// Users from the `[[users]]` config entries.
-#[derive(Debug)]
-pub struct ConfigUsers(Vec<User>);
-
-impl ConfigUsers {
-    /// The enabled users of `config`.
-    pub fn from_config(config: &Config) -> Self {
-        Self(
-            config
-                .users
-                .iter()
-                .filter(|u| u.enabled)
-                .map(|u| User {
-                    id: u.id.0,
-                    name: u.name.0.as_bytes().to_vec(),
-                    password: u.password.0.as_bytes().to_vec(),
-                    max_privilege: u.privilege.0,
-                })
-                .collect(),
-        )
-    }
-}
-
-impl UserDirectory for ConfigUsers {
-    fn find(&self, name: &[u8]) -> Option<User> {
-        self.0.iter().find(|u| u.name == name).cloned()
-    }
-}
+/// Characters typed on SOL that may wait for the host console.
+const TO_HOST_QUEUE: usize = 256;
 
 /// Random bytes from the operating system.
-struct SystemRandom(ring::rand::SystemRandom);
+pub struct SystemRandom(ring::rand::SystemRandom);
+
+impl Default for SystemRandom {
+    fn default() -> Self {
+        Self(ring::rand::SystemRandom::new())
+    }
+}
 
 impl Random for SystemRandom {
     fn fill(&mut self, buf: &mut [u8]) {
@@ -69,11 +60,13 @@ impl Random for SystemRandom {
     }
 }
 
-type SharedEndpoint = Arc<Mutex<Endpoint<ConfigUsers>>>;
-
 /// Binds the configured UDP address (or takes systemd's socket) and serves
-/// until `shutdown`.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+/// until `shutdown`, keeping users and settings in `state_dir`.
+pub async fn run(
+    config: Config,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     // Under systemd the socket unit binds UDP 623 and passes it in.
     let socket = match rbmc_daemon::activated_udp_socket() {
         Some(socket) => {
@@ -84,16 +77,27 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             .await
             .with_context(|| format!("binding UDP {}", config.network.listen))?,
     };
-    serve(config, socket, shutdown).await
+    serve(config, state_dir, socket, shutdown).await
 }
 
 /// Serves RMCP+ on `socket` until `shutdown`.
 pub async fn serve(
     config: Config,
+    state_dir: &Path,
     socket: UdpSocket,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let (conn, router) = rbmc_daemon::start_bridge(names::NETIPMID, &config, None).await?;
+    let key_file = config
+        .network
+        .user_key_file
+        .clone()
+        .unwrap_or_else(|| state_dir.join("user.key"));
+    let store = store::Store::open(state_dir.join("netipmid.toml"), &key_file)
+        .context("opening the user store")?;
+    let port = socket.local_addr()?.port();
+    let accounts = SharedAccounts(Arc::new(Mutex::new(
+        accounts::load_accounts(&config, &store, port).context("loading the user store")?,
+    )));
     let endpoint: SharedEndpoint = Arc::new(Mutex::new(Endpoint::new(
         EndpointConfig {
             channel: config.network.channel,
@@ -103,11 +107,24 @@ pub async fn serve(
             idle_timeout: config.network.idle_timeout(),
             setup_timeout: config.network.setup_timeout(),
             kg: None,
+            max_sessions_per_user: config.network.max_sessions_per_user,
         },
-        ConfigUsers::from_config(&config),
+        accounts.clone(),
     )));
+    let owner = accounts::Owner::new(accounts, endpoint.clone(), store, &config);
+    let sol_changed = owner.sol_changed.clone();
+    let table: Arc<dyn ipmi_router::owner::Execute> = Arc::new(accounts::command_table(owner));
+    let (conn, router) = join_bus(&config, table).await?;
     let socket = Arc::new(socket);
-    info!(listen = %socket.local_addr()?, users = config.users.len(), "RMCP+ bridge serving");
+    let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
+    tokio::spawn(console::run(
+        config.sol.console.clone(),
+        endpoint.clone(),
+        socket.clone(),
+        sol_changed,
+        to_host_rx,
+    ));
+    info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
     rbmc_daemon::notify_ready();
 
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -122,7 +139,7 @@ pub async fn serve(
             () = &mut shutdown => break,
             () = &mut bus_lost => anyhow::bail!("lost the connection to the bus"),
             _ = tick.tick() => {
-                for id in lock(&endpoint).expire(Instant::now()) {
+                for id in lock_endpoint(&endpoint).expire(Instant::now()) {
                     info!(session = format_args!("{id:#010x}"), "session closed: idle or never completed");
                 }
                 if !drops.is_empty() {
@@ -138,9 +155,20 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let action = lock(&endpoint).handle(Instant::now(), &buf[..len], &mut rng());
+                let action = lock_endpoint(&endpoint).handle_from(Instant::now(), &buf[..len], peer, &mut rng());
+                console::flush_outbox(&endpoint, &socket).await;
                 match action {
                     Action::Reply(bytes) => send(&socket, &bytes, peer).await,
+                    Action::Sol { to_host: characters, send_break } => {
+                        // A full queue drops characters rather than stall
+                        // every session behind a stuck console.
+                        if !characters.is_empty() && to_host.try_send(console::ToHost::Characters(characters)).is_err() {
+                            warn!("host console is not keeping up: SOL characters dropped");
+                        }
+                        if send_break {
+                            let _ = to_host.try_send(console::ToHost::Break);
+                        }
+                    }
                     Action::Drop(reason) => {
                         debug!(%peer, %reason, "dropped datagram");
                         let kind = format!("{reason:?}");
@@ -149,7 +177,7 @@ pub async fn serve(
                     }
                     Action::Dispatch(pending) => {
                         let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-                            let bytes = lock(&endpoint).respond(&pending, Err(CompletionCode::NODE_BUSY), &mut rng());
+                            let bytes = lock_endpoint(&endpoint).respond(&pending, Err(CompletionCode::NODE_BUSY), &mut rng());
                             if let Some(bytes) = bytes {
                                 send(&socket, &bytes, peer).await;
                             }
@@ -158,10 +186,12 @@ pub async fn serve(
                         let (router, endpoint, socket) = (router.clone(), endpoint.clone(), socket.clone());
                         tokio::spawn(async move {
                             let result = router.route(to_routed(&pending)).await;
-                            let bytes = lock(&endpoint).respond(&pending, result, &mut rng());
+                            let bytes = lock_endpoint(&endpoint).respond(&pending, result, &mut rng());
                             if let Some(bytes) = bytes {
                                 send(&socket, &bytes, peer).await;
                             }
+                            // A takeover's notice to the other console.
+                            console::flush_outbox(&endpoint, &socket).await;
                             drop(permit);
                         });
                     }
@@ -173,17 +203,48 @@ pub async fn serve(
     Ok(())
 }
 
+/// Joins the bus as a bridge whose own commands are served locally and,
+/// for the other bridges (the host's KCS), as an owner: objects first, then
+/// the router, then the name, so nobody finds the name without the objects.
+async fn join_bus(
+    config: &Config,
+    table: Arc<dyn ipmi_router::owner::Execute>,
+) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
+    let conn = rbmc_daemon::bus_builder()?
+        .build()
+        .await
+        .context("connecting to the bus")?;
+    ipmi_router::owner::register_owner(&conn, table.clone())
+        .await
+        .context("serving the LAN channel's commands on the bus")?;
+    let router = ipmi_router::Router::start(
+        conn.clone(),
+        ipmi_router::RouterConfig {
+            owners: config
+                .routing
+                .owners
+                .iter()
+                .filter(|owner| *owner != names::NETIPMID)
+                .cloned()
+                .collect(),
+            call_timeout: config.routing.timeout(),
+        },
+        Some(table),
+    )
+    .await
+    .context("starting the router")?;
+    conn.request_name(names::NETIPMID)
+        .await
+        .with_context(|| format!("requesting the bus name {}", names::NETIPMID))?;
+    Ok((conn, router))
+}
+
 fn rng() -> SystemRandom {
-    SystemRandom(ring::rand::SystemRandom::new())
+    SystemRandom::default()
 }
 
-fn lock(endpoint: &SharedEndpoint) -> std::sync::MutexGuard<'_, Endpoint<ConfigUsers>> {
-    // A panic while holding the lock aborts the process (panic = "abort"),
-    // so a poisoned lock cannot be observed in release builds.
-    endpoint.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-async fn send(socket: &UdpSocket, bytes: &[u8], peer: std::net::SocketAddr) {
+/// Sends one datagram, logging a failure.
+pub async fn send(socket: &UdpSocket, bytes: &[u8], peer: std::net::SocketAddr) {
     if let Err(err) = socket.send_to(bytes, peer).await {
         warn!(%peer, cause = %err, "UDP send failed");
     }

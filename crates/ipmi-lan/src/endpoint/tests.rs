@@ -40,6 +40,7 @@ fn endpoint() -> Endpoint<Users> {
             idle_timeout: Duration::from_secs(60),
             setup_timeout: Duration::from_secs(10),
             kg: None,
+            max_sessions_per_user: 0,
         },
         Users,
     )

@@ -1,0 +1,300 @@
+//! LAN Configuration Parameters (IPMI v2.0 §23.1-23.2, Table 23-4), sans-IO.
+//!
+//! The address parameters describe a Linux interface the BMC does not own
+//! here: its addresses come from systemd-networkd (or the dev config), so
+//! this module reads them from a [`LanSnapshot`] the service takes, and a
+//! Set of them is refused with 82h (read-only parameter). An operator
+//! changes the BMC's address with the distribution's network manager, which
+//! rbmc then reports. What IPMI itself owns is writable and persisted by the
+//! service: the set-in-progress flag and the cipher suites' privilege
+//! levels.
+
+use std::net::Ipv4Addr;
+
+use ipmi_wire::{CompletionCode, Privilege};
+
+use crate::commands::{CommandResult, PRESENT_CHANNEL};
+
+/// Set LAN Configuration Parameters (NetFn Transport).
+pub const CMD_SET_LAN_CONFIG: u8 = 0x01;
+/// Get LAN Configuration Parameters (NetFn Transport).
+pub const CMD_GET_LAN_CONFIG: u8 = 0x02;
+/// 80h: parameter not supported.
+pub const CC_PARAMETER_NOT_SUPPORTED: CompletionCode = CompletionCode(0x80);
+/// 81h: set already in progress.
+pub const CC_SET_IN_PROGRESS: CompletionCode = CompletionCode(0x81);
+/// 82h: attempt to write a read-only parameter.
+pub const CC_READ_ONLY_PARAMETER: CompletionCode = CompletionCode(0x82);
+/// Parameter revision (Table 23-2: 11h).
+const PARAMETER_REVISION: u8 = 0x11;
+
+/// Where the interface's address came from (parameter 4).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum IpSource {
+    /// Unspecified.
+    #[default]
+    Unspecified = 0,
+    /// Static, set by configuration.
+    Static = 1,
+    /// DHCP.
+    Dhcp = 2,
+}
+
+/// The live state of the LAN channel's interface.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct LanSnapshot {
+    /// IPv4 address (0.0.0.0 when none).
+    pub ip: Ipv4Addr,
+    /// Address source.
+    pub source: IpSource,
+    /// Subnet mask.
+    pub netmask: Ipv4Addr,
+    /// The interface's MAC address.
+    pub mac: [u8; 6],
+    /// Default gateway.
+    pub gateway: Ipv4Addr,
+    /// The gateway's MAC, from the neighbour table (zero if unknown).
+    pub gateway_mac: [u8; 6],
+    /// 802.1q VLAN ID, if the interface is a VLAN.
+    pub vlan: Option<u16>,
+}
+
+impl Default for LanSnapshot {
+    fn default() -> Self {
+        Self {
+            ip: Ipv4Addr::UNSPECIFIED,
+            source: IpSource::Unspecified,
+            netmask: Ipv4Addr::UNSPECIFIED,
+            mac: [0; 6],
+            gateway: Ipv4Addr::UNSPECIFIED,
+            gateway_mac: [0; 6],
+            vlan: None,
+        }
+    }
+}
+
+/// The LAN channel's parameters that IPMI owns.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct LanParameters {
+    /// The LAN channel.
+    pub channel: u8,
+    /// Cipher suite IDs offered, in entry order (parameter 23).
+    pub suites: Vec<u8>,
+    /// The highest privilege each entry allows (parameter 24).
+    pub suite_privileges: Vec<Privilege>,
+    set_in_progress: bool,
+}
+
+impl LanParameters {
+    /// Parameters of `channel` offering `suites`, each up to Administrator
+    /// unless `privileges` (persisted earlier) says otherwise.
+    pub fn new(channel: u8, suites: Vec<u8>, privileges: Option<Vec<Privilege>>) -> Self {
+        let suite_privileges = privileges
+            .filter(|p| p.len() == suites.len())
+            .unwrap_or_else(|| vec![Privilege::Administrator; suites.len()]);
+        Self {
+            channel,
+            suites,
+            suite_privileges,
+            set_in_progress: false,
+        }
+    }
+
+    /// The highest privilege cipher suite `id` allows.
+    pub fn suite_limit(&self, id: u8) -> Option<Privilege> {
+        let index = self.suites.iter().position(|&s| s == id)?;
+        self.suite_privileges.get(index).copied()
+    }
+
+    fn check_channel(&self, byte: u8, present: u8) -> Result<(), CompletionCode> {
+        let channel = match byte & 0x0F {
+            PRESENT_CHANNEL => present,
+            other => other,
+        };
+        if channel == self.channel {
+            Ok(())
+        } else {
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        }
+    }
+
+    /// Runs Get or Set LAN Configuration Parameters against `live`; `None`
+    /// for another command. The flag says whether a persisted value changed.
+    pub fn execute(
+        &mut self,
+        cmd: u8,
+        data: &[u8],
+        present: u8,
+        live: &LanSnapshot,
+    ) -> Option<(CommandResult, bool)> {
+        match cmd {
+            CMD_GET_LAN_CONFIG => Some((self.get(data, present, live), false)),
+            CMD_SET_LAN_CONFIG => {
+                let before = self.suite_privileges.clone();
+                let result = self.set(data, present);
+                Some((result, before != self.suite_privileges))
+            }
+            _ => None,
+        }
+    }
+
+    fn get(&self, data: &[u8], present: u8, live: &LanSnapshot) -> CommandResult {
+        let [channel, parameter, _set, _block] = data else {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        };
+        if channel & 0x70 != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        self.check_channel(*channel, present)?;
+        let value = match parameter {
+            0 => vec![u8::from(self.set_in_progress)],
+            // No IPMI v1.5 authentication type is supported or enabled.
+            1 => vec![0x00],
+            2 => vec![0x00; 5],
+            3 => live.ip.octets().to_vec(),
+            4 => vec![live.source as u8],
+            5 => live.mac.to_vec(),
+            6 => live.netmask.octets().to_vec(),
+            12 => live.gateway.octets().to_vec(),
+            13 => live.gateway_mac.to_vec(),
+            // No backup gateway.
+            14 => vec![0; 4],
+            15 => vec![0; 6],
+            20 => match live.vlan {
+                Some(id) => {
+                    let [lo, hi] = (id & 0x0FFF).to_le_bytes();
+                    vec![lo, 0x80 | hi]
+                }
+                None => vec![0, 0],
+            },
+            21 => vec![0],
+            22 => vec![u8::try_from(self.suites.len()).unwrap_or(16).min(16)],
+            23 => {
+                let mut out = vec![0];
+                out.extend(self.suites.iter().take(16));
+                out
+            }
+            24 => {
+                let mut nibbles = [0u8; 16];
+                for (slot, level) in nibbles.iter_mut().zip(&self.suite_privileges) {
+                    *slot = level.level();
+                }
+                let mut out = vec![0];
+                out.extend(nibbles.chunks(2).map(|pair| pair[0] | pair[1] << 4));
+                out
+            }
+            _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
+        };
+        let mut out = vec![PARAMETER_REVISION];
+        if channel & 0x80 == 0 {
+            out.extend(value);
+        }
+        Ok(out)
+    }
+
+    fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
+        let [channel, parameter, value @ ..] = data else {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        };
+        if channel & 0xF0 != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        self.check_channel(*channel, present)?;
+        match (parameter, value) {
+            (0, [state]) => match state & 0x03 {
+                0 => {
+                    self.set_in_progress = false;
+                    Ok(Vec::new())
+                }
+                1 if self.set_in_progress => Err(CC_SET_IN_PROGRESS),
+                1 => {
+                    self.set_in_progress = true;
+                    Ok(Vec::new())
+                }
+                2 => Ok(Vec::new()),
+                _ => Err(CompletionCode::INVALID_DATA_FIELD),
+            },
+            (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
+                let mut next = self.suite_privileges.clone();
+                for (index, slot) in next.iter_mut().enumerate() {
+                    let nibble = (levels[index / 2] >> (4 * (index % 2))) & 0x0F;
+                    *slot = match Privilege::from_level(nibble) {
+                        Some(level @ (Privilege::User | Privilege::Operator)) => level,
+                        Some(Privilege::Callback) => Privilege::Callback,
+                        Some(Privilege::Administrator) => Privilege::Administrator,
+                        _ => return Err(CompletionCode::INVALID_DATA_FIELD),
+                    };
+                }
+                self.suite_privileges = next;
+                Ok(Vec::new())
+            }
+            (24, _) => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+            // Addresses, VLAN and the suite list are the system's network
+            // configuration (or this config file's), not IPMI's to change.
+            (1..=6 | 12..=15 | 20..=23, _) => Err(CC_READ_ONLY_PARAMETER),
+            _ => Err(CC_PARAMETER_NOT_SUPPORTED),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live() -> LanSnapshot {
+        LanSnapshot {
+            ip: Ipv4Addr::new(192, 0, 2, 10),
+            source: IpSource::Static,
+            netmask: Ipv4Addr::new(255, 255, 255, 0),
+            mac: [0x02, 0, 0, 0, 0, 0x01],
+            gateway: Ipv4Addr::new(192, 0, 2, 1),
+            gateway_mac: [0; 6],
+            vlan: Some(100),
+        }
+    }
+
+    fn get(p: &mut LanParameters, param: u8) -> CommandResult {
+        p.execute(CMD_GET_LAN_CONFIG, &[1, param, 0, 0], 1, &live())
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn address_parameters_come_from_the_snapshot() {
+        let mut p = LanParameters::new(1, vec![17, 3], None);
+        assert_eq!(get(&mut p, 3).unwrap(), [0x11, 192, 0, 2, 10]);
+        assert_eq!(get(&mut p, 4).unwrap(), [0x11, 1]);
+        assert_eq!(get(&mut p, 5).unwrap(), [0x11, 2, 0, 0, 0, 0, 1]);
+        assert_eq!(get(&mut p, 20).unwrap(), [0x11, 100, 0x80]);
+        assert_eq!(get(&mut p, 22).unwrap(), [0x11, 2]);
+        assert_eq!(get(&mut p, 23).unwrap(), [0x11, 0, 17, 3]);
+        assert_eq!(
+            get(&mut p, 24).unwrap(),
+            [0x11, 0, 0x44, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(get(&mut p, 7), Err(CC_PARAMETER_NOT_SUPPORTED));
+    }
+
+    #[test]
+    fn only_what_ipmi_owns_can_be_set() {
+        let mut p = LanParameters::new(1, vec![17, 3], None);
+        let mut set = |data: &[u8]| p.execute(CMD_SET_LAN_CONFIG, data, 1, &live()).unwrap();
+        assert_eq!(set(&[1, 3, 10, 0, 0, 1]).0, Err(CC_READ_ONLY_PARAMETER));
+        assert_eq!(set(&[1, 0, 1]).0, Ok(vec![]));
+        assert_eq!(set(&[1, 0, 1]).0, Err(CC_SET_IN_PROGRESS));
+        assert_eq!(set(&[1, 0, 0]).0, Ok(vec![]));
+        // Suite 17 up to Administrator, suite 3 up to User.
+        assert_eq!(
+            set(&[1, 24, 0, 0x24, 0, 0, 0, 0, 0, 0, 0]),
+            (Ok(vec![]), true)
+        );
+        assert_eq!(
+            set(&[1, 24, 0, 0x04, 0, 0, 0, 0, 0, 0, 0]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(set(&[1, 99, 0]).0, Err(CC_PARAMETER_NOT_SUPPORTED));
+        assert_eq!(set(&[2, 0, 0]).0, Err(CompletionCode::INVALID_DATA_FIELD));
+        assert_eq!(p.suite_limit(3), Some(Privilege::User));
+        assert_eq!(p.suite_limit(17), Some(Privilege::Administrator));
+    }
+}

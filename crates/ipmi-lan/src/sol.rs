@@ -1,0 +1,752 @@
+//! Serial over LAN, sans-IO: the SOL payload's packets (IPMI v2.0 §15.9,
+//! Table 15-2), the flow control of one active SOL payload instance, the
+//! SOL configuration parameters (§26.2-26.3, Table 26-5) and the payload
+//! commands' data formats (§24.1-24.5).
+//!
+//! [`SolLink`] is the BMC's side of one activated SOL payload. Characters
+//! from the host console go in with [`SolLink::push_output`] and leave in
+//! packets numbered 1..=15; a packet stays outstanding until the console
+//! acknowledges it, and is sent again every retry interval up to the retry
+//! count. Characters the console sends are acknowledged at once with the
+//! count accepted; a retransmission of a packet already taken is
+//! acknowledged again but not passed to the host twice.
+
+use std::{
+    collections::VecDeque,
+    time::{Duration, Instant},
+};
+
+use ipmi_wire::{CompletionCode, Privilege};
+
+use crate::commands::{CommandResult, PRESENT_CHANNEL};
+
+/// Activate Payload.
+pub const CMD_ACTIVATE_PAYLOAD: u8 = 0x48;
+/// Deactivate Payload.
+pub const CMD_DEACTIVATE_PAYLOAD: u8 = 0x49;
+/// Get Payload Activation Status.
+pub const CMD_GET_PAYLOAD_ACTIVATION_STATUS: u8 = 0x4A;
+/// Get Payload Instance Info.
+pub const CMD_GET_PAYLOAD_INSTANCE_INFO: u8 = 0x4B;
+/// Set SOL Configuration Parameters (NetFn Transport).
+pub const CMD_SET_SOL_CONFIG: u8 = 0x21;
+/// Get SOL Configuration Parameters (NetFn Transport).
+pub const CMD_GET_SOL_CONFIG: u8 = 0x22;
+
+/// Activate Payload 80h: already active on another session.
+pub const CC_PAYLOAD_ALREADY_ACTIVE: CompletionCode = CompletionCode(0x80);
+/// Deactivate Payload 80h: payload already deactivated.
+pub const CC_PAYLOAD_ALREADY_DEACTIVATED: CompletionCode = CompletionCode(0x80);
+/// Activate/Deactivate Payload 81h: the payload type is disabled.
+pub const CC_PAYLOAD_DISABLED: CompletionCode = CompletionCode(0x81);
+/// Activate Payload 84h: cannot activate the payload without encryption.
+pub const CC_ENCRYPTION_REQUIRED: CompletionCode = CompletionCode(0x84);
+/// Configuration parameters 80h: parameter not supported.
+pub const CC_PARAMETER_NOT_SUPPORTED: CompletionCode = CompletionCode(0x80);
+/// Configuration parameters 81h: set already in progress.
+pub const CC_SET_IN_PROGRESS: CompletionCode = CompletionCode(0x81);
+/// Configuration parameters 82h: attempt to write a read-only parameter.
+pub const CC_READ_ONLY_PARAMETER: CompletionCode = CompletionCode(0x82);
+
+/// The only SOL instance: the host has one console.
+pub const SOL_INSTANCE: u8 = 1;
+/// Largest SOL payload either side may send, header included.
+pub const MAX_PAYLOAD: u16 = 204;
+/// Characters per outbound packet.
+const MAX_CHARS: usize = MAX_PAYLOAD as usize - 4;
+/// Console output kept while the remote console is slow; older bytes go.
+const MAX_BUFFERED: usize = 64 * 1024;
+/// Revision of the SOL parameters (Table 26-4: 11h).
+const PARAMETER_REVISION: u8 = 0x11;
+
+/// Console → BMC operation bit: NACK (the packet's ACK field is a NACK).
+const OP_NACK: u8 = 0x40;
+/// Console → BMC operation bit: generate a break.
+const OP_BREAK: u8 = 0x10;
+/// BMC → console status bit: SOL deactivated.
+const STATUS_DEACTIVATED: u8 = 0x10;
+/// BMC → console status bit: characters were lost (transmit overrun).
+const STATUS_OVERRUN: u8 = 0x08;
+
+/// One SOL packet (Table 15-2), without the session wrapping.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SolPacket {
+    /// Packet sequence number 1-15; 0 for an ACK-only packet.
+    pub sequence: u8,
+    /// The sequence number acknowledged, or 0.
+    pub ack_sequence: u8,
+    /// Characters accepted from the acknowledged packet.
+    pub accepted: u8,
+    /// Operation (console → BMC) or status (BMC → console) bits.
+    pub flags: u8,
+    /// Character data.
+    pub data: Vec<u8>,
+}
+
+impl SolPacket {
+    /// Parses a decrypted SOL payload. Reserved bits are ignored, as the
+    /// spec asks of a receiver.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        let [sequence, ack_sequence, accepted, flags, data @ ..] = bytes else {
+            return None;
+        };
+        Some(Self {
+            sequence: sequence & 0x0F,
+            ack_sequence: ack_sequence & 0x0F,
+            accepted: *accepted,
+            flags: *flags,
+            data: data.to_vec(),
+        })
+    }
+
+    /// The payload bytes.
+    pub fn emit(&self) -> Vec<u8> {
+        let mut out = vec![self.sequence, self.ack_sequence, self.accepted, self.flags];
+        out.extend_from_slice(&self.data);
+        out
+    }
+}
+
+/// The SOL configuration parameters rbmc keeps (Table 26-5).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SolConfig {
+    /// Parameter 1: SOL enable.
+    pub enabled: bool,
+    /// Parameter 2 bit 7: force encryption.
+    pub force_encryption: bool,
+    /// Parameter 2 bit 6: force authentication.
+    pub force_authentication: bool,
+    /// Parameter 2 bits 3:0: least privilege to activate SOL.
+    pub privilege: Privilege,
+    /// Parameter 3 byte 1: character accumulate interval, in 5 ms units.
+    pub accumulate_5ms: u8,
+    /// Parameter 3 byte 2: character send threshold.
+    pub send_threshold: u8,
+    /// Parameter 4 byte 1 bits 2:0: retry count.
+    pub retry_count: u8,
+    /// Parameter 4 byte 2: retry interval, in 10 ms units.
+    pub retry_10ms: u8,
+    /// Parameter 5: non-volatile bit rate code (6 = 9600 ... Ah = 115200).
+    pub bit_rate_nv: u8,
+    /// Parameter 6: volatile bit rate code.
+    pub bit_rate: u8,
+}
+
+impl Default for SolConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            force_encryption: true,
+            force_authentication: true,
+            privilege: Privilege::User,
+            // 50 ms, 96 characters, 7 retries every 500 ms: the values most
+            // BMCs ship and ipmitool's examples show.
+            accumulate_5ms: 10,
+            send_threshold: 96,
+            retry_count: 7,
+            retry_10ms: 50,
+            bit_rate_nv: 0x0A,
+            bit_rate: 0x0A,
+        }
+    }
+}
+
+impl SolConfig {
+    /// The accumulate interval.
+    pub fn accumulate_interval(&self) -> Duration {
+        Duration::from_millis(5 * u64::from(self.accumulate_5ms.max(1)))
+    }
+
+    /// The retry interval.
+    pub fn retry_interval(&self) -> Duration {
+        Duration::from_millis(10 * u64::from(self.retry_10ms.max(1)))
+    }
+}
+
+/// Bit rate codes of parameters 5 and 6: 0 = serial setting, 6-Ah.
+fn valid_bit_rate(code: u8) -> bool {
+    matches!(code, 0 | 6..=0x0A)
+}
+
+/// The SOL configuration of one LAN channel and the commands on it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SolParameters {
+    /// The parameters.
+    pub config: SolConfig,
+    /// The LAN channel carrying SOL.
+    pub channel: u8,
+    /// The UDP port SOL runs on (the RMCP+ port).
+    pub port: u16,
+    set_in_progress: bool,
+}
+
+impl SolParameters {
+    /// Parameters for `channel`, on UDP `port`.
+    pub fn new(config: SolConfig, channel: u8, port: u16) -> Self {
+        Self {
+            config,
+            channel,
+            port,
+            set_in_progress: false,
+        }
+    }
+
+    fn check_channel(&self, byte: u8, present: u8) -> Result<(), CompletionCode> {
+        let channel = match byte & 0x0F {
+            PRESENT_CHANNEL => present,
+            other => other,
+        };
+        if channel == self.channel {
+            Ok(())
+        } else {
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        }
+    }
+
+    /// Runs Get or Set SOL Configuration Parameters; `None` for another
+    /// command. The flag says whether the configuration changed.
+    pub fn execute(&mut self, cmd: u8, data: &[u8], present: u8) -> Option<(CommandResult, bool)> {
+        match cmd {
+            CMD_GET_SOL_CONFIG => Some((self.get(data, present), false)),
+            CMD_SET_SOL_CONFIG => {
+                let before = self.config.clone();
+                let result = self.set(data, present);
+                Some((result, self.config != before))
+            }
+            _ => None,
+        }
+    }
+
+    /// Get SOL Configuration Parameters (Table 26-4).
+    fn get(&self, data: &[u8], present: u8) -> CommandResult {
+        let [channel, parameter, _set, _block] = data else {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        };
+        if channel & 0x70 != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        self.check_channel(*channel, present)?;
+        let c = &self.config;
+        let value = match parameter {
+            0 => vec![u8::from(self.set_in_progress)],
+            1 => vec![u8::from(c.enabled)],
+            2 => vec![
+                u8::from(c.force_encryption) << 7
+                    | u8::from(c.force_authentication) << 6
+                    | c.privilege.level(),
+            ],
+            3 => vec![c.accumulate_5ms, c.send_threshold],
+            4 => vec![c.retry_count, c.retry_10ms],
+            5 => vec![c.bit_rate_nv],
+            6 => vec![c.bit_rate],
+            7 => vec![self.channel],
+            8 => self.port.to_le_bytes().to_vec(),
+            _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
+        };
+        let mut out = vec![PARAMETER_REVISION];
+        // Bit 7 of the channel byte: the revision only.
+        if channel & 0x80 == 0 {
+            out.extend(value);
+        }
+        Ok(out)
+    }
+
+    /// Set SOL Configuration Parameters (Table 26-3).
+    fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
+        let [channel, parameter, value @ ..] = data else {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        };
+        if channel & 0xF0 != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        self.check_channel(*channel, present)?;
+        let mut next = self.config.clone();
+        match (parameter, value) {
+            (0, [state]) => {
+                return match state & 0x03 {
+                    0 => {
+                        self.set_in_progress = false;
+                        Ok(Vec::new())
+                    }
+                    1 if self.set_in_progress => Err(CC_SET_IN_PROGRESS),
+                    1 => {
+                        self.set_in_progress = true;
+                        Ok(Vec::new())
+                    }
+                    // Commit write: parameters take effect as they are set.
+                    2 => Ok(Vec::new()),
+                    _ => Err(CompletionCode::INVALID_DATA_FIELD),
+                };
+            }
+            (1, [enable]) if enable & 0xFE == 0 => next.enabled = *enable == 1,
+            (2, [auth]) if auth & 0x30 == 0 => {
+                next.privilege = match Privilege::from_level(auth & 0x0F) {
+                    Some(
+                        level @ (Privilege::User | Privilege::Operator | Privilege::Administrator),
+                    ) => level,
+                    _ => return Err(CompletionCode::INVALID_DATA_FIELD),
+                };
+                // Sessions are always authenticated and encrypted here, so
+                // SOL may not be configured to run without either.
+                if auth & 0xC0 != 0xC0 {
+                    return Err(CompletionCode::INVALID_DATA_FIELD);
+                }
+            }
+            (3, [interval, threshold]) if *interval != 0 => {
+                next.accumulate_5ms = *interval;
+                next.send_threshold = (*threshold).max(1);
+            }
+            (4, [count, interval]) if count & 0xF8 == 0 => {
+                next.retry_count = *count;
+                next.retry_10ms = *interval;
+            }
+            (5, [rate]) if valid_bit_rate(rate & 0x0F) && rate & 0xF0 == 0 => {
+                next.bit_rate_nv = *rate;
+            }
+            (6, [rate]) if valid_bit_rate(rate & 0x0F) && rate & 0xF0 == 0 => {
+                next.bit_rate = *rate;
+            }
+            (7 | 8, _) => return Err(CC_READ_ONLY_PARAMETER),
+            (1..=6, []) => return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+            (1..=6, _) => {
+                return Err(if value.len() > 2 {
+                    CompletionCode::REQUEST_DATA_LENGTH_INVALID
+                } else {
+                    CompletionCode::INVALID_DATA_FIELD
+                })
+            }
+            _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
+        }
+        self.config = next;
+        Ok(Vec::new())
+    }
+}
+
+/// A packet sent and not yet acknowledged.
+#[derive(Clone, Debug)]
+struct Outstanding {
+    sequence: u8,
+    data: Vec<u8>,
+    sent_at: Instant,
+    retries: u8,
+}
+
+/// What an inbound SOL packet produced.
+#[derive(Debug, Default, Eq, PartialEq)]
+pub struct SolInput {
+    /// Packets to send back (the ACK, then any data now due).
+    pub replies: Vec<SolPacket>,
+    /// Characters for the host console.
+    pub to_host: Vec<u8>,
+    /// The console asked for a break on the serial line.
+    pub send_break: bool,
+}
+
+/// The BMC's side of one active SOL payload instance.
+#[derive(Debug)]
+pub struct SolLink {
+    config: SolConfig,
+    next_sequence: u8,
+    outstanding: Option<Outstanding>,
+    pending: VecDeque<u8>,
+    pending_since: Option<Instant>,
+    overrun: bool,
+    last_inbound: Option<(u8, u8)>,
+}
+
+impl SolLink {
+    /// A link with the configured timing.
+    pub fn new(config: SolConfig) -> Self {
+        Self {
+            config,
+            next_sequence: 0,
+            outstanding: None,
+            pending: VecDeque::new(),
+            pending_since: None,
+            overrun: false,
+            last_inbound: None,
+        }
+    }
+
+    /// Whether characters wait to be sent or acknowledged.
+    pub fn is_idle(&self) -> bool {
+        self.outstanding.is_none() && self.pending.is_empty()
+    }
+
+    /// Queues characters from the host console, and returns the packets now
+    /// due.
+    pub fn push_output(&mut self, now: Instant, bytes: &[u8]) -> Vec<SolPacket> {
+        if self.pending.is_empty() {
+            self.pending_since = Some(now);
+        }
+        self.pending.extend(bytes);
+        if self.pending.len() > MAX_BUFFERED {
+            let excess = self.pending.len() - MAX_BUFFERED;
+            self.pending.drain(..excess);
+            self.overrun = true;
+        }
+        self.poll(now)
+    }
+
+    /// Retransmits what timed out and sends what the accumulate interval or
+    /// the send threshold made due.
+    pub fn poll(&mut self, now: Instant) -> Vec<SolPacket> {
+        let mut out = Vec::new();
+        if let Some(outstanding) = &mut self.outstanding {
+            if now.duration_since(outstanding.sent_at) < self.config.retry_interval() {
+                return out;
+            }
+            if outstanding.retries < self.config.retry_count {
+                outstanding.retries += 1;
+                outstanding.sent_at = now;
+                out.push(SolPacket {
+                    sequence: outstanding.sequence,
+                    ack_sequence: 0,
+                    accepted: 0,
+                    flags: 0,
+                    data: outstanding.data.clone(),
+                });
+                return out;
+            }
+            // The console never took it: give the characters up.
+            self.outstanding = None;
+            self.overrun = true;
+        }
+        let due = self.pending.len() >= usize::from(self.config.send_threshold.max(1))
+            || self.pending_since.is_some_and(|since| {
+                now.duration_since(since) >= self.config.accumulate_interval()
+            });
+        if due && !self.pending.is_empty() {
+            out.push(self.send_next(now));
+        }
+        out
+    }
+
+    /// When [`SolLink::poll`] next has work, if ever.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match &self.outstanding {
+            Some(o) => Some(o.sent_at + self.config.retry_interval()),
+            None => self
+                .pending_since
+                .filter(|_| !self.pending.is_empty())
+                .map(|since| since + self.config.accumulate_interval()),
+        }
+    }
+
+    fn send_next(&mut self, now: Instant) -> SolPacket {
+        let take = self.pending.len().min(MAX_CHARS);
+        let data: Vec<u8> = self.pending.drain(..take).collect();
+        self.pending_since = if self.pending.is_empty() {
+            None
+        } else {
+            Some(now)
+        };
+        // Sequence numbers cycle 1..=15; 0 marks ACK-only packets.
+        self.next_sequence = self.next_sequence % 15 + 1;
+        self.outstanding = Some(Outstanding {
+            sequence: self.next_sequence,
+            data: data.clone(),
+            sent_at: now,
+            retries: 0,
+        });
+        let flags = if std::mem::take(&mut self.overrun) {
+            STATUS_OVERRUN
+        } else {
+            0
+        };
+        SolPacket {
+            sequence: self.next_sequence,
+            ack_sequence: 0,
+            accepted: 0,
+            flags,
+            data,
+        }
+    }
+
+    /// Handles a packet from the remote console.
+    pub fn on_packet(&mut self, now: Instant, packet: &SolPacket) -> SolInput {
+        let mut input = SolInput::default();
+        let resend_now = packet.ack_sequence != 0 && self.on_ack(packet);
+        if packet.sequence != 0 {
+            let accepted = u8::try_from(packet.data.len()).unwrap_or(u8::MAX);
+            // The same sequence and length again: our ACK was lost, so the
+            // console sent it twice. Acknowledge, do not deliver again.
+            let repeat = self.last_inbound == Some((packet.sequence, accepted));
+            if !repeat {
+                input.to_host = packet.data.clone();
+                input.send_break = packet.flags & OP_BREAK != 0;
+                self.last_inbound = Some((packet.sequence, accepted));
+            }
+            input.replies.push(SolPacket {
+                sequence: 0,
+                ack_sequence: packet.sequence,
+                accepted,
+                flags: 0,
+                data: Vec::new(),
+            });
+        }
+        if resend_now {
+            input.replies.push(self.send_next(now));
+        } else if self.outstanding.is_none() && !self.pending.is_empty() {
+            input.replies.extend(self.poll(now));
+        }
+        input
+    }
+
+    /// Applies an ACK or NACK; true when part of the packet must be sent
+    /// again at once.
+    fn on_ack(&mut self, packet: &SolPacket) -> bool {
+        let Some(outstanding) = &self.outstanding else {
+            return false;
+        };
+        if outstanding.sequence != packet.ack_sequence {
+            return false;
+        }
+        if packet.flags & OP_NACK != 0 {
+            // The console cannot take characters now: keep the packet and
+            // retry after the interval, without spending a retry.
+            if let Some(o) = &mut self.outstanding {
+                o.retries = 0;
+            }
+            return false;
+        }
+        let accepted = usize::from(packet.accepted).min(outstanding.data.len());
+        let rest = outstanding.data[accepted..].to_vec();
+        self.outstanding = None;
+        // A partial ACK: the rest goes again first, in a new packet.
+        let partial = !rest.is_empty();
+        for byte in rest.into_iter().rev() {
+            self.pending.push_front(byte);
+        }
+        partial
+    }
+
+    /// The packet that tells a console its SOL was deactivated (taken over
+    /// by another session or deactivated by command).
+    pub fn deactivated_notice(&mut self) -> SolPacket {
+        self.next_sequence = self.next_sequence % 15 + 1;
+        SolPacket {
+            sequence: self.next_sequence,
+            ack_sequence: 0,
+            accepted: 0,
+            flags: STATUS_DEACTIVATED,
+            data: Vec::new(),
+        }
+    }
+}
+
+/// Activate Payload's response data (Table 24-2) for SOL on `port`.
+pub fn activate_response(port: u16) -> Vec<u8> {
+    let mut out = vec![0, 0, 0, 0];
+    out.extend_from_slice(&MAX_PAYLOAD.to_le_bytes());
+    out.extend_from_slice(&MAX_PAYLOAD.to_le_bytes());
+    out.extend_from_slice(&port.to_le_bytes());
+    // No VLAN addressing.
+    out.extend_from_slice(&[0xFF, 0xFF]);
+    out
+}
+
+/// The SOL instance named by a payload command's first two bytes: type 1,
+/// instance 1. Other types and instances are an invalid data field.
+pub fn parse_sol_instance(data: &[u8], length: usize) -> Result<(), CompletionCode> {
+    if data.len() != length {
+        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+    }
+    if data[0] & 0x3F != 0x01 || data[0] & 0xC0 != 0 {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    if length > 1 && data[1] & 0x0F != SOL_INSTANCE {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> (SolLink, Instant) {
+        (SolLink::new(SolConfig::default()), Instant::now())
+    }
+
+    fn ack(sequence: u8, accepted: u8) -> SolPacket {
+        SolPacket {
+            sequence: 0,
+            ack_sequence: sequence,
+            accepted,
+            flags: 0,
+            data: vec![],
+        }
+    }
+
+    #[test]
+    fn packets_round_trip_and_reserved_bits_are_ignored() {
+        let p = SolPacket::parse(&[0xF3, 0x02, 5, 0x40, b'h', b'i']).unwrap();
+        assert_eq!((p.sequence, p.ack_sequence, p.accepted), (3, 2, 5));
+        assert_eq!(p.data, b"hi");
+        assert_eq!(SolPacket::parse(&p.emit()).unwrap(), p);
+        assert_eq!(SolPacket::parse(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn output_waits_for_the_accumulate_interval_or_the_threshold() {
+        let (mut l, t0) = link();
+        assert!(l.push_output(t0, b"login: ").is_empty());
+        assert_eq!(l.next_deadline(), Some(t0 + Duration::from_millis(50)));
+        let sent = l.poll(t0 + Duration::from_millis(50));
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].sequence, &sent[0].data[..]), (1, &b"login: "[..]));
+        // A full threshold goes at once (after the outstanding packet).
+        l.on_packet(t0, &ack(1, 7));
+        let sent = l.push_output(t0, &[b'x'; 96]);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].sequence, 2);
+    }
+
+    #[test]
+    fn unacknowledged_packets_are_retried_then_given_up() {
+        let (mut l, t0) = link();
+        l.push_output(t0, &[b'a'; 100]);
+        let mut t = t0;
+        for _ in 0..7 {
+            t += Duration::from_millis(500);
+            let again = l.poll(t);
+            assert_eq!(again.len(), 1);
+            assert_eq!(again[0].sequence, 1, "a retry keeps its sequence number");
+        }
+        t += Duration::from_millis(500);
+        assert!(l.poll(t).is_empty());
+        assert!(l.is_idle());
+        // The next packet says characters were lost.
+        let sent = l.push_output(t, &[b'b'; 96]);
+        assert_eq!(sent[0].flags & STATUS_OVERRUN, STATUS_OVERRUN);
+        assert_eq!(sent[0].sequence, 2);
+    }
+
+    #[test]
+    fn a_partial_ack_resends_the_rest_in_a_new_packet() {
+        let (mut l, t0) = link();
+        l.push_output(t0, &[b'z'; 100]);
+        let input = l.on_packet(t0, &ack(1, 40));
+        assert_eq!(input.replies.len(), 1);
+        assert_eq!(input.replies[0].sequence, 2);
+        assert_eq!(input.replies[0].data.len(), 60);
+    }
+
+    #[test]
+    fn a_nack_keeps_the_packet_for_later() {
+        let (mut l, t0) = link();
+        l.push_output(t0, &[b'n'; 96]);
+        let mut nack = ack(1, 0);
+        nack.flags = OP_NACK;
+        assert!(l.on_packet(t0, &nack).replies.is_empty());
+        assert!(!l.is_idle());
+        let again = l.poll(t0 + Duration::from_millis(500));
+        assert_eq!(again[0].sequence, 1);
+    }
+
+    #[test]
+    fn sequence_numbers_cycle_through_1_to_15() {
+        let (mut l, t0) = link();
+        let mut seen = Vec::new();
+        for _ in 0..16 {
+            let sent = l.push_output(t0, &[b'q'; 96]);
+            seen.push(sent[0].sequence);
+            l.on_packet(t0, &ack(sent[0].sequence, 96));
+        }
+        assert_eq!(seen[..15], (1..=15).collect::<Vec<_>>()[..]);
+        assert_eq!(seen[15], 1);
+    }
+
+    #[test]
+    fn console_keystrokes_are_acked_once_and_delivered_once() {
+        let (mut l, t0) = link();
+        let typed = SolPacket {
+            sequence: 4,
+            ack_sequence: 0,
+            accepted: 0,
+            flags: 0,
+            data: b"root\r".to_vec(),
+        };
+        let input = l.on_packet(t0, &typed);
+        assert_eq!(input.to_host, b"root\r");
+        assert_eq!(input.replies, [ack(4, 5)]);
+        let again = l.on_packet(t0, &typed);
+        assert!(
+            again.to_host.is_empty(),
+            "a retransmission is not typed twice"
+        );
+        assert_eq!(again.replies, [ack(4, 5)]);
+        let brk = SolPacket {
+            sequence: 5,
+            flags: OP_BREAK,
+            data: vec![],
+            ..typed
+        };
+        assert!(l.on_packet(t0, &brk).send_break);
+    }
+
+    #[test]
+    fn sol_parameters_get_and_set() {
+        let mut p = SolParameters::new(SolConfig::default(), 1, 623);
+        let get = |p: &mut SolParameters, param: u8| {
+            p.execute(CMD_GET_SOL_CONFIG, &[1, param, 0, 0], 1)
+                .unwrap()
+                .0
+        };
+        assert_eq!(get(&mut p, 1).unwrap(), [0x11, 1]);
+        assert_eq!(get(&mut p, 2).unwrap(), [0x11, 0xC2]);
+        assert_eq!(get(&mut p, 8).unwrap(), [0x11, 0x6F, 0x02]);
+        assert_eq!(get(&mut p, 9), Err(CC_PARAMETER_NOT_SUPPORTED));
+        assert_eq!(
+            p.execute(CMD_GET_SOL_CONFIG, &[0x81, 1, 0, 0], 1)
+                .unwrap()
+                .0
+                .unwrap(),
+            [0x11]
+        );
+        let set =
+            |p: &mut SolParameters, data: &[u8]| p.execute(CMD_SET_SOL_CONFIG, data, 1).unwrap();
+        assert_eq!(set(&mut p, &[1, 1, 0]), (Ok(vec![]), true));
+        assert_eq!(get(&mut p, 1).unwrap(), [0x11, 0]);
+        assert_eq!(set(&mut p, &[1, 2, 0xC3]), (Ok(vec![]), true));
+        assert_eq!(p.config.privilege, Privilege::Operator);
+        assert_eq!(
+            set(&mut p, &[1, 2, 0x03]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
+            set(&mut p, &[1, 4, 0x08, 10]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(set(&mut p, &[1, 6, 0x09]), (Ok(vec![]), true));
+        assert_eq!(
+            set(&mut p, &[1, 6, 0x05]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(set(&mut p, &[1, 8, 1, 2]).0, Err(CC_READ_ONLY_PARAMETER));
+        assert_eq!(
+            set(&mut p, &[2, 1, 1]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(set(&mut p, &[1, 0, 1]).0, Ok(vec![]));
+        assert_eq!(set(&mut p, &[1, 0, 1]).0, Err(CC_SET_IN_PROGRESS));
+        assert_eq!(set(&mut p, &[1, 0, 0]).0, Ok(vec![]));
+    }
+
+    #[test]
+    fn activation_response_is_12_bytes() {
+        let r = activate_response(6230);
+        assert_eq!(r.len(), 12);
+        assert_eq!(&r[8..10], &6230u16.to_le_bytes());
+        assert_eq!(parse_sol_instance(&[1, 1, 0xC6, 0, 0, 0], 6), Ok(()));
+        assert_eq!(
+            parse_sol_instance(&[0, 1, 0, 0, 0, 0], 6),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
+            parse_sol_instance(&[1, 2, 0, 0, 0, 0], 6),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The host console behind Serial over LAN: one task that, while a SOL
+//! payload is active, holds a connection to the console source (a Unix
+//! stream socket, as obmc-console-server offers, or QEMU's serial chardev)
+//! and moves characters both ways through the endpoint.
+//!
+//! The connection opens when SOL is activated and closes when it ends, so
+//! the console server sees a client only while someone is watching.
+
+use std::{sync::Arc, time::Duration};
+
+use rbmc_config::ConsoleSource;
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::{UdpSocket, UnixStream},
+    sync::{mpsc, Notify},
+    time::Instant,
+};
+use tracing::{info, warn};
+
+use crate::{
+    accounts::{lock_endpoint, SharedEndpoint},
+    send, SystemRandom,
+};
+
+/// What the datagram loop hands the console task.
+#[derive(Debug)]
+pub enum ToHost {
+    /// Characters the remote console typed.
+    Characters(Vec<u8>),
+    /// A serial break was asked for (logged; a socket has no break).
+    Break,
+}
+
+/// How long to wait before trying an unreachable console source again.
+const RECONNECT: Duration = Duration::from_secs(2);
+/// How often SOL timers are checked when nothing else is due.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// Sends what the endpoint queued.
+pub async fn flush_outbox(endpoint: &SharedEndpoint, socket: &UdpSocket) {
+    let outbox = lock_endpoint(endpoint).take_outbox();
+    for (peer, bytes) in outbox {
+        send(socket, &bytes, peer).await;
+    }
+}
+
+/// Runs the console side of SOL until the process ends.
+pub async fn run(
+    source: Option<ConsoleSource>,
+    endpoint: SharedEndpoint,
+    socket: Arc<UdpSocket>,
+    changed: Arc<Notify>,
+    mut to_host: mpsc::Receiver<ToHost>,
+) {
+    loop {
+        flush_outbox(&endpoint, &socket).await;
+        if !lock_endpoint(&endpoint).sol_active() {
+            tokio::select! {
+                () = changed.notified() => {}
+                // Characters for a console nobody activated are dropped.
+                _ = to_host.recv() => {}
+            }
+            continue;
+        }
+        let mut stream = match &source {
+            Some(source) => connect(source).await,
+            None => None,
+        };
+        if stream.is_some() {
+            info!("SOL active: connected to the host console");
+        }
+        let mut buf = vec![0u8; 1024];
+        let mut next_connect = Instant::now() + RECONNECT;
+        while lock_endpoint(&endpoint).sol_active() {
+            let deadline = lock_endpoint(&endpoint)
+                .sol_deadline()
+                .map(Instant::from_std)
+                .unwrap_or_else(|| Instant::now() + IDLE_POLL)
+                .min(Instant::now() + IDLE_POLL);
+            tokio::select! {
+                read = async {
+                    match &mut stream {
+                        Some(s) => s.read(&mut buf).await,
+                        None => std::future::pending().await,
+                    }
+                } => match read {
+                    Ok(0) | Err(_) => {
+                        warn!("the host console closed the connection");
+                        stream = None;
+                        next_connect = Instant::now() + RECONNECT;
+                    }
+                    Ok(n) => {
+                        lock_endpoint(&endpoint).sol_output(std::time::Instant::now(), &buf[..n], &mut SystemRandom::default());
+                    }
+                },
+                message = to_host.recv() => match message {
+                    Some(ToHost::Characters(bytes)) => {
+                        if let Some(s) = &mut stream {
+                            if let Err(err) = s.write_all(&bytes).await {
+                                warn!(cause = %err, "writing to the host console failed");
+                                stream = None;
+                            }
+                        }
+                    }
+                    Some(ToHost::Break) => info!("SOL break requested (not available on a socket console)"),
+                    None => return,
+                },
+                () = changed.notified() => {}
+                () = tokio::time::sleep_until(deadline) => {
+                    lock_endpoint(&endpoint).poll_sol(std::time::Instant::now(), &mut SystemRandom::default());
+                    if stream.is_none() && Instant::now() >= next_connect {
+                        if let Some(source) = &source {
+                            stream = connect(source).await;
+                        }
+                        next_connect = Instant::now() + RECONNECT;
+                    }
+                }
+            }
+            flush_outbox(&endpoint, &socket).await;
+        }
+        info!("SOL inactive: host console released");
+    }
+}
+
+async fn connect(source: &ConsoleSource) -> Option<UnixStream> {
+    let result = match source {
+        ConsoleSource::UnixPath(path) => UnixStream::connect(path).await,
+        ConsoleSource::UnixAbstract(name) => connect_abstract(name),
+    };
+    match result {
+        Ok(stream) => Some(stream),
+        Err(err) => {
+            warn!(console = ?source, cause = %err, "cannot reach the host console");
+            None
+        }
+    }
+}
+
+fn connect_abstract(name: &str) -> std::io::Result<UnixStream> {
+    use std::os::linux::net::SocketAddrExt as _;
+    let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let stream = std::os::unix::net::UnixStream::connect_addr(&address)?;
+    stream.set_nonblocking(true)?;
+    UnixStream::from_std(stream)
+}
