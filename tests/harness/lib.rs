@@ -73,6 +73,7 @@ pub struct Suite {
     /// The suite's state directory.
     pub state_dir: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
+    extra_args: Vec<String>,
 }
 
 impl Suite {
@@ -89,6 +90,37 @@ impl Suite {
         let state_dir =
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
         let _ = std::fs::remove_dir_all(&state_dir);
+        let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
+        Self::launch(port, qemu_port, state_dir, extra_args)
+    }
+
+    /// Stops the whole suite (SIGTERM to the launcher, which stops every
+    /// daemon) and starts it again on the same ports and state directory:
+    /// what a reboot of the BMC keeps, it must keep.
+    pub fn restart(mut self) -> Self {
+        self.stop_launcher();
+        let (port, qemu_port) = (self.port, self.qemu_port);
+        let state_dir = std::mem::take(&mut self.state_dir);
+        let extra_args = std::mem::take(&mut self.extra_args);
+        std::mem::forget(self);
+        Self::launch(port, qemu_port, state_dir, extra_args)
+    }
+
+    fn stop_launcher(&mut self) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0));
+        let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn launch(port: u16, qemu_port: u16, state_dir: PathBuf, extra_args: Vec<String>) -> Self {
         let launcher = bin_dir().join("rbmc-dev");
         assert!(
             launcher.exists(),
@@ -104,7 +136,7 @@ impl Suite {
             .arg("--no-build")
             .arg("--qemu-port")
             .arg(qemu_port.to_string())
-            .args(extra_args)
+            .args(&extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -132,6 +164,7 @@ impl Suite {
             qemu_port,
             state_dir,
             log,
+            extra_args,
         };
         if ready_rx.recv_timeout(Duration::from_secs(30)).is_err() {
             panic!("suite did not come up:\n{}", suite.log_text());
@@ -256,16 +289,93 @@ impl Suite {
 
 impl Drop for Suite {
     fn drop(&mut self) {
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0));
-        let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.stop_launcher();
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+/// A program running on a pseudo-terminal, as an operator's `ipmitool sol
+/// activate` runs in a terminal: raw mode, escapes and all.
+pub struct Terminal {
+    child: Child,
+    master: std::fs::File,
+    screen: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Terminal {
+    /// Starts `program args` with a new pty as its stdin, stdout and stderr.
+    pub fn spawn(program: &str, args: &[&str]) -> Self {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        let slave = std::fs::File::from(pty.slave);
+        let child = Command::new(program)
+            .args(args)
+            .stdin(slave.try_clone().expect("dup pty"))
+            .stdout(slave.try_clone().expect("dup pty"))
+            .stderr(slave)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        let master = std::fs::File::from(pty.master);
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().expect("dup pty master");
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 4096];
+            // EIO once the child closes its side ends the loop.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Self {
+            child,
+            master,
+            screen,
+        }
+    }
+
+    /// Types `bytes` on the terminal.
+    pub fn type_bytes(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.master.write_all(bytes).expect("write to the pty");
+    }
+
+    /// Everything the program has written so far.
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the screen contains `needle`; panics with the screen
+    /// after `timeout`.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.screen().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} did not appear; the terminal shows:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the program to exit; its status, or `None` after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                let _ = std::fs::remove_dir_all(&self.state_dir);
-                return;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        None
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

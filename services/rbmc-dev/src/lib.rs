@@ -9,7 +9,6 @@
 //!
 //! Layout of the state directory:
 //! - `bus.sock`: the private bus (`DBUS_SYSTEM_BUS_ADDRESS` for children).
-//! - `dev.toml`: the config in use when `--config` is not given.
 //! - `run/<daemon>.pid`: each child's current PID.
 //! - `sim/sys/`: the simulated sysfs tree rbmc-sensord reads (see
 //!   [`rbmc_sim`]); faults are injected over D-Bus on `org.rbmc.Simulator`.
@@ -103,11 +102,15 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             .canonicalize()
             .with_context(|| format!("config {}", path.display()))?,
         None => {
-            let path = state_dir.join("dev.toml");
-            write_private(&path, DEV_CONFIG).context("writing dev.toml")?;
+            // Outside the state directory: the dev config carries a
+            // password, and the state directory never holds one in the
+            // clear (the users' store seals them).
+            let path = std::env::temp_dir().join(format!("rbmc-dev-{}.toml", std::process::id()));
+            write_private(&path, DEV_CONFIG).context("writing the dev config")?;
             path
         }
     };
+    let _remove_dev_config = RemoveOnDrop(args.config.is_none().then(|| config_path.clone()));
     // The config is checked once here (below), so a mistake is one clear
     // message rather than five daemons in a restart loop.
 
@@ -271,6 +274,17 @@ fn build_daemons(bin_dir: &Path) -> anyhow::Result<()> {
     let status = command.status().context("running cargo")?;
     anyhow::ensure!(status.success(), "building the daemons failed ({status})");
     Ok(())
+}
+
+/// Removes a file when dropped.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Writes a file only its owner can read: the dev config holds a password.

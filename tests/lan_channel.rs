@@ -1,0 +1,164 @@
+//! The LAN channel as ipmitool sees it: channel info and access, cipher
+//! suites (for IPMI and SOL), LAN configuration parameters, cipher suite
+//! privilege caps, and the session table; and the same commands reachable
+//! by the host's bridge over the bus.
+
+use rbmc_e2e::{text, Suite};
+
+fn ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.ipmitool(17, args);
+    assert!(out.status.success(), "ipmitool {args:?}: {}", text(&out));
+    text(&out)
+}
+
+#[test]
+fn channel_info_access_and_cipher_suites() {
+    let suite = Suite::start();
+    let info = ok(&suite, &["channel", "info", "1"]);
+    for expected in [
+        "802.3 LAN",
+        "multi-session",
+        "Active Session Count  : 1",
+        "Access Mode         : always available",
+    ] {
+        assert!(info.contains(expected), "{expected:?} in {info}");
+    }
+    let access = ok(&suite, &["channel", "getaccess", "1", "2"]);
+    assert!(access.contains("User Name            : admin"), "{access}");
+    assert!(
+        access.contains("Privilege Level      : ADMINISTRATOR"),
+        "{access}"
+    );
+    assert!(
+        access.contains("IPMI Messaging       : enabled"),
+        "{access}"
+    );
+    for payload in ["ipmi", "sol"] {
+        let ciphers = ok(&suite, &["channel", "getciphers", payload, "1"]);
+        let ids: Vec<&str> = ciphers
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(ids, ["17", "3"], "{ciphers}");
+    }
+    // A channel that does not exist: CCh, named.
+    let none = suite.ipmitool(17, &["channel", "info", "5"]);
+    assert!(!none.status.success(), "{}", text(&none));
+}
+
+#[test]
+fn lan_print_reports_the_configured_interface_and_refuses_address_changes() {
+    let suite = Suite::start();
+    let lan = ok(&suite, &["lan", "print", "1"]);
+    for expected in [
+        "IP Address Source       : Static Address",
+        "IP Address              : 192.0.2.10",
+        "Subnet Mask             : 255.255.255.0",
+        "MAC Address             : 02:00:5e:00:53:01",
+        "Default Gateway IP      : 192.0.2.1",
+        "RMCP+ Cipher Suites     : 17,3",
+        "Cipher Suite Priv Max   : aaXXXXXXXXXXXXX",
+    ] {
+        assert!(lan.contains(expected), "{expected:?} in {lan}");
+    }
+    // The address belongs to the system's network configuration: 82h.
+    let set = suite.ipmitool(17, &["lan", "set", "1", "ipaddr", "192.0.2.99"]);
+    assert!(!set.status.success(), "{}", text(&set));
+    assert!(
+        ok(&suite, &["lan", "print", "1"]).contains("IP Address              : 192.0.2.10"),
+        "{}",
+        text(&set)
+    );
+
+    // Suite 3 capped at USER: an administrator login on it is refused, a
+    // user-level one works, and suite 17 still allows administrators.
+    ok(
+        &suite,
+        &["lan", "set", "1", "cipher_privs", "auXXXXXXXXXXXXX"],
+    );
+    assert!(
+        ok(&suite, &["lan", "print", "1"]).contains("Cipher Suite Priv Max   : auXXXXXXXXXXXXX")
+    );
+    let capped = suite.ipmitool(3, &["-L", "ADMINISTRATOR", "mc", "info"]);
+    assert!(!capped.status.success(), "{}", text(&capped));
+    let user = suite.ipmitool(3, &["-L", "USER", "mc", "info"]);
+    assert!(user.status.success(), "{}", text(&user));
+    ok(&suite, &["-L", "ADMINISTRATOR", "chassis", "status"]);
+    // Kept across a restart.
+    let suite = suite.restart();
+    let capped = suite.ipmitool(3, &["-L", "ADMINISTRATOR", "mc", "info"]);
+    assert!(!capped.status.success(), "{}", text(&capped));
+}
+
+#[test]
+fn session_info_lists_the_console() {
+    let suite = Suite::start();
+    let active = ok(&suite, &["session", "info", "active"]);
+    for expected in [
+        "user id                       : 2",
+        "privilege level               : ADMINISTRATOR",
+        "session type                  : IPMIv2/RMCP+",
+        "channel number                : 0x01",
+        "console ip                    : 127.0.0.1",
+        "slot count                    : 16",
+    ] {
+        assert!(active.contains(expected), "{expected:?} in {active}");
+    }
+    let all = ok(&suite, &["session", "info", "all"]);
+    assert!(
+        all.contains("console ip                    : 127.0.0.1"),
+        "{all}"
+    );
+    // A user session: ipmitool -L USER is the operating privilege.
+    let user = suite.ipmitool(17, &["-L", "USER", "session", "info", "active"]);
+    assert!(
+        text(&user).contains("privilege level               : USER"),
+        "{}",
+        text(&user)
+    );
+}
+
+/// The host reaches the users and channels through its own bridge: kcsd's
+/// command map names netipmid as their owner, and netipmid's `execute`
+/// answers a system-interface request.
+#[test]
+fn host_bridge_routes_user_commands_to_netipmid() {
+    let suite = Suite::start();
+    let map = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Kcsd",
+        "/org/rbmc/Ipmi/Router",
+        "org.rbmc.Ipmi.Router",
+        "CommandMap",
+    ]);
+    // Get User Access (44h = 68) at Operator; Get LAN Config (0Ch/02h).
+    assert!(map.contains("6 68 3 \"org.rbmc.Netipmid\""), "{map}");
+    assert!(map.contains("12 2 3 \"org.rbmc.Netipmid\""), "{map}");
+    // Get User Name (46h = 70) of user 2, as the host asks it (channel Fh,
+    // Administrator): the 16-byte name "admin".
+    let shown = suite.busctl(&[
+        "call",
+        "org.rbmc.Netipmid",
+        "/xyz/openbmc_project/Ipmi",
+        "xyz.openbmc_project.Ipmi.Server",
+        "execute",
+        "yyyaya{sv}",
+        "6",
+        "0",
+        "70",
+        "1",
+        "2",
+        "2",
+        "privilege",
+        "i",
+        "4",
+        "channel",
+        "y",
+        "15",
+    ]);
+    assert!(
+        shown.starts_with("yyyyay 7 0 70 0 16 97 100 109 105 110 0"),
+        "{shown}"
+    );
+}

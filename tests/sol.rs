@@ -1,0 +1,198 @@
+//! Serial over LAN with ipmitool on a real pseudo-terminal: the simulated
+//! host's console shows its login prompt, keystrokes reach it (it echoes
+//! them), `~.` ends the session, a second console is refused (or takes
+//! over when configured), and the SOL parameters and payload access are
+//! set with ipmitool.
+
+use std::time::Duration;
+
+use rbmc_e2e::{repo_root, text, Suite, Terminal, PASSWORD, USER};
+
+const PROMPT: &str = "rbmc-sim login: ";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.ipmitool(17, args);
+    assert!(out.status.success(), "ipmitool {args:?}: {}", text(&out));
+    text(&out)
+}
+
+fn sol_terminal(suite: &Suite, user: &str, password: &str) -> Terminal {
+    sol_terminal_at(suite, user, password, "ADMINISTRATOR")
+}
+
+fn sol_terminal_at(suite: &Suite, user: &str, password: &str, privilege: &str) -> Terminal {
+    let port = suite.port.to_string();
+    Terminal::spawn(
+        "ipmitool",
+        &[
+            "-I",
+            "lanplus",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            user,
+            "-P",
+            password,
+            "-C",
+            "17",
+            "-L",
+            privilege,
+            "sol",
+            "activate",
+        ],
+    )
+}
+
+#[test]
+fn sol_activate_shows_the_console_and_carries_keystrokes() {
+    let suite = Suite::start();
+    let mut first = sol_terminal(&suite, USER, PASSWORD);
+    first.wait_for("[SOL Session operational", WAIT);
+    first.wait_for(PROMPT, WAIT);
+    // Typed characters go to the host and come back as its echo.
+    first.type_bytes(b"root");
+    first.wait_for(&format!("{PROMPT}root"), WAIT);
+    first.type_bytes(b"\r");
+    let screen_has_two_prompts = || first.screen().matches(PROMPT).count() >= 2;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !screen_has_two_prompts() {
+        assert!(std::time::Instant::now() < deadline, "{}", first.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A second console, in another session, is refused: 80h.
+    let second = suite.ipmitool(17, &["sol", "activate"]);
+    assert!(!second.status.success());
+    assert!(
+        text(&second).contains("SOL payload already active on another session"),
+        "{}",
+        text(&second)
+    );
+    let status = ok(&suite, &["sol", "info", "1"]);
+    assert!(
+        status.contains("Enabled                         : true"),
+        "{status}"
+    );
+
+    // ~. (after a newline) ends it, and deactivates the payload.
+    first.type_bytes(b"\r~.");
+    let exit = first.wait_exit(WAIT).expect("ipmitool left after ~.");
+    assert!(exit.success(), "{exit:?}: {}", first.screen());
+    let again = suite.ipmitool(17, &["sol", "deactivate"]);
+    assert!(
+        text(&again).contains("SOL payload already de-activated"),
+        "{}",
+        text(&again)
+    );
+
+    // sol deactivate from another session ends an active console.
+    let third = sol_terminal(&suite, USER, PASSWORD);
+    third.wait_for("[SOL Session operational", WAIT);
+    ok(&suite, &["sol", "deactivate"]);
+    let again = suite.ipmitool(17, &["sol", "deactivate"]);
+    assert!(
+        text(&again).contains("already de-activated"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn sol_parameters_and_payload_access() {
+    let suite = Suite::start();
+    let info = ok(&suite, &["sol", "info", "1"]);
+    for expected in [
+        "Force Encryption                : true",
+        "Privilege Level                 : USER",
+        "Retry Count                     : 7",
+        "Payload Channel                 : 1 (0x01)",
+        &format!("Payload Port                    : {}", suite.port),
+    ] {
+        assert!(info.contains(expected), "{expected:?} in {info}");
+    }
+    ok(&suite, &["sol", "set", "retry-count", "5", "1"]);
+    ok(
+        &suite,
+        &["sol", "set", "character-send-threshold", "64", "1"],
+    );
+    // SOL without encryption is refused: every payload here is encrypted.
+    let plain = suite.ipmitool(17, &["sol", "set", "force-encryption", "false", "1"]);
+    assert!(!plain.status.success(), "{}", text(&plain));
+    // The payload port is read-only (82h).
+    let port = suite.ipmitool(17, &["sol", "set", "payload-port", "700", "1"]);
+    assert!(!port.status.success(), "{}", text(&port));
+
+    // A user without SOL payload access cannot activate; with it, can.
+    ok(&suite, &["user", "set", "name", "3", "bob"]);
+    ok(&suite, &["user", "set", "password", "3", "bob-pw-1234"]);
+    ok(&suite, &["user", "priv", "3", "2", "1"]);
+    ok(&suite, &["user", "enable", "3"]);
+    assert!(ok(&suite, &["sol", "payload", "status", "1", "3"]).contains("disabled"));
+    let refused = suite.ipmitool_as("bob", "bob-pw-1234", 17, &["-L", "USER", "sol", "activate"]);
+    assert!(
+        text(&refused).contains("Insufficient privilege level"),
+        "{}",
+        text(&refused)
+    );
+    ok(&suite, &["sol", "payload", "enable", "1", "3"]);
+    assert!(ok(&suite, &["sol", "payload", "status", "1", "3"]).contains("enabled"));
+
+    // Disabled SOL: 81h, named by ipmitool.
+    ok(&suite, &["sol", "set", "enabled", "false", "1"]);
+    let disabled = suite.ipmitool(17, &["sol", "activate"]);
+    assert!(
+        text(&disabled).contains("SOL payload disabled"),
+        "{}",
+        text(&disabled)
+    );
+
+    // All of it survives a restart.
+    let suite = suite.restart();
+    let info = ok(&suite, &["sol", "info", "1"]);
+    assert!(
+        info.contains("Enabled                         : false"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Retry Count                     : 5"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Character Send Threshold        : 64"),
+        "{info}"
+    );
+    ok(&suite, &["sol", "set", "enabled", "true", "1"]);
+    let bob = sol_terminal_at(&suite, "bob", "bob-pw-1234", "USER");
+    bob.wait_for(PROMPT, WAIT);
+}
+
+/// With `[sol] takeover = true`, a second console takes the host console
+/// over and the first is told it was deactivated.
+#[test]
+fn takeover_when_configured() {
+    let dev = std::fs::read_to_string(repo_root().join("configs/dev.toml")).unwrap();
+    let config = dev.replace("takeover = false", "takeover = true");
+    assert_ne!(config, dev, "dev.toml sets takeover");
+    let dir = std::env::temp_dir().join(format!("rbmc-sol-takeover-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("takeover.toml");
+    std::fs::write(&path, config).unwrap();
+    let suite = Suite::start_with(&["--config", path.to_str().unwrap()]);
+
+    let mut first = sol_terminal(&suite, USER, PASSWORD);
+    first.wait_for(PROMPT, WAIT);
+    let mut second = sol_terminal(&suite, USER, PASSWORD);
+    second.wait_for("[SOL Session operational", WAIT);
+    second.type_bytes(b"taken");
+    second.wait_for("taken", WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!first.screen().contains("taken"), "{}", first.screen());
+    second.type_bytes(b"\r~.");
+    assert!(second.wait_exit(WAIT).is_some_and(|s| s.success()));
+    first.type_bytes(b"\r~.");
+    let _ = first.wait_exit(WAIT);
+    let _ = std::fs::remove_dir_all(dir);
+}
