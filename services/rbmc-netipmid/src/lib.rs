@@ -87,6 +87,14 @@ pub async fn serve(
     socket: UdpSocket,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if let Some(interface) = &config.lan.interface {
+        let sys = Path::new("/sys/class/net").join(interface);
+        anyhow::ensure!(
+            sys.exists(),
+            "network interface {interface:?} ([lan] interface) does not exist ({} is missing)",
+            sys.display()
+        );
+    }
     let key_file = config
         .network
         .user_key_file

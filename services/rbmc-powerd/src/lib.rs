@@ -110,30 +110,33 @@ pub async fn run(
     state_dir: &Path,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Hardware first: a board without its power lines fails at once,
+    // naming the missing line, before the daemon claims anything on the bus.
+    let gpio_board = match config.power.backend {
+        PowerBackend::Gpio => Some(Arc::new(
+            board::cdev::CdevBoard::open(&config.power).context("opening GPIO lines")?,
+        )),
+        _ => None,
+    };
     let conn = rbmc_daemon::bus_builder()?
         .build()
         .await
         .context("connecting to the bus")?;
-    let (board, simulated): (Arc<dyn Board>, Option<simboard::SimBoard>) = match config
-        .power
-        .backend
-    {
-        PowerBackend::Gpio => (
-            Arc::new(board::cdev::CdevBoard::open(&config.power).context("opening GPIO lines")?),
-            None,
-        ),
-        PowerBackend::Simulated => {
-            let sim = simboard::SimBoard::new(config.power.simulated.clone());
-            (Arc::new(sim.clone()), Some(sim))
-        }
-        PowerBackend::Qemu => (
-            board::qemu::QemuBoard::open(
-                conn.clone(),
-                Duration::from_millis(config.power.force_off_ms),
+    let (board, simulated): (Arc<dyn Board>, Option<simboard::SimBoard>) =
+        match config.power.backend {
+            PowerBackend::Gpio => (gpio_board.expect("opened above for the GPIO backend"), None),
+            PowerBackend::Simulated => {
+                let sim = simboard::SimBoard::new(config.power.simulated.clone());
+                (Arc::new(sim.clone()), Some(sim))
+            }
+            PowerBackend::Qemu => (
+                board::qemu::QemuBoard::open(
+                    conn.clone(),
+                    Duration::from_millis(config.power.force_off_ms),
+                ),
+                None,
             ),
-            None,
-        ),
-    };
+        };
     let (control, actions, events) = Controller::new(&config.power, board, Store::new(state_dir));
     tokio::spawn(control.clone().execute(actions));
     tokio::spawn(control.clone().follow_inputs());

@@ -203,6 +203,7 @@ pub async fn run(
     register(&mut table).context("registering commands")?;
     let table = Arc::new(table);
     let state = table.state().clone();
+    check_devices(&state.sensors)?;
 
     let conn = rbmc_daemon::bus_builder()?
         .build()
@@ -233,6 +234,31 @@ pub async fn run(
     };
     poller.abort();
     result
+}
+
+/// Fails fast when none of the configured sensors' devices exists (the
+/// wrong board's config, or drivers not bound), naming them; a few missing
+/// ones are logged and read as unavailable until they appear.
+fn check_devices(sensors: &[sensor::Sensor]) -> anyhow::Result<()> {
+    let missing: Vec<String> = sensors
+        .iter()
+        .filter_map(|s| {
+            s.probe()
+                .err()
+                .map(|e| format!("{:?}: {e}", s.entry.name.0))
+        })
+        .collect();
+    if !sensors.is_empty() && missing.len() == sensors.len() {
+        anyhow::bail!(
+            "none of the {} configured sensors can be read; missing devices: {}",
+            sensors.len(),
+            missing.join("; ")
+        );
+    }
+    for sensor in &missing {
+        tracing::warn!(%sensor, "sensor device missing at start; reported unavailable until it appears");
+    }
+    Ok(())
 }
 
 /// Reads every sensor when it is due, publishes it and logs its events.

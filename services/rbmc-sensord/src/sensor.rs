@@ -87,6 +87,11 @@ pub fn supported_offsets(thresholds: &Thresholds) -> u16 {
 }
 
 impl Sensor {
+    /// Reads the source once, to tell at start whether its device exists.
+    pub fn probe(&self) -> Result<(), super::source::SourceError> {
+        self.source.read().map(|_| ())
+    }
+
     /// Builds a sensor; hwmon sources are looked up under `sysfs_root`.
     pub fn new(entry: &SensorEntry, sysfs_root: &Path) -> Result<Self, SensorError> {
         let fail = |reason: String| SensorError {

@@ -1,0 +1,80 @@
+//! The AST2600 evaluation board's config on a machine without that board:
+//! each daemon started by hand with it stops at once with a message naming
+//! what is missing (the device, or the bus), never a panic.
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use rbmc_e2e::{bin_dir, repo_root};
+
+/// Runs `daemon` with the board config; its exit code and stderr.
+fn run_with_board_config(daemon: &str) -> (Option<i32>, String) {
+    let state = std::env::temp_dir().join(format!("rbmc-board-{daemon}-{}", std::process::id()));
+    let mut child = Command::new(bin_dir().join(daemon))
+        .arg("--config")
+        .arg(repo_root().join("configs/ast2600-evb.toml"))
+        .arg("--state-dir")
+        .arg(&state)
+        // No system bus here: the daemons must not reach a real one.
+        .env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/nonexistent/rbmc-test-bus",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{daemon} did not stop within 10 s with the AST2600 config");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().expect("output");
+    let _ = std::fs::remove_dir_all(&state);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (status.code(), log)
+}
+
+#[test]
+fn each_daemon_fails_fast_naming_the_missing_device() {
+    for (daemon, names) in [
+        // The board's I2C and ADC sensors.
+        ("rbmc-sensord", &["lm75", "adt7490", "aspeed_tach"][..]),
+        // The power control lines of the device tree's gpio-line-names.
+        ("rbmc-powerd", &["POWER_OUT"]),
+        // The BMC side of the host's KCS channel 3.
+        ("rbmc-kcsd", &["/dev/ipmi-kcs3"]),
+        // No device of its own: it needs the bus.
+        ("rbmc-seld", &["bus"]),
+    ] {
+        let (code, log) = run_with_board_config(daemon);
+        // 69 (EX_UNAVAILABLE): a missing device or service; not 101 (a
+        // Rust panic) and not a signal.
+        assert_eq!(code, Some(69), "{daemon}: {log}");
+        assert!(!log.contains("panicked"), "{daemon}: {log}");
+        for name in names {
+            assert!(log.contains(name), "{daemon} should name {name:?}: {log}");
+        }
+    }
+    // netipmid names the interface when the machine has no eth0, and else
+    // the port it cannot bind or the bus it cannot reach.
+    let (code, log) = run_with_board_config("rbmc-netipmid");
+    assert_eq!(code, Some(69), "{log}");
+    assert!(
+        ["eth0", "623", "bus"].iter().any(|name| log.contains(name)),
+        "{log}"
+    );
+}
