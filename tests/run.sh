@@ -15,6 +15,9 @@ command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# The Yocto layer check runs oelint-adv from a private venv.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -23,6 +26,8 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The Yocto layer: the crate list matches Cargo.lock, and oelint-adv is clean.
+bash yocto-layer/scripts/check-layer.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # Build every binary once; the end-to-end tests start them from target/.

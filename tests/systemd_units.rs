@@ -33,15 +33,18 @@ fn every_unit_passes_systemd_analyze_verify() {
         // Templates are verified as an instance, with the instance name
         // substituted (verify does not expand %i for a unit loaded from a
         // path).
-        let instance = if name.starts_with("rbmc-kcsd@") {
-            "ipmi-kcs3"
+        // The KCS template's instance is the escaped device name, as
+        // `systemd-escape ipmi-kcs3` gives it; %I is the unescaped one.
+        let (instance, unescaped) = if name.starts_with("rbmc-kcsd@") {
+            ("ipmi\\x2dkcs3", "ipmi-kcs3")
         } else {
-            "eth0"
+            ("eth0", "eth0")
         };
         let name = name.replace("@.", &format!("@{instance}."));
         let text = text
             .replace("rbmc-netipmid@%i", &format!("rbmc-netipmid@{instance}"))
-            .replace("%i", instance);
+            .replace("%i", instance)
+            .replace("%I", unescaped);
         std::fs::write(dir.join(&name), text).unwrap();
         units.push(dir.join(&name));
     }

@@ -12,6 +12,8 @@
 //! - [`system`]: Global Enables, Message Flags, System Info Parameters...
 //! - [`vmhost`]: the VM's power operations on D-Bus, for rbmc-powerd.
 
+pub mod cli;
+
 pub mod device;
 pub mod host;
 pub mod qemu;

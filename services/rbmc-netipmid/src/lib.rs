@@ -10,6 +10,8 @@
 //! [`MAX_IN_FLIGHT`] at once; past that the console gets 0xC0 (node busy) at
 //! once rather than waiting behind a slow owner.
 
+pub mod cli;
+
 pub mod accounts;
 pub mod console;
 pub mod lan_info;

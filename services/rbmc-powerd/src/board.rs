@@ -38,6 +38,11 @@ pub struct Inputs {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BoardError {
+    /// The power-good input is required by the GPIO backend and missing.
+    #[error(
+        "[power] power-good is not configured (the GPIO backend needs it to know the host's state)"
+    )]
+    NoPowerGood,
     /// No GPIO line has the configured name.
     #[error("no GPIO line named {0:?} (check the device tree's gpio-line-names)")]
     LineNotFound(String),

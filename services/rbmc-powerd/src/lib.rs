@@ -12,6 +12,8 @@
 //! - [`watchdog`]: the BMC watchdog commands.
 //! - [`events`]: power and watchdog events to the SEL logger.
 
+pub mod cli;
+
 pub mod board;
 pub mod chassis;
 pub mod control;

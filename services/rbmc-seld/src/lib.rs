@@ -7,6 +7,8 @@
 //! - [`logging`]: `xyz.openbmc_project.Logging.IPMI` and the JSON export.
 //! - [`decode`]: sensor type and event names for the export.
 
+pub mod cli;
+
 pub mod decode;
 pub mod logging;
 pub mod sel;

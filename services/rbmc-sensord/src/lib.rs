@@ -15,6 +15,8 @@
 //! - [`settings`]: run-time changes persisted in the state directory.
 //! - [`units`]: sensor type and unit codes.
 
+pub mod cli;
+
 pub mod commands;
 pub mod dbus;
 pub mod events;

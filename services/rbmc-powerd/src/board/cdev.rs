@@ -41,10 +41,7 @@ impl CdevBoard {
                 outputs.insert(line, (cfg.name.clone(), request));
             }
         }
-        let power_good = config
-            .power_good
-            .as_ref()
-            .ok_or(BoardError::NotConfigured(Line::PowerButton))?;
+        let power_good = config.power_good.as_ref().ok_or(BoardError::NoPowerGood)?;
         let pg = request(power_good, |b| {
             b.as_input().with_edge_detection(EdgeDetection::BothEdges);
         })?;

@@ -1,0 +1,20 @@
+SUMMARY = "rbmc: every daemon of the BMC suite, with its config and policy"
+DESCRIPTION = "Pulls in the rbmc daemons (sensors, power, SEL, IPMI over \
+               LAN, KCS host interface) and rbmc-config, which holds the \
+               board config, the D-Bus policy, rbmc.target and the device \
+               access rules."
+# Placeholder, like the rbmc recipe's HOMEPAGE.
+BUGTRACKER = "https://github.com/rbmc/rbmc/issues"
+SECTION = "console/network"
+LICENSE = "MIT"
+
+inherit packagegroup
+
+RDEPENDS:${PN} = "\
+    rbmc-config \
+    rbmc-kcsd \
+    rbmc-netipmid \
+    rbmc-powerd \
+    rbmc-seld \
+    rbmc-sensord \
+    "
