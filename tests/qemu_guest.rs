@@ -1,5 +1,6 @@
 //! A real host: a minimal Linux guest under QEMU, whose KCS interface
-//! (`isa-ipmi-kcs` on `ipmi-bmc-extern`) is linked to rbmc-kcsd. Its init
+//! (`isa-ipmi-kcs` on `ipmi-bmc-extern`) is linked to rbmc-kcsd, and whose
+//! second serial port is the Serial over LAN console. Its init
 //! loads the kernel's `ipmi_si` driver and runs `ipmitool -I open`; then
 //! `ipmitool -I lanplus ... chassis power off` over the network powers the
 //! VM off through the same link (rbmc-powerd's `qemu` backend).
@@ -15,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rbmc_e2e::{text, Suite};
+use rbmc_e2e::{text, Suite, Terminal};
 
 /// Writes a newc ("070701") cpio archive, the format the kernel unpacks as
 /// an initramfs.
@@ -93,6 +94,10 @@ for c in "mc info" "sdr list" "sel list" "chassis status"; do
   ipmitool -I open $c 2>&1
   echo "RBMC-GUEST: end $c"
 done
+# The second serial port is the SOL console: a getty-like line every second,
+# and an open reader so the kernel's line discipline echoes what is typed.
+cat /dev/ttyS1 > /dev/null &
+( while true; do echo "RBMC-GUEST ttyS1 login:"; sleep 1; done ) > /dev/ttyS1 &
 echo "RBMC-GUEST: waiting for power off"
 sleep 120
 echo "RBMC-GUEST: timeout"
@@ -145,7 +150,7 @@ fn initramfs(path: &Path, modules: &Path) {
         cpio.dir(dir);
     }
     cpio.file("bin/busybox", Path::new("/bin/busybox"), true);
-    for applet in ["sh", "mount", "insmod", "echo", "sleep", "poweroff"] {
+    for applet in ["sh", "mount", "insmod", "echo", "sleep", "poweroff", "cat"] {
         cpio.symlink(&format!("bin/{applet}"), "busybox");
     }
     cpio.file("usr/bin/ipmitool", Path::new("/usr/bin/ipmitool"), true);
@@ -204,8 +209,23 @@ impl Guest {
             "socket,id=ipmi0,host=127.0.0.1,port={},reconnect=10",
             suite.qemu_port
         );
+        // ttyS0 on stdio (the markers this test reads), ttyS1 on the socket
+        // rbmc-dev's SOL console waits for with --power-backend qemu.
+        let sol = format!(
+            "socket,id=sol,path={},server=on,wait=off",
+            suite.state_dir.join("run/vm-console.sock").display()
+        );
         let mut child = Command::new("qemu-system-x86_64")
-            .args(["-m", "256", "-nographic", "-no-reboot", "-kernel"])
+            .args(["-m", "256", "-nographic", "-no-reboot"])
+            .args([
+                "-serial",
+                "mon:stdio",
+                "-chardev",
+                &sol,
+                "-serial",
+                "chardev:sol",
+            ])
+            .arg("-kernel")
             .arg(&vmlinuz)
             .arg("-initrd")
             .arg(&initrd)
@@ -293,6 +313,36 @@ fn a_qemu_guest_reaches_the_suite_over_kcs_and_is_powered_off_over_lan() {
     let chassis = guest.section("chassis status");
     // The VM is on the link, so to rbmc-powerd the host has power.
     assert!(chassis.contains("System Power         : on"), "{chassis}");
+
+    // Serial over LAN shows the VM's second serial port, and what is typed
+    // reaches it (the guest's tty echoes it back).
+    let port = suite.port.to_string();
+    let mut sol = Terminal::spawn(
+        "ipmitool",
+        &[
+            "-I",
+            "lanplus",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "admin",
+            "-P",
+            "rbmc-admin",
+            "-C",
+            "17",
+            "sol",
+            "activate",
+        ],
+    );
+    sol.wait_for("RBMC-GUEST ttyS1 login:", Duration::from_secs(20));
+    sol.type_bytes(b"typed-over-sol");
+    sol.wait_for("typed-over-sol", Duration::from_secs(10));
+    sol.type_bytes(b"\r~.");
+    assert!(sol
+        .wait_exit(Duration::from_secs(10))
+        .is_some_and(|s| s.success()));
 
     // Over the network: power off stops the VM.
     let out = suite.ipmitool(17, &["chassis", "power", "off"]);
