@@ -196,3 +196,45 @@ fn takeover_when_configured() {
     let _ = first.wait_exit(WAIT);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The console on a terminal device (a UART on a BMC; a pty here), opened
+/// by rbmc-netipmid itself in raw mode: bytes go both ways unchanged.
+#[test]
+fn a_tty_console_carries_bytes_both_ways() {
+    use std::{
+        io::{Read, Write},
+        os::fd::AsRawFd,
+    };
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let slave_path = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
+        .expect("the pty's path");
+    let console = format!("tty:{}", slave_path.display());
+    let suite = Suite::start_with(&["--sol-console", &console]);
+    let mut uart = std::fs::File::from(pty.master);
+
+    let mut terminal = sol_terminal(&suite, USER, PASSWORD);
+    terminal.wait_for("[SOL Session operational", WAIT);
+    // Host → SOL. Retried until netipmid has opened the device (bytes
+    // written before that are not buffered by a pty without a reader).
+    let deadline = std::time::Instant::now() + WAIT;
+    while !terminal.screen().contains("uart-says-hi") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            terminal.screen()
+        );
+        uart.write_all(b"uart-says-hi\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // SOL → host: typed bytes arrive raw (no echo added, no CR mapping).
+    terminal.type_bytes(b"typed\r");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while !got.ends_with(b"typed\r") {
+        let n = uart.read(&mut buf).expect("read the pty");
+        got.extend_from_slice(&buf[..n]);
+        assert!(got.len() < 4096, "{got:?}");
+    }
+    terminal.type_bytes(b"\r~.");
+    assert!(terminal.wait_exit(WAIT).is_some_and(|s| s.success()));
+}

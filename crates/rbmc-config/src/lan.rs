@@ -80,8 +80,9 @@ pub struct Sol {
     /// SOL enable (parameter 1).
     pub enabled: bool,
     /// The host console: `unix:/path/to/socket`, or `unix:@name` for an
-    /// abstract socket (obmc-console's `@obmc-console` style). With none,
-    /// activation works but carries no characters.
+    /// abstract socket (obmc-console's `@obmc-console` style), or
+    /// `tty:/dev/ttyS2` for a serial port or pty the BMC opens itself (set
+    /// to raw mode). With none, activation works but carries no characters.
     pub console: Option<ConsoleSource>,
     /// A second activation takes the console over (the first console is
     /// told it was deactivated); otherwise it is refused with 80h.
@@ -146,6 +147,8 @@ pub enum ConsoleSource {
     UnixPath(PathBuf),
     /// A Unix stream socket in the abstract namespace.
     UnixAbstract(String),
+    /// A terminal device: a UART wired to the host, or a pty.
+    Tty(PathBuf),
 }
 
 impl TryFrom<String> for ConsoleSource {
@@ -156,9 +159,13 @@ impl TryFrom<String> for ConsoleSource {
                 Ok(Self::UnixAbstract(name[1..].to_owned()))
             }
             Some(path) if path.starts_with('/') => Ok(Self::UnixPath(path.into())),
-            _ => Err(format!(
-                "console {text:?} must be unix:/absolute/path or unix:@abstract-name"
-            )),
+            _ => match text.strip_prefix("tty:") {
+                Some(path) if path.starts_with("/dev/") => Ok(Self::Tty(path.into())),
+                _ => Err(format!(
+                    "console {text:?} must be unix:/absolute/path, unix:@abstract-name \
+                     or tty:/dev/NAME"
+                )),
+            },
         }
     }
 }

@@ -61,6 +61,11 @@ pub struct Args {
     /// (a VM on the QEMU link: `chassis power off` stops it).
     #[arg(long, default_value = "simulated")]
     pub power_backend: String,
+    /// The host console for Serial over LAN (`unix:/path`, `unix:@name` or
+    /// `tty:/dev/NAME`), instead of the simulated host's console (or, with
+    /// `--power-backend qemu`, the VM's serial socket `run/vm-console.sock`).
+    #[arg(long)]
+    pub sol_console: Option<String>,
     /// Do not rebuild the daemons before starting them. By default, when
     /// rbmc-dev runs from this workspace's target directory, it first runs
     /// `cargo build --bins` for its own profile, so `cargo run --bin
@@ -156,13 +161,16 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     // serial port (QEMU: -chardev socket,id=sol,path=<this>,server=on,wait=off
     // -serial chardev:sol).
     let _host_console;
-    let console_socket = if args.power_backend == "qemu" {
+    let sol_console = if let Some(spec) = &args.sol_console {
         _host_console = None;
-        state_dir.join("run/vm-console.sock")
+        spec.clone()
+    } else if args.power_backend == "qemu" {
+        _host_console = None;
+        format!("unix:{}", state_dir.join("run/vm-console.sock").display())
     } else {
         let path = state_dir.join("run/host-console.sock");
         _host_console = Some(host_console::serve(&path).context("serving the host console")?);
-        path
+        format!("unix:{}", path.display())
     };
     let daemons = [
         Daemon {
@@ -195,7 +203,7 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
                 "--listen".into(),
                 listen,
                 "--sol-console".into(),
-                format!("unix:{}", console_socket.display()),
+                sol_console,
             ],
         },
     ];

@@ -1,15 +1,21 @@
 //! The host console behind Serial over LAN: one task that, while a SOL
 //! payload is active, holds a connection to the console source (a Unix
-//! stream socket, as obmc-console-server offers, or QEMU's serial chardev)
-//! and moves characters both ways through the endpoint.
+//! stream socket, as obmc-console-server or QEMU's serial chardev offer, or
+//! a terminal device: the UART wired to the host, or a pty) and moves
+//! characters both ways through the endpoint.
 //!
 //! The connection opens when SOL is activated and closes when it ends, so
 //! the console server sees a client only while someone is watching.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    io::{Read as _, Write as _},
+    sync::Arc,
+    time::Duration,
+};
 
 use rbmc_config::ConsoleSource;
 use tokio::{
+    io::unix::AsyncFd,
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::{UdpSocket, UnixStream},
     sync::{mpsc, Notify},
@@ -122,10 +128,66 @@ pub async fn run(
     }
 }
 
-async fn connect(source: &ConsoleSource) -> Option<UnixStream> {
+/// An open console: a socket, or a terminal device.
+enum Link {
+    Socket(UnixStream),
+    Tty(AsyncFd<std::fs::File>),
+}
+
+impl Link {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Socket(stream) => stream.read(buf).await,
+            Self::Tty(fd) => loop {
+                let mut ready = fd.readable().await?;
+                if let Ok(result) = ready.try_io(|file| file.get_ref().read(buf)) {
+                    return result;
+                }
+            },
+        }
+    }
+
+    async fn write_all(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Socket(stream) => stream.write_all(bytes).await,
+            Self::Tty(fd) => {
+                while !bytes.is_empty() {
+                    let mut ready = fd.writable().await?;
+                    if let Ok(written) = ready.try_io(|file| file.get_ref().write(bytes)) {
+                        bytes = &bytes[written?..];
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens a terminal device non-blocking, not as a controlling terminal, in
+/// raw mode (no echo, no line editing, no CR/LF mapping: SOL carries bytes).
+fn open_tty(path: &std::path::Path) -> std::io::Result<AsyncFd<std::fs::File>> {
+    use nix::{fcntl::OFlag, sys::termios};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
+        .open(path)?;
+    let mut settings = termios::tcgetattr(&file)?;
+    termios::cfmakeraw(&mut settings);
+    termios::tcsetattr(&file, termios::SetArg::TCSANOW, &settings)?;
+    // Deprecated because a generic `T` may hand out a different descriptor
+    // over time; an owned `File` cannot, which is what the unsafe
+    // replacement (`register`) would have us promise in an unsafe block.
+    #[allow(deprecated)]
+    AsyncFd::new(file)
+}
+
+async fn connect(source: &ConsoleSource) -> Option<Link> {
     let result = match source {
-        ConsoleSource::UnixPath(path) => UnixStream::connect(path).await,
-        ConsoleSource::UnixAbstract(name) => connect_abstract(name),
+        ConsoleSource::UnixPath(path) => UnixStream::connect(path).await.map(Link::Socket),
+        ConsoleSource::UnixAbstract(name) => connect_abstract(name).map(Link::Socket),
+        ConsoleSource::Tty(path) => open_tty(path).map(Link::Tty),
     };
     match result {
         Ok(stream) => Some(stream),
