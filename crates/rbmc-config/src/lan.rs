@@ -199,3 +199,47 @@ impl TryFrom<u32> for BitRate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn console_sources_parse_and_bad_ones_are_named() {
+        let parse = |s: &str| ConsoleSource::try_from(s.to_owned());
+        assert_eq!(
+            parse("unix:/run/console.sock"),
+            Ok(ConsoleSource::UnixPath("/run/console.sock".into()))
+        );
+        assert_eq!(
+            parse("unix:@obmc-console"),
+            Ok(ConsoleSource::UnixAbstract("obmc-console".into()))
+        );
+        assert_eq!(
+            parse("tty:/dev/ttyS2"),
+            Ok(ConsoleSource::Tty("/dev/ttyS2".into()))
+        );
+        for bad in ["/dev/ttyS2", "unix:relative", "unix:@", "tty:ttyS2"] {
+            assert!(parse(bad).unwrap_err().contains(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sol_and_lan_sections_are_validated() {
+        let err = |text: &str| Config::from_toml(text, "t.toml").unwrap_err().to_string();
+        assert!(err("[sol]\nretry-count = 8\n").contains("sol.retry-count"));
+        assert!(err("[sol]\nbit-rate = 300\n").contains("bit rate 300"));
+        assert!(err("[sol]\nprivilege = \"callback\"\n").contains("sol.privilege"));
+        assert!(err("[lan]\nmac = \"02:00:00:00:00\"\n").contains("MAC address"));
+        assert!(err("[lan]\nvlan = 4095\n").contains("VLAN ID 4095"));
+        let ok = Config::from_toml(
+            "[lan]\nip = \"192.0.2.10\"\nmac = \"02:00:5e:00:53:01\"\nvlan = 100\n\
+             [sol]\nconsole = \"unix:@obmc-console\"\nbit-rate = 57600\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.lan.mac, Some(MacAddress([2, 0, 0x5e, 0, 0x53, 1])));
+        assert_eq!(ok.sol.bit_rate.code(), 9);
+    }
+}
