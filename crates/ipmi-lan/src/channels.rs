@@ -34,8 +34,11 @@ pub const CMD_GET_CHANNEL_PAYLOAD_VERSION: u8 = 0x4F;
 pub const SYSTEM_INTERFACE: u8 = 0x0F;
 /// The IPMI Forum's IANA number, LS byte first.
 const IPMI_FORUM_IANA: [u8; 3] = [0xF2, 0x1B, 0x00];
-/// Set Channel Access 82h: set not supported on the selected channel.
+/// Set/Get Channel Access 82h: not supported for the selected channel
+/// (it is session-less).
 pub const CC_SET_NOT_SUPPORTED: CompletionCode = CompletionCode(0x82);
+/// Set Channel Access 83h: access mode not supported.
+pub const CC_ACCESS_MODE_NOT_SUPPORTED: CompletionCode = CompletionCode(0x83);
 /// Get Channel Payload Version 80h: payload type not available.
 pub const CC_PAYLOAD_NOT_AVAILABLE: CompletionCode = CompletionCode(0x80);
 
@@ -208,7 +211,12 @@ impl Channels {
         };
         let mut out = vec![channel, medium, protocol, sessions];
         out.extend_from_slice(&IPMI_FORUM_IANA);
-        out.extend_from_slice(&[0x00, 0x00]);
+        // Auxiliary info: for the system interface, the SMS and event
+        // message buffer interrupts (FFh: unspecified); reserved for LAN.
+        out.extend_from_slice(match kind {
+            ChannelKind::Lan => &[0x00, 0x00],
+            ChannelKind::SystemInterface => &[0xFF, 0xFF],
+        });
         Ok(out)
     }
 
@@ -220,7 +228,10 @@ impl Channels {
         if requested & 0xF0 != 0 || which & 0x3F != 0 {
             return Err(CompletionCode::INVALID_DATA_FIELD);
         }
-        let (channel, _) = self.resolve(*requested, present)?;
+        let (channel, kind) = self.resolve(*requested, present)?;
+        if kind == ChannelKind::SystemInterface {
+            return Err(CC_SET_NOT_SUPPORTED);
+        }
         let settings = match which >> 6 {
             0b01 => self.non_volatile.get(&channel),
             0b10 => self.volatile.get(&channel),
@@ -249,10 +260,15 @@ impl Channels {
         }
         let mode =
             AccessMode::from_bits(access & 0x07).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
-        if kind == ChannelKind::SystemInterface && access_target != 0 {
-            // The host's interface is always available; it cannot be
-            // switched off from the channel it might be the only way in on.
+        if kind == ChannelKind::SystemInterface && (access_target != 0 || privilege_target != 0) {
+            // The host's interface is session-less and always available.
             return Err(CC_SET_NOT_SUPPORTED);
+        }
+        if access_target != 0 && !matches!(mode, AccessMode::Disabled | AccessMode::AlwaysAvailable)
+        {
+            // Pre-boot-only and shared would need the host's state and a
+            // shared NIC: not offered rather than stored and ignored.
+            return Err(CC_ACCESS_MODE_NOT_SUPPORTED);
         }
         let limit = if privilege_target != 0 {
             match Privilege::from_level(privilege & 0x0F) {
@@ -313,9 +329,9 @@ impl Channels {
         let (_, kind) = self.resolve(*requested, present)?;
         match (kind, payload) {
             // Version 1.0 of both formats.
-            (ChannelKind::Lan, 0x00 | 0x01) | (ChannelKind::SystemInterface, 0x00) => {
-                Ok(vec![0x10])
-            }
+            // IPMI, SOL and the session setup payloads 10h-15h.
+            (ChannelKind::Lan, 0x00 | 0x01 | 0x10..=0x15)
+            | (ChannelKind::SystemInterface, 0x00) => Ok(vec![0x10]),
             _ => Err(CC_PAYLOAD_NOT_AVAILABLE),
         }
     }
@@ -394,6 +410,14 @@ mod tests {
         assert_eq!(
             run(&mut c, CMD_SET_CHANNEL_ACCESS, &[0x0F, 0x40, 0x00], 1),
             Err(CC_SET_NOT_SUPPORTED)
+        );
+        assert_eq!(
+            run(&mut c, CMD_GET_CHANNEL_ACCESS, &[0x0F, 0x40], 1),
+            Err(CC_SET_NOT_SUPPORTED)
+        );
+        assert_eq!(
+            run(&mut c, CMD_SET_CHANNEL_ACCESS, &[1, 0x41, 0x00], 1),
+            Err(CC_ACCESS_MODE_NOT_SUPPORTED)
         );
         assert_eq!(
             run(&mut c, CMD_SET_CHANNEL_ACCESS, &[1, 0x07, 0x00], 1),

@@ -27,12 +27,13 @@ use ipmi_wire::{
 use crate::{
     commands::{self, CloseTarget, CommandResult},
     handshake::{ExpectRakp1, ExpectRakp3},
-    sol::{self, SolConfig, SolLink, SolPacket},
+    sol::{self, HostState, SolConfig, SolLink, SolPacket},
     window::ReplayWindow,
 };
 
-/// A user as the session layer needs it.
-#[derive(Clone, Debug, Eq, PartialEq)]
+/// A user as the session layer needs it. Its `Debug` leaves the password
+/// out.
+#[derive(Clone, Eq, PartialEq)]
 pub struct User {
     /// IPMI user ID (1-based; 1 is the reserved null user).
     pub id: u8,
@@ -42,6 +43,16 @@ pub struct User {
     pub password: Vec<u8>,
     /// The highest privilege this user may have on this channel.
     pub max_privilege: Privilege,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &String::from_utf8_lossy(&self.name))
+            .field("max_privilege", &self.max_privilege)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the endpoint looks users and channel policy up.
@@ -218,6 +229,7 @@ pub struct Endpoint<U> {
     sessions: HashMap<u32, Slot>,
     next_handle: u8,
     sol: Option<ActiveSol>,
+    sol_host: HostState,
     outbox: Vec<(SocketAddr, Vec<u8>)>,
 }
 
@@ -230,8 +242,15 @@ impl<U: UserDirectory> Endpoint<U> {
             sessions: HashMap::new(),
             next_handle: 0,
             sol: None,
+            sol_host: HostState::Ready,
             outbox: Vec::new(),
         }
+    }
+
+    /// Tells the endpoint whether the host console can take SOL characters
+    /// now; inbound SOL data is NACKed while it cannot.
+    pub fn set_sol_host(&mut self, host: HostState) {
+        self.sol_host = host;
     }
 
     /// The user directory.
@@ -811,7 +830,7 @@ impl<U: UserDirectory> Endpoint<U> {
                 needed: 4,
                 available: plain.len(),
             }))?;
-        let input = active.link.on_packet(now, &packet);
+        let input = active.link.on_packet(now, &packet, self.sol_host);
         for reply in &input.replies {
             self.send_sol(session_id, reply, rng);
         }
@@ -895,6 +914,11 @@ impl<U: UserDirectory> Endpoint<U> {
             if active.session_id == session_id || !policy.takeover {
                 return Err(sol::CC_PAYLOAD_ALREADY_ACTIVE);
             }
+            // Taking over needs at least the holder's privilege (or being
+            // the same user).
+            if !self.may_end_sol_of(active.session_id, session_id, privilege) {
+                return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
+            }
             self.deactivate_with_notice(rng);
         }
         self.sol = Some(ActiveSol {
@@ -911,11 +935,31 @@ impl<U: UserDirectory> Endpoint<U> {
         }
     }
 
-    /// Deactivate Payload (§24.2) for SOL. Any session with the privilege
-    /// to run SOL may end it; another session's console is told.
+    /// Whether the caller (session `caller`, or with no session the
+    /// system interface at `caller_privilege`) may end the SOL held by
+    /// session `holder`: the same user, or a privilege at least the
+    /// holder's and never below Administrator for another user's console.
+    fn may_end_sol_of(&self, holder: u32, caller: u32, caller_privilege: Privilege) -> bool {
+        let Some(holder) = self.active_session(holder) else {
+            return true;
+        };
+        match self.active_session(caller) {
+            Some(caller) => {
+                caller.user.id == holder.user.id
+                    || (caller.privilege >= holder.privilege
+                        && caller.privilege >= Privilege::Administrator)
+            }
+            None => caller_privilege >= Privilege::Administrator,
+        }
+    }
+
+    /// Deactivate Payload (§24.2) for SOL: by its own session, by the same
+    /// user, or by an Administrator (the host's system interface included);
+    /// another session's console is told.
     pub fn deactivate_sol(
         &mut self,
         session_id: u32,
+        caller_privilege: Privilege,
         data: &[u8],
         rng: &mut dyn Random,
     ) -> CommandResult {
@@ -929,7 +973,10 @@ impl<U: UserDirectory> Endpoint<U> {
                 self.sol = None;
                 Ok(Vec::new())
             }
-            Some(_) => {
+            Some(active) => {
+                if !self.may_end_sol_of(active.session_id, session_id, caller_privilege) {
+                    return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
+                }
                 self.deactivate_with_notice(rng);
                 Ok(Vec::new())
             }

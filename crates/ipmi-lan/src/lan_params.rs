@@ -86,18 +86,35 @@ pub struct LanParameters {
 }
 
 impl LanParameters {
-    /// Parameters of `channel` offering `suites`, each up to Administrator
-    /// unless `privileges` (persisted earlier) says otherwise.
-    pub fn new(channel: u8, suites: Vec<u8>, privileges: Option<Vec<Privilege>>) -> Self {
-        let suite_privileges = privileges
-            .filter(|p| p.len() == suites.len())
-            .unwrap_or_else(|| vec![Privilege::Administrator; suites.len()]);
+    /// Parameters of `channel` offering `suites` (at most 16, as parameter
+    /// 22 can count), each up to Administrator unless `privileges` (persisted
+    /// earlier, by suite ID) says otherwise.
+    pub fn new(channel: u8, mut suites: Vec<u8>, privileges: &[(u8, Privilege)]) -> Self {
+        suites.truncate(16);
+        let suite_privileges = suites
+            .iter()
+            .map(|id| {
+                privileges
+                    .iter()
+                    .find(|(suite, _)| suite == id)
+                    .map_or(Privilege::Administrator, |(_, level)| *level)
+            })
+            .collect();
         Self {
             channel,
             suites,
             suite_privileges,
             set_in_progress: false,
         }
+    }
+
+    /// Each offered suite's ID with its privilege limit (what is persisted).
+    pub fn suite_limits(&self) -> Vec<(u8, Privilege)> {
+        self.suites
+            .iter()
+            .copied()
+            .zip(self.suite_privileges.iter().copied())
+            .collect()
     }
 
     /// The highest privilege cipher suite `id` allows.
@@ -216,8 +233,9 @@ impl LanParameters {
             },
             (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
                 let mut next = self.suite_privileges.clone();
-                for (index, slot) in next.iter_mut().enumerate() {
-                    let nibble = (levels[index / 2] >> (4 * (index % 2))) & 0x0F;
+                for (index, slot) in next.iter_mut().enumerate().take(16) {
+                    let byte = levels.get(index / 2).copied().unwrap_or(0);
+                    let nibble = (byte >> (4 * (index % 2))) & 0x0F;
                     *slot = match Privilege::from_level(nibble) {
                         Some(level @ (Privilege::User | Privilege::Operator)) => level,
                         Some(Privilege::Callback) => Privilege::Callback,
@@ -261,7 +279,7 @@ mod tests {
 
     #[test]
     fn address_parameters_come_from_the_snapshot() {
-        let mut p = LanParameters::new(1, vec![17, 3], None);
+        let mut p = LanParameters::new(1, vec![17, 3], &[]);
         assert_eq!(get(&mut p, 3).unwrap(), [0x11, 192, 0, 2, 10]);
         assert_eq!(get(&mut p, 4).unwrap(), [0x11, 1]);
         assert_eq!(get(&mut p, 5).unwrap(), [0x11, 2, 0, 0, 0, 0, 1]);
@@ -277,7 +295,7 @@ mod tests {
 
     #[test]
     fn only_what_ipmi_owns_can_be_set() {
-        let mut p = LanParameters::new(1, vec![17, 3], None);
+        let mut p = LanParameters::new(1, vec![17, 3], &[]);
         let mut set = |data: &[u8]| p.execute(CMD_SET_LAN_CONFIG, data, 1, &live()).unwrap();
         assert_eq!(set(&[1, 3, 10, 0, 0, 1]).0, Err(CC_READ_ONLY_PARAMETER));
         assert_eq!(set(&[1, 0, 1]).0, Ok(vec![]));

@@ -63,6 +63,10 @@ const PARAMETER_REVISION: u8 = 0x11;
 const OP_NACK: u8 = 0x40;
 /// Console → BMC operation bit: generate a break.
 const OP_BREAK: u8 = 0x10;
+/// BMC → console status bit: NACK (characters not accepted).
+const STATUS_NACK: u8 = 0x40;
+/// BMC → console status bit: character transfer unavailable.
+const STATUS_TRANSFER_UNAVAILABLE: u8 = 0x20;
 /// BMC → console status bit: SOL deactivated.
 const STATUS_DEACTIVATED: u8 = 0x10;
 /// BMC → console status bit: characters were lost (transmit overrun).
@@ -331,6 +335,18 @@ struct Outstanding {
     retries: u8,
 }
 
+/// Whether the host console can take characters now.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum HostState {
+    /// Connected, with room.
+    #[default]
+    Ready,
+    /// Connected, but its queue is full: NACK, the console retries.
+    Busy,
+    /// No console connection: NACK with "character transfer unavailable".
+    Unavailable,
+}
+
 /// What an inbound SOL packet produced.
 #[derive(Debug, Default, Eq, PartialEq)]
 pub struct SolInput {
@@ -463,27 +479,14 @@ impl SolLink {
         }
     }
 
-    /// Handles a packet from the remote console.
-    pub fn on_packet(&mut self, now: Instant, packet: &SolPacket) -> SolInput {
+    /// Handles a packet from the remote console, given whether the host
+    /// console can take characters.
+    pub fn on_packet(&mut self, now: Instant, packet: &SolPacket, host: HostState) -> SolInput {
         let mut input = SolInput::default();
         let resend_now = packet.ack_sequence != 0 && self.on_ack(packet);
         if packet.sequence != 0 {
-            let accepted = u8::try_from(packet.data.len()).unwrap_or(u8::MAX);
-            // The same sequence and length again: our ACK was lost, so the
-            // console sent it twice. Acknowledge, do not deliver again.
-            let repeat = self.last_inbound == Some((packet.sequence, accepted));
-            if !repeat {
-                input.to_host = packet.data.clone();
-                input.send_break = packet.flags & OP_BREAK != 0;
-                self.last_inbound = Some((packet.sequence, accepted));
-            }
-            input.replies.push(SolPacket {
-                sequence: 0,
-                ack_sequence: packet.sequence,
-                accepted,
-                flags: 0,
-                data: Vec::new(),
-            });
+            let reply = self.on_characters(packet, host, &mut input);
+            input.replies.push(reply);
         }
         if resend_now {
             input.replies.push(self.send_next(now));
@@ -491,6 +494,49 @@ impl SolLink {
             input.replies.extend(self.poll(now));
         }
         input
+    }
+
+    /// Takes the characters of a data packet (at most [`MAX_CHARS`]) and
+    /// builds the acknowledgement. A packet repeated with the same sequence
+    /// number (our ACK was lost) delivers only what it adds; characters the
+    /// host cannot take now are NACKed, not accepted and lost.
+    fn on_characters(
+        &mut self,
+        packet: &SolPacket,
+        host: HostState,
+        input: &mut SolInput,
+    ) -> SolPacket {
+        let refuse = |flags| SolPacket {
+            sequence: 0,
+            ack_sequence: packet.sequence,
+            accepted: 0,
+            flags,
+            data: Vec::new(),
+        };
+        match host {
+            HostState::Ready => {}
+            HostState::Busy if !packet.data.is_empty() => return refuse(STATUS_NACK),
+            HostState::Unavailable if !packet.data.is_empty() => {
+                return refuse(STATUS_NACK | STATUS_TRANSFER_UNAVAILABLE)
+            }
+            HostState::Busy | HostState::Unavailable => {}
+        }
+        let taken = &packet.data[..packet.data.len().min(MAX_CHARS)];
+        let already = match self.last_inbound {
+            Some((sequence, count)) if sequence == packet.sequence => usize::from(count),
+            _ => 0,
+        };
+        input.to_host = taken.get(already..).unwrap_or_default().to_vec();
+        input.send_break = already == 0 && packet.flags & OP_BREAK != 0;
+        let accepted = u8::try_from(taken.len()).unwrap_or(u8::MAX);
+        self.last_inbound = Some((packet.sequence, accepted));
+        SolPacket {
+            sequence: 0,
+            ack_sequence: packet.sequence,
+            accepted,
+            flags: 0,
+            data: Vec::new(),
+        }
     }
 
     /// Applies an ACK or NACK; true when part of the packet must be sent
@@ -597,7 +643,7 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!((sent[0].sequence, &sent[0].data[..]), (1, &b"login: "[..]));
         // A full threshold goes at once (after the outstanding packet).
-        l.on_packet(t0, &ack(1, 7));
+        l.on_packet(t0, &ack(1, 7), HostState::Ready);
         let sent = l.push_output(t0, &[b'x'; 96]);
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].sequence, 2);
@@ -627,7 +673,7 @@ mod tests {
     fn a_partial_ack_resends_the_rest_in_a_new_packet() {
         let (mut l, t0) = link();
         l.push_output(t0, &[b'z'; 100]);
-        let input = l.on_packet(t0, &ack(1, 40));
+        let input = l.on_packet(t0, &ack(1, 40), HostState::Ready);
         assert_eq!(input.replies.len(), 1);
         assert_eq!(input.replies[0].sequence, 2);
         assert_eq!(input.replies[0].data.len(), 60);
@@ -639,7 +685,7 @@ mod tests {
         l.push_output(t0, &[b'n'; 96]);
         let mut nack = ack(1, 0);
         nack.flags = OP_NACK;
-        assert!(l.on_packet(t0, &nack).replies.is_empty());
+        assert!(l.on_packet(t0, &nack, HostState::Ready).replies.is_empty());
         assert!(!l.is_idle());
         let again = l.poll(t0 + Duration::from_millis(500));
         assert_eq!(again[0].sequence, 1);
@@ -652,7 +698,7 @@ mod tests {
         for _ in 0..16 {
             let sent = l.push_output(t0, &[b'q'; 96]);
             seen.push(sent[0].sequence);
-            l.on_packet(t0, &ack(sent[0].sequence, 96));
+            l.on_packet(t0, &ack(sent[0].sequence, 96), HostState::Ready);
         }
         assert_eq!(seen[..15], (1..=15).collect::<Vec<_>>()[..]);
         assert_eq!(seen[15], 1);
@@ -668,10 +714,10 @@ mod tests {
             flags: 0,
             data: b"root\r".to_vec(),
         };
-        let input = l.on_packet(t0, &typed);
+        let input = l.on_packet(t0, &typed, HostState::Ready);
         assert_eq!(input.to_host, b"root\r");
         assert_eq!(input.replies, [ack(4, 5)]);
-        let again = l.on_packet(t0, &typed);
+        let again = l.on_packet(t0, &typed, HostState::Ready);
         assert!(
             again.to_host.is_empty(),
             "a retransmission is not typed twice"
@@ -683,7 +729,61 @@ mod tests {
             data: vec![],
             ..typed
         };
-        assert!(l.on_packet(t0, &brk).send_break);
+        assert!(l.on_packet(t0, &brk, HostState::Ready).send_break);
+    }
+
+    #[test]
+    fn a_longer_repeat_delivers_only_what_it_adds() {
+        let (mut l, t0) = link();
+        let first = SolPacket {
+            sequence: 2,
+            ack_sequence: 0,
+            accepted: 0,
+            flags: 0,
+            data: b"ab".to_vec(),
+        };
+        assert_eq!(l.on_packet(t0, &first, HostState::Ready).to_host, b"ab");
+        let longer = SolPacket {
+            data: b"abcd".to_vec(),
+            ..first
+        };
+        let input = l.on_packet(t0, &longer, HostState::Ready);
+        assert_eq!(input.to_host, b"cd");
+        assert_eq!(input.replies, [ack(2, 4)]);
+    }
+
+    #[test]
+    fn characters_the_host_cannot_take_are_nacked() {
+        let (mut l, t0) = link();
+        let typed = SolPacket {
+            sequence: 1,
+            ack_sequence: 0,
+            accepted: 0,
+            flags: 0,
+            data: b"x".to_vec(),
+        };
+        let busy = l.on_packet(t0, &typed, HostState::Busy);
+        assert!(busy.to_host.is_empty());
+        assert_eq!(
+            (busy.replies[0].accepted, busy.replies[0].flags),
+            (0, STATUS_NACK)
+        );
+        let gone = l.on_packet(t0, &typed, HostState::Unavailable);
+        assert_eq!(
+            gone.replies[0].flags,
+            STATUS_NACK | STATUS_TRANSFER_UNAVAILABLE
+        );
+        // Once the host can take them, the retry is delivered.
+        assert_eq!(l.on_packet(t0, &typed, HostState::Ready).to_host, b"x");
+        // More than a packet's worth is capped and ACKed as such.
+        let big = SolPacket {
+            sequence: 3,
+            data: vec![b'y'; 255],
+            ..typed
+        };
+        let input = l.on_packet(t0, &big, HostState::Ready);
+        assert_eq!(input.to_host.len(), MAX_CHARS);
+        assert_eq!(usize::from(input.replies[0].accepted), MAX_CHARS);
     }
 
     #[test]

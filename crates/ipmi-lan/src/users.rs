@@ -76,8 +76,8 @@ impl ChannelAccess {
     }
 }
 
-/// One user ID's record.
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
+/// One user ID's record. Its `Debug` leaves the password out.
+#[derive(Clone, Default, Eq, PartialEq)]
 pub struct UserRecord {
     /// Login name; empty when unset.
     pub name: Vec<u8>,
@@ -94,6 +94,18 @@ pub struct UserRecord {
     pub payloads: BTreeMap<u8, u8>,
 }
 
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("name", &String::from_utf8_lossy(&self.name))
+            .field("has_password", &!self.password.is_empty())
+            .field("enabled", &self.enabled)
+            .field("access", &self.access)
+            .field("payloads", &self.payloads)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The user table, IDs 1..=[`MAX_USERS`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct UserTable {
@@ -101,8 +113,8 @@ pub struct UserTable {
     channels: Vec<u8>,
 }
 
-/// A user able to log in on a channel.
-#[derive(Clone, Debug, Eq, PartialEq)]
+/// A user able to log in on a channel. Its `Debug` leaves the password out.
+#[derive(Clone, Eq, PartialEq)]
 pub struct LoginUser {
     /// User ID.
     pub id: u8,
@@ -110,6 +122,15 @@ pub struct LoginUser {
     pub password: Vec<u8>,
     /// The user's privilege limit on the channel.
     pub privilege_limit: Privilege,
+}
+
+impl std::fmt::Debug for LoginUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginUser")
+            .field("id", &self.id)
+            .field("privilege_limit", &self.privilege_limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UserTable {
@@ -156,10 +177,17 @@ impl UserTable {
         {
             return None;
         }
+        let limit = access.privilege_limit?;
         Some(LoginUser {
             id,
             password: user.password.clone(),
-            privilege_limit: access.privilege_limit?,
+            // "Callback only": the limit applies to callback connections; a
+            // LAN session is not one, so it runs at Callback (§22.26).
+            privilege_limit: if access.callback_only {
+                Privilege::Callback
+            } else {
+                limit
+            },
         })
     }
 
@@ -235,7 +263,9 @@ impl UserTable {
         };
         let channel = self.channel(flags, present)?;
         let id = Self::user_id(user)?;
-        if limit & 0xF0 != 0 || session_limit.is_some_and(|s| s & 0xF0 != 0) {
+        // A per-user session limit is not offered here (the config's
+        // max-sessions-per-user applies to every user): only 0, "no limit".
+        if limit & 0xF0 != 0 || session_limit.is_some_and(|s| s != 0) {
             return Err(CompletionCode::INVALID_DATA_FIELD);
         }
         let privilege_limit = match limit & 0x0F {
@@ -373,7 +403,9 @@ impl UserTable {
                 record.password_20 = form_20;
             }
             _ => {
-                if !form_20 && record.password.len() > 16 {
+                // The size a password was set with is part of it: testing
+                // it in the other form fails with 81h (§22.30).
+                if record.password_20 != form_20 {
                     return Err(CC_PASSWORD_WRONG_SIZE);
                 }
                 if !constant_time_eq(&record.password, given) {
@@ -501,6 +533,13 @@ mod tests {
         assert_eq!(t.login(b"bob", 1), None);
         run(&mut t, CMD_SET_USER_ACCESS, &[0x91, 3, 0x02]).unwrap();
         assert!(t.login(b"bob", 1).is_some());
+        // Callback-only: a LAN login runs at Callback.
+        run(&mut t, CMD_SET_USER_ACCESS, &[0xD1, 3, 0x02]).unwrap();
+        assert_eq!(
+            t.login(b"bob", 1).unwrap().privilege_limit,
+            Privilege::Callback
+        );
+        run(&mut t, CMD_SET_USER_ACCESS, &[0x91, 3, 0x02]).unwrap();
         run(&mut t, CMD_SET_USER_PASSWORD, &[3, 0b00]).unwrap();
         assert_eq!(t.login(b"bob", 1), None);
         assert_eq!(
@@ -546,13 +585,16 @@ mod tests {
             &password(4, 0b10, "short", false),
         )
         .unwrap();
-        // A short password tests equal in either form.
-        run(
-            &mut t,
-            CMD_SET_USER_PASSWORD,
-            &password(4, 0b11, "short", true),
-        )
-        .unwrap();
+        // The form is remembered: the 20-byte form of a 16-byte password is
+        // the wrong size.
+        assert_eq!(
+            run(
+                &mut t,
+                CMD_SET_USER_PASSWORD,
+                &password(4, 0b11, "short", true)
+            ),
+            Err(CC_PASSWORD_WRONG_SIZE)
+        );
         run(
             &mut t,
             CMD_SET_USER_PASSWORD,
@@ -598,6 +640,7 @@ mod tests {
             (CMD_GET_USER_ACCESS, &[0x02, 3]),
             (CMD_SET_USER_ACCESS, &[0x01, 3, 0x06]),
             (CMD_SET_USER_ACCESS, &[0x01, 3, 0x02, 0x10]),
+            (CMD_SET_USER_ACCESS, &[0x01, 3, 0x02, 0x01]),
             (CMD_SET_USER_PASSWORD, &[3, 0x04]),
             (CMD_SET_USER_PAYLOAD_ACCESS, &[0x01, 3, 0x04, 0, 0, 0]),
             (CMD_SET_USER_PAYLOAD_ACCESS, &[0x01, 0x83, 0x02, 0, 0, 0]),

@@ -157,6 +157,7 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| invalid(describe(&e, text)))?;
         config.check_users().map_err(invalid)?;
         config.sol.validate().map_err(invalid)?;
+        config.network.validate().map_err(invalid)?;
         sensors::check_sensors(&config.sensors).map_err(invalid)?;
         Ok(config)
     }
@@ -444,6 +445,28 @@ impl Default for Network {
 }
 
 impl Network {
+    /// Rules serde cannot express.
+    fn validate(&self) -> Result<(), String> {
+        if self.cipher_suites.is_empty() {
+            return Err("network.cipher-suites must offer at least one suite (3 or 17)".into());
+        }
+        for (i, suite) in self.cipher_suites.iter().enumerate() {
+            if self.cipher_suites[..i].contains(suite) {
+                return Err(format!(
+                    "network.cipher-suites lists suite {} twice",
+                    suite.suite().id
+                ));
+            }
+        }
+        if !(1..=0x0B).contains(&self.channel) {
+            return Err(format!(
+                "network.channel {} is not a LAN channel number (1-11)",
+                self.channel
+            ));
+        }
+        Ok(())
+    }
+
     /// The cipher suites as the wire crate knows them.
     pub fn suites(&self) -> Vec<CipherSuite> {
         self.cipher_suites.iter().map(|id| id.suite()).collect()

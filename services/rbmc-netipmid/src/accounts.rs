@@ -57,7 +57,7 @@ impl Accounts {
                 .non_volatile(self.lan_channel)
                 .unwrap_or_default(),
             sol: self.sol.config.clone(),
-            suite_privileges: Some(self.lan.suite_privileges.clone()),
+            suite_privileges: self.lan.suite_limits(),
         }
     }
 }
@@ -140,6 +140,9 @@ pub struct Owner {
     suites: Vec<CipherSuite>,
     /// Wakes the SOL console task after an activation or deactivation.
     pub sol_changed: Arc<Notify>,
+    /// Held from snapshot to rename, so saves land in the order of the
+    /// changes they carry.
+    persist_lock: Mutex<()>,
 }
 
 /// Builds the accounts: from the store, or on first start from the
@@ -172,7 +175,7 @@ pub fn load_accounts(config: &Config, store: &Store, port: u16) -> Result<Accoun
             system_interface,
             config.network.max_sessions,
         ),
-        lan: LanParameters::new(lan_channel, suites, persisted.suite_privileges),
+        lan: LanParameters::new(lan_channel, suites, &persisted.suite_privileges),
         sol: SolParameters::new(persisted.sol, lan_channel, port),
         lan_channel,
         sol_takeover: config.sol.takeover,
@@ -219,7 +222,7 @@ fn seed(config: &Config, channels: &[u8]) -> Persisted {
             bit_rate_nv: s.bit_rate.code(),
             bit_rate: s.bit_rate.code(),
         },
-        suite_privileges: None,
+        suite_privileges: Vec::new(),
     }
 }
 
@@ -238,6 +241,7 @@ impl Owner {
             lan_source: LanSource::from_config(&config.lan),
             suites: config.network.suites(),
             sol_changed: Arc::new(Notify::new()),
+            persist_lock: Mutex::new(()),
         }
     }
 
@@ -245,6 +249,7 @@ impl Owner {
     /// (the change would not survive a restart).
     fn persist(&self, result: HandlerResult, changed: bool) -> HandlerResult {
         if changed && result.is_ok() {
+            let _order = self.persist_lock.lock().unwrap_or_else(|e| e.into_inner());
             let snapshot = self.accounts.lock().persisted();
             if let Err(err) = self.store.save(&snapshot) {
                 error!(cause = %err, "could not save users and channel settings");
@@ -331,7 +336,7 @@ impl Owner {
         let result = match request.cmd {
             sol::CMD_ACTIVATE_PAYLOAD => endpoint.activate_sol(session, &request.data, &mut rng),
             sol::CMD_DEACTIVATE_PAYLOAD => {
-                endpoint.deactivate_sol(session, &request.data, &mut rng)
+                endpoint.deactivate_sol(session, request.context.privilege, &request.data, &mut rng)
             }
             sol::CMD_GET_PAYLOAD_ACTIVATION_STATUS => endpoint.sol_activation_status(&request.data),
             sol::CMD_GET_PAYLOAD_INSTANCE_INFO => endpoint.sol_instance_info(&request.data),

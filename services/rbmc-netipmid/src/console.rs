@@ -9,7 +9,10 @@
 
 use std::{
     io::{Read as _, Write as _},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
@@ -56,6 +59,7 @@ pub async fn run(
     endpoint: SharedEndpoint,
     socket: Arc<UdpSocket>,
     changed: Arc<Notify>,
+    connected: Arc<AtomicBool>,
     mut to_host: mpsc::Receiver<ToHost>,
 ) {
     loop {
@@ -75,6 +79,7 @@ pub async fn run(
         if stream.is_some() {
             info!("SOL active: connected to the host console");
         }
+        connected.store(stream.is_some(), Ordering::Relaxed);
         let mut buf = vec![0u8; 1024];
         let mut next_connect = Instant::now() + RECONNECT;
         while lock_endpoint(&endpoint).sol_active() {
@@ -122,8 +127,10 @@ pub async fn run(
                     }
                 }
             }
+            connected.store(stream.is_some(), Ordering::Relaxed);
             flush_outbox(&endpoint, &socket).await;
         }
+        connected.store(false, Ordering::Relaxed);
         info!("SOL inactive: host console released");
     }
 }

@@ -119,14 +119,15 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
 }
 
 /// The default route's gateway for `interface` in /proc/net/route, whose
-/// addresses are hex in host (little-endian here) byte order.
+/// addresses are the kernel's network-order bytes printed as a host-order
+/// hex number.
 fn default_gateway(table: &str, interface: &str) -> Option<Ipv4Addr> {
     table.lines().skip(1).find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         match fields.as_slice() {
             [iface, "00000000", gateway, ..] if *iface == interface => {
                 let raw = u32::from_str_radix(gateway, 16).ok()?;
-                Some(Ipv4Addr::from(raw.to_le_bytes()))
+                Some(Ipv4Addr::from(raw.to_ne_bytes()))
             }
             _ => None,
         }

@@ -127,11 +127,13 @@ pub async fn serve(
     let (conn, router) = join_bus(&config, table).await?;
     let socket = Arc::new(socket);
     let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
+    let console_connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
     tokio::spawn(console::run(
         config.sol.console.clone(),
         endpoint.clone(),
         socket.clone(),
         sol_changed,
+        console_connected.clone(),
         to_host_rx,
     ));
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
@@ -165,15 +167,28 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let action = lock_endpoint(&endpoint).handle_from(Instant::now(), &buf[..len], peer, &mut rng());
+                                // SOL keystrokes the host console cannot take now are NACKed.
+                let host = if !console_connected.load(std::sync::atomic::Ordering::Relaxed) {
+                    ipmi_lan::sol::HostState::Unavailable
+                } else if to_host.capacity() == 0 {
+                    ipmi_lan::sol::HostState::Busy
+                } else {
+                    ipmi_lan::sol::HostState::Ready
+                };
+                let action = {
+                    let mut endpoint = lock_endpoint(&endpoint);
+                    endpoint.set_sol_host(host);
+                    endpoint.handle_from(Instant::now(), &buf[..len], peer, &mut rng())
+                };
                 console::flush_outbox(&endpoint, &socket).await;
                 match action {
                     Action::Reply(bytes) => send(&socket, &bytes, peer).await,
                     Action::Sol { to_host: characters, send_break } => {
                         // A full queue drops characters rather than stall
                         // every session behind a stuck console.
+                                                // Room was checked before the packet was ACKed.
                         if !characters.is_empty() && to_host.try_send(console::ToHost::Characters(characters)).is_err() {
-                            warn!("host console is not keeping up: SOL characters dropped");
+                            warn!("host console queue full after the check: SOL characters dropped");
                         }
                         if send_break {
                             let _ = to_host.try_send(console::ToHost::Break);

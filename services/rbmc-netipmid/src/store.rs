@@ -72,8 +72,8 @@ pub struct Persisted {
     pub lan_access: ChannelSettings,
     /// SOL parameters.
     pub sol: SolConfig,
-    /// Cipher suite entry privilege levels (LAN parameter 24), by entry.
-    pub suite_privileges: Option<Vec<Privilege>>,
+    /// Cipher suite privilege limits (LAN parameter 24), by suite ID.
+    pub suite_privileges: Vec<(u8, Privilege)>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -84,8 +84,9 @@ struct File {
     users: Vec<FileUser>,
     lan_access: FileChannel,
     sol: FileSol,
+    /// (suite ID, privilege level) pairs.
     #[serde(default)]
-    suite_privileges: Option<Vec<u8>>,
+    suite_privileges: Vec<(u8, u8)>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -193,6 +194,13 @@ impl Store {
             path: self.path.display().to_string(),
             message,
         };
+        // An unknown level is a damaged file: refuse it rather than guess
+        // (a guess of Administrator would fail open).
+        let level = |value: u8, field: &str| {
+            Privilege::from_level(value)
+                .filter(|_| (1..=4).contains(&value))
+                .ok_or_else(|| corrupt(format!("{field}: {value} is not a privilege level")))
+        };
         let file: File = toml::from_str(&text).map_err(|e| corrupt(e.message().to_owned()))?;
         if file.version != 1 {
             return Err(corrupt(format!("unknown store version {}", file.version)));
@@ -236,15 +244,14 @@ impl Store {
             alerting_disabled: c.alerting_disabled,
             per_message_auth_disabled: c.per_message_auth_disabled,
             user_level_auth_disabled: c.user_level_auth_disabled,
-            privilege_limit: Privilege::from_level(c.privilege_limit)
-                .unwrap_or(Privilege::Administrator),
+            privilege_limit: level(c.privilege_limit, "lan-access.privilege-limit")?,
         };
         let s = file.sol;
         let sol = SolConfig {
             enabled: s.enabled,
             force_encryption: s.force_encryption,
             force_authentication: s.force_authentication,
-            privilege: Privilege::from_level(s.privilege).unwrap_or(Privilege::User),
+            privilege: level(s.privilege, "sol.privilege")?,
             accumulate_5ms: s.accumulate_5ms,
             send_threshold: s.send_threshold,
             retry_count: s.retry_count & 0x07,
@@ -252,12 +259,11 @@ impl Store {
             bit_rate_nv: s.bit_rate_nv,
             bit_rate: s.bit_rate,
         };
-        let suite_privileges = file.suite_privileges.map(|levels| {
-            levels
-                .into_iter()
-                .map(|l| Privilege::from_level(l).unwrap_or(Privilege::Administrator))
-                .collect()
-        });
+        let suite_privileges = file
+            .suite_privileges
+            .into_iter()
+            .map(|(suite, l)| Ok((suite, level(l, "suite-privileges")?)))
+            .collect::<Result<_, StoreError>>()?;
         Ok(Some(Persisted {
             users,
             lan_access,
@@ -323,8 +329,9 @@ impl Store {
         };
         file.suite_privileges = state
             .suite_privileges
-            .as_ref()
-            .map(|levels| levels.iter().map(|l| l.level()).collect());
+            .iter()
+            .map(|(suite, level)| (*suite, level.level()))
+            .collect();
         let text = toml::to_string(&file).map_err(|e| StoreError::Corrupt {
             path: self.path.display().to_string(),
             message: e.to_string(),
@@ -449,7 +456,7 @@ mod tests {
             users,
             lan_access: ChannelSettings::default(),
             sol: SolConfig::default(),
-            suite_privileges: Some(vec![Privilege::Administrator, Privilege::User]),
+            suite_privileges: vec![(17, Privilege::Administrator), (3, Privilege::User)],
         }
     }
 
