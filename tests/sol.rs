@@ -140,6 +140,32 @@ fn sol_parameters_and_payload_access() {
     ok(&suite, &["sol", "payload", "enable", "1", "3"]);
     assert!(ok(&suite, &["sol", "payload", "status", "1", "3"]).contains("enabled"));
 
+    // While the administrator's console is active, bob can neither take it
+    // nor end it: only the same user or an Administrator may.
+    let mut admin = sol_terminal(&suite, USER, PASSWORD);
+    admin.wait_for(PROMPT, WAIT);
+    let bob_ends = suite.ipmitool_as(
+        "bob",
+        "bob-pw-1234",
+        17,
+        &["-L", "USER", "sol", "deactivate"],
+    );
+    assert!(
+        text(&bob_ends).contains("Insufficient privilege level"),
+        "{}",
+        text(&bob_ends)
+    );
+    let bob_takes = suite.ipmitool_as("bob", "bob-pw-1234", 17, &["-L", "USER", "sol", "activate"]);
+    assert!(
+        text(&bob_takes).contains("already active on another session"),
+        "{}",
+        text(&bob_takes)
+    );
+    admin.type_bytes(b"still-mine");
+    admin.wait_for("still-mine", WAIT);
+    admin.type_bytes(b"\r~.");
+    assert!(admin.wait_exit(WAIT).is_some_and(|s| s.success()));
+
     // Disabled SOL: 81h, named by ipmitool.
     ok(&suite, &["sol", "set", "enabled", "false", "1"]);
     let disabled = suite.ipmitool(17, &["sol", "activate"]);

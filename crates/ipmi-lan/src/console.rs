@@ -196,6 +196,36 @@ impl ConsoleSession {
         out
     }
 
+    /// Builds an encrypted, signed SOL payload datagram (the four SOL header
+    /// bytes and the characters in `payload`); `iv` must be random.
+    pub fn sol(&mut self, payload: &[u8], iv: [u8; 16]) -> Vec<u8> {
+        self.sequence = self.sequence.wrapping_add(1).max(1);
+        let mut out = Vec::with_capacity(payload.len() + 64);
+        RmcpHeader::IPMI.emit(&mut out);
+        let header = V20Header {
+            encrypted: true,
+            authenticated: true,
+            payload_type: PayloadType::SOL,
+            oem: None,
+            session_id: self.bmc_session_id,
+            sequence: self.sequence,
+        };
+        // Cannot fail: a SOL packet is far below the limit.
+        let _ = header.emit(&self.keys.encrypt(iv, payload), Some(&self.keys), &mut out);
+        out
+    }
+
+    /// Verifies and decrypts a SOL datagram from the BMC: its payload.
+    pub fn read_sol(&self, datagram: &[u8]) -> Result<Vec<u8>, ConsoleError> {
+        let (_, rest) = RmcpHeader::parse(datagram)?;
+        let packet = V20Packet::parse(rest)?;
+        if packet.header.payload_type != PayloadType::SOL {
+            return Err(ConsoleError::Unexpected(packet.header.payload_type));
+        }
+        packet.verify_integrity(&self.keys)?;
+        Ok(self.keys.decrypt(packet.payload)?)
+    }
+
     /// Verifies, decrypts and parses a response datagram.
     pub fn read_response(&self, datagram: &[u8]) -> Result<Response, ConsoleError> {
         let (_, rest) = RmcpHeader::parse(datagram)?;
