@@ -162,3 +162,51 @@ fn host_bridge_routes_user_commands_to_netipmid() {
         "{shown}"
     );
 }
+
+/// One user holds at most `max-sessions-per-user` sessions (8 in the dev
+/// config); the next login is refused, and another user still gets in.
+#[test]
+fn per_user_session_limit() {
+    use ipmi_wire::crypto::CipherSuite;
+    use rbmc_e2e::{Console, PASSWORD, USER};
+    let suite = Suite::start();
+    let limit = rbmc_e2e::dev_config().network.max_sessions_per_user;
+    assert_eq!(limit, 8);
+    for args in [
+        &["user", "set", "name", "3", "bob"][..],
+        &["user", "set", "password", "3", "bob-pw-1234"],
+        &["user", "priv", "3", "2", "1"],
+        &["user", "enable", "3"],
+    ] {
+        ok(&suite, args);
+    }
+    let held: Vec<Console> = (0..limit)
+        .map(|_| Console::login(suite.port, CipherSuite::SUITE_17, USER, PASSWORD).unwrap())
+        .collect();
+    let refused = Console::login(suite.port, CipherSuite::SUITE_17, USER, PASSWORD);
+    assert!(refused.is_err(), "a ninth session for one user");
+    let bob = suite.ipmitool_as("bob", "bob-pw-1234", 17, &["-L", "USER", "mc", "info"]);
+    assert!(bob.status.success(), "{}", text(&bob));
+    drop(held);
+}
+
+/// With `[lan] interface` the parameters are read from the live interface
+/// (here the loopback device, which every machine has).
+#[test]
+fn lan_print_reads_a_live_interface() {
+    let dev = std::fs::read_to_string(rbmc_e2e::repo_root().join("configs/dev.toml")).unwrap();
+    let start = dev.find("[lan]").unwrap();
+    let end = start + dev[start..].find("\n\n").unwrap();
+    let config = format!("{}[lan]\ninterface = \"lo\"{}", &dev[..start], &dev[end..]);
+    let path = std::env::temp_dir().join(format!("rbmc-lan-live-{}.toml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    let suite = Suite::start_with(&["--config", path.to_str().unwrap()]);
+    let lan = ok(&suite, &["lan", "print", "1"]);
+    assert!(lan.contains("IP Address              : 127.0.0.1"), "{lan}");
+    assert!(lan.contains("Subnet Mask             : 255.0.0.0"), "{lan}");
+    assert!(
+        lan.contains("MAC Address             : 00:00:00:00:00:00"),
+        "{lan}"
+    );
+    let _ = std::fs::remove_file(path);
+}

@@ -36,7 +36,7 @@ use crate::{
 pub enum ToHost {
     /// Characters the remote console typed.
     Characters(Vec<u8>),
-    /// A serial break was asked for (logged; a socket has no break).
+    /// A serial break was asked for: sent on a tty, logged on a socket.
     Break,
 }
 
@@ -113,7 +113,14 @@ pub async fn run(
                             }
                         }
                     }
-                    Some(ToHost::Break) => info!("SOL break requested (not available on a socket console)"),
+                                        Some(ToHost::Break) => match &stream {
+                        Some(Link::Tty(fd)) => {
+                            if let Err(err) = nix::sys::termios::tcsendbreak(fd.get_ref(), 0) {
+                                warn!(cause = %err, "sending a serial break failed");
+                            }
+                        }
+                        _ => info!("SOL break requested (a socket console has no break)"),
+                    },
                     None => return,
                 },
                 () = changed.notified() => {}
