@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rbmc_e2e::{text, Suite, Terminal};
+use rbmc_e2e::{text, Suite, PASSWORD, USER};
 
 /// Writes a newc ("070701") cpio archive, the format the kernel unpacks as
 /// an initramfs.
@@ -316,26 +316,7 @@ fn a_qemu_guest_reaches_the_suite_over_kcs_and_is_powered_off_over_lan() {
 
     // Serial over LAN shows the VM's second serial port, and what is typed
     // reaches it (the guest's tty echoes it back).
-    let port = suite.port.to_string();
-    let mut sol = Terminal::spawn(
-        "ipmitool",
-        &[
-            "-I",
-            "lanplus",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "admin",
-            "-P",
-            "rbmc-admin",
-            "-C",
-            "17",
-            "sol",
-            "activate",
-        ],
-    );
+    let mut sol = suite.sol_terminal(USER, PASSWORD, "ADMINISTRATOR");
     sol.wait_for("RBMC-GUEST ttyS1 login:", Duration::from_secs(20));
     sol.type_bytes(b"typed-over-sol");
     sol.wait_for("typed-over-sol", Duration::from_secs(10));

@@ -18,32 +18,7 @@ fn ok(suite: &Suite, args: &[&str]) -> String {
 }
 
 fn sol_terminal(suite: &Suite, user: &str, password: &str) -> Terminal {
-    sol_terminal_at(suite, user, password, "ADMINISTRATOR")
-}
-
-fn sol_terminal_at(suite: &Suite, user: &str, password: &str, privilege: &str) -> Terminal {
-    let port = suite.port.to_string();
-    Terminal::spawn(
-        "ipmitool",
-        &[
-            "-I",
-            "lanplus",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            user,
-            "-P",
-            password,
-            "-C",
-            "17",
-            "-L",
-            privilege,
-            "sol",
-            "activate",
-        ],
-    )
+    suite.sol_terminal(user, password, "ADMINISTRATOR")
 }
 
 #[test]
@@ -191,7 +166,7 @@ fn sol_parameters_and_payload_access() {
         "{info}"
     );
     ok(&suite, &["sol", "set", "enabled", "true", "1"]);
-    let bob = sol_terminal_at(&suite, "bob", "bob-pw-1234", "USER");
+    let bob = suite.sol_terminal("bob", "bob-pw-1234", "USER");
     bob.wait_for(PROMPT, WAIT);
 }
 

@@ -257,9 +257,18 @@ impl Suite {
 
     /// Runs `ipmitool -I lanplus` with the given credentials.
     pub fn ipmitool_as(&self, user: &str, password: &str, suite: u8, args: &[&str]) -> Output {
+        let mut all = self.lanplus_args(user, password, suite);
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run("ipmitool", &all)
+    }
+
+    /// ipmitool's arguments for a lanplus session to this suite (1 s
+    /// timeout, 2 retries), before the command's own.
+    pub fn lanplus_args(&self, user: &str, password: &str, suite: u8) -> Vec<String> {
         let port = self.port.to_string();
         let suite = suite.to_string();
-        let mut all = vec![
+        [
             "-I",
             "lanplus",
             "-H",
@@ -276,9 +285,18 @@ impl Suite {
             "1",
             "-R",
             "2",
-        ];
-        all.extend_from_slice(args);
-        run("ipmitool", &all)
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect()
+    }
+
+    /// `ipmitool ... sol activate` as `user` at `privilege`, on a terminal.
+    pub fn sol_terminal(&self, user: &str, password: &str, privilege: &str) -> Terminal {
+        let mut args = self.lanplus_args(user, password, 17);
+        args.extend(["-L", privilege, "sol", "activate"].map(str::to_owned));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Terminal::spawn("ipmitool", &args)
     }
 
     /// Logs in with the test console over UDP.

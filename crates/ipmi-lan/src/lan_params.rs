@@ -13,20 +13,15 @@ use std::net::Ipv4Addr;
 
 use ipmi_wire::{CompletionCode, Privilege};
 
-use crate::commands::{CommandResult, PRESENT_CHANNEL};
+use crate::{commands::CommandResult, config_params};
 
 /// Set LAN Configuration Parameters (NetFn Transport).
 pub const CMD_SET_LAN_CONFIG: u8 = 0x01;
 /// Get LAN Configuration Parameters (NetFn Transport).
 pub const CMD_GET_LAN_CONFIG: u8 = 0x02;
-/// 80h: parameter not supported.
-pub const CC_PARAMETER_NOT_SUPPORTED: CompletionCode = CompletionCode(0x80);
-/// 81h: set already in progress.
-pub const CC_SET_IN_PROGRESS: CompletionCode = CompletionCode(0x81);
-/// 82h: attempt to write a read-only parameter.
-pub const CC_READ_ONLY_PARAMETER: CompletionCode = CompletionCode(0x82);
-/// Parameter revision (Table 23-2: 11h).
-const PARAMETER_REVISION: u8 = 0x11;
+pub use crate::config_params::{
+    CC_PARAMETER_NOT_SUPPORTED, CC_READ_ONLY_PARAMETER, CC_SET_IN_PROGRESS,
+};
 
 /// Where the interface's address came from (parameter 4).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -123,18 +118,6 @@ impl LanParameters {
         self.suite_privileges.get(index).copied()
     }
 
-    fn check_channel(&self, byte: u8, present: u8) -> Result<(), CompletionCode> {
-        let channel = match byte & 0x0F {
-            PRESENT_CHANNEL => present,
-            other => other,
-        };
-        if channel == self.channel {
-            Ok(())
-        } else {
-            Err(CompletionCode::INVALID_DATA_FIELD)
-        }
-    }
-
     /// Runs Get or Set LAN Configuration Parameters against `live`; `None`
     /// for another command. The flag says whether a persisted value changed.
     pub fn execute(
@@ -156,13 +139,7 @@ impl LanParameters {
     }
 
     fn get(&self, data: &[u8], present: u8, live: &LanSnapshot) -> CommandResult {
-        let [channel, parameter, _set, _block] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        if channel & 0x70 != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        self.check_channel(*channel, present)?;
+        let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let value = match parameter {
             0 => vec![u8::from(self.set_in_progress)],
             // No IPMI v1.5 authentication type is supported or enabled.
@@ -202,35 +179,13 @@ impl LanParameters {
             }
             _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
         };
-        let mut out = vec![PARAMETER_REVISION];
-        if channel & 0x80 == 0 {
-            out.extend(value);
-        }
-        Ok(out)
+        Ok(config_params::get_response(revision_only, value))
     }
 
     fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
-        let [channel, parameter, value @ ..] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        if channel & 0xF0 != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        self.check_channel(*channel, present)?;
+        let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
         match (parameter, value) {
-            (0, [state]) => match state & 0x03 {
-                0 => {
-                    self.set_in_progress = false;
-                    Ok(Vec::new())
-                }
-                1 if self.set_in_progress => Err(CC_SET_IN_PROGRESS),
-                1 => {
-                    self.set_in_progress = true;
-                    Ok(Vec::new())
-                }
-                2 => Ok(Vec::new()),
-                _ => Err(CompletionCode::INVALID_DATA_FIELD),
-            },
+            (0, _) => config_params::set_in_progress(&mut self.set_in_progress, value),
             (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
                 let mut next = self.suite_privileges.clone();
                 for (index, slot) in next.iter_mut().enumerate().take(16) {

@@ -25,6 +25,7 @@
 
 pub mod channels;
 pub mod commands;
+pub mod config_params;
 pub mod console;
 pub mod endpoint;
 pub mod handshake;

@@ -18,7 +18,7 @@ use std::{
 
 use ipmi_wire::{CompletionCode, Privilege};
 
-use crate::commands::{CommandResult, PRESENT_CHANNEL};
+use crate::{commands::CommandResult, config_params};
 
 /// Activate Payload.
 pub const CMD_ACTIVATE_PAYLOAD: u8 = 0x48;
@@ -41,12 +41,9 @@ pub const CC_PAYLOAD_ALREADY_DEACTIVATED: CompletionCode = CompletionCode(0x80);
 pub const CC_PAYLOAD_DISABLED: CompletionCode = CompletionCode(0x81);
 /// Activate Payload 84h: cannot activate the payload without encryption.
 pub const CC_ENCRYPTION_REQUIRED: CompletionCode = CompletionCode(0x84);
-/// Configuration parameters 80h: parameter not supported.
-pub const CC_PARAMETER_NOT_SUPPORTED: CompletionCode = CompletionCode(0x80);
-/// Configuration parameters 81h: set already in progress.
-pub const CC_SET_IN_PROGRESS: CompletionCode = CompletionCode(0x81);
-/// Configuration parameters 82h: attempt to write a read-only parameter.
-pub const CC_READ_ONLY_PARAMETER: CompletionCode = CompletionCode(0x82);
+pub use crate::config_params::{
+    CC_PARAMETER_NOT_SUPPORTED, CC_READ_ONLY_PARAMETER, CC_SET_IN_PROGRESS,
+};
 
 /// The only SOL instance: the host has one console.
 pub const SOL_INSTANCE: u8 = 1;
@@ -56,8 +53,6 @@ pub const MAX_PAYLOAD: u16 = 204;
 const MAX_CHARS: usize = MAX_PAYLOAD as usize - 4;
 /// Console output kept while the remote console is slow; older bytes go.
 const MAX_BUFFERED: usize = 64 * 1024;
-/// Revision of the SOL parameters (Table 26-4: 11h).
-const PARAMETER_REVISION: u8 = 0x11;
 
 /// Console → BMC operation bit: NACK (the packet's ACK field is a NACK).
 const OP_NACK: u8 = 0x40;
@@ -195,18 +190,6 @@ impl SolParameters {
         }
     }
 
-    fn check_channel(&self, byte: u8, present: u8) -> Result<(), CompletionCode> {
-        let channel = match byte & 0x0F {
-            PRESENT_CHANNEL => present,
-            other => other,
-        };
-        if channel == self.channel {
-            Ok(())
-        } else {
-            Err(CompletionCode::INVALID_DATA_FIELD)
-        }
-    }
-
     /// Runs Get or Set SOL Configuration Parameters; `None` for another
     /// command. The flag says whether the configuration changed.
     pub fn execute(&mut self, cmd: u8, data: &[u8], present: u8) -> Option<(CommandResult, bool)> {
@@ -223,13 +206,7 @@ impl SolParameters {
 
     /// Get SOL Configuration Parameters (Table 26-4).
     fn get(&self, data: &[u8], present: u8) -> CommandResult {
-        let [channel, parameter, _set, _block] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        if channel & 0x70 != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        self.check_channel(*channel, present)?;
+        let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let c = &self.config;
         let value = match parameter {
             0 => vec![u8::from(self.set_in_progress)],
@@ -247,41 +224,15 @@ impl SolParameters {
             8 => self.port.to_le_bytes().to_vec(),
             _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
         };
-        let mut out = vec![PARAMETER_REVISION];
-        // Bit 7 of the channel byte: the revision only.
-        if channel & 0x80 == 0 {
-            out.extend(value);
-        }
-        Ok(out)
+        Ok(config_params::get_response(revision_only, value))
     }
 
     /// Set SOL Configuration Parameters (Table 26-3).
     fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
-        let [channel, parameter, value @ ..] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        if channel & 0xF0 != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        self.check_channel(*channel, present)?;
+        let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
         let mut next = self.config.clone();
         match (parameter, value) {
-            (0, [state]) => {
-                return match state & 0x03 {
-                    0 => {
-                        self.set_in_progress = false;
-                        Ok(Vec::new())
-                    }
-                    1 if self.set_in_progress => Err(CC_SET_IN_PROGRESS),
-                    1 => {
-                        self.set_in_progress = true;
-                        Ok(Vec::new())
-                    }
-                    // Commit write: parameters take effect as they are set.
-                    2 => Ok(Vec::new()),
-                    _ => Err(CompletionCode::INVALID_DATA_FIELD),
-                };
-            }
+            (0, _) => return config_params::set_in_progress(&mut self.set_in_progress, value),
             (1, [enable]) if enable & 0xFE == 0 => next.enabled = *enable == 1,
             (2, [auth]) if auth & 0x30 == 0 => {
                 next.privilege = match Privilege::from_level(auth & 0x0F) {

@@ -87,19 +87,38 @@ pub async fn serve_owner_until(
     }
 }
 
-/// Joins the bus as a bridge: connects, starts the router to the owners
-/// named in `[routing]` (which serves the live command map) with the
-/// bridge's own `local` commands first, then requests `bus_name`.
+/// Which of a bridge's own commands other bridges may call.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum LocalCommands {
+    /// Only this bridge's own requests reach them (the system interface's
+    /// commands in rbmc-kcsd).
+    Private,
+    /// They are also served on the bus as an owner (rbmc-netipmid's users
+    /// and channels, which the host reaches through rbmc-kcsd).
+    Owned,
+}
+
+/// Joins the bus as a bridge: connects, serves `local` as an owner if
+/// asked, starts the router to the owners named in `[routing]` (which
+/// serves the live command map) with the bridge's own `local` commands
+/// first, then requests `bus_name`, so nobody finds the name before the
+/// objects behind it.
 pub async fn start_bridge(
     bus_name: &str,
     config: &Config,
     local: Option<std::sync::Arc<dyn ipmi_router::owner::Execute>>,
+    visibility: LocalCommands,
 ) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
     use anyhow::Context as _;
     let conn = bus_builder()?
         .build()
         .await
         .context("connecting to the bus")?;
+    if let (LocalCommands::Owned, Some(table)) = (visibility, &local) {
+        ipmi_router::owner::register_owner(&conn, table.clone())
+            .await
+            .context("serving the bridge's own commands on the bus")?;
+    }
     let router = ipmi_router::Router::start(
         conn.clone(),
         ipmi_router::RouterConfig {

@@ -47,7 +47,13 @@ pub async fn run(
     let mut table = CommandTable::new(SystemHandle(system.clone()));
     system::register_handle(&mut table).context("registering commands")?;
     let local: Arc<dyn Execute> = Arc::new(table);
-    let (conn, router) = rbmc_daemon::start_bridge(names::KCSD, &config, Some(local)).await?;
+    let (conn, router) = rbmc_daemon::start_bridge(
+        names::KCSD,
+        &config,
+        Some(local),
+        rbmc_daemon::LocalCommands::Private,
+    )
+    .await?;
     let (ops_tx, ops_rx) = tokio::sync::mpsc::unbounded_channel();
     let (connected_tx, connected_rx) = tokio::sync::watch::channel(false);
     if config.kcs.qemu_listen.is_some() {

@@ -124,7 +124,13 @@ pub async fn serve(
     let owner = accounts::Owner::new(accounts, endpoint.clone(), store, &config);
     let sol_changed = owner.sol_changed.clone();
     let table: Arc<dyn ipmi_router::owner::Execute> = Arc::new(accounts::command_table(owner));
-    let (conn, router) = join_bus(&config, table).await?;
+    let (conn, router) = rbmc_daemon::start_bridge(
+        names::NETIPMID,
+        &config,
+        Some(table),
+        rbmc_daemon::LocalCommands::Owned,
+    )
+    .await?;
     let socket = Arc::new(socket);
     let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
     let console_connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -226,42 +232,6 @@ pub async fn serve(
     }
     info!("RMCP+ bridge stopped");
     Ok(())
-}
-
-/// Joins the bus as a bridge whose own commands are served locally and,
-/// for the other bridges (the host's KCS), as an owner: objects first, then
-/// the router, then the name, so nobody finds the name without the objects.
-async fn join_bus(
-    config: &Config,
-    table: Arc<dyn ipmi_router::owner::Execute>,
-) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    ipmi_router::owner::register_owner(&conn, table.clone())
-        .await
-        .context("serving the LAN channel's commands on the bus")?;
-    let router = ipmi_router::Router::start(
-        conn.clone(),
-        ipmi_router::RouterConfig {
-            owners: config
-                .routing
-                .owners
-                .iter()
-                .filter(|owner| *owner != names::NETIPMID)
-                .cloned()
-                .collect(),
-            call_timeout: config.routing.timeout(),
-        },
-        Some(table),
-    )
-    .await
-    .context("starting the router")?;
-    conn.request_name(names::NETIPMID)
-        .await
-        .with_context(|| format!("requesting the bus name {}", names::NETIPMID))?;
-    Ok((conn, router))
 }
 
 fn rng() -> SystemRandom {
