@@ -89,7 +89,7 @@ insmod /lib/ipmi/ipmi_msghandler.ko
 insmod /lib/ipmi/ipmi_devintf.ko
 insmod /lib/ipmi/ipmi_si.ko
 sleep 1
-for c in "mc info" "sdr list" "sel list" "chassis status"; do
+for c in "mc info" "sdr list" "sel list" "chassis status" "user list 1" "channel info"; do
   echo "RBMC-GUEST: begin $c"
   ipmitool -I open $c 2>&1
   echo "RBMC-GUEST: end $c"
@@ -310,6 +310,21 @@ fn a_qemu_guest_reaches_the_suite_over_kcs_and_is_powered_off_over_lan() {
     assert!(sdr.contains("degrees C"), "{sdr}");
     let sel = guest.section("sel list");
     assert!(!sel.contains("rror"), "{sel}");
+    // The host reaches the users and channels through rbmc-kcsd, which
+    // routes them to rbmc-netipmid on the bus.
+    let users = guest.section("user list 1");
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("2 ") && l.contains("admin") && l.contains("ADMINISTRATOR")),
+        "{users}"
+    );
+    // "channel info" asks about the present channel: the system interface.
+    let channel = guest.section("channel info");
+    assert!(
+        channel.contains("Channel Medium Type   : System Interface"),
+        "{channel}"
+    );
     let chassis = guest.section("chassis status");
     // The VM is on the link, so to rbmc-powerd the host has power.
     assert!(chassis.contains("System Power         : on"), "{chassis}");

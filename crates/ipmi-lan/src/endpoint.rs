@@ -439,7 +439,7 @@ impl<U: UserDirectory> Endpoint<U> {
         let bmc_session_id = self.new_session_id(rng);
         // Validate first: a request that will be refused must not cost a
         // real login its slot.
-        let (state, response) =
+        let (state, mut response) =
             match ExpectRakp1::open(&request, &self.config.cipher_suites, bmc_session_id) {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -475,6 +475,11 @@ impl<U: UserDirectory> Endpoint<U> {
                 RakpStatus::INSUFFICIENT_RESOURCES,
             ));
         }
+        // The highest privilege this suite allows (LAN parameter 24) caps
+        // what the response offers; RAKP 1 enforces it.
+        response.max_privilege = response
+            .max_privilege
+            .min(self.users.suite_limit(state.suite.id).level());
         self.sessions
             .insert(bmc_session_id, Slot::ExpectRakp1(state, now));
         reply_or_drop(sessionless_v20(

@@ -247,9 +247,9 @@ impl SolParameters {
                     return Err(CompletionCode::INVALID_DATA_FIELD);
                 }
             }
-            (3, [interval, threshold]) if *interval != 0 => {
+            (3, [interval, threshold]) if *interval != 0 && *threshold != 0 => {
                 next.accumulate_5ms = *interval;
-                next.send_threshold = (*threshold).max(1);
+                next.send_threshold = *threshold;
             }
             (4, [count, interval]) if count & 0xF8 == 0 => {
                 next.retry_count = *count;
@@ -264,11 +264,14 @@ impl SolParameters {
             (7 | 8, _) => return Err(CC_READ_ONLY_PARAMETER),
             (1..=6, []) => return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
             (1..=6, _) => {
-                return Err(if value.len() > 2 {
-                    CompletionCode::REQUEST_DATA_LENGTH_INVALID
-                } else {
+                // Parameters 3 and 4 are two bytes, the others one: a wrong
+                // length is C7h, a right length with a bad value CCh.
+                let expected = if matches!(parameter, 3 | 4) { 2 } else { 1 };
+                return Err(if value.len() == expected {
                     CompletionCode::INVALID_DATA_FIELD
-                })
+                } else {
+                    CompletionCode::REQUEST_DATA_LENGTH_INVALID
+                });
             }
             _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
         }
@@ -552,7 +555,7 @@ pub fn parse_sol_instance(data: &[u8], length: usize) -> Result<(), CompletionCo
     if data[0] & 0x3F != 0x01 || data[0] & 0xC0 != 0 {
         return Err(CompletionCode::INVALID_DATA_FIELD);
     }
-    if length > 1 && data[1] & 0x0F != SOL_INSTANCE {
+    if length > 1 && data[1] != SOL_INSTANCE {
         return Err(CompletionCode::INVALID_DATA_FIELD);
     }
     Ok(())

@@ -149,7 +149,10 @@ pub struct Owner {
 /// config's `[[users]]` (then saved at once, passwords sealed).
 pub fn load_accounts(config: &Config, store: &Store, port: u16) -> Result<Accounts, StoreError> {
     let lan_channel = config.network.channel;
-    let system_interface = config.kcs.device.is_some() || config.kcs.qemu_listen.is_some();
+    // The suite always has its host interface (rbmc-kcsd is part of every
+    // image; its device may come from the unit's command line rather than
+    // the config), so channel Fh is always described.
+    let system_interface = true;
     let user_channels = [lan_channel];
     let persisted = match store.load(&user_channels)? {
         Some(persisted) => {
