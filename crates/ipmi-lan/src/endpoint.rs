@@ -119,6 +119,9 @@ pub struct EndpointConfig {
     pub max_sessions_per_user: usize,
 }
 
+/// Pending handshakes one source address may hold at once.
+pub const MAX_PENDING_PER_PEER: usize = 4;
+
 /// What the service should do with a datagram.
 #[derive(Debug)]
 pub enum Action {
@@ -230,6 +233,9 @@ pub struct Endpoint<U> {
     next_handle: u8,
     sol: Option<ActiveSol>,
     sol_host: HostState,
+    /// Where each pending handshake came from, and when (a counter).
+    pending_peers: HashMap<u32, (std::net::IpAddr, u64)>,
+    opened: u64,
     outbox: Vec<(SocketAddr, Vec<u8>)>,
 }
 
@@ -243,6 +249,8 @@ impl<U: UserDirectory> Endpoint<U> {
             next_handle: 0,
             sol: None,
             sol_host: HostState::Ready,
+            pending_peers: HashMap::new(),
+            opened: 0,
             outbox: Vec::new(),
         }
     }
@@ -392,7 +400,7 @@ impl<U: UserDirectory> Endpoint<U> {
             }
             return match header.payload_type {
                 PayloadType::OPEN_SESSION_REQUEST => {
-                    Ok(self.on_open_session(now, packet.payload, rng))
+                    Ok(self.on_open_session(now, packet.payload, peer, rng))
                 }
                 PayloadType::RAKP1 => self.on_rakp1(packet.payload, rng),
                 PayloadType::RAKP3 => self.on_rakp3(now, packet.payload, peer),
@@ -411,7 +419,13 @@ impl<U: UserDirectory> Endpoint<U> {
         self.on_session_packet(now, &packet, peer, rng)
     }
 
-    fn on_open_session(&mut self, now: Instant, payload: &[u8], rng: &mut dyn Random) -> Action {
+    fn on_open_session(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        peer: SocketAddr,
+        rng: &mut dyn Random,
+    ) -> Action {
         let request = match OpenSessionRequest::parse(payload) {
             Ok(request) => request,
             Err(err) => {
@@ -450,22 +464,20 @@ impl<U: UserDirectory> Endpoint<U> {
                     ))
                 }
             };
-        if self.sessions.len() >= self.config.max_sessions {
-            // Half-open handshakes cost a peer nothing to create, so a flood
-            // of Open Session Requests must not lock out real users: the
-            // oldest pending handshake gives way. Active sessions never do.
-            let oldest_pending = self
-                .sessions
-                .iter()
-                .filter_map(|(id, slot)| match slot {
-                    Slot::ExpectRakp1(_, started) | Slot::ExpectRakp3(_, started) => {
-                        Some((*started, *id))
-                    }
-                    Slot::Active(_) => None,
-                })
-                .min();
-            if let Some((_, id)) = oldest_pending {
-                self.sessions.remove(&id);
+        // Half-open handshakes cost a peer nothing to create, so a flood of
+        // Open Session Requests must not lock out real users. One address
+        // holds at most MAX_PENDING_PER_PEER of them: past that its own
+        // oldest gives way. When the table is full, the oldest handshake of
+        // the address holding the most gives way, so a flooder churns its
+        // own. Active sessions never do.
+        let own: Vec<(u64, u32)> = self.pending(|from| from == peer.ip());
+        if own.len() >= MAX_PENDING_PER_PEER {
+            if let Some((_, id)) = own.iter().min() {
+                self.remove_pending(*id);
+            }
+        } else if self.sessions.len() >= self.config.max_sessions {
+            if let Some(id) = self.pending_of_busiest_peer() {
+                self.remove_pending(id);
             }
         }
         if self.sessions.len() >= self.config.max_sessions {
@@ -482,6 +494,9 @@ impl<U: UserDirectory> Endpoint<U> {
             .min(self.users.suite_limit(state.suite.id).level());
         self.sessions
             .insert(bmc_session_id, Slot::ExpectRakp1(state, now));
+        self.opened += 1;
+        self.pending_peers
+            .insert(bmc_session_id, (peer.ip(), self.opened));
         reply_or_drop(sessionless_v20(
             PayloadType::OPEN_SESSION_RESPONSE,
             &response.emit(),
@@ -772,7 +787,50 @@ impl<U: UserDirectory> Endpoint<U> {
         if sol_session.is_some_and(|id| removed.contains(&id)) {
             self.sol = None;
         }
+        let sessions = &self.sessions;
+        self.pending_peers.retain(|id, _| {
+            matches!(
+                sessions.get(id),
+                Some(Slot::ExpectRakp1(..) | Slot::ExpectRakp3(..))
+            )
+        });
         removed
+    }
+
+    /// Pending handshakes (order opened, session ID) from peers `from`
+    /// accepts.
+    fn pending(&self, from: impl Fn(std::net::IpAddr) -> bool) -> Vec<(u64, u32)> {
+        self.pending_peers
+            .iter()
+            .filter(|(id, _)| {
+                matches!(
+                    self.sessions.get(id),
+                    Some(Slot::ExpectRakp1(..) | Slot::ExpectRakp3(..))
+                )
+            })
+            .filter(|(_, (peer, _))| from(*peer))
+            .map(|(id, (_, order))| (*order, *id))
+            .collect()
+    }
+
+    /// The oldest pending handshake of the address holding the most of
+    /// them; between equals, the address that started most recently (a
+    /// console already waiting keeps its place).
+    fn pending_of_busiest_peer(&self) -> Option<u32> {
+        let mut by_peer: HashMap<std::net::IpAddr, Vec<(u64, u32)>> = HashMap::new();
+        for (order, id) in self.pending(|_| true) {
+            let peer = self.pending_peers.get(&id)?.0;
+            by_peer.entry(peer).or_default().push((order, id));
+        }
+        let busiest = by_peer
+            .into_values()
+            .max_by_key(|handshakes| (handshakes.len(), handshakes.iter().min().copied()))?;
+        busiest.into_iter().min().map(|(_, id)| id)
+    }
+
+    fn remove_pending(&mut self, id: u32) {
+        self.sessions.remove(&id);
+        self.pending_peers.remove(&id);
     }
 
     fn user_at_session_limit(&self, user_id: u8) -> bool {

@@ -411,3 +411,40 @@ proptest! {
         }
     }
 }
+
+/// One address flooding Open Session Requests only churns its own pending
+/// handshakes: another console's handshake in progress still completes.
+#[test]
+fn a_flooding_peer_cannot_evict_another_peers_handshake() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let now = Instant::now();
+    let real: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    let flooder: SocketAddr = "198.51.100.9:50000".parse().unwrap();
+    let mut handshake = Handshake::new(
+        CipherSuite::SUITE_17,
+        b"admin",
+        b"rbmc-admin",
+        Privilege::Administrator,
+        0xC0C0_0002,
+        [0x22; 16],
+    );
+    let open = reply(ep.handle_from(now, &handshake.open_session_request(), real, &mut rng));
+    let rakp1 = handshake.on_open_session_response(&open).unwrap();
+    for i in 0..50u32 {
+        let flood = Handshake::new(
+            CipherSuite::SUITE_17,
+            b"x",
+            b"y",
+            Privilege::User,
+            1000 + i,
+            [0; 16],
+        );
+        let _ = ep.handle_from(now, &flood.open_session_request(), flooder, &mut rng);
+    }
+    assert!(ep.session_count() <= 1 + MAX_PENDING_PER_PEER);
+    let rakp2 = reply(ep.handle_from(now, &rakp1, real, &mut rng));
+    let rakp3 = handshake.on_rakp2(&rakp2).unwrap();
+    let rakp4 = reply(ep.handle_from(now, &rakp3, real, &mut rng));
+    assert!(handshake.on_rakp4(&rakp4).is_ok());
+}
