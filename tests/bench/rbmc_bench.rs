@@ -13,7 +13,9 @@
 //!
 //! `rbmc-bench sensors [N] [SECONDS]` measures instead what polling N
 //! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`), and `rbmc-bench
-//! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`).
+//! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`), and
+//! `rbmc-bench sol [BYTES]` Serial over LAN's throughput and keystroke
+//! latency (see `sol.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -22,8 +24,17 @@ use rbmc_e2e::Suite;
 
 mod sel;
 mod sensors;
+mod sol;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("sol") {
+        let bytes = std::env::args()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1 << 20);
+        sol::run_bench(bytes);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("sel") {
         sel::run_bench();
         return;
@@ -49,7 +60,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES]"
                 );
                 std::process::exit(64);
             }

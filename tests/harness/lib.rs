@@ -488,6 +488,41 @@ impl Console {
         self.session.request(netfn, cmd, data, random())
     }
 
+    /// Sends a SOL packet (the four SOL header bytes and the characters).
+    pub fn send_sol(&mut self, payload: &[u8]) -> Result<(), String> {
+        let datagram = self.session.sol(payload, random());
+        self.socket
+            .send(&datagram)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The next SOL packet's payload from the BMC, skipping anything else;
+    /// `None` after `timeout` without one.
+    pub fn recv_sol(&mut self, timeout: Duration) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; 2048];
+        while Instant::now() < deadline {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            self.socket.set_read_timeout(Some(left)).ok()?;
+            let Ok(len) = self.socket.recv(&mut buf) else {
+                break;
+            };
+            if let Ok(payload) = self.session.read_sol(&buf[..len]) {
+                self.socket
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .ok()?;
+                return Some(payload);
+            }
+        }
+        self.socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .ok()?;
+        None
+    }
+
     /// Sends one request and waits for its response.
     pub fn call(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Result<Response, String> {
         let datagram = self.session.request(netfn, cmd, data, random());

@@ -933,6 +933,11 @@ impl<U: UserDirectory> Endpoint<U> {
         }
     }
 
+    /// How many host characters SOL can take now (0 when inactive).
+    pub fn sol_room(&self) -> usize {
+        self.sol.as_ref().map_or(0, |sol| sol.link.room())
+    }
+
     /// When [`Endpoint::poll_sol`] next has work.
     pub fn sol_deadline(&self) -> Option<Instant> {
         self.sol.as_ref()?.link.next_deadline()

@@ -338,6 +338,12 @@ impl SolLink {
         }
     }
 
+    /// How many more host characters the link buffers before it would drop
+    /// the oldest: the console side should stop reading at 0 (backpressure).
+    pub fn room(&self) -> usize {
+        MAX_BUFFERED.saturating_sub(self.pending.len())
+    }
+
     /// Whether characters wait to be sent or acknowledged.
     pub fn is_idle(&self) -> bool {
         self.outstanding.is_none() && self.pending.is_empty()
@@ -621,6 +627,17 @@ mod tests {
         let sent = l.push_output(t, &[b'b'; 96]);
         assert_eq!(sent[0].flags & STATUS_OVERRUN, STATUS_OVERRUN);
         assert_eq!(sent[0].sequence, 2);
+    }
+
+    #[test]
+    fn room_shrinks_as_output_waits() {
+        let (mut l, t0) = link();
+        assert_eq!(l.room(), MAX_BUFFERED);
+        l.push_output(t0, &[b'a'; 1000]);
+        // One packet went out; the rest waits for its ACK.
+        assert_eq!(l.room(), MAX_BUFFERED - (1000 - MAX_CHARS));
+        l.push_output(t0, &vec![b'b'; MAX_BUFFERED]);
+        assert_eq!(l.room(), 0);
     }
 
     #[test]

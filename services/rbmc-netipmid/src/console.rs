@@ -83,6 +83,10 @@ pub async fn run(
         let mut buf = vec![0u8; 1024];
         let mut next_connect = Instant::now() + RECONNECT;
         while lock_endpoint(&endpoint).sol_active() {
+            // Backpressure: while the remote console is behind, leave the
+            // host's characters with the console server (or in the tty's
+            // buffer) instead of reading and dropping them.
+            let room = lock_endpoint(&endpoint).sol_room().min(buf.len());
             let deadline = lock_endpoint(&endpoint)
                 .sol_deadline()
                 .map(Instant::from_std)
@@ -91,8 +95,8 @@ pub async fn run(
             tokio::select! {
                 read = async {
                     match &mut stream {
-                        Some(s) => s.read(&mut buf).await,
-                        None => std::future::pending().await,
+                        Some(s) if room > 0 => s.read(&mut buf[..room]).await,
+                        _ => std::future::pending().await,
                     }
                 } => match read {
                     Ok(0) | Err(_) => {
@@ -101,7 +105,11 @@ pub async fn run(
                         next_connect = Instant::now() + RECONNECT;
                     }
                     Ok(n) => {
-                        lock_endpoint(&endpoint).sol_output(std::time::Instant::now(), &buf[..n], &mut SystemRandom::default());
+                        lock_endpoint(&endpoint).sol_output(
+                            std::time::Instant::now(),
+                            &buf[..n],
+                            &mut SystemRandom::default(),
+                        );
                     }
                 },
                 message = to_host.recv() => match message {
@@ -113,7 +121,7 @@ pub async fn run(
                             }
                         }
                     }
-                                        Some(ToHost::Break) => match &stream {
+                    Some(ToHost::Break) => match &stream {
                         Some(Link::Tty(fd)) => {
                             if let Err(err) = nix::sys::termios::tcsendbreak(fd.get_ref(), 0) {
                                 warn!(cause = %err, "sending a serial break failed");

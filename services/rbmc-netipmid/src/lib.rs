@@ -138,7 +138,7 @@ pub async fn serve(
         config.sol.console.clone(),
         endpoint.clone(),
         socket.clone(),
-        sol_changed,
+        sol_changed.clone(),
         console_connected.clone(),
         to_host_rx,
     ));
@@ -173,7 +173,7 @@ pub async fn serve(
                         continue;
                     }
                 };
-                                // SOL keystrokes the host console cannot take now are NACKed.
+                // SOL keystrokes the host console cannot take now are NACKed.
                 let host = if !console_connected.load(std::sync::atomic::Ordering::Relaxed) {
                     ipmi_lan::sol::HostState::Unavailable
                 } else if to_host.capacity() == 0 {
@@ -190,9 +190,9 @@ pub async fn serve(
                 match action {
                     Action::Reply(bytes) => send(&socket, &bytes, peer).await,
                     Action::Sol { to_host: characters, send_break } => {
-                        // A full queue drops characters rather than stall
-                        // every session behind a stuck console.
-                                                // Room was checked before the packet was ACKed.
+                        // An ACK may have made room for more host output.
+                        sol_changed.notify_one();
+                        // Room was checked before the packet was ACKed.
                         if !characters.is_empty() && to_host.try_send(console::ToHost::Characters(characters)).is_err() {
                             warn!("host console queue full after the check: SOL characters dropped");
                         }
