@@ -119,6 +119,40 @@ pub struct EndpointConfig {
     pub max_sessions_per_user: usize,
 }
 
+/// A login that succeeded or was refused, for the service's audit log.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum LoginEvent {
+    /// RAKP 2 or 4 carried an error: unknown or disabled name, a role above
+    /// the user's limit, a wrong password, too many sessions.
+    Refused {
+        /// The name the console gave (never a password).
+        user: String,
+        /// Where the handshake came from, if known.
+        peer: Option<std::net::IpAddr>,
+        /// The RMCP+ status sent back.
+        status: RakpStatus,
+    },
+    /// A handshake stopped after RAKP 2: the console could not verify the
+    /// BMC's code, which is what a wrong password looks like from here.
+    Abandoned {
+        /// The name the console gave.
+        user: String,
+        /// Where it came from, if known.
+        peer: Option<std::net::IpAddr>,
+    },
+    /// A session was established.
+    Opened {
+        /// The user's name.
+        user: String,
+        /// Where it came from, if known.
+        peer: Option<std::net::IpAddr>,
+        /// The BMC's session ID.
+        session_id: u32,
+        /// The privilege limit negotiated.
+        privilege: Privilege,
+    },
+}
+
 /// Pending handshakes one source address may hold at once.
 pub const MAX_PENDING_PER_PEER: usize = 4;
 
@@ -233,6 +267,8 @@ pub struct Endpoint<U> {
     next_handle: u8,
     sol: Option<ActiveSol>,
     sol_host: HostState,
+    /// Logins since the last [`Endpoint::take_login_events`].
+    login_events: Vec<LoginEvent>,
     /// Where each pending handshake came from, and when (a counter).
     pending_peers: HashMap<u32, (std::net::IpAddr, u64)>,
     opened: u64,
@@ -250,9 +286,20 @@ impl<U: UserDirectory> Endpoint<U> {
             sol: None,
             sol_host: HostState::Ready,
             pending_peers: HashMap::new(),
+            login_events: Vec::new(),
             opened: 0,
             outbox: Vec::new(),
         }
+    }
+
+    /// Logins since the last call, to be logged (bounded: at most one per
+    /// handshake message handled).
+    pub fn take_login_events(&mut self) -> Vec<LoginEvent> {
+        std::mem::take(&mut self.login_events)
+    }
+
+    fn peer_of(&self, session_id: u32) -> Option<std::net::IpAddr> {
+        self.pending_peers.get(&session_id).map(|(peer, _)| *peer)
     }
 
     /// Tells the endpoint whether the host console can take SOL characters
@@ -534,12 +581,19 @@ impl<U: UserDirectory> Endpoint<U> {
                     &rakp2.emit(),
                 )?))
             }
-            Err(err) => Ok(Action::Reply(rakp_error(
-                PayloadType::RAKP2,
-                message.tag,
-                err.status,
-                console_session_id,
-            )?)),
+            Err(err) => {
+                self.login_events.push(LoginEvent::Refused {
+                    user: String::from_utf8_lossy(&message.username).into_owned(),
+                    peer: self.peer_of(message.bmc_session_id),
+                    status: err.status,
+                });
+                Ok(Action::Reply(rakp_error(
+                    PayloadType::RAKP2,
+                    message.tag,
+                    err.status,
+                    console_session_id,
+                )?))
+            }
         }
     }
 
@@ -561,13 +615,24 @@ impl<U: UserDirectory> Endpoint<U> {
         };
         let console_session_id = state.console_session_id;
         let console_gave_up = message.status != RakpStatus::NO_ERRORS;
+        let user_name = String::from_utf8_lossy(state.user_name()).into_owned();
+        let from = self.peer_of(message.session_id);
+        let refused = |status| LoginEvent::Refused {
+            user: user_name.clone(),
+            peer: from,
+            status,
+        };
         match state.on_rakp3(&message, self.config.kg.as_deref()) {
-            Ok(done) if self.user_at_session_limit(done.user.id) => Ok(Action::Reply(rakp_error(
-                PayloadType::RAKP4,
-                message.tag,
-                RakpStatus::INSUFFICIENT_RESOURCES,
-                console_session_id,
-            )?)),
+            Ok(done) if self.user_at_session_limit(done.user.id) => {
+                self.login_events
+                    .push(refused(RakpStatus::INSUFFICIENT_RESOURCES));
+                Ok(Action::Reply(rakp_error(
+                    PayloadType::RAKP4,
+                    message.tag,
+                    RakpStatus::INSUFFICIENT_RESOURCES,
+                    console_session_id,
+                )?))
+            }
             Ok(done) => {
                 let handle = self.new_handle();
                 let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit())?;
@@ -586,15 +651,27 @@ impl<U: UserDirectory> Endpoint<U> {
                         last_activity: now,
                     })),
                 );
+                self.login_events.push(LoginEvent::Opened {
+                    user: user_name.clone(),
+                    peer: from,
+                    session_id: message.session_id,
+                    privilege: done.privilege_limit,
+                });
                 Ok(Action::Reply(rakp4))
             }
-            Err(_) if console_gave_up => Err(DropReason::Unsupported("RAKP 3 with error status")),
-            Err(err) => Ok(Action::Reply(rakp_error(
-                PayloadType::RAKP4,
-                message.tag,
-                err.status,
-                console_session_id,
-            )?)),
+            Err(_) if console_gave_up => {
+                self.login_events.push(refused(message.status));
+                Err(DropReason::Unsupported("RAKP 3 with error status"))
+            }
+            Err(err) => {
+                self.login_events.push(refused(err.status));
+                Ok(Action::Reply(rakp_error(
+                    PayloadType::RAKP4,
+                    message.tag,
+                    err.status,
+                    console_session_id,
+                )?))
+            }
         }
     }
 
@@ -772,6 +849,7 @@ impl<U: UserDirectory> Endpoint<U> {
         let idle = self.config.idle_timeout;
         let setup = self.config.setup_timeout;
         let mut removed = Vec::new();
+        let mut abandoned = Vec::new();
         let sol_session = self.sol.as_ref().map(|sol| sol.session_id);
         self.sessions.retain(|id, slot| {
             let deadline = match slot {
@@ -781,9 +859,16 @@ impl<U: UserDirectory> Endpoint<U> {
             let keep = now < deadline;
             if !keep {
                 removed.push(*id);
+                if let Slot::ExpectRakp3(state, _) = slot {
+                    abandoned.push((*id, String::from_utf8_lossy(state.user_name()).into_owned()));
+                }
             }
             keep
         });
+        for (id, user) in abandoned {
+            let peer = self.peer_of(id);
+            self.login_events.push(LoginEvent::Abandoned { user, peer });
+        }
         if sol_session.is_some_and(|id| removed.contains(&id)) {
             self.sol = None;
         }

@@ -180,6 +180,11 @@ pub struct Established {
 }
 
 impl ExpectRakp3 {
+    /// The user name the console asked to log in as.
+    pub fn user_name(&self) -> &[u8] {
+        &self.user.name
+    }
+
     /// Consumes RAKP 3: on a valid code, derives the keys and builds RAKP 4.
     /// The Kg (BMC key) is `None` when unset, in which case Kuid is used.
     pub fn on_rakp3(

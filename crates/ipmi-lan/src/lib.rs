@@ -35,6 +35,6 @@ pub mod users;
 pub mod window;
 
 pub use endpoint::{
-    Action, DropReason, Endpoint, EndpointConfig, PendingRequest, Random, RequestContext,
-    SolPolicy, User, UserDirectory,
+    Action, DropReason, Endpoint, EndpointConfig, LoginEvent, PendingRequest, Random,
+    RequestContext, SolPolicy, User, UserDirectory,
 };

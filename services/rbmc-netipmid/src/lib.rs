@@ -157,9 +157,14 @@ pub async fn serve(
             () = &mut shutdown => break,
             () = &mut bus_lost => anyhow::bail!("lost the connection to the bus"),
             _ = tick.tick() => {
-                for id in lock_endpoint(&endpoint).expire(Instant::now()) {
+                let (expired, logins) = {
+                    let mut endpoint = lock_endpoint(&endpoint);
+                    (endpoint.expire(Instant::now()), endpoint.take_login_events())
+                };
+                for id in expired {
                     info!(session = format_args!("{id:#010x}"), "session closed: idle or never completed");
                 }
+                log_logins(logins);
                 if !drops.is_empty() {
                     warn!(?drops, "dropped datagrams in the last interval");
                     drops.clear();
@@ -181,11 +186,13 @@ pub async fn serve(
                 } else {
                     ipmi_lan::sol::HostState::Ready
                 };
-                let action = {
+                let (action, logins) = {
                     let mut endpoint = lock_endpoint(&endpoint);
                     endpoint.set_sol_host(host);
-                    endpoint.handle_from(Instant::now(), &buf[..len], peer, &mut rng())
+                    let action = endpoint.handle_from(Instant::now(), &buf[..len], peer, &mut rng());
+                    (action, endpoint.take_login_events())
                 };
+                log_logins(logins);
                 console::flush_outbox(&endpoint, &socket).await;
                 match action {
                     Action::Reply(bytes) => send(&socket, &bytes, peer).await,
@@ -232,6 +239,31 @@ pub async fn serve(
     }
     info!("RMCP+ bridge stopped");
     Ok(())
+}
+
+/// The audit trail of logins: who, from where, and why one was refused.
+/// Names are printed escaped; passwords never reach this point.
+fn log_logins(events: Vec<ipmi_lan::LoginEvent>) {
+    for event in events {
+        match event {
+            ipmi_lan::LoginEvent::Refused { user, peer, status } => {
+                warn!(user = ?user, peer = ?peer, %status, "login refused");
+            }
+            ipmi_lan::LoginEvent::Abandoned { user, peer } => {
+                warn!(user = ?user, peer = ?peer,
+                    "login abandoned after RAKP 2 (a wrong password at the console?)");
+            }
+            ipmi_lan::LoginEvent::Opened {
+                user,
+                peer,
+                session_id,
+                privilege,
+            } => {
+                info!(user = ?user, peer = ?peer, session = format_args!("{session_id:#010x}"),
+                    privilege = privilege.name(), "session opened");
+            }
+        }
+    }
 }
 
 fn rng() -> SystemRandom {

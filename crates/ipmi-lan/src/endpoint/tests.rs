@@ -448,3 +448,27 @@ fn a_flooding_peer_cannot_evict_another_peers_handshake() {
     let rakp4 = reply(ep.handle_from(now, &rakp3, real, &mut rng));
     assert!(handshake.on_rakp4(&rakp4).is_ok());
 }
+
+#[test]
+fn logins_are_reported_for_the_audit_log() {
+    let mut ep = endpoint();
+    let mut rng = Counter(0);
+    let _ = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let events = ep.take_login_events();
+    assert!(
+        matches!(&events[..], [LoginEvent::Opened { user, privilege: Privilege::Administrator, .. }] if user == "admin"),
+        "{events:?}"
+    );
+    // A wrong password: the console gives up after RAKP 2; at the setup
+    // timeout the endpoint reports an abandoned login.
+    let refused = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"wrong");
+    assert_eq!(
+        refused.err(),
+        Some(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE)
+    );
+    assert!(ep.take_login_events().is_empty());
+    let _ = ep.expire(Instant::now() + Duration::from_secs(11));
+    assert!(
+        matches!(&ep.take_login_events()[..], [LoginEvent::Abandoned { user, .. }] if user == "admin")
+    );
+}
