@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use ipmi_wire::{CompletionCode, Privilege};
 
-use crate::commands::{CommandResult, PRESENT_CHANNEL};
+use crate::commands::{resolve_channel, CommandResult};
 
 /// Set Channel Access.
 pub const CMD_SET_CHANNEL_ACCESS: u8 = 0x40;
@@ -159,10 +159,7 @@ impl Channels {
     }
 
     fn resolve(&self, byte: u8, present: u8) -> Result<(u8, ChannelKind), CompletionCode> {
-        let channel = match byte & 0x0F {
-            PRESENT_CHANNEL => present,
-            other => other,
-        };
+        let channel = resolve_channel(byte, present);
         self.kinds
             .get(&channel)
             .map(|kind| (channel, *kind))

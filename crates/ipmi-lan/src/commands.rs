@@ -28,6 +28,15 @@ pub const PRESENT_CHANNEL: u8 = 0x0E;
 /// A command result: the completion code is `Err` so `?` can be used.
 pub type CommandResult = Result<Vec<u8>, CompletionCode>;
 
+/// The channel a request's channel field (bits 3:0) names, with "present
+/// channel" (Eh) resolved to the channel the request arrived on.
+pub fn resolve_channel(field: u8, present: u8) -> u8 {
+    match field & 0x0F {
+        PRESENT_CHANNEL => present,
+        other => other,
+    }
+}
+
 fn channel_matches(requested: u8, channel: u8) -> bool {
     requested == PRESENT_CHANNEL || requested == channel
 }

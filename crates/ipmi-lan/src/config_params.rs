@@ -6,7 +6,7 @@
 
 use ipmi_wire::CompletionCode;
 
-use crate::commands::{CommandResult, PRESENT_CHANNEL};
+use crate::commands::{resolve_channel, CommandResult};
 
 /// Parameter revision of both parameter sets (Tables 23-2, 26-4: 11h).
 pub const REVISION: u8 = 0x11;
@@ -18,11 +18,7 @@ pub const CC_SET_IN_PROGRESS: CompletionCode = CompletionCode(0x81);
 pub const CC_READ_ONLY_PARAMETER: CompletionCode = CompletionCode(0x82);
 
 fn check_channel(byte: u8, channel: u8, present: u8) -> Result<(), CompletionCode> {
-    let requested = match byte & 0x0F {
-        PRESENT_CHANNEL => present,
-        other => other,
-    };
-    if requested == channel {
+    if resolve_channel(byte, present) == channel {
         Ok(())
     } else {
         Err(CompletionCode::INVALID_DATA_FIELD)

@@ -1,10 +1,12 @@
 //! A sans-IO RMCP+ endpoint: everything the BMC does with a LAN datagram
 //! short of executing an IPMI command.
 //!
-//! [`Endpoint::handle`] takes one UDP payload, the current time and a source
-//! of random numbers, and returns an [`Action`]: a datagram to send back, a
-//! request to route to the command's owner (with the session's context), or a
-//! reason to drop the datagram silently. When the owner answers, the service
+//! [`Endpoint::handle_from`] takes one UDP payload, its sender, the current
+//! time and a source of random numbers, and returns an [`Action`]: a datagram
+//! to send back, a request to route to the command's owner (with the
+//! session's context), SOL characters for the host console, or a reason to
+//! drop the datagram silently. Datagrams no request answers directly (SOL
+//! acknowledgements and data) wait in an outbox ([`Endpoint::take_outbox`]). When the owner answers, the service
 //! hands the completion code and data to [`Endpoint::respond`], which encrypts
 //! and signs the reply for that session. [`Endpoint::expire`] closes idle
 //! sessions. The crate opens no socket and reads no clock.

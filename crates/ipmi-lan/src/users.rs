@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use ipmi_wire::{CompletionCode, Privilege};
 
-use crate::commands::{CommandResult, PRESENT_CHANNEL};
+use crate::commands::{resolve_channel, CommandResult};
 
 /// Set User Access.
 pub const CMD_SET_USER_ACCESS: u8 = 0x43;
@@ -210,10 +210,7 @@ impl UserTable {
     }
 
     fn channel(&self, byte: u8, present: u8) -> Result<u8, CompletionCode> {
-        let channel = match byte & 0x0F {
-            PRESENT_CHANNEL => present,
-            other => other,
-        };
+        let channel = resolve_channel(byte, present);
         if self.channels.contains(&channel) {
             Ok(channel)
         } else {
@@ -302,8 +299,13 @@ impl UserTable {
         Ok(Vec::new())
     }
 
-    /// Get User Access (Table 22-27).
-    fn get_user_access(&self, data: &[u8], present: u8) -> CommandResult {
+    /// The channel and user a Get User Access or Get User Payload Access
+    /// request names: byte 1 the channel, byte 2 the user ID.
+    fn channel_and_user(
+        &self,
+        data: &[u8],
+        present: u8,
+    ) -> Result<(u8, &UserRecord), CompletionCode> {
         let [channel, user] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -313,6 +315,12 @@ impl UserTable {
         let channel = self.channel(*channel, present)?;
         let id = Self::user_id(*user)?;
         let record = self.get(id).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
+        Ok((channel, record))
+    }
+
+    /// Get User Access (Table 22-27).
+    fn get_user_access(&self, data: &[u8], present: u8) -> CommandResult {
+        let (channel, record) = self.channel_and_user(data, present)?;
         let status = match record.enabled {
             None => 0x00,
             Some(true) => 0x40,
@@ -448,15 +456,7 @@ impl UserTable {
 
     /// Get User Payload Access (Table 24-9).
     fn get_payload_access(&self, data: &[u8], present: u8) -> CommandResult {
-        let [channel, user] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        if channel & 0xF0 != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        let channel = self.channel(*channel, present)?;
-        let id = Self::user_id(*user)?;
-        let record = self.get(id).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
+        let (channel, record) = self.channel_and_user(data, present)?;
         let enables = record.payloads.get(&channel).copied().unwrap_or(0);
         Ok(vec![enables, 0, 0, 0])
     }

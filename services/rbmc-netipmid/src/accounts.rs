@@ -296,7 +296,12 @@ impl Owner {
     }
 
     fn lan_parameters(&self, request: &IpmiRequest) -> HandlerResult {
-        let live = self.lan_source.snapshot();
+        // Only a Get reports the interface; a Set never reads it.
+        let live = if request.cmd == lan_params::CMD_GET_LAN_CONFIG {
+            self.lan_source.snapshot()
+        } else {
+            lan_params::LanSnapshot::default()
+        };
         let outcome = self.accounts.lock().lan.execute(
             request.cmd,
             &request.data,
