@@ -166,30 +166,13 @@ impl Channels {
             .ok_or(CompletionCode::INVALID_DATA_FIELD)
     }
 
-    /// Runs one channel command from `present` with `active_sessions` on
-    /// the LAN channel; `None` for other commands. The flag says whether the
-    /// non-volatile settings changed.
-    pub fn execute(
-        &mut self,
-        cmd: u8,
+    /// Get Channel Info (Table 22-28).
+    pub fn cmd_get_channel_info(
+        &self,
         data: &[u8],
         present: u8,
         active_sessions: usize,
-    ) -> Option<(CommandResult, bool)> {
-        let before = self.non_volatile.clone();
-        let result = match cmd {
-            CMD_SET_CHANNEL_ACCESS => self.set_access(data, present),
-            CMD_GET_CHANNEL_ACCESS => self.get_access(data, present),
-            CMD_GET_CHANNEL_INFO => self.info(data, present, active_sessions),
-            CMD_GET_CHANNEL_PAYLOAD_SUPPORT => self.payload_support(data, present),
-            CMD_GET_CHANNEL_PAYLOAD_VERSION => self.payload_version(data, present),
-            _ => return None,
-        };
-        Some((result, self.non_volatile != before))
-    }
-
-    /// Get Channel Info (Table 22-28).
-    fn info(&self, data: &[u8], present: u8, active_sessions: usize) -> CommandResult {
+    ) -> CommandResult {
         let [requested] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -218,7 +201,7 @@ impl Channels {
     }
 
     /// Get Channel Access (Table 22-22).
-    fn get_access(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_channel_access(&self, data: &[u8], present: u8) -> CommandResult {
         let [requested, which] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -242,7 +225,7 @@ impl Channels {
     }
 
     /// Set Channel Access (Table 22-21).
-    fn set_access(&mut self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_set_channel_access(&mut self, data: &[u8], present: u8) -> CommandResult {
         let [requested, access, privilege] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -299,7 +282,7 @@ impl Channels {
     }
 
     /// Get Channel Payload Support (Table 24-10).
-    fn payload_support(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_channel_payload_support(&self, data: &[u8], present: u8) -> CommandResult {
         let [requested] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -316,7 +299,7 @@ impl Channels {
     }
 
     /// Get Channel Payload Version (Table 24-11).
-    fn payload_version(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_channel_payload_version(&self, data: &[u8], present: u8) -> CommandResult {
         let [requested, payload] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -342,6 +325,36 @@ impl Channels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dispatcher the service's command table replaces: one
+    /// entry per command, for these tests.
+    impl Channels {
+        /// Runs one channel command from `present` with `active_sessions` on
+        /// the LAN channel; `None` for other commands. The flag says whether the
+        /// non-volatile settings changed.
+        fn execute(
+            &mut self,
+            cmd: u8,
+            data: &[u8],
+            present: u8,
+            active_sessions: usize,
+        ) -> Option<(CommandResult, bool)> {
+            let before = self.non_volatile.clone();
+            let result = match cmd {
+                CMD_SET_CHANNEL_ACCESS => self.cmd_set_channel_access(data, present),
+                CMD_GET_CHANNEL_ACCESS => self.cmd_get_channel_access(data, present),
+                CMD_GET_CHANNEL_INFO => self.cmd_get_channel_info(data, present, active_sessions),
+                CMD_GET_CHANNEL_PAYLOAD_SUPPORT => {
+                    self.cmd_get_channel_payload_support(data, present)
+                }
+                CMD_GET_CHANNEL_PAYLOAD_VERSION => {
+                    self.cmd_get_channel_payload_version(data, present)
+                }
+                _ => return None,
+            };
+            Some((result, self.non_volatile != before))
+        }
+    }
 
     fn channels() -> Channels {
         Channels::new(1, ChannelSettings::default(), true, 16)

@@ -1,11 +1,11 @@
-//! The IPMI commands the RMCP+ session layer answers itself, because they
-//! describe or change the session rather than the managed system.
+//! The commands that describe how to log in to the LAN channel, answered
+//! before a session exists (and inside one), and the command codes of the
+//! session layer (the commands on sessions are in
+//! [`crate::session_commands`]):
 //!
 //! | NetFn | Cmd | Name                                     | Spec      |
 //! |-------|-----|------------------------------------------|-----------|
 //! | App   | 38h | Get Channel Authentication Capabilities  | §22.13    |
-//! | App   | 3Bh | Set Session Privilege Level              | §22.18    |
-//! | App   | 3Ch | Close Session                            | §22.19    |
 //! | App   | 54h | Get Channel Cipher Suites                | §22.15    |
 
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, Privilege};
@@ -14,10 +14,6 @@ use ipmi_wire::{crypto::CipherSuite, CompletionCode, Privilege};
 pub const CMD_GET_CHANNEL_AUTH_CAPABILITIES: u8 = 0x38;
 /// Get Session Challenge (IPMI v1.5 only; refused).
 pub const CMD_GET_SESSION_CHALLENGE: u8 = 0x39;
-/// Set Session Privilege Level.
-pub const CMD_SET_SESSION_PRIVILEGE: u8 = 0x3B;
-/// Close Session.
-pub const CMD_CLOSE_SESSION: u8 = 0x3C;
 /// Get Channel Cipher Suites.
 pub const CMD_GET_CHANNEL_CIPHER_SUITES: u8 = 0x54;
 /// Get Channel Info.
@@ -126,65 +122,6 @@ pub fn cmd_get_channel_cipher_suites(
     Ok(out)
 }
 
-/// The outcome of Set Session Privilege Level.
-pub fn cmd_set_session_privilege(
-    data: &[u8],
-    current: Privilege,
-    limit: Privilege,
-) -> Result<Privilege, CompletionCode> {
-    let [requested] = data else {
-        return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-    };
-    if requested & 0xF0 != 0 {
-        return Err(CompletionCode::INVALID_DATA_FIELD);
-    }
-    if requested & 0x0F == 0 {
-        // 0h: no change, just report the present level.
-        return Ok(current);
-    }
-    // Callback cannot be set, and OEM is not offered (Table 22-23).
-    let requested = match Privilege::from_level(*requested) {
-        Some(level @ (Privilege::User | Privilege::Operator | Privilege::Administrator)) => level,
-        _ => return Err(CompletionCode::INVALID_DATA_FIELD),
-    };
-    if requested > limit {
-        // 81h: requested level exceeds the channel or user privilege limit.
-        return Err(CompletionCode(0x81));
-    }
-    Ok(requested)
-}
-
-/// Close Session completion code 87h: invalid session ID in request.
-pub const CC_INVALID_SESSION_ID: CompletionCode = CompletionCode(0x87);
-/// Close Session completion code 88h: invalid session handle in request.
-pub const CC_INVALID_SESSION_HANDLE: CompletionCode = CompletionCode(0x88);
-
-/// Which session a Close Session request names (§22.19, Table 22-25).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum CloseTarget {
-    /// By session ID (the BMC's ID for it).
-    Id(u32),
-    /// By session handle (when the ID field is zero).
-    Handle(u8),
-}
-
-/// Parses Close Session request data.
-pub fn parse_close_session(data: &[u8]) -> Result<CloseTarget, CompletionCode> {
-    match data {
-        [a, b, c, d] => {
-            let id = u32::from_le_bytes([*a, *b, *c, *d]);
-            if id == 0 {
-                Err(CC_INVALID_SESSION_ID)
-            } else {
-                Ok(CloseTarget::Id(id))
-            }
-        }
-        [0, 0, 0, 0, handle] => Ok(CloseTarget::Handle(*handle)),
-        [_, _, _, _, _] => Err(CompletionCode::INVALID_DATA_FIELD),
-        _ => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,41 +178,5 @@ mod tests {
             cmd_get_channel_cipher_suites(&[0x0E, 0x00, 0x00], 1, &suites).unwrap(),
             [0x01, 0x01, 0x03, 0x41, 0x44, 0x81]
         );
-    }
-
-    #[test]
-    fn set_session_privilege_rules() {
-        use Privilege::*;
-        assert_eq!(
-            cmd_set_session_privilege(&[0x04], User, Administrator),
-            Ok(Administrator)
-        );
-        assert_eq!(
-            cmd_set_session_privilege(&[0x00], Operator, Administrator),
-            Ok(Operator)
-        );
-        assert_eq!(
-            cmd_set_session_privilege(&[0x04], User, Operator),
-            Err(CompletionCode(0x81))
-        );
-        assert_eq!(
-            cmd_set_session_privilege(&[0x01], User, Operator),
-            Err(CompletionCode::INVALID_DATA_FIELD)
-        );
-        assert_eq!(
-            cmd_set_session_privilege(&[], User, Operator),
-            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
-        );
-    }
-
-    #[test]
-    fn close_session_targets() {
-        assert_eq!(parse_close_session(&[1, 0, 0, 0]), Ok(CloseTarget::Id(1)));
-        assert_eq!(
-            parse_close_session(&[0, 0, 0, 0, 3]),
-            Ok(CloseTarget::Handle(3))
-        );
-        assert!(parse_close_session(&[0, 0, 0, 0]).is_err());
-        assert!(parse_close_session(&[1, 0]).is_err());
     }
 }

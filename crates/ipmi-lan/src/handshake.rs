@@ -9,7 +9,7 @@ use ipmi_wire::{
     Privilege, RakpStatus,
 };
 
-use crate::endpoint::User;
+use crate::directory::User;
 
 /// Why a handshake step failed; `status` goes back to the console.
 #[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]

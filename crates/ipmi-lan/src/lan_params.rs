@@ -118,27 +118,14 @@ impl LanParameters {
         self.suite_privileges.get(index).copied()
     }
 
-    /// Runs Get or Set LAN Configuration Parameters against `live`; `None`
-    /// for another command. The flag says whether a persisted value changed.
-    pub fn execute(
-        &mut self,
-        cmd: u8,
+    /// Get LAN Configuration Parameters (§23.2) against the interface's
+    /// live values.
+    pub fn cmd_get_lan_config(
+        &self,
         data: &[u8],
         present: u8,
         live: &LanSnapshot,
-    ) -> Option<(CommandResult, bool)> {
-        match cmd {
-            CMD_GET_LAN_CONFIG => Some((self.get(data, present, live), false)),
-            CMD_SET_LAN_CONFIG => {
-                let before = self.suite_privileges.clone();
-                let result = self.set(data, present);
-                Some((result, before != self.suite_privileges))
-            }
-            _ => None,
-        }
-    }
-
-    fn get(&self, data: &[u8], present: u8, live: &LanSnapshot) -> CommandResult {
+    ) -> CommandResult {
         let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let value = match parameter {
             0 => vec![u8::from(self.set_in_progress)],
@@ -182,7 +169,8 @@ impl LanParameters {
         Ok(config_params::get_response(revision_only, value))
     }
 
-    fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
+    /// Set LAN Configuration Parameters (§23.1): only what IPMI owns.
+    pub fn cmd_set_lan_config(&mut self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
         match (parameter, value) {
             (0, _) => config_params::set_in_progress(&mut self.set_in_progress, value),
@@ -213,6 +201,30 @@ impl LanParameters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dispatcher the service's command table replaces: one
+    /// entry per command, for these tests.
+    impl LanParameters {
+        /// Runs Get or Set LAN Configuration Parameters against `live`; `None`
+        /// for another command. The flag says whether a persisted value changed.
+        fn execute(
+            &mut self,
+            cmd: u8,
+            data: &[u8],
+            present: u8,
+            live: &LanSnapshot,
+        ) -> Option<(CommandResult, bool)> {
+            match cmd {
+                CMD_GET_LAN_CONFIG => Some((self.cmd_get_lan_config(data, present, live), false)),
+                CMD_SET_LAN_CONFIG => {
+                    let before = self.suite_privileges.clone();
+                    let result = self.cmd_set_lan_config(data, present);
+                    Some((result, before != self.suite_privileges))
+                }
+                _ => None,
+            }
+        }
+    }
 
     fn live() -> LanSnapshot {
         LanSnapshot {

@@ -1,22 +1,29 @@
 //! A sans-IO RMCP+ endpoint: everything the BMC does with a LAN datagram
 //! short of executing an IPMI command.
 //!
-//! [`Endpoint::handle_from`] takes one UDP payload, its sender, the current
-//! time and a source of random numbers, and returns an [`Action`]: a datagram
-//! to send back, a request to route to the command's owner (with the
-//! session's context), SOL characters for the host console, or a reason to
-//! drop the datagram silently. Datagrams no request answers directly (SOL
-//! acknowledgements and data) wait in an outbox ([`Endpoint::take_outbox`]). When the owner answers, the service
-//! hands the completion code and data to [`Endpoint::respond`], which encrypts
-//! and signs the reply for that session. [`Endpoint::expire`] closes idle
-//! sessions. The crate opens no socket and reads no clock.
+//! [`Endpoint`] is a state machine in the shape of quinn-proto's: the
+//! driver hands it datagrams, request results and timer expiries, each
+//! with the current time, and drains the datagrams to send
+//! ([`Endpoint::poll_transmit`]), the events to act on
+//! ([`Endpoint::poll_event`]: requests to execute, keystrokes for the host
+//! console, logins for the audit log, closed sessions) and its next
+//! deadline ([`Endpoint::poll_timeout`]). The crate opens no socket and
+//! reads no clock.
 //!
 //! # Layout
-//! - [`endpoint`]: the session table and datagram dispatch.
-//! - [`handshake`]: Open Session and RAKP 1-4 as explicit states.
-//! - [`commands`]: the commands the session layer answers itself (Get Channel
-//!   Authentication Capabilities, Get Channel Cipher Suites, Set Session
-//!   Privilege Level, Close Session).
+//! - [`endpoint`]: the state machine and datagram dispatch.
+//! - `session`: the session table, replay windows, handles, per-address
+//!   accounting of handshakes, expiry, sealing of outgoing packets.
+//! - [`handshake`]: Open Session and RAKP 1-4 as explicit states; `login`
+//!   runs them against the table and builds their replies.
+//! - `payload`: the SOL payload engine (which session holds SOL, its flow
+//!   control, the payload commands).
+//! - [`session_commands`]: Set Session Privilege Level, Close Session, Get
+//!   Session Info.
+//! - [`commands`]: Get Channel Authentication Capabilities and Get Channel
+//!   Cipher Suites.
+//! - [`directory`]: what the endpoint asks of its owner (users, policy,
+//!   randomness); [`event`]: what it hands back; [`config`]: its settings.
 //! - [`users`], [`channels`], [`lan_params`], [`sol`]: the user table, the
 //!   channel settings, the LAN configuration parameters and Serial over LAN
 //!   (packets, flow control, configuration), with their commands; the
@@ -27,16 +34,26 @@
 
 pub mod channels;
 pub mod commands;
+pub mod config;
 pub mod config_params;
 pub mod console;
+pub mod directory;
 pub mod endpoint;
+pub mod event;
 pub mod handshake;
 pub mod lan_params;
+mod login;
+mod payload;
+mod session;
+pub mod session_commands;
 pub mod sol;
 pub mod users;
 pub mod window;
 
-pub use endpoint::{
-    Action, DropReason, Endpoint, EndpointConfig, LoginEvent, PendingRequest, Random,
-    RequestContext, SolPolicy, User, UserDirectory,
+pub use config::EndpointConfig;
+pub use directory::{Random, SolPolicy, User, UserDirectory};
+pub use endpoint::Endpoint;
+pub use event::{
+    CloseReason, DropReason, Event, LoginEvent, PendingRequest, RequestContext, Transmit,
 };
+pub use session::MAX_PENDING_PER_PEER;

@@ -190,22 +190,8 @@ impl SolParameters {
         }
     }
 
-    /// Runs Get or Set SOL Configuration Parameters; `None` for another
-    /// command. The flag says whether the configuration changed.
-    pub fn execute(&mut self, cmd: u8, data: &[u8], present: u8) -> Option<(CommandResult, bool)> {
-        match cmd {
-            CMD_GET_SOL_CONFIG => Some((self.get(data, present), false)),
-            CMD_SET_SOL_CONFIG => {
-                let before = self.config.clone();
-                let result = self.set(data, present);
-                Some((result, self.config != before))
-            }
-            _ => None,
-        }
-    }
-
     /// Get SOL Configuration Parameters (Table 26-4).
-    fn get(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_sol_config(&self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let c = &self.config;
         let value = match parameter {
@@ -228,7 +214,7 @@ impl SolParameters {
     }
 
     /// Set SOL Configuration Parameters (Table 26-3).
-    fn set(&mut self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_set_sol_config(&mut self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
         let mut next = self.config.clone();
         match (parameter, value) {
@@ -570,6 +556,24 @@ pub fn parse_sol_instance(data: &[u8], length: usize) -> Result<(), CompletionCo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dispatcher the service's command table replaces: one
+    /// entry per command, for these tests.
+    impl SolParameters {
+        /// Runs Get or Set SOL Configuration Parameters; `None` for another
+        /// command. The flag says whether the configuration changed.
+        fn execute(&mut self, cmd: u8, data: &[u8], present: u8) -> Option<(CommandResult, bool)> {
+            match cmd {
+                CMD_GET_SOL_CONFIG => Some((self.cmd_get_sol_config(data, present), false)),
+                CMD_SET_SOL_CONFIG => {
+                    let before = self.config.clone();
+                    let result = self.cmd_set_sol_config(data, present);
+                    Some((result, self.config != before))
+                }
+                _ => None,
+            }
+        }
+    }
 
     fn link() -> (SolLink, Instant) {
         (SolLink::new(SolConfig::default()), Instant::now())

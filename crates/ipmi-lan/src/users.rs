@@ -227,32 +227,8 @@ impl UserTable {
         Ok(id)
     }
 
-    /// Runs one user command from a request on `present_channel`. Returns
-    /// the response data and whether the table changed (and so must be
-    /// persisted). `None` for a command this module does not own.
-    pub fn execute(
-        &mut self,
-        cmd: u8,
-        data: &[u8],
-        present_channel: u8,
-    ) -> Option<(CommandResult, bool)> {
-        let before = self.clone();
-        let result = match cmd {
-            CMD_SET_USER_ACCESS => self.set_user_access(data, present_channel),
-            CMD_GET_USER_ACCESS => self.get_user_access(data, present_channel),
-            CMD_SET_USER_NAME => self.set_user_name(data),
-            CMD_GET_USER_NAME => self.get_user_name(data),
-            CMD_SET_USER_PASSWORD => self.set_user_password(data),
-            CMD_SET_USER_PAYLOAD_ACCESS => self.set_payload_access(data, present_channel),
-            CMD_GET_USER_PAYLOAD_ACCESS => self.get_payload_access(data, present_channel),
-            _ => return None,
-        };
-        let changed = *self != before;
-        Some((result, changed))
-    }
-
     /// Set User Access (Table 22-26).
-    fn set_user_access(&mut self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_set_user_access(&mut self, data: &[u8], present: u8) -> CommandResult {
         let (flags, user, limit, session_limit) = match data {
             [flags, user, limit] => (*flags, *user, *limit, None),
             [flags, user, limit, session_limit] => (*flags, *user, *limit, Some(*session_limit)),
@@ -319,7 +295,7 @@ impl UserTable {
     }
 
     /// Get User Access (Table 22-27).
-    fn get_user_access(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_user_access(&self, data: &[u8], present: u8) -> CommandResult {
         let (channel, record) = self.channel_and_user(data, present)?;
         let status = match record.enabled {
             None => 0x00,
@@ -337,7 +313,7 @@ impl UserTable {
     }
 
     /// Set User Name (Table 22-28).
-    fn set_user_name(&mut self, data: &[u8]) -> CommandResult {
+    pub fn cmd_set_user_name(&mut self, data: &[u8]) -> CommandResult {
         let Some((&user, name)) = data.split_first() else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -364,7 +340,7 @@ impl UserTable {
     }
 
     /// Get User Name (Table 22-29).
-    fn get_user_name(&self, data: &[u8]) -> CommandResult {
+    pub fn cmd_get_user_name(&self, data: &[u8]) -> CommandResult {
         let [user] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -376,7 +352,7 @@ impl UserTable {
     }
 
     /// Set User Password (Table 22-30): disable, enable, set or test.
-    fn set_user_password(&mut self, data: &[u8]) -> CommandResult {
+    pub fn cmd_set_user_password(&mut self, data: &[u8]) -> CommandResult {
         let [user, operation, password @ ..] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -425,7 +401,7 @@ impl UserTable {
     }
 
     /// Set User Payload Access (Table 24-8).
-    fn set_payload_access(&mut self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_set_user_payload_access(&mut self, data: &[u8], present: u8) -> CommandResult {
         let [channel, user, standard, standard_hi, oem_lo, oem_hi] = data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -455,7 +431,7 @@ impl UserTable {
     }
 
     /// Get User Payload Access (Table 24-9).
-    fn get_payload_access(&self, data: &[u8], present: u8) -> CommandResult {
+    pub fn cmd_get_user_payload_access(&self, data: &[u8], present: u8) -> CommandResult {
         let (channel, record) = self.channel_and_user(data, present)?;
         let enables = record.payloads.get(&channel).copied().unwrap_or(0);
         Ok(vec![enables, 0, 0, 0])
@@ -473,6 +449,38 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dispatcher the service's command table replaces: one
+    /// entry per command, for these tests.
+    impl UserTable {
+        /// Runs one user command from a request on `present_channel`. Returns
+        /// the response data and whether the table changed (and so must be
+        /// persisted). `None` for a command this module does not own.
+        fn execute(
+            &mut self,
+            cmd: u8,
+            data: &[u8],
+            present_channel: u8,
+        ) -> Option<(CommandResult, bool)> {
+            let before = self.clone();
+            let result = match cmd {
+                CMD_SET_USER_ACCESS => self.cmd_set_user_access(data, present_channel),
+                CMD_GET_USER_ACCESS => self.cmd_get_user_access(data, present_channel),
+                CMD_SET_USER_NAME => self.cmd_set_user_name(data),
+                CMD_GET_USER_NAME => self.cmd_get_user_name(data),
+                CMD_SET_USER_PASSWORD => self.cmd_set_user_password(data),
+                CMD_SET_USER_PAYLOAD_ACCESS => {
+                    self.cmd_set_user_payload_access(data, present_channel)
+                }
+                CMD_GET_USER_PAYLOAD_ACCESS => {
+                    self.cmd_get_user_payload_access(data, present_channel)
+                }
+                _ => return None,
+            };
+            let changed = *self != before;
+            Some((result, changed))
+        }
+    }
 
     fn run(table: &mut UserTable, cmd: u8, data: &[u8]) -> CommandResult {
         table.execute(cmd, data, 1).expect("a user command").0

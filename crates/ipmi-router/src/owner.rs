@@ -39,6 +39,9 @@ pub struct DuplicateCommand {
 pub struct CommandTable<S> {
     state: Arc<S>,
     entries: HashMap<(u8, u8), (CommandSpec, Handler<S>)>,
+    /// Commands a bridge may answer before a session exists (Appendix G's
+    /// session-less commands): only the network bridge's table marks any.
+    pre_session: std::collections::HashSet<(u8, u8)>,
 }
 
 impl<S: Send + Sync + 'static> CommandTable<S> {
@@ -47,7 +50,22 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
         Self {
             state: Arc::new(state),
             entries: HashMap::new(),
+            pre_session: std::collections::HashSet::new(),
         }
+    }
+
+    /// Marks a registered command as answered outside a session too (IPMI
+    /// v2.0 §13.5 and Appendix G: the commands that set a session up).
+    pub fn allow_pre_session(&mut self, netfn: NetFn, cmd: u8) -> &mut Self {
+        if self.entries.contains_key(&(netfn.0, cmd)) {
+            self.pre_session.insert((netfn.0, cmd));
+        }
+        self
+    }
+
+    /// Whether the command is answered outside a session.
+    pub fn answers_pre_session(&self, netfn: NetFn, cmd: u8) -> bool {
+        self.pre_session.contains(&(netfn.0, cmd))
     }
 
     /// The shared state.
@@ -259,6 +277,18 @@ mod tests {
             table.execute(request(0x03, Privilege::Administrator)).await,
             Err(CompletionCode::INVALID_COMMAND)
         );
+    }
+
+    #[test]
+    fn only_marked_commands_are_answered_before_a_session() {
+        let mut table = table();
+        table
+            .allow_pre_session(NetFn::CHASSIS, 0x01)
+            .allow_pre_session(NetFn::CHASSIS, 0x09);
+        assert!(table.answers_pre_session(NetFn::CHASSIS, 0x01));
+        assert!(!table.answers_pre_session(NetFn::CHASSIS, 0x02));
+        // Only registered commands can be marked.
+        assert!(!table.answers_pre_session(NetFn::CHASSIS, 0x09));
     }
 
     #[test]

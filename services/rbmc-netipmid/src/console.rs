@@ -9,10 +9,6 @@
 
 use std::{
     io::{Read as _, Write as _},
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
     time::Duration,
 };
 
@@ -20,18 +16,15 @@ use rbmc_config::ConsoleSource;
 use tokio::{
     io::unix::AsyncFd,
     io::{AsyncReadExt as _, AsyncWriteExt as _},
-    net::{UdpSocket, UnixStream},
-    sync::{mpsc, Notify},
+    net::UnixStream,
+    sync::{mpsc, watch},
     time::Instant,
 };
 use tracing::{info, warn};
 
-use crate::{
-    accounts::{lock_endpoint, SharedEndpoint},
-    send, SystemRandom,
-};
+use crate::engine::{EngineHandle, SolStatus};
 
-/// What the datagram loop hands the console task.
+/// What the engine hands the console task.
 #[derive(Debug)]
 pub enum ToHost {
     /// Characters the remote console typed.
@@ -42,33 +35,20 @@ pub enum ToHost {
 
 /// How long to wait before trying an unreachable console source again.
 const RECONNECT: Duration = Duration::from_secs(2);
-/// How often SOL timers are checked when nothing else is due.
-const IDLE_POLL: Duration = Duration::from_millis(100);
 
-/// Sends what the endpoint queued.
-pub async fn flush_outbox(endpoint: &SharedEndpoint, socket: &UdpSocket) {
-    let outbox = lock_endpoint(endpoint).take_outbox();
-    for (peer, bytes) in outbox {
-        send(socket, &bytes, peer).await;
-    }
-}
-
-/// Runs the console side of SOL until the process ends.
+/// Runs the console side of SOL until the engine goes away.
 pub async fn run(
     source: Option<ConsoleSource>,
-    endpoint: SharedEndpoint,
-    socket: Arc<UdpSocket>,
-    changed: Arc<Notify>,
-    connected: Arc<AtomicBool>,
+    engine: EngineHandle,
+    mut status: watch::Receiver<SolStatus>,
     mut to_host: mpsc::Receiver<ToHost>,
 ) {
     loop {
-        flush_outbox(&endpoint, &socket).await;
-        if !lock_endpoint(&endpoint).sol_active() {
+        if !status.borrow_and_update().active {
             tokio::select! {
-                () = changed.notified() => {}
+                changed = status.changed() => if changed.is_err() { return },
                 // Characters for a console nobody activated are dropped.
-                _ = to_host.recv() => {}
+                message = to_host.recv() => if message.is_none() { return },
             }
             continue;
         }
@@ -79,23 +59,21 @@ pub async fn run(
         if stream.is_some() {
             info!("SOL active: connected to the host console");
         }
-        connected.store(stream.is_some(), Ordering::Relaxed);
+        engine.console_connected(stream.is_some()).await;
         let mut buf = vec![0u8; 1024];
+        let mut room = status.borrow().room;
         let mut next_connect = Instant::now() + RECONNECT;
-        while lock_endpoint(&endpoint).sol_active() {
+        while status.borrow().active {
+            let was_connected = stream.is_some();
             // Backpressure: while the remote console is behind, leave the
             // host's characters with the console server (or in the tty's
             // buffer) instead of reading and dropping them.
-            let room = lock_endpoint(&endpoint).sol_room().min(buf.len());
-            let deadline = lock_endpoint(&endpoint)
-                .sol_deadline()
-                .map(Instant::from_std)
-                .unwrap_or_else(|| Instant::now() + IDLE_POLL)
-                .min(Instant::now() + IDLE_POLL);
+            let want = room.min(buf.len());
+            let reconnect_at = (stream.is_none() && source.is_some()).then_some(next_connect);
             tokio::select! {
                 read = async {
                     match &mut stream {
-                        Some(s) if room > 0 => s.read(&mut buf[..room]).await,
+                        Some(s) if want > 0 => s.read(&mut buf[..want]).await,
                         _ => std::future::pending().await,
                     }
                 } => match read {
@@ -105,11 +83,10 @@ pub async fn run(
                         next_connect = Instant::now() + RECONNECT;
                     }
                     Ok(n) => {
-                        lock_endpoint(&endpoint).sol_output(
-                            std::time::Instant::now(),
-                            &buf[..n],
-                            &mut SystemRandom::default(),
-                        );
+                        room = engine.sol_output(buf[..n].to_vec()).await;
+                        // What was published before the engine took these
+                        // characters is older than the room it answered.
+                        let _ = status.borrow_and_update();
                     }
                 },
                 message = to_host.recv() => match message {
@@ -131,21 +108,29 @@ pub async fn run(
                     },
                     None => return,
                 },
-                () = changed.notified() => {}
-                () = tokio::time::sleep_until(deadline) => {
-                    lock_endpoint(&endpoint).poll_sol(std::time::Instant::now(), &mut SystemRandom::default());
-                    if stream.is_none() && Instant::now() >= next_connect {
-                        if let Some(source) = &source {
-                            stream = connect(source).await;
-                        }
-                        next_connect = Instant::now() + RECONNECT;
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
                     }
+                    room = status.borrow_and_update().room;
+                }
+                () = async {
+                    match reconnect_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(source) = &source {
+                        stream = connect(source).await;
+                    }
+                    next_connect = Instant::now() + RECONNECT;
                 }
             }
-            connected.store(stream.is_some(), Ordering::Relaxed);
-            flush_outbox(&endpoint, &socket).await;
+            if stream.is_some() != was_connected {
+                engine.console_connected(stream.is_some()).await;
+            }
         }
-        connected.store(false, Ordering::Relaxed);
+        engine.console_connected(false).await;
         info!("SOL inactive: host console released");
     }
 }

@@ -101,12 +101,16 @@ fn read_interface(name: &str) -> LanSnapshot {
     snapshot
 }
 
-/// The MAC of `ip` in the kernel's neighbour table, if known.
-pub fn mac_of(ip: Ipv4Addr) -> [u8; 6] {
-    fs::read_to_string("/proc/net/arp")
-        .ok()
-        .and_then(|table| neighbour_mac(&table, ip))
-        .unwrap_or([0; 6])
+/// The kernel's IPv4 neighbour table as text (empty if unreadable); read
+/// it off the packet path, then look addresses up with [`mac_in`].
+pub fn neighbour_table() -> String {
+    fs::read_to_string("/proc/net/arp").unwrap_or_default()
+}
+
+/// The MAC of `ip` in a neighbour table read by [`neighbour_table`], or
+/// zeros when unknown.
+pub fn mac_in(table: &str, ip: Ipv4Addr) -> [u8; 6] {
+    neighbour_mac(table, ip).unwrap_or([0; 6])
 }
 
 fn parse_mac(text: &str) -> Option<[u8; 6]> {

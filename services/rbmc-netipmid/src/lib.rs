@@ -1,44 +1,43 @@
 //! The RMCP+ network bridge: a UDP socket, the sans-IO [`ipmi_lan`]
 //! endpoint, and the [`ipmi_router`] router to the command owners. It also
 //! owns the commands about the LAN channel itself: users, channels, LAN and
-//! SOL parameters, payloads and sessions ([`accounts`]), serves them to the
+//! SOL parameters, payloads and sessions ([`commands`]), serves them to the
 //! other bridges as `org.rbmc.Netipmid`, and runs the SOL console
 //! ([`console`]).
 //!
-//! One task reads datagrams and runs the endpoint (cheap, bounded work per
-//! datagram). A request that needs an owner runs in its own task, at most
-//! [`MAX_IN_FLIGHT`] at once; past that the console gets 0xC0 (node busy) at
-//! once rather than waiting behind a slow owner.
+//! One task, the [`engine`], owns the endpoint and the accounts. A request
+//! runs in its own task, at most [`engine::MAX_IN_FLIGHT`] at once; past
+//! that the console gets 0xC0 (node busy) at once rather than waiting
+//! behind a slow owner.
+//!
+//! # Layout
+//! - [`engine`]: the task owning the endpoint, its mailbox, persistence.
+//! - [`commands`]: the command table and its handlers.
+//! - [`accounts`]: users, channels, LAN and SOL parameters.
+//! - [`store`]: the sealed user store on disk.
+//! - [`console`]: the host console behind SOL.
+//! - [`lan_info`]: the live interface behind the LAN parameters.
 
 pub mod cli;
 
 pub mod accounts;
+pub mod commands;
 pub mod console;
+pub mod engine;
 pub mod lan_info;
 pub mod store;
 
-use std::{
-    collections::BTreeMap,
-    future::Future,
-    path::Path,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{future::Future, path::Path, sync::Arc};
 
 use anyhow::Context as _;
-use ipmi_lan::{Action, Endpoint, EndpointConfig, PendingRequest, Random};
-use ipmi_router::{names, Context, IpmiRequest};
-use ipmi_wire::CompletionCode;
+use ipmi_lan::{Endpoint, EndpointConfig, Random};
+use ipmi_router::names;
 use rbmc_config::Config;
-use tokio::{net::UdpSocket, sync::Semaphore};
-use tracing::{debug, info, warn};
+use tokio::net::UdpSocket;
+use tracing::{info, warn};
 
-use crate::accounts::{lock_endpoint, SharedAccounts, SharedEndpoint};
+use crate::engine::{Engine, EngineHandle, EngineParts};
 
-/// Requests waiting on owners at once; more get 0xC0 immediately.
-pub const MAX_IN_FLIGHT: usize = 64;
-/// How often idle sessions are swept and drop counts reported.
-const TICK: Duration = Duration::from_secs(1);
 /// Characters typed on SOL that may wait for the host console.
 const TO_HOST_QUEUE: usize = 256;
 
@@ -105,10 +104,9 @@ pub async fn serve(
     let store = store::Store::open(state_dir.join("netipmid.toml"), &key_file)
         .context("opening the user store")?;
     let port = socket.local_addr()?.port();
-    let accounts = SharedAccounts(Arc::new(Mutex::new(
-        accounts::load_accounts(&config, &store, port).context("loading the user store")?,
-    )));
-    let endpoint: SharedEndpoint = Arc::new(Mutex::new(Endpoint::new(
+    let accounts =
+        accounts::load_accounts(&config, &store, port).context("loading the user store")?;
+    let endpoint = Endpoint::new(
         EndpointConfig {
             channel: config.network.channel,
             guid: config.bmc.guid.map(|g| g.ipmi_bytes()).unwrap_or([0; 16]),
@@ -119,175 +117,67 @@ pub async fn serve(
             kg: None,
             max_sessions_per_user: config.network.max_sessions_per_user,
         },
-        accounts.clone(),
+        accounts,
+        Box::new(SystemRandom::default()),
+    );
+    let (handle, mailbox) = EngineHandle::channel();
+    let table = Arc::new(commands::command_table(commands::Owner::new(
+        handle.clone(),
+        lan_info::LanSource::from_config(&config.lan),
+        config.network.channel,
+        config.network.suites(),
     )));
-    let owner = accounts::Owner::new(accounts, endpoint.clone(), store, &config);
-    let sol_changed = owner.sol_changed.clone();
-    let table: Arc<dyn ipmi_router::owner::Execute> = Arc::new(accounts::command_table(owner));
+    let local: Arc<dyn ipmi_router::owner::Execute> = table.clone();
     let (conn, router) = rbmc_daemon::start_bridge(
         names::NETIPMID,
         &config,
-        Some(table),
+        Some(local),
         rbmc_daemon::LocalCommands::Owned,
     )
     .await?;
     let socket = Arc::new(socket);
     let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
-    let console_connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (sol_status, sol_status_rx) = tokio::sync::watch::channel(engine::SolStatus::default());
     tokio::spawn(console::run(
         config.sol.console.clone(),
-        endpoint.clone(),
-        socket.clone(),
-        sol_changed.clone(),
-        console_connected.clone(),
+        handle.clone(),
+        sol_status_rx,
         to_host_rx,
     ));
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
     rbmc_daemon::notify_ready();
-
-    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let mut drops: BTreeMap<String, u64> = BTreeMap::new();
-    let mut tick = tokio::time::interval(TICK);
-    let mut buf = vec![0u8; 2048];
-    tokio::pin!(shutdown);
+    let engine = Engine::new(
+        endpoint,
+        EngineParts {
+            socket,
+            store: Arc::new(store),
+            router,
+            table,
+            handle,
+            mailbox,
+            to_host,
+            sol_status,
+        },
+    );
     let bus_lost = rbmc_daemon::bus_lost(&conn);
     tokio::pin!(bus_lost);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            () = &mut bus_lost => anyhow::bail!("lost the connection to the bus"),
-            _ = tick.tick() => {
-                let (expired, logins) = {
-                    let mut endpoint = lock_endpoint(&endpoint);
-                    (endpoint.expire(Instant::now()), endpoint.take_login_events())
-                };
-                for id in expired {
-                    info!(session = format_args!("{id:#010x}"), "session closed: idle or never completed");
-                }
-                log_logins(logins);
-                if !drops.is_empty() {
-                    warn!(?drops, "dropped datagrams in the last interval");
-                    drops.clear();
-                }
+    let mut lost = false;
+    engine
+        .run(async {
+            tokio::select! {
+                () = shutdown => {}
+                () = &mut bus_lost => lost = true,
             }
-            received = socket.recv_from(&mut buf) => {
-                let (len, peer) = match received {
-                    Ok(received) => received,
-                    Err(err) => {
-                        warn!(cause = %err, "UDP receive failed");
-                        continue;
-                    }
-                };
-                // SOL keystrokes the host console cannot take now are NACKed.
-                let host = if !console_connected.load(std::sync::atomic::Ordering::Relaxed) {
-                    ipmi_lan::sol::HostState::Unavailable
-                } else if to_host.capacity() == 0 {
-                    ipmi_lan::sol::HostState::Busy
-                } else {
-                    ipmi_lan::sol::HostState::Ready
-                };
-                let (action, logins) = {
-                    let mut endpoint = lock_endpoint(&endpoint);
-                    endpoint.set_sol_host(host);
-                    let action = endpoint.handle_from(Instant::now(), &buf[..len], peer, &mut rng());
-                    (action, endpoint.take_login_events())
-                };
-                log_logins(logins);
-                console::flush_outbox(&endpoint, &socket).await;
-                match action {
-                    Action::Reply(bytes) => send(&socket, &bytes, peer).await,
-                    Action::Sol { to_host: characters, send_break } => {
-                        // An ACK may have made room for more host output.
-                        sol_changed.notify_one();
-                        // Room was checked before the packet was ACKed.
-                        if !characters.is_empty() && to_host.try_send(console::ToHost::Characters(characters)).is_err() {
-                            warn!("host console queue full after the check: SOL characters dropped");
-                        }
-                        if send_break {
-                            let _ = to_host.try_send(console::ToHost::Break);
-                        }
-                    }
-                    Action::Drop(reason) => {
-                        debug!(%peer, %reason, "dropped datagram");
-                        let kind = format!("{reason:?}");
-                        let kind = kind.split(['(', ' ']).next().unwrap_or("other").to_owned();
-                        *drops.entry(kind).or_default() += 1;
-                    }
-                    Action::Dispatch(pending) => {
-                        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-                            let bytes = lock_endpoint(&endpoint).respond(&pending, Err(CompletionCode::NODE_BUSY), &mut rng());
-                            if let Some(bytes) = bytes {
-                                send(&socket, &bytes, peer).await;
-                            }
-                            continue;
-                        };
-                        let (router, endpoint, socket) = (router.clone(), endpoint.clone(), socket.clone());
-                        tokio::spawn(async move {
-                            let result = router.route(to_routed(&pending)).await;
-                            let bytes = lock_endpoint(&endpoint).respond(&pending, result, &mut rng());
-                            if let Some(bytes) = bytes {
-                                send(&socket, &bytes, peer).await;
-                            }
-                            // A takeover's notice to the other console.
-                            console::flush_outbox(&endpoint, &socket).await;
-                            drop(permit);
-                        });
-                    }
-                }
-            }
-        }
-    }
+        })
+        .await;
+    anyhow::ensure!(!lost, "lost the connection to the bus");
     info!("RMCP+ bridge stopped");
     Ok(())
-}
-
-/// The audit trail of logins: who, from where, and why one was refused.
-/// Names are printed escaped; passwords never reach this point.
-fn log_logins(events: Vec<ipmi_lan::LoginEvent>) {
-    for event in events {
-        match event {
-            ipmi_lan::LoginEvent::Refused { user, peer, status } => {
-                warn!(user = ?user, peer = ?peer, %status, "login refused");
-            }
-            ipmi_lan::LoginEvent::Abandoned { user, peer } => {
-                warn!(user = ?user, peer = ?peer,
-                    "login abandoned after RAKP 2 (a wrong password at the console?)");
-            }
-            ipmi_lan::LoginEvent::Opened {
-                user,
-                peer,
-                session_id,
-                privilege,
-            } => {
-                info!(user = ?user, peer = ?peer, session = format_args!("{session_id:#010x}"),
-                    privilege = privilege.name(), "session opened");
-            }
-        }
-    }
-}
-
-fn rng() -> SystemRandom {
-    SystemRandom::default()
 }
 
 /// Sends one datagram, logging a failure.
 pub async fn send(socket: &UdpSocket, bytes: &[u8], peer: std::net::SocketAddr) {
     if let Err(err) = socket.send_to(bytes, peer).await {
         warn!(%peer, cause = %err, "UDP send failed");
-    }
-}
-
-fn to_routed(pending: &PendingRequest) -> IpmiRequest {
-    IpmiRequest {
-        netfn: pending.request.netfn,
-        lun: pending.request.rs_lun,
-        cmd: pending.request.cmd,
-        data: pending.request.data.clone(),
-        context: Context {
-            channel: pending.context.channel,
-            privilege: pending.context.privilege,
-            user_id: pending.context.user_id,
-            session_id: pending.context.session_id,
-        },
     }
 }

@@ -1,9 +1,20 @@
 //! The endpoint driven by a console written from the spec with the wire
-//! crate's primitives, in memory and with a fixed clock.
+//! crate's primitives, in memory and with a fixed clock. A small
+//! dispatcher stands in for the service's command table.
+
+use std::time::Duration;
 
 use super::*;
-use crate::console::{ConsoleError, ConsoleSession, Handshake};
-use ipmi_wire::{AuthAlgorithm, ConfidentialityAlgorithm, IntegrityAlgorithm};
+use crate::{
+    console::{ConsoleError, ConsoleSession, Handshake},
+    session::MAX_PENDING_PER_PEER,
+    sol::SolConfig,
+    LoginEvent, SolPolicy, User,
+};
+use ipmi_wire::{
+    crypto::CipherSuite, rakp::RakpReply, session::V20Header, AuthAlgorithm,
+    ConfidentialityAlgorithm, IntegrityAlgorithm, NetFn, RakpStatus,
+};
 use proptest::prelude::*;
 
 struct Counter(u8);
@@ -39,8 +50,60 @@ impl UserDirectory for Users {
     }
 }
 
-fn endpoint() -> Endpoint<Users> {
-    Endpoint::new(
+/// The endpoint, and the events the stand-in table did not consume.
+struct Ep {
+    endpoint: Endpoint<Users>,
+    seen: Vec<Event>,
+}
+
+impl std::ops::Deref for Ep {
+    type Target = Endpoint<Users>;
+    fn deref(&self) -> &Self::Target {
+        &self.endpoint
+    }
+}
+
+impl std::ops::DerefMut for Ep {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.endpoint
+    }
+}
+
+impl Ep {
+    /// Login events seen since the last call.
+    fn take_login_events(&mut self) -> Vec<LoginEvent> {
+        let mut logins = Vec::new();
+        self.seen.retain(|event| match event {
+            Event::Login(login) => {
+                logins.push(login.clone());
+                false
+            }
+            _ => true,
+        });
+        logins
+    }
+
+    /// Datagrams queued and not yet sent.
+    fn take_outbox(&mut self) -> Vec<Transmit> {
+        std::iter::from_fn(|| self.endpoint.poll_transmit()).collect()
+    }
+
+    /// Runs the timers at `now` and returns the sessions that ended.
+    fn expire(&mut self, now: Instant) -> Vec<u32> {
+        self.endpoint.handle_timeout(now);
+        let mut closed = Vec::new();
+        while let Some(event) = self.endpoint.poll_event() {
+            match event {
+                Event::SessionClosed { session_id, .. } => closed.push(session_id),
+                other => self.seen.push(other),
+            }
+        }
+        closed
+    }
+}
+
+fn endpoint() -> Ep {
+    let endpoint = Endpoint::new(
         EndpointConfig {
             channel: 1,
             guid: [0x42; 16],
@@ -52,12 +115,74 @@ fn endpoint() -> Endpoint<Users> {
             max_sessions_per_user: 0,
         },
         Users,
-    )
+        Box::new(Counter(0)),
+    );
+    Ep {
+        endpoint,
+        seen: Vec::new(),
+    }
 }
 
-fn reply(action: Action) -> Vec<u8> {
-    match action {
-        Action::Reply(bytes) => bytes,
+fn anywhere() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 0))
+}
+
+/// What one datagram led to, once the stand-in table has run the
+/// commands the session layer answers.
+#[derive(Debug)]
+enum Outcome {
+    /// A datagram back.
+    Reply(Vec<u8>),
+    /// A request for an owner.
+    Routed(PendingRequest),
+    /// Nothing (with the endpoint's reason).
+    Dropped(DropReason),
+    /// Nothing sent and nothing routed (SOL traffic, events only).
+    Quiet,
+}
+
+/// The commands netipmid's table sends back into the endpoint.
+fn serve_locally(ep: &mut Ep, pending: &PendingRequest) -> Option<CommandResult> {
+    let data = &pending.request.data;
+    let context = &pending.context;
+    if pending.request.netfn != NetFn::APP {
+        return None;
+    }
+    Some(match pending.request.cmd {
+        0x38 => crate::commands::cmd_get_channel_auth_capabilities(data, 1, false),
+        0x3B => ep.set_session_privilege(context, data),
+        0x3C => ep.close_session(context, data),
+        _ => return None,
+    })
+}
+
+fn drive(ep: &mut Ep, now: Instant, peer: SocketAddr, datagram: &[u8]) -> Outcome {
+    if let Err(reason) = ep.handle(now, peer, datagram) {
+        return Outcome::Dropped(reason);
+    }
+    let mut routed = None;
+    while let Some(event) = ep.poll_event() {
+        match event {
+            Event::Request(pending) => match serve_locally(ep, &pending) {
+                Some(result) => ep.respond(&pending, result),
+                None => routed = Some(pending),
+            },
+            other => ep.seen.push(other),
+        }
+    }
+    if let Some(transmit) = ep.poll_transmit() {
+        return Outcome::Reply(transmit.contents);
+    }
+    routed.map_or(Outcome::Quiet, Outcome::Routed)
+}
+
+fn handle(ep: &mut Ep, now: Instant, datagram: &[u8]) -> Outcome {
+    drive(ep, now, anywhere(), datagram)
+}
+
+fn reply(outcome: Outcome) -> Vec<u8> {
+    match outcome {
+        Outcome::Reply(bytes) => bytes,
         other => panic!("expected a reply, got {other:?}"),
     }
 }
@@ -83,12 +208,7 @@ impl Console {
     }
 }
 
-fn login(
-    ep: &mut Endpoint<Users>,
-    rng: &mut Counter,
-    suite: CipherSuite,
-    password: &[u8],
-) -> Result<Console, RakpStatus> {
+fn login(ep: &mut Ep, suite: CipherSuite, password: &[u8]) -> Result<Console, RakpStatus> {
     let now = Instant::now();
     let mut handshake = Handshake::new(
         suite,
@@ -104,14 +224,14 @@ fn login(
         ConsoleError::BadBmcAuth => RakpStatus::INVALID_INTEGRITY_CHECK_VALUE,
         other => panic!("{other}"),
     };
-    let reply1 = reply(ep.handle(now, &handshake.open_session_request(), rng));
+    let reply1 = reply(handle(ep, now, &handshake.open_session_request()));
     let rakp1 = handshake
         .on_open_session_response(&reply1)
         .map_err(refused)?;
-    let rakp2 = reply(ep.handle(now, &rakp1, rng));
+    let rakp2 = reply(handle(ep, now, &rakp1));
     assert_eq!(v20_payload(&rakp2).0.payload_type, PayloadType::RAKP2);
     let rakp3 = handshake.on_rakp2(&rakp2).map_err(refused)?;
-    let rakp4 = reply(ep.handle(now, &rakp3, rng));
+    let rakp4 = reply(handle(ep, now, &rakp3));
     let session = handshake.on_rakp4(&rakp4).map_err(refused)?;
     Ok(Console {
         bmc_session_id: session.bmc_session_id,
@@ -123,23 +243,20 @@ fn login(
 fn both_suites_log_in_and_route_a_request() {
     for suite in CipherSuite::SUPPORTED {
         let mut ep = endpoint();
-        let mut rng = Counter(0);
-        let mut console = login(&mut ep, &mut rng, suite, b"rbmc-admin").unwrap();
+        let mut console = login(&mut ep, suite, b"rbmc-admin").unwrap();
         // The session starts at User; raise it to Administrator.
         let packet = console.request(0x3B, &[0x04]);
-        let rsp = console.read(&reply(ep.handle(Instant::now(), &packet, &mut rng)));
+        let rsp = console.read(&reply(handle(&mut ep, Instant::now(), &packet)));
         assert_eq!(rsp.completion, CompletionCode::SUCCESS);
         assert_eq!(rsp.data, [0x04]);
-        let Action::Dispatch(pending) =
-            ep.handle(Instant::now(), &console.request(0x01, &[]), &mut rng)
+        let Outcome::Routed(pending) = handle(&mut ep, Instant::now(), &console.request(0x01, &[]))
         else {
             panic!("Get Device ID must be routed");
         };
         assert_eq!(pending.context.privilege, Privilege::Administrator);
         assert_eq!(pending.context.user_id, 2);
-        let bytes = ep
-            .respond(&pending, Ok(vec![0x20, 0x01]), &mut rng)
-            .unwrap();
+        ep.respond(&pending, Ok(vec![0x20, 0x01]));
+        let bytes = ep.poll_transmit().unwrap().contents;
         let (header, _) = v20_payload(&bytes);
         assert_eq!(header.session_id, 0xC0C0_0001);
         assert_eq!(header.sequence, 2, "outbound numbering starts at 1");
@@ -151,39 +268,37 @@ fn both_suites_log_in_and_route_a_request() {
 #[test]
 fn replayed_and_forged_packets_are_dropped() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
-    let mut console = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let mut console = login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
     let packet = console.request(0x01, &[]);
     assert!(matches!(
-        ep.handle(Instant::now(), &packet, &mut rng),
-        Action::Dispatch(_)
+        handle(&mut ep, Instant::now(), &packet),
+        Outcome::Routed(_)
     ));
     assert!(matches!(
-        ep.handle(Instant::now(), &packet, &mut rng),
-        Action::Drop(DropReason::Replayed(1))
+        handle(&mut ep, Instant::now(), &packet),
+        Outcome::Dropped(DropReason::Replayed(1))
     ));
     let mut forged = console.request(0x01, &[]);
     let last = forged.len() - 20;
     forged[last] ^= 0x80;
     assert!(matches!(
-        ep.handle(Instant::now(), &forged, &mut rng),
-        Action::Drop(DropReason::Forged)
+        handle(&mut ep, Instant::now(), &forged),
+        Outcome::Dropped(DropReason::Forged)
     ));
     // An unencrypted packet in the session is a downgrade and is dropped.
     let mut plain = packet.clone();
     plain[5] &= !0x80;
     assert!(matches!(
-        ep.handle(Instant::now(), &plain, &mut rng),
-        Action::Drop(DropReason::NotProtected)
+        handle(&mut ep, Instant::now(), &plain),
+        Outcome::Dropped(DropReason::NotProtected)
     ));
 }
 
 #[test]
 fn wrong_password_unknown_user_and_suite_zero_are_refused() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
     assert_eq!(
-        login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"wrong").err(),
+        login(&mut ep, CipherSuite::SUITE_17, b"wrong").err(),
         Some(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE)
     );
     let zero = CipherSuite {
@@ -193,7 +308,7 @@ fn wrong_password_unknown_user_and_suite_zero_are_refused() {
         confidentiality: ConfidentialityAlgorithm::NONE,
     };
     assert_eq!(
-        login(&mut ep, &mut rng, zero, b"").err(),
+        login(&mut ep, zero, b"").err(),
         Some(RakpStatus::INVALID_AUTH_ALGORITHM)
     );
 }
@@ -204,7 +319,6 @@ fn wrong_password_unknown_user_and_suite_zero_are_refused() {
 #[test]
 fn the_bmc_refuses_a_wrong_rakp3_and_an_unknown_name() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
     let now = Instant::now();
     let suite = CipherSuite::SUITE_17;
     let mut handshake = Handshake::new(
@@ -216,13 +330,13 @@ fn the_bmc_refuses_a_wrong_rakp3_and_an_unknown_name() {
         [9; 16],
     );
     let rakp1 = handshake
-        .on_open_session_response(&reply(ep.handle(
+        .on_open_session_response(&reply(handle(
+            &mut ep,
             now,
             &handshake.open_session_request(),
-            &mut rng,
         )))
         .unwrap();
-    let rakp2 = reply(ep.handle(now, &rakp1, &mut rng));
+    let rakp2 = reply(handle(&mut ep, now, &rakp1));
     let body = RakpReply::parse(&v20_payload(&rakp2).1).unwrap();
     // Forge RAKP 3 as someone who saw RAKP 1 and 2 but lacks the password.
     let bmc_session_id = u32::from_le_bytes(rakp1[4 + 12 + 4..4 + 12 + 8].try_into().unwrap());
@@ -241,10 +355,10 @@ fn the_bmc_refuses_a_wrong_rakp3_and_an_unknown_name() {
         session_id: bmc_session_id,
         body: transcript.rakp3_code(&suite, b"guessed"),
     };
-    let rakp4 = reply(ep.handle(
+    let rakp4 = reply(handle(
+        &mut ep,
         now,
         &crate::console::sessionless(PayloadType::RAKP3, &forged.emit()),
-        &mut rng,
     ));
     let rakp4 = RakpReply::parse(&v20_payload(&rakp4).1).unwrap();
     assert_eq!(rakp4.status, RakpStatus::INVALID_INTEGRITY_CHECK_VALUE);
@@ -252,38 +366,36 @@ fn the_bmc_refuses_a_wrong_rakp3_and_an_unknown_name() {
 
     let mut stranger = Handshake::new(suite, b"mallory", b"x", Privilege::User, 6, [1; 16]);
     let rakp1 = stranger
-        .on_open_session_response(&reply(ep.handle(
+        .on_open_session_response(&reply(handle(
+            &mut ep,
             now,
             &stranger.open_session_request(),
-            &mut rng,
         )))
         .unwrap();
-    let rakp2 = RakpReply::parse(&v20_payload(&reply(ep.handle(now, &rakp1, &mut rng))).1).unwrap();
+    let rakp2 = RakpReply::parse(&v20_payload(&reply(handle(&mut ep, now, &rakp1))).1).unwrap();
     assert_eq!(rakp2.status, RakpStatus::UNAUTHORIZED_NAME);
 }
 
 #[test]
 fn session_limit_and_idle_timeout() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
-    let mut first = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
-    let _second = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let mut first = login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let _second = login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
     assert_eq!(
-        login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").err(),
+        login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").err(),
         Some(RakpStatus::INSUFFICIENT_RESOURCES)
     );
     let later = Instant::now() + Duration::from_secs(61);
     assert_eq!(ep.expire(later).len(), 2);
     assert!(matches!(
-        ep.handle(later, &first.request(0x01, &[]), &mut rng),
-        Action::Drop(DropReason::NoSession(_))
+        handle(&mut ep, later, &first.request(0x01, &[])),
+        Outcome::Dropped(DropReason::NoSession(_))
     ));
 }
 
 #[test]
 fn a_flood_of_half_open_sessions_does_not_lock_out_a_login() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
     for _ in 0..10 {
         let handshake = Handshake::new(
             CipherSuite::SUITE_3,
@@ -293,22 +405,25 @@ fn a_flood_of_half_open_sessions_does_not_lock_out_a_login() {
             9,
             [0; 16],
         );
-        let _ = reply(ep.handle(Instant::now(), &handshake.open_session_request(), &mut rng));
+        let _ = reply(handle(
+            &mut ep,
+            Instant::now(),
+            &handshake.open_session_request(),
+        ));
     }
     assert_eq!(ep.session_count(), 2);
-    let _first = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
-    let _second = login(&mut ep, &mut rng, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let _first = login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
+    let _second = login(&mut ep, CipherSuite::SUITE_3, b"rbmc-admin").unwrap();
     assert_eq!(ep.active_session_count(), 2);
 }
 
 #[test]
 fn close_session_ends_it() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
-    let mut console = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let mut console = login(&mut ep, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
     let id = console.bmc_session_id.to_le_bytes();
     let packet = console.request(0x3C, &id);
-    let rsp = console.read(&reply(ep.handle(Instant::now(), &packet, &mut rng)));
+    let rsp = console.read(&reply(handle(&mut ep, Instant::now(), &packet)));
     assert_eq!(rsp.completion, CompletionCode::SUCCESS);
     assert_eq!(ep.session_count(), 0);
 }
@@ -316,21 +431,44 @@ fn close_session_ends_it() {
 #[test]
 fn ping_and_auth_caps_are_answered_outside_a_session() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
     let ping = [
         0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x07, 0x00, 0x00,
     ];
-    let pong = reply(ep.handle(Instant::now(), &ping, &mut rng));
+    let pong = reply(handle(&mut ep, Instant::now(), &ping));
     assert_eq!(pong[8..10], [0x40, 0x07]);
     let caps = [
         0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x20, 0x18, 0xC8, 0x81, 0x00,
         0x38, 0x8E, 0x04, 0xB5,
     ];
-    let message =
-        sessionless_v15_message(&reply(ep.handle(Instant::now(), &caps, &mut rng))).unwrap();
+    let message = sessionless_v15_message(&reply(handle(&mut ep, Instant::now(), &caps))).unwrap();
     let rsp = Response::parse(&message).unwrap();
     assert_eq!(rsp.completion, CompletionCode::SUCCESS);
     assert_eq!(rsp.data, [0x01, 0x80, 0x04, 0x02, 0, 0, 0, 0]);
+}
+
+/// A request outside a session is handed out with the least authority,
+/// for the command table to decide; its answer goes back in the framing it
+/// came in.
+#[test]
+fn sessionless_requests_carry_no_authority() {
+    let mut ep = endpoint();
+    let peer: SocketAddr = "192.0.2.1:1234".parse().unwrap();
+    let caps = [
+        0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x20, 0x18, 0xC8, 0x81, 0x00,
+        0x38, 0x8E, 0x04, 0xB5,
+    ];
+    ep.handle(Instant::now(), peer, &caps).unwrap();
+    let Some(Event::Request(pending)) = ep.poll_event() else {
+        panic!("the request must be handed out");
+    };
+    assert!(!pending.context.in_session());
+    assert_eq!(pending.context.privilege, Privilege::Callback);
+    assert_eq!(pending.context.user_id, 0);
+    ep.respond(&pending, Err(CompletionCode::INVALID_COMMAND));
+    let transmit = ep.poll_transmit().unwrap();
+    assert_eq!(transmit.destination, peer);
+    let rsp = Response::parse(&sessionless_v15_message(&transmit.contents).unwrap()).unwrap();
+    assert_eq!(rsp.completion, CompletionCode::INVALID_COMMAND);
 }
 
 proptest! {
@@ -339,28 +477,31 @@ proptest! {
     #[test]
     fn random_datagrams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let mut ep = endpoint();
-        let mut rng = Counter(0);
-        let action = ep.handle(Instant::now(), &bytes, &mut rng);
-        prop_assert!(!matches!(action, Action::Dispatch(_)));
+                let action = handle(&mut ep, Instant::now(), &bytes);
+        prop_assert!(!matches!(action, Outcome::Routed(_)));
     }
 
     /// Valid-looking headers with random bodies, for each payload type.
     #[test]
     fn random_payloads_never_panic(kind in 0u8..0x16, body in proptest::collection::vec(any::<u8>(), 0..80)) {
         let mut ep = endpoint();
-        let mut rng = Counter(0);
-        let datagram = crate::console::sessionless(PayloadType(kind), &body);
-        let action = ep.handle(Instant::now(), &datagram, &mut rng);
-        prop_assert!(!matches!(action, Action::Dispatch(_)));
+                let datagram = crate::console::sessionless(PayloadType(kind), &body);
+        let action = handle(&mut ep, Instant::now(), &datagram);
+        prop_assert!(!matches!(action, Outcome::Routed(_)));
     }
 }
 
 /// A logged-in console with SOL active.
-fn sol_session(ep: &mut Endpoint<Users>, rng: &mut Counter) -> Console {
-    let console = login(ep, rng, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
-    let response = ep
-        .activate_sol(console.bmc_session_id, &[1, 1, 0xC6, 0, 0, 0], rng)
-        .unwrap();
+fn sol_session(ep: &mut Ep) -> Console {
+    let console = login(ep, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let context = RequestContext {
+        channel: 1,
+        session_id: console.bmc_session_id,
+        user_id: 2,
+        privilege: Privilege::User,
+    };
+    let response = ep.activate_sol(&context, &[1, 1, 0xC6, 0, 0, 0]).unwrap();
+    assert!(matches!(ep.poll_event(), Some(Event::SolActive(true))));
     assert_eq!(response.len(), 12);
     console
 }
@@ -368,26 +509,25 @@ fn sol_session(ep: &mut Endpoint<Users>, rng: &mut Counter) -> Console {
 #[test]
 fn sol_keystrokes_are_acked_in_the_outbox_and_replays_dropped() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
-    let mut console = sol_session(&mut ep, &mut rng);
+    let mut console = sol_session(&mut ep);
     let datagram = console.session.sol(&[1, 0, 0, 0, b'l', b's'], [9; 16]);
-    let action = ep.handle(Instant::now(), &datagram, &mut rng);
-    let Action::Sol { to_host, .. } = action else {
-        panic!("{action:?}");
+    ep.handle(Instant::now(), anywhere(), &datagram).unwrap();
+    let Some(Event::ToHost { characters, .. }) = ep.poll_event() else {
+        panic!("the keystrokes must go to the host");
     };
-    assert_eq!(to_host, b"ls");
+    assert_eq!(characters, b"ls");
     let outbox = ep.take_outbox();
     assert_eq!(outbox.len(), 1);
-    let ack = console.session.read_sol(&outbox[0].1).unwrap();
+    let ack = console.session.read_sol(&outbox[0].contents).unwrap();
     assert_eq!(ack, [0, 1, 2, 0]);
     // The same datagram again is a replay: dropped before SOL sees it.
     assert!(matches!(
-        ep.handle(Instant::now(), &datagram, &mut rng),
-        Action::Drop(DropReason::Replayed(_))
+        handle(&mut ep, Instant::now(), &datagram),
+        Outcome::Dropped(DropReason::Replayed(_))
     ));
     // Closing the session ends SOL.
     let close = console.request(0x3C, &console.bmc_session_id.to_le_bytes());
-    let _ = ep.handle(Instant::now(), &close, &mut rng);
+    let _ = handle(&mut ep, Instant::now(), &close);
     assert!(!ep.sol_active());
 }
 
@@ -398,15 +538,14 @@ proptest! {
     fn random_sol_packets_never_panic(packets in proptest::collection::vec(
         proptest::collection::vec(any::<u8>(), 0..300), 1..8)) {
         let mut ep = endpoint();
-        let mut rng = Counter(0);
-        let mut console = sol_session(&mut ep, &mut rng);
+                let mut console = sol_session(&mut ep);
         let now = Instant::now();
         for body in &packets {
             let datagram = console.session.sol(body, [5; 16]);
-            let action = ep.handle(now, &datagram, &mut rng);
-            prop_assert!(!matches!(action, Action::Dispatch(_)));
-            ep.sol_output(now, body, &mut rng);
-            ep.poll_sol(now + Duration::from_secs(1), &mut rng);
+            let action = handle(&mut ep, now, &datagram);
+            prop_assert!(!matches!(action, Outcome::Routed(_)));
+            ep.sol_output(now, body);
+            ep.handle_timeout(now + Duration::from_secs(1));
             let _ = ep.take_outbox();
         }
     }
@@ -417,7 +556,6 @@ proptest! {
 #[test]
 fn a_flooding_peer_cannot_evict_another_peers_handshake() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
     let now = Instant::now();
     let real: SocketAddr = "192.0.2.7:40000".parse().unwrap();
     let flooder: SocketAddr = "198.51.100.9:50000".parse().unwrap();
@@ -429,7 +567,7 @@ fn a_flooding_peer_cannot_evict_another_peers_handshake() {
         0xC0C0_0002,
         [0x22; 16],
     );
-    let open = reply(ep.handle_from(now, &handshake.open_session_request(), real, &mut rng));
+    let open = reply(drive(&mut ep, now, real, &handshake.open_session_request()));
     let rakp1 = handshake.on_open_session_response(&open).unwrap();
     for i in 0..50u32 {
         let flood = Handshake::new(
@@ -440,20 +578,19 @@ fn a_flooding_peer_cannot_evict_another_peers_handshake() {
             1000 + i,
             [0; 16],
         );
-        let _ = ep.handle_from(now, &flood.open_session_request(), flooder, &mut rng);
+        let _ = drive(&mut ep, now, flooder, &flood.open_session_request());
     }
     assert!(ep.session_count() <= 1 + MAX_PENDING_PER_PEER);
-    let rakp2 = reply(ep.handle_from(now, &rakp1, real, &mut rng));
+    let rakp2 = reply(drive(&mut ep, now, real, &rakp1));
     let rakp3 = handshake.on_rakp2(&rakp2).unwrap();
-    let rakp4 = reply(ep.handle_from(now, &rakp3, real, &mut rng));
+    let rakp4 = reply(drive(&mut ep, now, real, &rakp3));
     assert!(handshake.on_rakp4(&rakp4).is_ok());
 }
 
 #[test]
 fn logins_are_reported_for_the_audit_log() {
     let mut ep = endpoint();
-    let mut rng = Counter(0);
-    let _ = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let _ = login(&mut ep, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
     let events = ep.take_login_events();
     assert!(
         matches!(&events[..], [LoginEvent::Opened { user, privilege: Privilege::Administrator, .. }] if user == "admin"),
@@ -461,7 +598,7 @@ fn logins_are_reported_for_the_audit_log() {
     );
     // A wrong password: the console gives up after RAKP 2; at the setup
     // timeout the endpoint reports an abandoned login.
-    let refused = login(&mut ep, &mut rng, CipherSuite::SUITE_17, b"wrong");
+    let refused = login(&mut ep, CipherSuite::SUITE_17, b"wrong");
     assert_eq!(
         refused.err(),
         Some(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE)

@@ -1,0 +1,301 @@
+//! Every command rbmc-netipmid answers, in one [`CommandTable`] with its
+//! least privilege (IPMI v2.0 Appendix G), and which of them are answered
+//! before a session exists. The same table serves the network (as the
+//! bridge's local commands) and the bus (as the owner `org.rbmc.Netipmid`,
+//! so the host's KCS requests reach users and channels too).
+//!
+//! Handlers that need sessions or accounts send a command to the engine
+//! task and await its reply ([`EngineHandle`]); nothing here locks.
+
+use std::sync::Arc;
+
+use ipmi_lan::{
+    channels, commands, lan_params, session_commands, sol,
+    users::{self},
+    Endpoint,
+};
+use ipmi_router::{owner::CommandTable, HandlerResult, IpmiRequest};
+use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn, Privilege};
+
+use crate::{
+    accounts::Accounts,
+    engine::{lan_context, EngineHandle, Facts},
+    lan_info::{self, LanSource},
+};
+
+/// What the handlers reach.
+pub struct Owner {
+    engine: EngineHandle,
+    lan_source: Arc<LanSource>,
+    lan_channel: u8,
+    suites: Vec<CipherSuite>,
+}
+
+impl Owner {
+    /// The handlers' state.
+    pub fn new(
+        engine: EngineHandle,
+        lan_source: LanSource,
+        lan_channel: u8,
+        suites: Vec<CipherSuite>,
+    ) -> Self {
+        Self {
+            engine,
+            lan_source: Arc::new(lan_source),
+            lan_channel,
+            suites,
+        }
+    }
+
+    /// The LAN channel a "present channel" field names: from the host
+    /// (channel Fh) it names no LAN channel at all.
+    fn lan_channel_for(&self, request: &IpmiRequest) -> Result<u8, CompletionCode> {
+        let present = request.context.channel;
+        match request.data.first() {
+            Some(field)
+                if field & 0x0F == commands::PRESENT_CHANNEL && present != self.lan_channel =>
+            {
+                Err(CompletionCode::INVALID_DATA_FIELD)
+            }
+            _ => Ok(self.lan_channel),
+        }
+    }
+}
+
+/// A command on the accounts, run by the engine on a copy.
+type AccountsCommand = fn(&mut Accounts, &IpmiRequest, &Facts) -> HandlerResult;
+/// A command on the sessions, run by the engine on the endpoint.
+type SessionCommand = fn(&mut Endpoint<Accounts>, &IpmiRequest) -> HandlerResult;
+
+/// The commands rbmc-netipmid owns.
+pub fn command_table(owner: Owner) -> CommandTable<Owner> {
+    use Privilege::{Administrator as Admin, Callback, Operator, User as Usr};
+    let mut table = CommandTable::new(owner);
+    let app = NetFn::APP;
+    let transport = NetFn::TRANSPORT;
+    let accounts: &[(NetFn, u8, Privilege, AccountsCommand)] = &[
+        (app, channels::CMD_SET_CHANNEL_ACCESS, Admin, |a, r, _| {
+            a.channels
+                .cmd_set_channel_access(&r.data, r.context.channel)
+        }),
+        (app, channels::CMD_GET_CHANNEL_ACCESS, Usr, |a, r, _| {
+            a.channels
+                .cmd_get_channel_access(&r.data, r.context.channel)
+        }),
+        (app, channels::CMD_GET_CHANNEL_INFO, Usr, |a, r, facts| {
+            a.channels
+                .cmd_get_channel_info(&r.data, r.context.channel, facts.active_sessions)
+        }),
+        (
+            app,
+            channels::CMD_GET_CHANNEL_PAYLOAD_SUPPORT,
+            Usr,
+            |a, r, _| {
+                a.channels
+                    .cmd_get_channel_payload_support(&r.data, r.context.channel)
+            },
+        ),
+        (
+            app,
+            channels::CMD_GET_CHANNEL_PAYLOAD_VERSION,
+            Usr,
+            |a, r, _| {
+                a.channels
+                    .cmd_get_channel_payload_version(&r.data, r.context.channel)
+            },
+        ),
+        (app, users::CMD_SET_USER_ACCESS, Admin, |a, r, _| {
+            a.users.cmd_set_user_access(&r.data, r.context.channel)
+        }),
+        (app, users::CMD_GET_USER_ACCESS, Operator, |a, r, _| {
+            a.users.cmd_get_user_access(&r.data, r.context.channel)
+        }),
+        (app, users::CMD_SET_USER_NAME, Admin, |a, r, _| {
+            a.users.cmd_set_user_name(&r.data)
+        }),
+        (app, users::CMD_GET_USER_NAME, Operator, |a, r, _| {
+            a.users.cmd_get_user_name(&r.data)
+        }),
+        (app, users::CMD_SET_USER_PASSWORD, Admin, |a, r, _| {
+            a.users.cmd_set_user_password(&r.data)
+        }),
+        (app, users::CMD_SET_USER_PAYLOAD_ACCESS, Admin, |a, r, _| {
+            a.users
+                .cmd_set_user_payload_access(&r.data, r.context.channel)
+        }),
+        (
+            app,
+            users::CMD_GET_USER_PAYLOAD_ACCESS,
+            Operator,
+            |a, r, _| {
+                a.users
+                    .cmd_get_user_payload_access(&r.data, r.context.channel)
+            },
+        ),
+        (
+            transport,
+            lan_params::CMD_SET_LAN_CONFIG,
+            Admin,
+            |a, r, _| a.lan.cmd_set_lan_config(&r.data, r.context.channel),
+        ),
+        (transport, sol::CMD_SET_SOL_CONFIG, Admin, |a, r, _| {
+            a.sol.cmd_set_sol_config(&r.data, r.context.channel)
+        }),
+        (transport, sol::CMD_GET_SOL_CONFIG, Usr, |a, r, _| {
+            a.sol.cmd_get_sol_config(&r.data, r.context.channel)
+        }),
+    ];
+    for &(netfn, cmd, privilege, command) in accounts {
+        table
+            .add(
+                netfn,
+                cmd,
+                privilege,
+                move |owner: Arc<Owner>, request| async move {
+                    let change = Box::new(move |accounts: &mut Accounts, facts: &Facts| {
+                        command(accounts, &request, facts)
+                    });
+                    owner.engine.accounts(change).await
+                },
+            )
+            .expect("each command is listed once");
+    }
+    let sessions: &[(NetFn, u8, Privilege, SessionCommand)] = &[
+        (
+            app,
+            session_commands::CMD_SET_SESSION_PRIVILEGE,
+            Callback,
+            |e, r| e.set_session_privilege(&lan_context(&r.context), &r.data),
+        ),
+        (
+            app,
+            session_commands::CMD_CLOSE_SESSION,
+            Callback,
+            |e, r| e.close_session(&lan_context(&r.context), &r.data),
+        ),
+        (app, sol::CMD_ACTIVATE_PAYLOAD, Usr, |e, r| {
+            e.activate_sol(&lan_context(&r.context), &r.data)
+        }),
+        (app, sol::CMD_DEACTIVATE_PAYLOAD, Usr, |e, r| {
+            e.deactivate_sol(&lan_context(&r.context), &r.data)
+        }),
+        (app, sol::CMD_GET_PAYLOAD_ACTIVATION_STATUS, Usr, |e, r| {
+            e.sol_activation_status(&r.data)
+        }),
+        (app, sol::CMD_GET_PAYLOAD_INSTANCE_INFO, Usr, |e, r| {
+            e.sol_instance_info(&r.data)
+        }),
+    ];
+    for &(netfn, cmd, privilege, command) in sessions {
+        table
+            .add(
+                netfn,
+                cmd,
+                privilege,
+                move |owner: Arc<Owner>, request| async move {
+                    owner
+                        .engine
+                        .session(Box::new(move |endpoint| command(endpoint, &request)))
+                        .await
+                },
+            )
+            .expect("each command is listed once");
+    }
+    table
+        .add(
+            app,
+            session_commands::CMD_GET_SESSION_INFO,
+            Usr,
+            cmd_get_session_info,
+        )
+        .and_then(|t| {
+            t.add(
+                transport,
+                lan_params::CMD_GET_LAN_CONFIG,
+                Operator,
+                cmd_get_lan_config,
+            )
+        })
+        .and_then(|t| {
+            t.add_sync(
+                app,
+                commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES,
+                Callback,
+                cmd_get_channel_auth_capabilities,
+            )
+        })
+        .and_then(|t| {
+            t.add_sync(
+                app,
+                commands::CMD_GET_CHANNEL_CIPHER_SUITES,
+                Callback,
+                cmd_get_channel_cipher_suites,
+            )
+        })
+        .and_then(|t| {
+            t.add_sync(
+                app,
+                commands::CMD_GET_SESSION_CHALLENGE,
+                Callback,
+                cmd_get_session_challenge,
+            )
+        })
+        .expect("each command is listed once");
+    // What a console may ask before it has a session (§13.5, Appendix G).
+    table
+        .allow_pre_session(app, commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES)
+        .allow_pre_session(app, commands::CMD_GET_CHANNEL_CIPHER_SUITES)
+        .allow_pre_session(app, commands::CMD_GET_SESSION_CHALLENGE);
+    table
+}
+
+/// Get Session Info: the neighbour table is read off the engine's path.
+async fn cmd_get_session_info(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    let neighbours = tokio::task::spawn_blocking(lan_info::neighbour_table)
+        .await
+        .unwrap_or_default();
+    owner
+        .engine
+        .session(Box::new(move |endpoint| {
+            endpoint.session_info(&lan_context(&request.context), &request.data, &|ip| {
+                lan_info::mac_in(&neighbours, ip)
+            })
+        }))
+        .await
+}
+
+/// Get LAN Configuration Parameters: the interface is read off the
+/// engine's path, then the parameters are read in it.
+async fn cmd_get_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    let source = owner.lan_source.clone();
+    let live = tokio::task::spawn_blocking(move || source.snapshot())
+        .await
+        .map_err(|_| CompletionCode::UNSPECIFIED)?;
+    owner
+        .engine
+        .accounts(Box::new(move |accounts, _| {
+            accounts
+                .lan
+                .cmd_get_lan_config(&request.data, request.context.channel, &live)
+        }))
+        .await
+}
+
+/// Get Channel Authentication Capabilities, before or in a session.
+fn cmd_get_channel_auth_capabilities(owner: &Owner, request: &IpmiRequest) -> HandlerResult {
+    let lan = owner.lan_channel_for(request)?;
+    // No BMC key (Kg) is configured: one-key logins.
+    commands::cmd_get_channel_auth_capabilities(&request.data, lan, false)
+}
+
+/// Get Channel Cipher Suites, before or in a session.
+fn cmd_get_channel_cipher_suites(owner: &Owner, request: &IpmiRequest) -> HandlerResult {
+    let lan = owner.lan_channel_for(request)?;
+    commands::cmd_get_channel_cipher_suites(&request.data, lan, &owner.suites)
+}
+
+/// Get Session Challenge: IPMI v1.5 session activation is not offered, so
+/// a v1.5 console is told at once rather than left to time out.
+fn cmd_get_session_challenge(_: &Owner, _: &IpmiRequest) -> HandlerResult {
+    Err(CompletionCode::INVALID_COMMAND)
+}
