@@ -22,6 +22,7 @@ use ipmi_lan::{
 };
 use ipmi_router::{owner::CommandTable, Context, HandlerResult, IpmiRequest, Router};
 use ipmi_wire::CompletionCode;
+use std::pin::Pin;
 use tokio::{
     net::UdpSocket,
     sync::{mpsc, oneshot, watch, Semaphore},
@@ -43,6 +44,20 @@ pub const MAX_IN_FLIGHT: usize = 64;
 const MAILBOX: usize = 256;
 /// How often, at most, dropped datagrams are summarized in the log.
 const DROP_REPORT: Duration = Duration::from_secs(10);
+
+/// Where requests go to be executed: the router to the owners (with this
+/// daemon's table as its local commands), or in tests a stand-in.
+pub trait Routes: Send + Sync + 'static {
+    /// Executes `request` wherever it is owned.
+    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
+}
+
+impl Routes for Router {
+    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> {
+        let router = self.clone();
+        Box::pin(async move { router.route(request).await })
+    }
+}
 
 /// A command run inside the engine on the endpoint.
 pub type SessionCommand = Box<dyn FnOnce(&mut Endpoint<Accounts>) -> HandlerResult + Send>;
@@ -166,7 +181,7 @@ pub struct EngineParts {
     /// Where accounts are persisted.
     pub store: Arc<Store>,
     /// The router to the owners (with this daemon's table as local).
-    pub router: Router,
+    pub router: Arc<dyn Routes>,
     /// This daemon's command table (for requests outside a session).
     pub table: Arc<CommandTable<Owner>>,
     /// A handle for request tasks to answer through.
@@ -510,5 +525,26 @@ pub fn lan_context(context: &Context) -> RequestContext {
         session_id: context.session_id,
         user_id: context.user_id,
         privilege: context.privilege,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_out_of_space() {
+        let failed = |kind: std::io::ErrorKind| StoreError::Io {
+            path: "netipmid.toml".into(),
+            source: std::io::Error::from(kind),
+        };
+        assert_eq!(
+            completion_for(&failed(std::io::ErrorKind::StorageFull)),
+            CompletionCode::OUT_OF_SPACE
+        );
+        assert_eq!(
+            completion_for(&failed(std::io::ErrorKind::PermissionDenied)),
+            CompletionCode::UNSPECIFIED
+        );
     }
 }

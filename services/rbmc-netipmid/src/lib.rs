@@ -38,6 +38,8 @@ use tracing::{info, warn};
 
 use crate::engine::{Engine, EngineHandle, EngineParts};
 
+pub use crate::engine::Routes;
+
 /// Characters typed on SOL that may wait for the host console.
 const TO_HOST_QUEUE: usize = 256;
 
@@ -96,38 +98,9 @@ pub async fn serve(
             sys.display()
         );
     }
-    let key_file = config
-        .network
-        .user_key_file
-        .clone()
-        .unwrap_or_else(|| state_dir.join("user.key"));
-    let store = store::Store::open(state_dir.join("netipmid.toml"), &key_file)
-        .context("opening the user store")?;
-    let port = socket.local_addr()?.port();
-    let accounts =
-        accounts::load_accounts(&config, &store, port).context("loading the user store")?;
-    let endpoint = Endpoint::new(
-        EndpointConfig {
-            channel: config.network.channel,
-            guid: config.bmc.guid.map(|g| g.ipmi_bytes()).unwrap_or([0; 16]),
-            cipher_suites: config.network.suites(),
-            max_sessions: config.network.max_sessions,
-            idle_timeout: config.network.idle_timeout(),
-            setup_timeout: config.network.setup_timeout(),
-            kg: None,
-            max_sessions_per_user: config.network.max_sessions_per_user,
-        },
-        accounts,
-        Box::new(SystemRandom::default()),
-    );
-    let (handle, mailbox) = EngineHandle::channel();
-    let table = Arc::new(commands::command_table(commands::Owner::new(
-        handle.clone(),
-        lan_info::LanSource::from_config(&config.lan),
-        config.network.channel,
-        config.network.suites(),
-    )));
-    let local: Arc<dyn ipmi_router::owner::Execute> = table.clone();
+    let socket = Arc::new(socket);
+    let bridge = Bridge::open(&config, state_dir, socket.local_addr()?.port())?;
+    let local: Arc<dyn ipmi_router::owner::Execute> = bridge.table.clone();
     let (conn, router) = rbmc_daemon::start_bridge(
         names::NETIPMID,
         &config,
@@ -135,30 +108,9 @@ pub async fn serve(
         rbmc_daemon::LocalCommands::Owned,
     )
     .await?;
-    let socket = Arc::new(socket);
-    let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
-    let (sol_status, sol_status_rx) = tokio::sync::watch::channel(engine::SolStatus::default());
-    tokio::spawn(console::run(
-        config.sol.console.clone(),
-        handle.clone(),
-        sol_status_rx,
-        to_host_rx,
-    ));
+    let engine = bridge.into_engine(socket.clone(), Arc::new(router), config.sol.console.clone());
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
     rbmc_daemon::notify_ready();
-    let engine = Engine::new(
-        endpoint,
-        EngineParts {
-            socket,
-            store: Arc::new(store),
-            router,
-            table,
-            handle,
-            mailbox,
-            to_host,
-            sol_status,
-        },
-    );
     let bus_lost = rbmc_daemon::bus_lost(&conn);
     tokio::pin!(bus_lost);
     let mut lost = false;
@@ -173,6 +125,92 @@ pub async fn serve(
     anyhow::ensure!(!lost, "lost the connection to the bus");
     info!("RMCP+ bridge stopped");
     Ok(())
+}
+
+/// The bridge before it meets the bus: the endpoint over the stored
+/// accounts, and the command table whose handlers reach the engine.
+pub struct Bridge {
+    endpoint: Endpoint<accounts::Accounts>,
+    /// The command table (served on the bus as the owner's).
+    pub table: Arc<ipmi_router::owner::CommandTable<commands::Owner>>,
+    handle: EngineHandle,
+    mailbox: tokio::sync::mpsc::Receiver<engine::EngineCommand>,
+    store: Arc<store::Store>,
+}
+
+impl Bridge {
+    /// Opens the user store in `state_dir` (seeding it from the config on
+    /// first start) and builds the endpoint for SOL on UDP `port`.
+    pub fn open(config: &Config, state_dir: &Path, port: u16) -> anyhow::Result<Self> {
+        let key_file = config
+            .network
+            .user_key_file
+            .clone()
+            .unwrap_or_else(|| state_dir.join("user.key"));
+        let store = store::Store::open(state_dir.join("netipmid.toml"), &key_file)
+            .context("opening the user store")?;
+        let accounts =
+            accounts::load_accounts(config, &store, port).context("loading the user store")?;
+        let endpoint = Endpoint::new(
+            EndpointConfig {
+                channel: config.network.channel,
+                guid: config.bmc.guid.map(|g| g.ipmi_bytes()).unwrap_or([0; 16]),
+                cipher_suites: config.network.suites(),
+                max_sessions: config.network.max_sessions,
+                idle_timeout: config.network.idle_timeout(),
+                setup_timeout: config.network.setup_timeout(),
+                kg: None,
+                max_sessions_per_user: config.network.max_sessions_per_user,
+            },
+            accounts,
+            Box::new(SystemRandom::default()),
+        );
+        let (handle, mailbox) = EngineHandle::channel();
+        let table = Arc::new(commands::command_table(commands::Owner::new(
+            handle.clone(),
+            lan_info::LanSource::from_config(&config.lan),
+            config.network.channel,
+            config.network.suites(),
+        )));
+        Ok(Self {
+            endpoint,
+            table,
+            handle,
+            mailbox,
+            store: Arc::new(store),
+        })
+    }
+
+    /// The engine serving `socket`, routing what it does not own through
+    /// `router`, with SOL's host side on `console` (started here).
+    pub fn into_engine(
+        self,
+        socket: Arc<UdpSocket>,
+        router: Arc<dyn engine::Routes>,
+        console: Option<rbmc_config::ConsoleSource>,
+    ) -> Engine {
+        let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
+        let (sol_status, sol_status_rx) = tokio::sync::watch::channel(engine::SolStatus::default());
+        tokio::spawn(console::run(
+            console,
+            self.handle.clone(),
+            sol_status_rx,
+            to_host_rx,
+        ));
+        Engine::new(
+            self.endpoint,
+            EngineParts {
+                socket,
+                store: self.store,
+                router,
+                table: self.table,
+                handle: self.handle,
+                mailbox: self.mailbox,
+                to_host,
+                sol_status,
+            },
+        )
+    }
 }
 
 /// Sends one datagram, logging a failure.
