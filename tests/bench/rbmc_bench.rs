@@ -15,18 +15,32 @@
 //! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`), and `rbmc-bench
 //! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`), and
 //! `rbmc-bench sol [BYTES]` Serial over LAN's throughput and keystroke
-//! latency (see `sol.rs`).
+//! latency (see `sol.rs`), and `rbmc-bench concurrent [SESSIONS]
+//! [REQUESTS]` many sessions at once (see `concurrent.rs`).
 
 use std::time::{Duration, Instant};
 
 use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
+mod concurrent;
 mod sel;
 mod sensors;
 mod sol;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("concurrent") {
+        let sessions = std::env::args()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16);
+        let requests = std::env::args()
+            .nth(3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        concurrent::run_bench(sessions, requests, CipherSuite::SUITE_17);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("sol") {
         let bytes = std::env::args()
             .nth(2)
@@ -60,7 +74,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES]"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS]"
                 );
                 std::process::exit(64);
             }

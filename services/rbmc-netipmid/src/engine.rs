@@ -431,6 +431,12 @@ impl Engine {
             *self.drops.entry("pre-session").or_default() += 1;
             return;
         }
+        // netipmid's own cheap commands are answered here, without a task.
+        let routed = to_routed(&pending);
+        if let Some(result) = self.parts.table.execute_now(&routed) {
+            self.endpoint.respond(&pending, result);
+            return;
+        }
         let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
             self.endpoint
                 .respond(&pending, Err(CompletionCode::NODE_BUSY));
@@ -439,7 +445,7 @@ impl Engine {
         let router = self.parts.router.clone();
         let handle = self.parts.handle.clone();
         tokio::spawn(async move {
-            let result = router.route(to_routed(&pending)).await;
+            let result = router.route(routed).await;
             handle.respond(pending, result).await;
             drop(permit);
         });

@@ -42,6 +42,8 @@ pub struct CommandTable<S> {
     /// Commands a bridge may answer before a session exists (Appendix G's
     /// session-less commands): only the network bridge's table marks any.
     pre_session: std::collections::HashSet<(u8, u8)>,
+    /// The handlers that answer without waiting, for [`CommandTable::execute_now`].
+    immediate: HashMap<(u8, u8), fn(&S, &IpmiRequest) -> HandlerResult>,
 }
 
 impl<S: Send + Sync + 'static> CommandTable<S> {
@@ -51,6 +53,7 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
             state: Arc::new(state),
             entries: HashMap::new(),
             pre_session: std::collections::HashSet::new(),
+            immediate: HashMap::new(),
         }
     }
 
@@ -109,7 +112,23 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
     ) -> Result<&mut Self, DuplicateCommand> {
         self.add(netfn, cmd, privilege, move |state: Arc<S>, request| {
             std::future::ready(handler(&state, &request))
-        })
+        })?;
+        self.immediate.insert((netfn.0, cmd), handler);
+        Ok(self)
+    }
+
+    /// Runs `request` at once if its handler answers without waiting
+    /// (after the same privilege check as [`Execute::execute`]); `None` for
+    /// a command that is not here or whose handler waits. A bridge uses it
+    /// to answer its own cheap commands without a task.
+    pub fn execute_now(&self, request: &IpmiRequest) -> Option<HandlerResult> {
+        let key = (request.netfn.0, request.cmd);
+        let handler = self.immediate.get(&key)?;
+        let (spec, _) = self.entries.get(&key)?;
+        if request.context.privilege < spec.privilege {
+            return Some(Err(CompletionCode::INSUFFICIENT_PRIVILEGE));
+        }
+        Some(handler(&self.state, request))
     }
 }
 
@@ -289,6 +308,27 @@ mod tests {
         assert!(!table.answers_pre_session(NetFn::CHASSIS, 0x02));
         // Only registered commands can be marked.
         assert!(!table.answers_pre_session(NetFn::CHASSIS, 0x09));
+    }
+
+    #[test]
+    fn handlers_that_answer_at_once_run_without_a_task() {
+        let table = table();
+        assert_eq!(
+            table.execute_now(&request(0x01, Privilege::User)),
+            Some(Ok(vec![7]))
+        );
+        assert_eq!(
+            table.execute_now(&request(0x02, Privilege::User)),
+            Some(Err(CompletionCode::INSUFFICIENT_PRIVILEGE))
+        );
+        assert_eq!(table.execute_now(&request(0x03, Privilege::User)), None);
+        let mut waits = CommandTable::new(());
+        waits
+            .add(NetFn::CHASSIS, 0x01, Privilege::User, |_, _| async {
+                Ok(vec![])
+            })
+            .unwrap();
+        assert_eq!(waits.execute_now(&request(0x01, Privilege::User)), None);
     }
 
     #[test]
