@@ -66,10 +66,10 @@ pub struct Args {
     /// `--power-backend qemu`, the VM's serial socket `run/vm-console.sock`).
     #[arg(long)]
     pub sol_console: Option<String>,
-    /// Do not rebuild the daemons before starting them. By default, when
-    /// rbmc-dev runs from this workspace's target directory, it first runs
-    /// `cargo build --bins` for its own profile, so `cargo run --bin
-    /// rbmc-dev` always starts up-to-date daemons.
+    /// Kept so scripts that pass it keep working; it changes nothing. The
+    /// daemons are built into rbmc-dev itself (it runs each as a child
+    /// process of itself), so `cargo run --bin rbmc-dev` builds everything
+    /// in one go and there is nothing else to build.
     #[arg(long)]
     pub no_build: bool,
 }
@@ -149,13 +149,8 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     });
     println!("rbmc-dev: private bus at {address}");
 
-    let bin_dir = std::env::current_exe()?
-        .parent()
-        .context("locating the daemons")?
-        .to_path_buf();
-    if !args.no_build {
-        build_daemons(&bin_dir)?;
-    }
+    // Each daemon is this executable started under the daemon's name.
+    let launcher = std::env::current_exe().context("locating rbmc-dev")?;
     let listen = format!("127.0.0.1:{}", args.port);
     // Serial over LAN's host console: the simulated host's, or the VM's
     // serial port (QEMU: -chardev socket,id=sol,path=<this>,server=on,wait=off
@@ -216,7 +211,7 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     let mut supervisors = JoinSet::new();
     for daemon in &daemons {
         let child = ChildSpec {
-            binary: bin_dir.join(daemon.binary),
+            binary: launcher.clone(),
             name: daemon.binary,
             args: [
                 vec![
@@ -259,29 +254,6 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_file(&socket);
     println!("rbmc-dev: stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Builds the daemons with cargo when rbmc-dev runs from the workspace's own
-/// target directory (`cargo run`); an installed rbmc-dev builds nothing.
-fn build_daemons(bin_dir: &Path) -> anyhow::Result<()> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let Ok(workspace) = workspace.canonicalize() else {
-        return Ok(());
-    };
-    if !bin_dir.starts_with(workspace.join("target")) {
-        return Ok(());
-    }
-    let mut command = std::process::Command::new(env!("CARGO"));
-    command
-        .current_dir(&workspace)
-        .args(["build", "--workspace", "--bins"]);
-    if bin_dir.ends_with("release") {
-        command.arg("--release");
-    }
-    println!("rbmc-dev: building the daemons ({command:?})");
-    let status = command.status().context("running cargo")?;
-    anyhow::ensure!(status.success(), "building the daemons failed ({status})");
-    Ok(())
 }
 
 /// Removes a file when dropped.
@@ -408,6 +380,7 @@ async fn supervise(child: ChildSpec, mut stop: watch::Receiver<bool>) {
     loop {
         let started = Instant::now();
         let mut process = match Command::new(&child.binary)
+            .arg0(child.name)
             .args(&child.args)
             .env("DBUS_SYSTEM_BUS_ADDRESS", &child.bus_address)
             .stdin(Stdio::null())
@@ -417,7 +390,7 @@ async fn supervise(child: ChildSpec, mut stop: watch::Receiver<bool>) {
             Ok(process) => process,
             Err(err) => {
                 eprintln!(
-                    "rbmc-dev: cannot start {} ({}): {err}; is the workspace built?",
+                    "rbmc-dev: cannot start {} ({}): {err}",
                     child.name,
                     child.binary.display()
                 );

@@ -15,6 +15,7 @@ use crate::{CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<HandlerResult> + Send + Sync>;
+type SyncHandler<S> = fn(&S, &IpmiRequest) -> HandlerResult;
 
 /// Anything that executes routed requests: a [`CommandTable`], or a test
 /// double in a bridge's own tests.
@@ -43,7 +44,7 @@ pub struct CommandTable<S> {
     /// session-less commands): only the network bridge's table marks any.
     pre_session: std::collections::HashSet<(u8, u8)>,
     /// The handlers that answer without waiting, for [`CommandTable::execute_now`].
-    immediate: HashMap<(u8, u8), fn(&S, &IpmiRequest) -> HandlerResult>,
+    immediate: HashMap<(u8, u8), SyncHandler<S>>,
 }
 
 impl<S: Send + Sync + 'static> CommandTable<S> {
@@ -108,7 +109,7 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
         netfn: NetFn,
         cmd: u8,
         privilege: Privilege,
-        handler: fn(&S, &IpmiRequest) -> HandlerResult,
+        handler: SyncHandler<S>,
     ) -> Result<&mut Self, DuplicateCommand> {
         self.add(netfn, cmd, privilege, move |state: Arc<S>, request| {
             std::future::ready(handler(&state, &request))
