@@ -139,23 +139,8 @@ impl<U: UserDirectory> Endpoint<U> {
         for (session_id, reason) in expired.removed {
             self.session_ended(session_id, reason);
         }
-        let Self {
-            sessions,
-            rng,
-            transmits,
-            events,
-            sol,
-            ..
-        } = self;
-        sol.poll(
-            now,
-            &mut Io {
-                sessions,
-                rng: &mut **rng,
-                transmits,
-                events,
-            },
-        );
+        let (sol, mut io, _) = self.sol_parts();
+        sol.poll(now, &mut io);
     }
 
     /// Handles one datagram received at `now` from `peer`. What it causes
@@ -281,25 +266,8 @@ impl<U: UserDirectory> Endpoint<U> {
         let plain = session.keys.decrypt(packet.payload)?;
         match packet.header.payload_type {
             PayloadType::SOL => {
-                let Self {
-                    sessions,
-                    rng,
-                    transmits,
-                    events,
-                    sol,
-                    ..
-                } = self;
-                sol.on_packet(
-                    now,
-                    session_id,
-                    &plain,
-                    &mut Io {
-                        sessions,
-                        rng: &mut **rng,
-                        transmits,
-                        events,
-                    },
-                )
+                let (sol, mut io, _) = self.sol_parts();
+                sol.on_packet(now, session_id, &plain, &mut io)
             }
             PayloadType::IPMI => {
                 let request = Request::parse(&plain)?;
@@ -407,49 +375,14 @@ impl<U: UserDirectory> Endpoint<U> {
 
     /// Activate Payload (SOL) asked in `context`.
     pub fn activate_sol(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
-        let Self {
-            sessions,
-            rng,
-            transmits,
-            events,
-            sol,
-            users,
-            ..
-        } = self;
-        sol.activate(
-            context.session_id,
-            data,
-            &*users,
-            &mut Io {
-                sessions,
-                rng: &mut **rng,
-                transmits,
-                events,
-            },
-        )
+        let (sol, mut io, users) = self.sol_parts();
+        sol.activate(context.session_id, data, users, &mut io)
     }
 
     /// Deactivate Payload (SOL) asked in `context`.
     pub fn deactivate_sol(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
-        let Self {
-            sessions,
-            rng,
-            transmits,
-            events,
-            sol,
-            ..
-        } = self;
-        sol.deactivate(
-            context.session_id,
-            context.privilege,
-            data,
-            &mut Io {
-                sessions,
-                rng: &mut **rng,
-                transmits,
-                events,
-            },
-        )
+        let (sol, mut io, _) = self.sol_parts();
+        sol.deactivate(context.session_id, context.privilege, data, &mut io)
     }
 
     /// Get Payload Activation Status (SOL).
@@ -482,24 +415,28 @@ impl<U: UserDirectory> Endpoint<U> {
     /// Characters from the host console for the active SOL session
     /// (dropped if none); packets now due are queued.
     pub fn sol_output(&mut self, now: Instant, bytes: &[u8]) {
+        let (sol, mut io, _) = self.sol_parts();
+        sol.push_output(now, bytes, &mut io);
+    }
+
+    /// The SOL engine, with what it works on, and the user directory.
+    fn sol_parts(&mut self) -> (&mut SolEngine, Io<'_>, &U) {
         let Self {
             sessions,
             rng,
             transmits,
             events,
             sol,
+            users,
             ..
         } = self;
-        sol.push_output(
-            now,
-            bytes,
-            &mut Io {
-                sessions,
-                rng: &mut **rng,
-                transmits,
-                events,
-            },
-        );
+        let io = Io {
+            sessions,
+            rng: &mut **rng,
+            transmits,
+            events,
+        };
+        (sol, io, users)
     }
 
     fn end_session(&mut self, session_id: u32, reason: CloseReason) {
