@@ -22,16 +22,7 @@ use tokio::{
 };
 use tracing::{info, warn};
 
-use crate::engine::{EngineHandle, SolStatus};
-
-/// What the engine hands the console task.
-#[derive(Debug)]
-pub enum ToHost {
-    /// Characters the remote console typed.
-    Characters(Vec<u8>),
-    /// A serial break was asked for: sent on a tty, logged on a socket.
-    Break,
-}
+use crate::engine::{EngineHandle, SolStatus, ToHost};
 
 /// How long to wait before trying an unreachable console source again.
 const RECONNECT: Duration = Duration::from_secs(2);

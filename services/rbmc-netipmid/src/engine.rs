@@ -33,8 +33,6 @@ use tracing::{debug, error, info, warn};
 
 use crate::{
     accounts::Accounts,
-    commands::Owner,
-    console::ToHost,
     store::{Store, StoreError},
 };
 
@@ -70,6 +68,33 @@ pub type AccountsChange = Box<dyn FnOnce(&mut Accounts, &Facts) -> HandlerResult
 pub struct Facts {
     /// Active sessions on the LAN channel.
     pub active_sessions: usize,
+}
+
+/// What the engine hands the SOL console task.
+#[derive(Debug)]
+pub enum ToHost {
+    /// Characters the remote console typed.
+    Characters(Vec<u8>),
+    /// A serial break was asked for: sent on a tty, logged on a socket.
+    Break,
+}
+
+/// What the engine asks of the daemon's own command table directly.
+pub trait LocalCommands: Send + Sync + 'static {
+    /// Whether the command is answered outside a session.
+    fn answers_pre_session(&self, netfn: ipmi_wire::NetFn, cmd: u8) -> bool;
+    /// Runs the command at once if its handler does not wait.
+    fn execute_now(&self, request: &IpmiRequest) -> Option<HandlerResult>;
+}
+
+impl<S: Send + Sync + 'static> LocalCommands for CommandTable<S> {
+    fn answers_pre_session(&self, netfn: ipmi_wire::NetFn, cmd: u8) -> bool {
+        CommandTable::answers_pre_session(self, netfn, cmd)
+    }
+
+    fn execute_now(&self, request: &IpmiRequest) -> Option<HandlerResult> {
+        CommandTable::execute_now(self, request)
+    }
 }
 
 /// What SOL looks like to the console task.
@@ -182,8 +207,9 @@ pub struct EngineParts {
     pub store: Arc<Store>,
     /// The router to the owners (with this daemon's table as local).
     pub router: Arc<dyn Routes>,
-    /// This daemon's command table (for requests outside a session).
-    pub table: Arc<CommandTable<Owner>>,
+    /// This daemon's command table (what it answers before a session, and
+    /// at once).
+    pub table: Arc<dyn LocalCommands>,
     /// A handle for request tasks to answer through.
     pub handle: EngineHandle,
     /// The mailbox.
