@@ -11,7 +11,28 @@ use std::{
 };
 
 use ipmi_vm::{encode_message, op, Decoder, Frame};
+use rbmc_contracts::simulator::SimulatedHostProxy;
 use rbmc_e2e::Suite;
+
+/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
+/// (`rbmc-contracts`) are async, the tests are not.
+fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+    suite: &Suite,
+    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
+                .build()
+                .await?;
+            f(&conn).await
+        })
+        .unwrap_or_else(|err| panic!("on the bus: {err}"))
+}
 
 struct Vm {
     stream: TcpStream,
@@ -104,17 +125,18 @@ fn host_requests_are_routed_with_system_interface_authority() {
     assert_eq!(vm.request(0x00, 0x02, &[0x01]).0, 0);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let shown = suite.busctl(&[
-            "get-property",
-            "org.rbmc.Powerd",
-            "/org/rbmc/SimulatedHost",
-            "org.rbmc.SimulatedHost",
-            "PowerGood",
-        ]);
-        if shown.trim() == "b true" {
+        let on = on_bus(&suite, async |conn| {
+            SimulatedHostProxy::builder(conn)
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+                .await?
+                .power_good()
+                .await
+        });
+        if on {
             break;
         }
-        assert!(Instant::now() < deadline, "host did not power on: {shown}");
+        assert!(Instant::now() < deadline, "host did not power on");
         std::thread::sleep(Duration::from_millis(100));
     }
     // Unknown commands get C1h.

@@ -3,7 +3,32 @@
 //! privilege caps, and the session table; and the same commands reachable
 //! by the host's bridge over the bus.
 
+use rbmc_contracts::{
+    ipmi::{IpmiServerProxy, RouterProxy},
+    names,
+};
 use rbmc_e2e::{text, Suite};
+use zbus::{proxy::CacheProperties, zvariant::Value};
+
+/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
+/// (`rbmc-contracts`) are async, the tests are not.
+fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+    suite: &Suite,
+    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
+                .build()
+                .await?;
+            f(&conn).await
+        })
+        .unwrap_or_else(|err| panic!("on the bus: {err}"))
+}
 
 fn ok(suite: &Suite, args: &[&str]) -> String {
     let out = suite.ipmitool(17, args);
@@ -125,42 +150,37 @@ fn session_info_lists_the_console() {
 #[test]
 fn host_bridge_routes_user_commands_to_netipmid() {
     let suite = Suite::start();
-    let map = suite.busctl(&[
-        "get-property",
-        "org.rbmc.Kcsd",
-        "/org/rbmc/Ipmi/Router",
-        "org.rbmc.Ipmi.Router",
-        "CommandMap",
-    ]);
-    // Get User Access (44h = 68) at Operator; Get LAN Config (0Ch/02h).
-    assert!(map.contains("6 68 3 \"org.rbmc.Netipmid\""), "{map}");
-    assert!(map.contains("12 2 3 \"org.rbmc.Netipmid\""), "{map}");
+    let map = on_bus(&suite, async |conn| {
+        RouterProxy::builder(conn)
+            .destination(names::KCSD)?
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?
+            .command_map()
+            .await
+    });
+    // Get User Access (44h) at Operator; Get LAN Config (0Ch/02h).
+    for (netfn, cmd) in [(0x06, 0x44), (0x0C, 0x02)] {
+        let route = (netfn, cmd, 3, names::NETIPMID.to_owned());
+        assert!(map.contains(&route), "{route:?} in {map:?}");
+    }
     // Get User Name (46h = 70) of user 2, as the host asks it (channel Fh,
     // Administrator): the 16-byte name "admin".
-    let shown = suite.busctl(&[
-        "call",
-        "org.rbmc.Netipmid",
-        "/xyz/openbmc_project/Ipmi",
-        "xyz.openbmc_project.Ipmi.Server",
-        "execute",
-        "yyyaya{sv}",
-        "6",
-        "0",
-        "70",
-        "1",
-        "2",
-        "2",
-        "privilege",
-        "i",
-        "4",
-        "channel",
-        "y",
-        "15",
-    ]);
-    assert!(
-        shown.starts_with("yyyyay 7 0 70 0 16 97 100 109 105 110 0"),
-        "{shown}"
-    );
+    let (netfn, lun, cmd, cc, data) = on_bus(&suite, async |conn| {
+        let options = [
+            ("privilege", Value::from(4i32)),
+            ("channel", Value::from(0x0Fu8)),
+        ];
+        IpmiServerProxy::builder(conn)
+            .destination(names::NETIPMID)?
+            .build()
+            .await?
+            .execute(0x06, 0, 0x46, &[2], options.into_iter().collect())
+            .await
+    });
+    assert_eq!((netfn, lun, cmd, cc), (0x07, 0, 0x46, 0));
+    assert_eq!(data.len(), 16, "{data:?}");
+    assert!(data.starts_with(b"admin\0"), "{data:?}");
 }
 
 /// One user holds at most `max-sessions-per-user` sessions (8 in the dev

@@ -5,21 +5,52 @@
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use rbmc_contracts::{control::BootSourceProxy, simulator::SimulatedHostProxy};
 use rbmc_e2e::{text, Suite};
+use zbus::proxy::CacheProperties;
 
-fn host(suite: &Suite, property: &str) -> String {
-    let shown = suite.busctl(&[
-        "get-property",
-        "org.rbmc.Powerd",
-        "/org/rbmc/SimulatedHost",
-        "org.rbmc.SimulatedHost",
-        property,
-    ]);
-    shown
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned()
+/// What the simulated host saw.
+struct Host {
+    power_good: bool,
+    resets: u32,
+    nmis: u32,
+    identify_led: bool,
+}
+
+/// Reads the simulated host through its contract.
+fn host(suite: &Suite) -> Host {
+    on_bus(suite, async |conn| {
+        let host = SimulatedHostProxy::builder(conn)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
+        zbus::Result::Ok(Host {
+            power_good: host.power_good().await?,
+            resets: host.resets().await?,
+            nmis: host.nmis().await?,
+            identify_led: host.identify_led().await?,
+        })
+    })
+}
+
+/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
+/// (`rbmc-contracts`) are async, the tests are not.
+fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+    suite: &Suite,
+    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
+                .build()
+                .await?;
+            f(&conn).await
+        })
+        .unwrap_or_else(|err| panic!("on the bus: {err}"))
 }
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -38,15 +69,13 @@ fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
 
 fn power_on(suite: &Suite) {
     ipmi_ok(suite, &["chassis", "power", "on"]);
-    wait_until("host on", Duration::from_secs(5), || {
-        host(suite, "PowerGood") == "true"
-    });
+    wait_until("host on", Duration::from_secs(5), || host(suite).power_good);
 }
 
 #[test]
 fn power_control_drives_the_host() {
     let suite = Suite::start();
-    assert_eq!(host(&suite, "PowerGood"), "false");
+    assert!(!host(&suite).power_good);
     assert!(ipmi_ok(&suite, &["chassis", "power", "status"]).contains("Chassis Power is off"));
 
     power_on(&suite);
@@ -63,33 +92,33 @@ fn power_control_drives_the_host() {
 
     ipmi_ok(&suite, &["chassis", "power", "reset"]);
     wait_until("reset pulse", Duration::from_secs(3), || {
-        host(&suite, "Resets") == "1"
+        host(&suite).resets == 1
     });
     ipmi_ok(&suite, &["chassis", "power", "diag"]);
     wait_until("NMI pulse", Duration::from_secs(3), || {
-        host(&suite, "Nmis") == "1"
+        host(&suite).nmis == 1
     });
 
     // A cycle: the host goes off, then comes back.
     ipmi_ok(&suite, &["chassis", "power", "cycle"]);
     wait_until("off in the cycle", Duration::from_secs(4), || {
-        host(&suite, "PowerGood") == "false"
+        !host(&suite).power_good
     });
     wait_until("on after the cycle", Duration::from_secs(6), || {
-        host(&suite, "PowerGood") == "true"
+        host(&suite).power_good
     });
 
     // ACPI soft off: a short press, the OS shuts down.
     ipmi_ok(&suite, &["chassis", "power", "soft"]);
     wait_until("soft off", Duration::from_secs(4), || {
-        host(&suite, "PowerGood") == "false"
+        !host(&suite).power_good
     });
 
     // Hard off from on.
     power_on(&suite);
     ipmi_ok(&suite, &["chassis", "power", "off"]);
     wait_until("forced off", Duration::from_secs(4), || {
-        host(&suite, "PowerGood") == "false"
+        !host(&suite).power_good
     });
     // Off when off is fine; a reset when off is refused (D5h).
     ipmi_ok(&suite, &["chassis", "power", "off"]);
@@ -97,14 +126,14 @@ fn power_control_drives_the_host() {
     assert!(!out.status.success(), "{}", text(&out));
 
     ipmi_ok(&suite, &["chassis", "identify", "5"]);
-    assert_eq!(host(&suite, "IdentifyLed"), "true");
+    assert!(host(&suite).identify_led);
     wait_until("identify off after 5 s", Duration::from_secs(8), || {
-        host(&suite, "IdentifyLed") == "false"
+        !host(&suite).identify_led
     });
     ipmi_ok(&suite, &["chassis", "identify", "force"]);
-    assert_eq!(host(&suite, "IdentifyLed"), "true");
+    assert!(host(&suite).identify_led);
     ipmi_ok(&suite, &["chassis", "identify", "0"]);
-    assert_eq!(host(&suite, "IdentifyLed"), "false");
+    assert!(!host(&suite).identify_led);
 
     assert!(ipmi_ok(&suite, &["chassis", "poh"]).contains("POH Counter"));
 }
@@ -122,7 +151,7 @@ fn busctl_drives_power_through_openbmc_objects() {
         "xyz.openbmc_project.State.Host.Transition.On",
     ]);
     wait_until("host on", Duration::from_secs(5), || {
-        host(&suite, "PowerGood") == "true"
+        host(&suite).power_good
     });
     let state = suite.busctl(&[
         "get-property",
@@ -149,14 +178,12 @@ fn restore_policy_applies_when_the_daemon_restarts() {
     ] {
         ipmi_ok(&suite, &["chassis", "policy", policy]);
         if before {
-            if host(&suite, "PowerGood") != "true" {
+            if !host(&suite).power_good {
                 power_on(&suite);
             }
-        } else if host(&suite, "PowerGood") == "true" {
+        } else if host(&suite).power_good {
             ipmi_ok(&suite, &["chassis", "power", "off"]);
-            wait_until("off", Duration::from_secs(4), || {
-                host(&suite, "PowerGood") == "false"
-            });
+            wait_until("off", Duration::from_secs(4), || !host(&suite).power_good);
         }
         // Killing the daemon drops the simulated board with it: to the host
         // this is AC power going away and coming back.
@@ -169,15 +196,14 @@ fn restore_policy_applies_when_the_daemon_restarts() {
                     .status
                     .success()
         });
-        let expected = if after { "true" } else { "false" };
         wait_until(
             &format!("{policy}: host on = {after}"),
             Duration::from_secs(5),
-            || host(&suite, "PowerGood") == expected,
+            || host(&suite).power_good == after,
         );
         // Stays that way (no late action).
         std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(host(&suite, "PowerGood"), expected, "{policy} {before}");
+        assert_eq!(host(&suite).power_good, after, "{policy} {before}");
         if after {
             let cause = ipmi_ok(&suite, &["chassis", "restart_cause"]);
             assert!(cause.contains("polic"), "{policy}: {cause}");
@@ -196,29 +222,24 @@ fn user_privilege_cannot_power_off_but_operator_can() {
         "{}",
         text(&out)
     );
-    assert_eq!(host(&suite, "PowerGood"), "true");
+    assert!(host(&suite).power_good);
     // USER may still read.
     let out = suite.ipmitool(17, &["-L", "USER", "chassis", "power", "status"]);
     assert!(text(&out).contains("Chassis Power is on"), "{}", text(&out));
     let out = suite.ipmitool(17, &["-L", "OPERATOR", "chassis", "power", "off"]);
     assert!(out.status.success(), "{}", text(&out));
-    wait_until("off", Duration::from_secs(4), || {
-        host(&suite, "PowerGood") == "false"
-    });
+    wait_until("off", Duration::from_secs(4), || !host(&suite).power_good);
 }
 
 #[test]
 fn power_good_never_arriving_ends_in_a_fault_state() {
     let suite = Suite::start();
-    suite.busctl(&[
-        "call",
-        "org.rbmc.Powerd",
-        "/org/rbmc/SimulatedHost",
-        "org.rbmc.SimulatedHost",
-        "Inject",
-        "s",
-        "no-power-good",
-    ]);
+    on_bus(&suite, async |conn| {
+        SimulatedHostProxy::new(conn)
+            .await?
+            .inject("no-power-good")
+            .await
+    });
     ipmi_ok(&suite, &["chassis", "power", "on"]);
     // dev.toml: power-on-timeout-ms = 2000 after a 200 ms press.
     wait_until("power control fault", Duration::from_secs(4), || {
@@ -247,14 +268,18 @@ fn boot_device_persists_and_shows_on_dbus() {
             shown.contains("Options apply to all future boots"),
             "{shown}"
         );
-        let source = suite.busctl(&[
-            "get-property",
-            "org.rbmc.Powerd",
-            "/xyz/openbmc_project/control/host0/boot",
-            "xyz.openbmc_project.Control.Boot.Source",
-            "BootSource",
-        ]);
-        assert!(source.contains("Sources.Network"), "{source}");
+        let source = on_bus(suite, async |conn| {
+            BootSourceProxy::builder(conn)
+                .cache_properties(CacheProperties::No)
+                .build()
+                .await?
+                .boot_source()
+                .await
+        });
+        assert_eq!(
+            source,
+            "xyz.openbmc_project.Control.Boot.Source.Sources.Network"
+        );
     };
     check(&suite);
     // Survives a restart of the daemon.
@@ -296,7 +321,7 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     assert!(shown.contains("Started/Running"), "{shown}");
     assert!(shown.contains("Hard Reset"), "{shown}");
     wait_until("watchdog reset the host", Duration::from_secs(6), || {
-        host(&suite, "Resets") == "1"
+        host(&suite).resets == 1
     });
     assert!(ipmi_ok(&suite, &["chassis", "restart_cause"]).contains("watchdog"));
     let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
@@ -317,7 +342,7 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     wait_until(
         "watchdog powered the host down",
         Duration::from_secs(6),
-        || host(&suite, "PowerGood") == "false",
+        || !host(&suite).power_good,
     );
 
     // And off: a stopped timer does nothing.
@@ -331,5 +356,5 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
     assert!(ipmi_ok(&suite, &["mc", "watchdog", "off"]).contains("timer stopped"));
     std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(host(&suite, "PowerGood"), "true");
+    assert!(host(&suite).power_good);
 }

@@ -13,7 +13,28 @@ use std::{
 
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn};
 use nix::sys::signal::Signal;
+use rbmc_contracts::logging::SelProxy;
 use rbmc_e2e::{dev_config, repo_root, text, Console, Suite, PASSWORD, USER};
+
+/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
+/// (`rbmc-contracts`) are async, the tests are not.
+fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+    suite: &Suite,
+    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
+                .build()
+                .await?;
+            f(&conn).await
+        })
+        .unwrap_or_else(|err| panic!("on the bus: {err}"))
+}
 
 fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
     let out = suite.ipmitool(17, args);
@@ -70,14 +91,10 @@ fn sel_commands_with_ipmitool() {
     assert!(time.starts_with("01/02/30 03:04:0"), "{time}");
 
     // The JSON export names what it can.
-    let export = suite.busctl(&[
-        "call",
-        "org.rbmc.Seld",
-        "/org/rbmc/Sel",
-        "org.rbmc.Sel",
-        "ExportJsonLines",
-    ]);
-    assert!(export.starts_with("s "), "{export}");
+    let export = on_bus(&suite, async |conn| {
+        SelProxy::new(conn).await?.export_json_lines().await
+    });
+    assert!(export.lines().all(|line| line.starts_with('{')), "{export}");
 }
 
 /// A record whose event data carries `n`, so contents identify it.

@@ -9,7 +9,28 @@ use std::{
 
 use nix::sys::signal::Signal;
 use rbmc_config::{SensorEntry, SensorKind, Source};
+use rbmc_contracts::sensor::{sensor_path, CriticalProxy};
 use rbmc_e2e::{dev_config, text, Suite};
+
+/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
+/// (`rbmc-contracts`) are async, the tests are not.
+fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+    suite: &Suite,
+    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
+                .build()
+                .await?;
+            f(&conn).await
+        })
+        .unwrap_or_else(|err| panic!("on the bus: {err}"))
+}
 
 /// The file behind a sensor, found the way a reader of sysfs finds it.
 fn sysfs_file(root: &Path, entry: &SensorEntry) -> PathBuf {
@@ -220,14 +241,16 @@ fn injected_faults_show_and_raise_events() {
         (!ok).then_some(shown)
     });
     // And the OpenBMC alarm properties agree.
-    let alarm = suite.busctl(&[
-        "get-property",
-        "org.rbmc.Sensord",
-        "/xyz/openbmc_project/sensors/temperature/CPU0_Temp",
-        "xyz.openbmc_project.Sensor.Threshold.Critical",
-        "CriticalAlarmHigh",
-    ]);
-    assert_eq!(alarm.trim(), "b true");
+    let alarm = on_bus(&suite, async |conn| {
+        CriticalProxy::builder(conn)
+            .path(sensor_path("temperature", "CPU0_Temp"))?
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await?
+            .critical_alarm_high()
+            .await
+    });
+    assert!(alarm);
 
     // Clearing the fault clears the alarm and deasserts.
     suite.simulator("Clear", "s", &["CPU0 Temp"]);

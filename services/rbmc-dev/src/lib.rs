@@ -339,19 +339,13 @@ async fn wait_until_ready(
         // A bridge that is also an owner serves itself locally.
         let mut wanted: Vec<String> = owners.iter().filter(|o| o != bridge).cloned().collect();
         wanted.sort();
-        let proxy = zbus::fdo::PropertiesProxy::builder(&conn)
+        let proxy = rbmc_contracts::ipmi::RouterProxy::builder(&conn)
             .destination(*bridge)?
-            .path("/org/rbmc/Ipmi/Router")?
+            .cache_properties(zbus::proxy::CacheProperties::No)
             .build()
             .await?;
-        let interface = zbus::names::InterfaceName::try_from("org.rbmc.Ipmi.Router")?;
         loop {
-            let loaded: Vec<String> = proxy
-                .get(interface.clone(), "LoadedOwners")
-                .await
-                .ok()
-                .and_then(|value| Vec::<String>::try_from(value).ok())
-                .unwrap_or_default();
+            let loaded = proxy.loaded_owners().await.unwrap_or_default();
             if loaded == wanted {
                 break;
             }

@@ -12,6 +12,10 @@
 //! busctl --address=unix:path=$STATE/bus.sock call org.rbmc.Simulator \
 //!     /org/rbmc/Simulator org.rbmc.Simulator Inject ss "FAN1" stop
 //! ```
+//!
+//! The client is [`rbmc_contracts::simulator::SimulatorProxy`]; an unknown
+//! fault is `InvalidArgument`, an unknown sensor `ResourceNotFound`, a
+//! failed write of the tree `InternalFailure`.
 
 use std::{
     sync::{
@@ -21,7 +25,8 @@ use std::{
     time::Duration,
 };
 
-use rbmc_sim::{Fault, Simulator};
+use rbmc_contracts::{names, simulator::SIMULATOR_PATH, CommonError};
+use rbmc_sim::{Fault, SimError, Simulator};
 
 /// How often the simulated values change.
 const STEP: Duration = Duration::from_millis(250);
@@ -35,14 +40,21 @@ fn lock(sim: &Mutex<Simulator>) -> std::sync::MutexGuard<'_, Simulator> {
     sim.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn failed(err: impl std::fmt::Display) -> zbus::fdo::Error {
-    zbus::fdo::Error::InvalidArgs(err.to_string())
+/// The simulator's refusal as the D-Bus error.
+fn failed(err: SimError) -> CommonError {
+    let description = err.to_string();
+    match err {
+        SimError::UnknownFault(_) => CommonError::InvalidArgument(description),
+        SimError::UnknownSensor(_) => CommonError::ResourceNotFound(description),
+        // `Io`, and whatever the simulator learns to fail with next.
+        _ => CommonError::InternalFailure(description),
+    }
 }
 
 #[zbus::interface(name = "org.rbmc.Simulator")]
 impl SimulatorObject {
     /// Injects a fault (`stop`, `runaway`, `remove`) into a sensor.
-    async fn inject(&self, sensor: &str, fault: &str) -> zbus::fdo::Result<()> {
+    async fn inject(&self, sensor: &str, fault: &str) -> Result<(), CommonError> {
         let fault: Fault = fault.parse().map_err(failed)?;
         let mut sim = lock(&self.sim);
         sim.inject(sensor, fault).map_err(failed)?;
@@ -50,20 +62,20 @@ impl SimulatorObject {
     }
 
     /// Clears a sensor's fault.
-    async fn clear(&self, sensor: &str) -> zbus::fdo::Result<()> {
+    async fn clear(&self, sensor: &str) -> Result<(), CommonError> {
         let mut sim = lock(&self.sim);
         sim.clear(sensor).map_err(failed)?;
         sim.step(Duration::ZERO).map_err(failed)
     }
 
     /// Fixes the load (0-1); negative returns to the slow wave.
-    async fn set_load(&self, load: f64) -> zbus::fdo::Result<()> {
+    async fn set_load(&self, load: f64) -> Result<(), CommonError> {
         lock(&self.sim).set_load((load >= 0.0).then_some(load));
         Ok(())
     }
 
     /// Stops (true) or restarts (false) simulated time.
-    async fn pause(&self, paused: bool) -> zbus::fdo::Result<()> {
+    async fn pause(&self, paused: bool) -> Result<(), CommonError> {
         self.paused.store(paused, Ordering::SeqCst);
         Ok(())
     }
@@ -85,8 +97,8 @@ pub async fn serve(simulator: Simulator, address: &str) -> anyhow::Result<zbus::
         paused: paused.clone(),
     };
     let conn = zbus::connection::Builder::address(address)?
-        .serve_at("/org/rbmc/Simulator", object)?
-        .name("org.rbmc.Simulator")?
+        .serve_at(SIMULATOR_PATH, object)?
+        .name(names::SIMULATOR)?
         .build()
         .await?;
     tokio::spawn(async move {

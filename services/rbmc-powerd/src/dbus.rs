@@ -11,24 +11,30 @@
 //!   `xyz.openbmc_project.Control.Boot.Source` (`BootSource`) and
 //!   `xyz.openbmc_project.Control.Boot.Mode` (`BootMode`), the next boot's
 //!   override (Default/Regular when none is set).
+//!
+//! The clients are [`rbmc_contracts::state`] and [`rbmc_contracts::control`].
+//! A refused `Set` is a [`CommonError`] (`InvalidArgument` for an unknown
+//! value, `Unavailable` while another transition runs, `NotAllowed` when the
+//! host's state forbids it), which zbus answers under the nearest
+//! `org.freedesktop.DBus.Error` name.
 
 use std::sync::{Arc, Mutex};
 
+use rbmc_contracts::CommonError;
+
 use crate::{
     control::{cause, Controller},
-    sequencer::Request,
+    sequencer::{Refused, Request},
 };
 
 const CHASSIS: &str = "xyz.openbmc_project.State.Chassis";
 const HOST: &str = "xyz.openbmc_project.State.Host";
 const POLICY: &str = "xyz.openbmc_project.Control.Power.RestorePolicy.Policy";
 
-/// Object paths.
-pub const CHASSIS_PATH: &str = "/xyz/openbmc_project/state/chassis0";
-/// Host object path.
-pub const HOST_PATH: &str = "/xyz/openbmc_project/state/host0";
-/// Restore policy object path.
-pub const POLICY_PATH: &str = "/xyz/openbmc_project/control/host0/power_restore_policy";
+pub use rbmc_contracts::{
+    control::{BOOT_PATH, POWER_RESTORE_POLICY_PATH as POLICY_PATH},
+    state::{CHASSIS_PATH, HOST_PATH},
+};
 
 /// Where the host's power is, as both OpenBMC state objects name it.
 enum Phase {
@@ -49,8 +55,12 @@ fn phase(control: &Controller) -> Phase {
     }
 }
 
-fn refused(err: impl std::fmt::Display) -> zbus::fdo::Error {
-    zbus::fdo::Error::Failed(err.to_string())
+/// The sequencer's refusal as the D-Bus error.
+fn refused(err: Refused) -> CommonError {
+    match err {
+        Refused::Busy => CommonError::Unavailable(err.to_string()),
+        Refused::WrongState(_) => CommonError::NotAllowed(err.to_string()),
+    }
 }
 
 /// `xyz.openbmc_project.State.Chassis`.
@@ -94,13 +104,13 @@ impl ChassisObject {
 
     /// Asks for On, Off or PowerCycle.
     #[zbus(property)]
-    fn set_requested_power_transition(&mut self, value: String) -> zbus::fdo::Result<()> {
+    fn set_requested_power_transition(&mut self, value: String) -> Result<(), CommonError> {
         let request = match value.strip_prefix(&format!("{CHASSIS}.Transition.")) {
             Some("On") => Request::On,
             Some("Off") => Request::Off,
             Some("PowerCycle") => Request::Cycle,
             _ => {
-                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                return Err(CommonError::InvalidArgument(format!(
                     "unknown transition {value}"
                 )))
             }
@@ -155,13 +165,13 @@ impl HostObject {
     /// Asks for On, Off (graceful), Reboot, GracefulWarmReboot or
     /// ForceWarmReboot.
     #[zbus(property)]
-    fn set_requested_host_transition(&mut self, value: String) -> zbus::fdo::Result<()> {
+    fn set_requested_host_transition(&mut self, value: String) -> Result<(), CommonError> {
         let request = match value.strip_prefix(&format!("{HOST}.Transition.")) {
             Some("On") => Request::On,
             Some("Off") => Request::SoftOff,
             Some("Reboot" | "ForceWarmReboot" | "GracefulWarmReboot") => Request::Reset,
             _ => {
-                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                return Err(CommonError::InvalidArgument(format!(
                     "unknown transition {value}"
                 )))
             }
@@ -196,13 +206,13 @@ impl RestorePolicyObject {
 
     /// Sets the policy.
     #[zbus(property)]
-    fn set_power_restore_policy(&mut self, value: String) -> zbus::fdo::Result<()> {
+    fn set_power_restore_policy(&mut self, value: String) -> Result<(), CommonError> {
         let code = match value.strip_prefix(&format!("{POLICY}.")) {
             Some("AlwaysOff") => 0,
             Some("Restore") => 1,
             Some("AlwaysOn") => 2,
             _ => {
-                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                return Err(CommonError::InvalidArgument(format!(
                     "unknown policy {value}"
                 )))
             }
@@ -213,9 +223,6 @@ impl RestorePolicyObject {
         Ok(())
     }
 }
-
-/// Boot override object path.
-pub const BOOT_PATH: &str = "/xyz/openbmc_project/control/host0/boot";
 
 const SOURCES: &str = "xyz.openbmc_project.Control.Boot.Source.Sources";
 const MODES: &str = "xyz.openbmc_project.Control.Boot.Mode.Modes";
@@ -265,7 +272,7 @@ impl BootObject {
 
     /// Sets the next boot's source.
     #[zbus(property)]
-    fn set_boot_source(&mut self, value: String) -> zbus::fdo::Result<()> {
+    fn set_boot_source(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{SOURCES}.")) {
             Some("Default") => NoOverride,
@@ -274,7 +281,7 @@ impl BootObject {
             Some("ExternalMedia") => CdDvd,
             Some("RemovableMedia") => Floppy,
             _ => {
-                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                return Err(CommonError::InvalidArgument(format!(
                     "unknown source {value}"
                 )))
             }
@@ -306,14 +313,14 @@ impl BootModeObject {
 
     /// Sets the next boot's mode.
     #[zbus(property)]
-    fn set_boot_mode(&mut self, value: String) -> zbus::fdo::Result<()> {
+    fn set_boot_mode(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{MODES}.")) {
             Some("Regular") => NoOverride,
             Some("Safe") => DiskSafeMode,
             Some("Setup") => BiosSetup,
             _ => {
-                return Err(zbus::fdo::Error::InvalidArgs(format!(
+                return Err(CommonError::InvalidArgument(format!(
                     "unknown mode {value}"
                 )))
             }

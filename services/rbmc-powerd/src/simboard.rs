@@ -175,7 +175,8 @@ impl Board for SimBoard {
     }
 }
 
-/// `org.rbmc.SimulatedHost`.
+/// `org.rbmc.SimulatedHost` (its client is
+/// [`rbmc_contracts::simulator::SimulatedHostProxy`]).
 pub struct SimHostObject {
     board: SimBoard,
 }
@@ -203,10 +204,10 @@ impl SimHostObject {
         self.board.lock().identify
     }
     /// Injects a fault: `no-power-good` or `power-loss`.
-    fn inject(&self, fault: &str) -> zbus::fdo::Result<()> {
+    fn inject(&self, fault: &str) -> Result<(), rbmc_contracts::CommonError> {
         self.board
             .inject(fault)
-            .map_err(zbus::fdo::Error::InvalidArgs)
+            .map_err(rbmc_contracts::CommonError::InvalidArgument)
     }
     /// Clears injected faults.
     fn clear(&self) {

@@ -9,11 +9,18 @@
 //!   (`org.rbmc.Ipmi.Sensor`), so a daemon names its sensor, not numbers.
 //! - `org.rbmc.Sel` at `/org/rbmc/Sel`: `ExportJsonLines() -> s`, every
 //!   record as one JSON object per line with decoded names.
+//!
+//! The clients are in [`rbmc_contracts::logging`]. The adds fail with
+//! OpenBMC's common errors: `InvalidArgument` for a malformed record,
+//! `QuotaExceeded` when the SEL is full and its policy keeps the old
+//! records, `InternalFailure` when the record cannot be stored.
 
 use std::sync::{Arc, Mutex};
 
+use ipmi_wire::CompletionCode;
+use rbmc_contracts::{ipmi::IpmiSensorProxy, CommonError};
 use tracing::{info, warn};
-use zbus::{fdo, message::Header, Connection};
+use zbus::{message::Header, proxy::CacheProperties, Connection};
 
 use crate::{
     decode,
@@ -33,18 +40,26 @@ fn lock(sel: &Mutex<Sel>) -> std::sync::MutexGuard<'_, Sel> {
 /// The (number, type, event/reading type) the caller's sensor object
 /// declares.
 async fn sensor_identity(conn: &Connection, owner: &str, path: &str) -> zbus::Result<(u8, u8, u8)> {
-    let proxy = fdo::PropertiesProxy::builder(conn)
+    let sensor = IpmiSensorProxy::builder(conn)
         .destination(owner.to_owned())?
         .path(path.to_owned())?
+        .cache_properties(CacheProperties::No)
         .build()
         .await?;
-    let interface = zbus::names::InterfaceName::try_from("org.rbmc.Ipmi.Sensor")?;
-    let byte = |v: zbus::zvariant::OwnedValue| u8::try_from(v).map_err(zbus::Error::from);
     Ok((
-        byte(proxy.get(interface.clone(), "Number").await?)?,
-        byte(proxy.get(interface.clone(), "SensorType").await?)?,
-        byte(proxy.get(interface, "EventReadingType").await?)?,
+        sensor.number().await?,
+        sensor.sensor_type().await?,
+        sensor.event_reading_type().await?,
     ))
+}
+
+/// The SEL's refusal of a record as the D-Bus error.
+fn refused(code: CompletionCode) -> CommonError {
+    match code {
+        // Full, and `[sel] full-policy` keeps the old records.
+        CompletionCode::OUT_OF_SPACE => CommonError::QuotaExceeded("the SEL is full".into()),
+        code => CommonError::InternalFailure(format!("the SEL refused the entry: {code}")),
+    }
 }
 
 #[zbus::interface(name = "xyz.openbmc_project.Logging.IPMI")]
@@ -63,9 +78,9 @@ impl LoggingObject {
         event_data: Vec<u8>,
         assert: bool,
         generator_id: u16,
-    ) -> fdo::Result<u16> {
+    ) -> Result<u16, CommonError> {
         if event_data.len() > 3 {
-            return Err(fdo::Error::InvalidArgs(
+            return Err(CommonError::InvalidArgument(
                 "event data is at most 3 bytes".into(),
             ));
         }
@@ -88,9 +103,7 @@ impl LoggingObject {
         record[12] = if assert { 0 } else { 0x80 } | (reading_type & 0x7F);
         record[13..16].fill(0xFF);
         record[13..13 + event_data.len()].copy_from_slice(&event_data);
-        let id = lock(&self.sel)
-            .add(record)
-            .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
+        let id = lock(&self.sel).add(record).map_err(refused)?;
         info!(id, %message, "SEL entry added");
         Ok(id)
     }
@@ -103,28 +116,26 @@ impl LoggingObject {
         message: String,
         data: Vec<u8>,
         record_type: u8,
-    ) -> fdo::Result<u16> {
+    ) -> Result<u16, CommonError> {
         let mut record = [0u8; 16];
         record[2] = record_type;
         let start = match record_type {
             0xC0..=0xDF => 7,
             0xE0..=0xFF => 3,
             _ => {
-                return Err(fdo::Error::InvalidArgs(
+                return Err(CommonError::InvalidArgument(
                     "OEM record types are C0h-FFh".into(),
                 ))
             }
         };
         if data.len() != 16 - start {
-            return Err(fdo::Error::InvalidArgs(format!(
+            return Err(CommonError::InvalidArgument(format!(
                 "record type {record_type:#04x} takes {} data bytes",
                 16 - start
             )));
         }
         record[start..].copy_from_slice(&data);
-        let id = lock(&self.sel)
-            .add(record)
-            .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
+        let id = lock(&self.sel).add(record).map_err(refused)?;
         info!(id, %message, "OEM SEL entry added");
         Ok(id)
     }

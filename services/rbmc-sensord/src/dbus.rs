@@ -10,6 +10,10 @@
 //!   `.OperationalStatus`: whether the source answers;
 //! - `org.rbmc.Ipmi.Sensor`: `Number`, `SensorType`, `EventReadingType`, so
 //!   the SEL logger can turn a sensor path into an IPMI record.
+//!
+//! The clients are in [`rbmc_contracts::sensor`] (and
+//! [`rbmc_contracts::ipmi::IpmiSensorProxy`]). Every member is a property
+//! or a signal: nothing here fails with an error of its own.
 
 use zbus::{
     object_server::{InterfaceRef, SignalEmitter},
@@ -20,11 +24,7 @@ use crate::sensor::Sensor;
 
 /// Path of a sensor's object.
 pub fn sensor_path(entry: &rbmc_config::SensorEntry) -> String {
-    format!(
-        "/xyz/openbmc_project/sensors/{}/{}",
-        entry.kind.dbus_kind(),
-        entry.name.object_name()
-    )
+    rbmc_contracts::sensor::sensor_path(entry.kind.dbus_kind(), &entry.name.object_name())
 }
 
 /// `xyz.openbmc_project.Sensor.Value`.

@@ -1,5 +1,6 @@
 //! The bridge side: find the owners, keep the command map, route requests
-//! with a bounded wait.
+//! with a bounded wait, and turn a failed call into the completion code the
+//! requester sees (`completion_for`, with the table).
 
 use std::{
     collections::HashMap,
@@ -9,39 +10,14 @@ use std::{
 
 use futures_util::StreamExt;
 use ipmi_wire::{CompletionCode, Privilege};
+use rbmc_contracts::{
+    ipmi::{CommandOwnerProxy, IpmiServerProxy},
+    CommonError,
+};
 use tracing::{debug, error, info, warn};
-use zbus::{fdo::DBusProxy, names::BusName, proxy::CacheProperties, Connection};
+use zbus::{fdo, fdo::DBusProxy, names::BusName, proxy::CacheProperties, Connection};
 
 use crate::{owner::Execute, CommandSpec, HandlerResult, IpmiRequest, OWNER_PATH, ROUTER_PATH};
-
-/// Client of `xyz.openbmc_project.Ipmi.Server`.
-#[zbus::proxy(
-    interface = "xyz.openbmc_project.Ipmi.Server",
-    default_path = "/xyz/openbmc_project/Ipmi"
-)]
-pub trait IpmiServer {
-    /// Executes one request (OpenBMC's signature and lower-case name).
-    #[zbus(name = "execute")]
-    fn execute(
-        &self,
-        netfn: u8,
-        lun: u8,
-        cmd: u8,
-        data: &[u8],
-        options: HashMap<&str, zbus::zvariant::Value<'_>>,
-    ) -> zbus::Result<(u8, u8, u8, u8, Vec<u8>)>;
-}
-
-/// Client of `org.rbmc.Ipmi.CommandOwner`.
-#[zbus::proxy(
-    interface = "org.rbmc.Ipmi.CommandOwner",
-    default_path = "/xyz/openbmc_project/Ipmi"
-)]
-pub trait CommandOwner {
-    /// The (netfn, cmd, privilege) triples the owner serves.
-    #[zbus(property)]
-    fn commands(&self) -> zbus::Result<Vec<(u8, u8, u8)>>;
-}
 
 /// Settings of a [`Router`].
 #[derive(Clone, Debug)]
@@ -346,38 +322,70 @@ impl Router {
     }
 }
 
-/// Maps a D-Bus failure to the completion code the requester sees.
-fn completion_for(err: &zbus::Error) -> CompletionCode {
-    let name = match err {
-        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_owned()),
-        zbus::Error::FDO(fdo) => Some(
-            match &**fdo {
-                zbus::fdo::Error::ServiceUnknown(_) => "org.freedesktop.DBus.Error.ServiceUnknown",
-                zbus::fdo::Error::NameHasNoOwner(_) => "org.freedesktop.DBus.Error.NameHasNoOwner",
-                zbus::fdo::Error::NoReply(_) => "org.freedesktop.DBus.Error.NoReply",
-                zbus::fdo::Error::Timeout(_) => "org.freedesktop.DBus.Error.Timeout",
-                _ => "other",
-            }
-            .to_owned(),
-        ),
-        zbus::Error::InputOutput(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            return CompletionCode::TIMEOUT
+/// Maps a failed `execute` call to the completion code the requester sees
+/// (the table in docs/ARCHITECTURE.md, "The routing contract"). The owner
+/// reports a command's own failure as a completion code inside its reply;
+/// an error reply means the call failed, and is decided here:
+///
+/// | D-Bus error | code |
+/// |---|---|
+/// | `org.freedesktop.DBus.Error.ServiceUnknown`, `.NameHasNoOwner`, `.NoReply`: the owner is not on the bus or died mid-call | C0h node busy (the supervisor restarts it) |
+/// | `org.freedesktop.DBus.Error.Timeout`, `.TimedOut`; zbus's own call timeout | C3h timeout |
+/// | `xyz.openbmc_project.Common.Error.Timeout` | C3h timeout |
+/// | `...Common.Error.Unavailable`, `.TooManyResources` | C0h node busy |
+/// | `...Common.Error.InvalidArgument` | CCh invalid data field |
+/// | `...Common.Error.InsufficientPermission` | D4h insufficient privilege |
+/// | `...Common.Error.NotAllowed` | D5h not supported in present state |
+/// | `...Common.Error.ResourceNotFound` | CBh not present |
+/// | `...Common.Error.UnsupportedRequest` | C1h invalid command |
+/// | `...Common.Error.QuotaExceeded` | C4h out of space |
+/// | `...Common.Error.InternalFailure`, any other failure | FFh unspecified |
+///
+/// The bridge's own bound on the wait (`[routing] timeout-ms`) gives C3h in
+/// [`Router::route`], before any error arrives.
+fn completion_for(err: &CommonError) -> CompletionCode {
+    match err {
+        CommonError::ZBus(err) => completion_for_call(err),
+        CommonError::Timeout(_) => CompletionCode::TIMEOUT,
+        CommonError::InternalFailure(_) => CompletionCode::UNSPECIFIED,
+        CommonError::InvalidArgument(_) => CompletionCode::INVALID_DATA_FIELD,
+        CommonError::InsufficientPermission(_) => CompletionCode::INSUFFICIENT_PRIVILEGE,
+        CommonError::NotAllowed(_) => CompletionCode::NOT_SUPPORTED_IN_PRESENT_STATE,
+        CommonError::TooManyResources(_) | CommonError::Unavailable(_) => CompletionCode::NODE_BUSY,
+        CommonError::ResourceNotFound(_) => CompletionCode::NOT_PRESENT,
+        CommonError::UnsupportedRequest(_) => CompletionCode::INVALID_COMMAND,
+        CommonError::QuotaExceeded(_) => CompletionCode::OUT_OF_SPACE,
+    }
+}
+
+/// A call that failed on the way rather than in the owner: an error reply
+/// from the bus (decoded by zbus into its [`fdo::Error`] variant), or a
+/// local failure.
+fn completion_for_call(err: &zbus::Error) -> CompletionCode {
+    match err {
+        zbus::Error::MethodError(..) | zbus::Error::FDO(_) => {
+            completion_for_bus(&fdo::Error::from(err.clone()))
         }
-        _ => None,
-    };
-    match name.as_deref() {
+        // zbus's own method timeout, when the connection sets one.
+        zbus::Error::InputOutput(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            CompletionCode::TIMEOUT
+        }
+        _ => CompletionCode::UNSPECIFIED,
+    }
+}
+
+/// The bus's own errors (`org.freedesktop.DBus.Error.*`).
+fn completion_for_bus(err: &fdo::Error) -> CompletionCode {
+    match err {
         // The owner is not running (or died mid-call): transient, the
         // supervisor restarts it.
-        Some(
-            "org.freedesktop.DBus.Error.ServiceUnknown"
-            | "org.freedesktop.DBus.Error.NameHasNoOwner"
-            | "org.freedesktop.DBus.Error.NoReply",
-        ) => CompletionCode::NODE_BUSY,
-        Some("org.freedesktop.DBus.Error.Timeout") => CompletionCode::TIMEOUT,
-        _ => {
-            debug!(cause = %err, "unexpected D-Bus failure");
-            CompletionCode::UNSPECIFIED
+        fdo::Error::ServiceUnknown(_) | fdo::Error::NameHasNoOwner(_) | fdo::Error::NoReply(_) => {
+            CompletionCode::NODE_BUSY
         }
+        fdo::Error::Timeout(_) | fdo::Error::TimedOut(_) => CompletionCode::TIMEOUT,
+        // Policy refusals, unknown objects or methods (a peer that is not
+        // an owner), and the rest: a fault to log, not the requester's.
+        _ => CompletionCode::UNSPECIFIED,
     }
 }
 
@@ -399,5 +407,137 @@ impl RouterObject {
     #[zbus(property)]
     fn loaded_owners(&self) -> Vec<String> {
         self.router.loaded_owners()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use zbus::{connection, message::Message};
+
+    use super::*;
+
+    /// The error `name` as a proxy receives it: an error reply, decoded
+    /// into the contract's type.
+    fn reply(name: &str) -> CommonError {
+        let call = Message::method_call("/", "Ping")
+            .unwrap()
+            .build(&())
+            .unwrap();
+        let reply = Message::error(&call.header(), name)
+            .unwrap()
+            .build(&("why",))
+            .unwrap();
+        CommonError::from(zbus::Error::from(reply))
+    }
+
+    #[test]
+    fn error_replies_map_to_completion_codes() {
+        for (code, name) in [
+            (0xC0, "org.freedesktop.DBus.Error.ServiceUnknown"),
+            (0xC0, "org.freedesktop.DBus.Error.NameHasNoOwner"),
+            (0xC0, "org.freedesktop.DBus.Error.NoReply"),
+            (0xC3, "org.freedesktop.DBus.Error.Timeout"),
+            (0xC3, "org.freedesktop.DBus.Error.TimedOut"),
+            (0xFF, "org.freedesktop.DBus.Error.AccessDenied"),
+            (0xFF, "org.freedesktop.DBus.Error.UnknownMethod"),
+            (0xFF, "org.freedesktop.DBus.Error.UnknownObject"),
+            (0xFF, "org.freedesktop.DBus.Error.Failed"),
+            (0xC3, "xyz.openbmc_project.Common.Error.Timeout"),
+            (0xFF, "xyz.openbmc_project.Common.Error.InternalFailure"),
+            (0xCC, "xyz.openbmc_project.Common.Error.InvalidArgument"),
+            (
+                0xD4,
+                "xyz.openbmc_project.Common.Error.InsufficientPermission",
+            ),
+            (0xD5, "xyz.openbmc_project.Common.Error.NotAllowed"),
+            (0xC0, "xyz.openbmc_project.Common.Error.TooManyResources"),
+            (0xCB, "xyz.openbmc_project.Common.Error.ResourceNotFound"),
+            (0xC0, "xyz.openbmc_project.Common.Error.Unavailable"),
+            (0xC1, "xyz.openbmc_project.Common.Error.UnsupportedRequest"),
+            (0xC4, "xyz.openbmc_project.Common.Error.QuotaExceeded"),
+            (0xFF, "xyz.openbmc_project.Common.Error.NoCACertificate"),
+            (0xFF, "org.example.Unheard.Of"),
+        ] {
+            assert_eq!(completion_for(&reply(name)), CompletionCode(code), "{name}");
+        }
+    }
+
+    #[test]
+    fn local_failures_map_to_completion_codes() {
+        let io = |kind| zbus::Error::InputOutput(std::io::Error::from(kind).into());
+        for (code, err) in [
+            (0xC3, io(std::io::ErrorKind::TimedOut)),
+            (0xFF, io(std::io::ErrorKind::BrokenPipe)),
+            (
+                0xC0,
+                zbus::Error::FDO(Box::new(fdo::Error::NoReply("gone".into()))),
+            ),
+            (0xFF, zbus::Error::InvalidReply),
+        ] {
+            let err = CommonError::from(err);
+            assert_eq!(completion_for(&err), CompletionCode(code), "{err:?}");
+        }
+    }
+
+    /// An owner whose `execute` fails with one error, as an OpenBMC owner
+    /// might.
+    struct Unavailable;
+
+    #[zbus::interface(name = "xyz.openbmc_project.Ipmi.Server")]
+    impl Unavailable {
+        #[zbus(name = "execute")]
+        fn execute(
+            &self,
+            _netfn: u8,
+            _lun: u8,
+            _cmd: u8,
+            _data: Vec<u8>,
+            _options: HashMap<String, zbus::zvariant::OwnedValue>,
+        ) -> Result<(u8, u8, u8, u8, Vec<u8>), CommonError> {
+            Err(CommonError::Unavailable("restarting".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_owners_error_reaches_the_bridge_typed() {
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        let server = connection::Builder::unix_stream(a)
+            .server(zbus::Guid::generate())
+            .unwrap()
+            .p2p()
+            .serve_at(crate::OWNER_PATH, Unavailable)
+            .unwrap()
+            .build();
+        let client = connection::Builder::unix_stream(b).p2p().build();
+        let (_server, client) = tokio::try_join!(server, client).unwrap();
+        let owner = IpmiServerProxy::builder(&client)
+            .destination("org.rbmc.Test")
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        let err = owner
+            .execute(0, 0, 1, &[], HashMap::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err, CommonError::Unavailable("restarting".into()));
+        assert_eq!(completion_for(&err), CompletionCode::NODE_BUSY);
+        // A peer that does not serve the contract: not the requester's
+        // fault, logged and FFh.
+        let stranger = IpmiServerProxy::builder(&client)
+            .destination("org.rbmc.Test")
+            .unwrap()
+            .path("/elsewhere")
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        let err = stranger
+            .execute(0, 0, 1, &[], HashMap::new())
+            .await
+            .unwrap_err();
+        assert_eq!(completion_for(&err), CompletionCode::UNSPECIFIED);
     }
 }

@@ -5,35 +5,17 @@
 //! generator_id) -> q record_id` on `xyz.openbmc_project.Logging.IPMI`. The
 //! object at `sensor_path` (on the caller's connection) carries
 //! [`SensorIdentity`], `org.rbmc.Ipmi.Sensor`, from which the SEL logger
-//! takes the record's sensor number, type and event/reading type.
+//! takes the record's sensor number, type and event/reading type. The
+//! proxies of both are in [`rbmc_contracts::logging`] and
+//! [`rbmc_contracts::ipmi`].
 
+use rbmc_contracts::logging::IpmiSelLoggerProxy;
 use tracing::warn;
 
-/// The SEL logger's bus name (OpenBMC's).
-pub const SEL_LOGGER: &str = "xyz.openbmc_project.Logging.IPMI";
-/// The SEL logger's object path.
-pub const SEL_LOGGER_PATH: &str = "/xyz/openbmc_project/Logging/IPMI";
-/// Generator ID of events the BMC itself generates: slave address 20h,
-/// channel 0, LUN 0 (IPMI v2.0 §32.1, Table 32-1 bytes 8-9).
-pub const BMC_GENERATOR_ID: u16 = 0x0020;
-
-/// Client of the SEL logger.
-#[zbus::proxy(
-    interface = "xyz.openbmc_project.Logging.IPMI",
-    default_service = "xyz.openbmc_project.Logging.IPMI",
-    default_path = "/xyz/openbmc_project/Logging/IPMI"
-)]
-pub trait IpmiSelLogger {
-    /// Logs a system event record; returns its record ID.
-    fn ipmi_sel_add(
-        &self,
-        message: &str,
-        sensor_path: &str,
-        event_data: &[u8],
-        assert: bool,
-        generator_id: u16,
-    ) -> zbus::Result<u16>;
-}
+pub use rbmc_contracts::{
+    logging::{BMC_GENERATOR_ID, SEL_LOGGER_PATH},
+    names::SEL_LOGGER,
+};
 
 /// `org.rbmc.Ipmi.Sensor`: the IPMI identity of a sensor object.
 #[derive(Clone, Copy, Debug)]

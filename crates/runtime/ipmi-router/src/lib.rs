@@ -22,6 +22,11 @@
 //!   (`channel` y, `privilege` i, `userId` i, `currentSessionId` u); a
 //!   request without them runs at the lowest privilege.
 //!
+//! The interfaces themselves (proxies, errors, names and paths) are in
+//! `rbmc-contracts` ([`rbmc_contracts::ipmi`]); this crate implements both
+//! ends of them, and decides what a failed call means to the requester
+//! ([`bridge`]'s completion codes).
+//!
 //! # Layout
 //! - [`command`]: requests, contexts, command declarations.
 //! - [`owner`]: the command table an owner daemon fills and serves.
@@ -38,27 +43,7 @@ pub use bridge::{Router, RouterConfig};
 pub use command::{CommandSpec, Context, HandlerResult, IpmiRequest};
 pub use owner::{serve_owner, CommandTable};
 
-/// Object path where every owner serves the contract.
-pub const OWNER_PATH: &str = "/xyz/openbmc_project/Ipmi";
-/// OpenBMC's command-execution interface.
-pub const SERVER_INTERFACE: &str = "xyz.openbmc_project.Ipmi.Server";
-/// The interface declaring which commands an owner serves.
-pub const COMMAND_OWNER_INTERFACE: &str = "org.rbmc.Ipmi.CommandOwner";
-/// Object path where a bridge publishes its live command map.
-pub const ROUTER_PATH: &str = "/org/rbmc/Ipmi/Router";
-/// The interface of a bridge's live command map.
-pub const ROUTER_INTERFACE: &str = "org.rbmc.Ipmi.Router";
-
-/// Well-known bus names of the suite's daemons (stable: scripts use them).
-pub mod names {
-    /// rbmc-sensord: sensors, SDR, FRU and the BMC's own identity.
-    pub const SENSORD: &str = "org.rbmc.Sensord";
-    /// rbmc-powerd: chassis, power, boot options, watchdog.
-    pub const POWERD: &str = "org.rbmc.Powerd";
-    /// rbmc-seld: the System Event Log.
-    pub const SELD: &str = "org.rbmc.Seld";
-    /// rbmc-netipmid: the RMCP+ network bridge.
-    pub const NETIPMID: &str = "org.rbmc.Netipmid";
-    /// rbmc-kcsd: the KCS host interface.
-    pub const KCSD: &str = "org.rbmc.Kcsd";
-}
+pub use rbmc_contracts::{
+    ipmi::{COMMAND_OWNER_INTERFACE, OWNER_PATH, ROUTER_INTERFACE, ROUTER_PATH, SERVER_INTERFACE},
+    names,
+};

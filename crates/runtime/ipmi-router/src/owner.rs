@@ -342,7 +342,7 @@ mod tests {
 
     #[tokio::test]
     async fn contract_over_a_peer_to_peer_connection() {
-        use crate::bridge::{CommandOwnerProxy, IpmiServerProxy};
+        use rbmc_contracts::ipmi::{CommandOwnerProxy, IpmiServerProxy};
         let (a, b) = tokio::net::UnixStream::pair().unwrap();
         let guid = zbus::Guid::generate();
         let table: Arc<dyn Execute> = Arc::new(table());

@@ -1,6 +1,6 @@
 //! [`Board`] for a QEMU virtual machine on rbmc-kcsd's `ipmi-bmc-extern`
-//! link (`org.rbmc.Kcsd.Host`), so development power control acts on a
-//! real guest.
+//! link (`org.rbmc.Kcsd.Host`, [`rbmc_contracts::kcsd`]), so development
+//! power control acts on a real guest.
 //!
 //! Power-good is "a VM is connected". A power button press held past half
 //! the force-off time is a power off, a short press a graceful shutdown
@@ -14,22 +14,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use rbmc_contracts::{kcsd::KcsdHostProxy, CommonError};
 use tokio::sync::watch;
 use tracing::warn;
+use zbus::proxy::CacheProperties;
 
 use super::{Board, BoardError, Inputs, Line};
-
-#[zbus::proxy(
-    interface = "org.rbmc.Kcsd.Host",
-    default_service = "org.rbmc.Kcsd",
-    default_path = "/org/rbmc/Kcsd/Host"
-)]
-trait VmHost {
-    fn power_off(&self) -> zbus::Result<()>;
-    fn reset(&self) -> zbus::Result<()>;
-    fn send_nmi(&self) -> zbus::Result<()>;
-    fn graceful_shutdown(&self) -> zbus::Result<()>;
-}
 
 /// The VM as power hardware.
 pub struct QemuBoard {
@@ -63,15 +53,15 @@ impl QemuBoard {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tick.tick().await;
+                // Asked afresh each time (no cache): rbmc-kcsd may have
+                // restarted since.
                 let query = async {
-                    let proxy = zbus::fdo::PropertiesProxy::builder(&watcher.conn)
-                        .destination("org.rbmc.Kcsd")?
-                        .path("/org/rbmc/Kcsd/Host")?
+                    KcsdHostProxy::builder(&watcher.conn)
+                        .cache_properties(CacheProperties::No)
                         .build()
-                        .await?;
-                    let interface = zbus::names::InterfaceName::try_from("org.rbmc.Kcsd.Host")?;
-                    let value = proxy.get(interface, "Connected").await?;
-                    bool::try_from(value).map_err(zbus::Error::from)
+                        .await?
+                        .connected()
+                        .await
                 };
                 let connected = match tokio::time::timeout(Duration::from_secs(1), query).await {
                     Ok(Ok(connected)) => connected,
@@ -97,8 +87,11 @@ impl QemuBoard {
     fn run(&self, operation: Operation) {
         let conn = self.conn.clone();
         tokio::spawn(async move {
-            let result = async {
-                let vm = VmHostProxy::new(&conn).await?;
+            let result: Result<(), CommonError> = async {
+                let vm = KcsdHostProxy::builder(&conn)
+                    .cache_properties(CacheProperties::No)
+                    .build()
+                    .await?;
                 match operation {
                     Operation::PowerOff => vm.power_off().await,
                     Operation::Shutdown => vm.graceful_shutdown().await,

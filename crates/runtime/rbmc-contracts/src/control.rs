@@ -1,0 +1,67 @@
+//! The host's settings with OpenBMC's interfaces, served by rbmc-powerd
+//! (on `org.rbmc.Powerd`: OpenBMC keeps them in its settings daemon, whose
+//! name rbmc does not take):
+//!
+//! - `xyz.openbmc_project.Control.Power.RestorePolicy` at
+//!   [`POWER_RESTORE_POLICY_PATH`] ([`RestorePolicyProxy`]);
+//! - `xyz.openbmc_project.Control.Boot.Source` and `.Boot.Mode` at
+//!   [`BOOT_PATH`] ([`BootSourceProxy`], [`BootModeProxy`]): the next boot's
+//!   override, the same IPMI boot flags seen two ways.
+//!
+//! Values are OpenBMC's enumeration strings; an unknown one fails the
+//! property `Set` with `org.freedesktop.DBus.Error.InvalidArgs`.
+
+/// The power restore policy object.
+pub const POWER_RESTORE_POLICY_PATH: &str =
+    "/xyz/openbmc_project/control/host0/power_restore_policy";
+/// The boot override object.
+pub const BOOT_PATH: &str = "/xyz/openbmc_project/control/host0/boot";
+
+/// Client of `xyz.openbmc_project.Control.Power.RestorePolicy`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Control.Power.RestorePolicy",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/power_restore_policy"
+)]
+pub trait RestorePolicy {
+    /// `...RestorePolicy.Policy.` AlwaysOff, Restore or AlwaysOn.
+    #[zbus(property)]
+    fn power_restore_policy(&self) -> zbus::Result<String>;
+
+    /// Sets the policy.
+    #[zbus(property)]
+    fn set_power_restore_policy(&self, value: &str) -> zbus::Result<()>;
+}
+
+/// Client of `xyz.openbmc_project.Control.Boot.Source`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Control.Boot.Source",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/boot"
+)]
+pub trait BootSource {
+    /// `...Boot.Source.Sources.` Default, Network, Disk, ExternalMedia or
+    /// RemovableMedia.
+    #[zbus(property)]
+    fn boot_source(&self) -> zbus::Result<String>;
+
+    /// Sets the next boot's source.
+    #[zbus(property)]
+    fn set_boot_source(&self, value: &str) -> zbus::Result<()>;
+}
+
+/// Client of `xyz.openbmc_project.Control.Boot.Mode`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Control.Boot.Mode",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/boot"
+)]
+pub trait BootMode {
+    /// `...Boot.Mode.Modes.` Regular, Safe or Setup.
+    #[zbus(property)]
+    fn boot_mode(&self) -> zbus::Result<String>;
+
+    /// Sets the next boot's mode.
+    #[zbus(property)]
+    fn set_boot_mode(&self, value: &str) -> zbus::Result<()>;
+}

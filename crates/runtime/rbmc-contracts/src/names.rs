@@ -1,0 +1,22 @@
+//! The suite's well-known bus names. They are stable: scripts, the D-Bus
+//! policy (`systemd/dbus-1/system.d/org.rbmc.conf`) and the systemd units
+//! use them.
+
+/// rbmc-sensord: sensors, SDR, FRU and the BMC's own identity.
+pub const SENSORD: &str = "org.rbmc.Sensord";
+/// rbmc-powerd: chassis, power, boot options, watchdog.
+pub const POWERD: &str = "org.rbmc.Powerd";
+/// rbmc-seld: the System Event Log.
+pub const SELD: &str = "org.rbmc.Seld";
+/// rbmc-netipmid: the RMCP+ network bridge.
+pub const NETIPMID: &str = "org.rbmc.Netipmid";
+/// rbmc-kcsd: the KCS host interface.
+pub const KCSD: &str = "org.rbmc.Kcsd";
+/// rbmc-powerd's second name, OpenBMC's for the host state object.
+pub const STATE_HOST: &str = "xyz.openbmc_project.State.Host";
+/// rbmc-powerd's third name, OpenBMC's for the chassis state object.
+pub const STATE_CHASSIS: &str = "xyz.openbmc_project.State.Chassis";
+/// rbmc-seld's second name, OpenBMC's (phosphor-sel-logger's) SEL logger.
+pub const SEL_LOGGER: &str = "xyz.openbmc_project.Logging.IPMI";
+/// rbmc-dev's simulator, on the development bus only.
+pub const SIMULATOR: &str = "org.rbmc.Simulator";
