@@ -5,7 +5,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -13,7 +13,7 @@ use std::{
 
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn};
 use nix::sys::signal::Signal;
-use rbmc_e2e::{dev_config, repo_root, text, Console, Suite, PASSWORD, USER};
+use rbmc_e2e::{dev_config, done_or, repo_root, text, wait_for, Console, Suite, PASSWORD, USER};
 
 fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
     let out = suite.ipmitool(17, args);
@@ -93,26 +93,51 @@ fn acknowledged_entries_survive_sigkill() {
     let suite = Suite::start();
     let mut console = suite.console(CipherSuite::SUITE_17);
     let stop = Arc::new(AtomicBool::new(false));
+    // How many adds seld has acknowledged so far.
+    let acked = Arc::new(AtomicUsize::new(0));
     let killer = {
         let stop = stop.clone();
+        let acked = acked.clone();
         let run_dir = suite.state_dir.join("run");
         std::thread::spawn(move || {
+            let stopped = || stop.load(Ordering::SeqCst);
             let mut kills = 0;
+            let mut killed = 0;
             let mut seed = 0x2545_F491_4F6C_DD1Du64;
-            while !stop.load(Ordering::SeqCst) && kills < 6 {
+            while !stopped() && kills < 6 {
+                // Each kill is for a seld that is back and writing: a new
+                // process that has acknowledged an add.
+                let pid = wait_for("seld restarted", Duration::from_secs(15), || {
+                    let pid: i32 = std::fs::read_to_string(run_dir.join("rbmc-seld.pid"))
+                        .ok()
+                        .and_then(|p| p.trim().parse().ok())
+                        .unwrap_or(0);
+                    done_or(
+                        (pid > 0 && pid != killed) || stopped(),
+                        format!("pid {pid}"),
+                    )
+                    .map(|()| pid)
+                });
+                let before = acked.load(Ordering::SeqCst);
+                wait_for("seld acknowledging adds", Duration::from_secs(15), || {
+                    let now = acked.load(Ordering::SeqCst);
+                    done_or(
+                        now > before || stopped(),
+                        format!("{now} adds acknowledged"),
+                    )
+                });
+                if stopped() {
+                    break;
+                }
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
+                // Not a wait: the kill lands at a random moment of the adds
+                // (mid-write, mid-fsync, between two), which is the scenario.
                 std::thread::sleep(Duration::from_millis(150 + seed % 400));
-                let pid: i32 = std::fs::read_to_string(run_dir.join("rbmc-seld.pid"))
-                    .ok()
-                    .and_then(|p| p.trim().parse().ok())
-                    .unwrap_or(0);
-                if pid > 0 {
-                    let _ =
-                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-                    kills += 1;
-                }
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+                killed = pid;
+                kills += 1;
             }
             kills
         })
@@ -133,6 +158,7 @@ fn acknowledged_entries_survive_sigkill() {
                 acknowledged.insert(id, n).is_none(),
                 "record ID {id} given twice"
             );
+            acked.store(acknowledged.len(), Ordering::SeqCst);
         }
     }
     stop.store(true, Ordering::SeqCst);
