@@ -175,22 +175,18 @@ fn acknowledged_entries_survive_sigkill() {
     let wait = Instant::now() + Duration::from_secs(20);
     let mut id = 0u16;
     loop {
-        let response = console
-            .call(
-                NetFn::STORAGE,
-                0x43,
-                &[0, 0, id.to_le_bytes()[0], id.to_le_bytes()[1], 0, 0xFF],
-            )
-            .unwrap();
-        if response.completion != CompletionCode::SUCCESS {
-            assert!(
-                Instant::now() < wait,
-                "SEL never came back: {}",
-                response.completion
-            );
-            std::thread::sleep(Duration::from_millis(200));
-            continue;
-        }
+        let [lo, hi] = id.to_le_bytes();
+        let response = wait_for(
+            "SEL back",
+            wait.saturating_duration_since(Instant::now()),
+            || {
+                let response = console
+                    .call(NetFn::STORAGE, 0x43, &[0, 0, lo, hi, 0, 0xFF])
+                    .unwrap();
+                let completion = response.completion;
+                done_or(completion == CompletionCode::SUCCESS, completion).map(|()| response)
+            },
+        );
         let data = &response.data;
         let next = u16::from_le_bytes([data[0], data[1]]);
         let record_id = u16::from_le_bytes([data[2], data[3]]);
@@ -237,20 +233,20 @@ fn a_torn_tail_is_cut_at_start() {
     bytes.extend_from_slice(&[0x53, 0x45, 0x01, 0x00, 0x09, 0x00, 0xDE, 0xAD, 0xBE]);
     std::fs::write(&journal, bytes).unwrap();
     suite.signal("rbmc-seld", Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    let out = wait_for("seld back", Duration::from_secs(15), || {
         let out = suite.ipmitool(17, &["sel", "info"]);
-        if suite.pid_of("rbmc-seld") != pid && out.status.success() {
-            assert!(
-                text(&out).contains("Entries          : 2"),
-                "{}",
-                text(&out)
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "seld did not come back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        let now = suite.pid_of("rbmc-seld");
+        done_or(
+            now != pid && out.status.success(),
+            format!("pid {now} (was {pid}): {}", text(&out)),
+        )
+        .map(|()| out)
+    });
+    assert!(
+        text(&out).contains("Entries          : 2"),
+        "{}",
+        text(&out)
+    );
     assert!(
         suite.log_text().contains("torn or corrupt tail"),
         "{}",
