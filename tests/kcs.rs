@@ -7,11 +7,11 @@
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use ipmi_vm::{encode_message, op, Decoder, Frame};
-use rbmc_e2e::Suite;
+use rbmc_e2e::{done_or, wait_for, Suite};
 
 struct Vm {
     stream: TcpStream,
@@ -21,16 +21,9 @@ struct Vm {
 
 impl Vm {
     fn connect(suite: &Suite) -> Self {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            match TcpStream::connect(("127.0.0.1", suite.qemu_port)) {
-                Ok(stream) => break stream,
-                Err(err) => {
-                    assert!(Instant::now() < deadline, "no QEMU link: {err}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
+        let stream = wait_for("the QEMU link", Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", suite.qemu_port))
+        });
         stream
             .set_read_timeout(Some(Duration::from_secs(3)))
             .unwrap();
@@ -102,8 +95,7 @@ fn host_requests_are_routed_with_system_interface_authority() {
     assert_eq!(&data[4..9], b"Linux");
     // The host may control power (Administrator): the simulated host comes on.
     assert_eq!(vm.request(0x00, 0x02, &[0x01]).0, 0);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
+    wait_for("host powered on", Duration::from_secs(5), || {
         let shown = suite.busctl(&[
             "get-property",
             "org.rbmc.Powerd",
@@ -111,12 +103,8 @@ fn host_requests_are_routed_with_system_interface_authority() {
             "org.rbmc.SimulatedHost",
             "PowerGood",
         ]);
-        if shown.trim() == "b true" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "host did not power on: {shown}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        done_or(shown.trim() == "b true", shown)
+    });
     // Unknown commands get C1h.
     assert_eq!(vm.request(0x2C, 0x00, &[0x00]).0, 0xC1);
 }
