@@ -4,10 +4,10 @@
 
 use std::{
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use rbmc_e2e::{bin_dir, repo_root};
+use rbmc_e2e::{bin_dir, poll_until, repo_root};
 
 /// Runs `daemon` with the board config; its exit code and stderr.
 fn run_with_board_config(daemon: &str) -> (Option<i32>, String) {
@@ -27,17 +27,13 @@ fn run_with_board_config(daemon: &str) -> (Option<i32>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the daemon");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{daemon} did not stop within 10 s with the AST2600 config");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = poll_until(Duration::from_secs(10), || {
+        child.try_wait().expect("wait").ok_or(())
+    })
+    .unwrap_or_else(|()| {
+        let _ = child.kill();
+        panic!("{daemon} did not stop within 10 s with the AST2600 config");
+    });
     let output = child.wait_with_output().expect("output");
     let _ = std::fs::remove_dir_all(&state);
     let log = format!(

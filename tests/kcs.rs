@@ -7,32 +7,12 @@
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use ipmi_vm::{encode_message, op, Decoder, Frame};
 use rbmc_contracts::simulator::SimulatedHostProxy;
-use rbmc_e2e::Suite;
-
-/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
-/// (`rbmc-contracts`) are async, the tests are not.
-fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
-    suite: &Suite,
-    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
-) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async {
-            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
-                .build()
-                .await?;
-            f(&conn).await
-        })
-        .unwrap_or_else(|err| panic!("on the bus: {err}"))
-}
+use rbmc_e2e::{done_or, wait_for, Suite};
 
 struct Vm {
     stream: TcpStream,
@@ -42,16 +22,9 @@ struct Vm {
 
 impl Vm {
     fn connect(suite: &Suite) -> Self {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            match TcpStream::connect(("127.0.0.1", suite.qemu_port)) {
-                Ok(stream) => break stream,
-                Err(err) => {
-                    assert!(Instant::now() < deadline, "no QEMU link: {err}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
+        let stream = wait_for("the QEMU link", Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", suite.qemu_port))
+        });
         stream
             .set_read_timeout(Some(Duration::from_secs(3)))
             .unwrap();
@@ -123,9 +96,8 @@ fn host_requests_are_routed_with_system_interface_authority() {
     assert_eq!(&data[4..9], b"Linux");
     // The host may control power (Administrator): the simulated host comes on.
     assert_eq!(vm.request(0x00, 0x02, &[0x01]).0, 0);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let on = on_bus(&suite, async |conn| {
+    wait_for("host powered on", Duration::from_secs(5), || {
+        let on = suite.on_bus(async |conn| {
             SimulatedHostProxy::builder(conn)
                 .cache_properties(zbus::proxy::CacheProperties::No)
                 .build()
@@ -133,12 +105,8 @@ fn host_requests_are_routed_with_system_interface_authority() {
                 .power_good()
                 .await
         });
-        if on {
-            break;
-        }
-        assert!(Instant::now() < deadline, "host did not power on");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        done_or(on, on)
+    });
     // Unknown commands get C1h.
     assert_eq!(vm.request(0x2C, 0x00, &[0x00]).0, 0xC1);
 }

@@ -10,26 +10,6 @@ use rbmc_contracts::{
 use rbmc_e2e::{text, Suite};
 use zbus::{proxy::CacheProperties, zvariant::Value};
 
-/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
-/// (`rbmc-contracts`) are async, the tests are not.
-fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
-    suite: &Suite,
-    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
-) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async {
-            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
-                .build()
-                .await?;
-            f(&conn).await
-        })
-        .unwrap_or_else(|err| panic!("on the bus: {err}"))
-}
-
 fn ok(suite: &Suite, args: &[&str]) -> String {
     let out = suite.ipmitool(17, args);
     assert!(out.status.success(), "ipmitool {args:?}: {}", text(&out));
@@ -150,7 +130,7 @@ fn session_info_lists_the_console() {
 #[test]
 fn host_bridge_routes_user_commands_to_netipmid() {
     let suite = Suite::start();
-    let map = on_bus(&suite, async |conn| {
+    let map = suite.on_bus(async |conn| {
         RouterProxy::builder(conn)
             .destination(names::KCSD)?
             .cache_properties(CacheProperties::No)
@@ -166,7 +146,7 @@ fn host_bridge_routes_user_commands_to_netipmid() {
     }
     // Get User Name (46h = 70) of user 2, as the host asks it (channel Fh,
     // Administrator): the 16-byte name "admin".
-    let (netfn, lun, cmd, cc, data) = on_bus(&suite, async |conn| {
+    let (netfn, lun, cmd, cc, data) = suite.on_bus(async |conn| {
         let options = [
             ("privilege", Value::from(4i32)),
             ("channel", Value::from(0x0Fu8)),

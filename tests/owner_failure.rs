@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn};
 use nix::sys::signal::Signal;
-use rbmc_e2e::{text, Suite};
+use rbmc_e2e::{done_or, text, wait_for, Suite};
 
 const GET_DEVICE_ID: u8 = 0x01;
 const GET_CHANNEL_AUTH_CAPS: u8 = 0x38;
@@ -37,20 +37,13 @@ fn killed_owner_answers_quickly_then_recovers() {
     assert_eq!(response.completion, CompletionCode::SUCCESS);
 
     // The launcher restarts the owner and ipmitool is served again.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    wait_for("served again", Duration::from_secs(15), || {
         let out = suite.ipmitool(17, &["mc", "info"]);
-        if out.status.success() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never recovered: {}\n{}",
-            text(&out),
-            suite.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        done_or(
+            out.status.success(),
+            format!("{}\n{}", text(&out), suite.log_text()),
+        )
+    });
     assert_ne!(
         suite.pid_of("rbmc-sensord"),
         before,

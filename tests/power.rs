@@ -2,63 +2,73 @@
 //! check reads the simulated host (`org.rbmc.SimulatedHost` on the bus), not
 //! only ipmitool's reply.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use rbmc_contracts::{control::BootSourceProxy, simulator::SimulatedHostProxy};
-use rbmc_e2e::{text, Suite};
-use zbus::proxy::CacheProperties;
+use rbmc_e2e::{done_or, text, wait_for, Suite};
 
-/// What the simulated host saw.
-struct Host {
-    power_good: bool,
-    resets: u32,
-    nmis: u32,
-    identify_led: bool,
+fn host(suite: &Suite, property: &str) -> String {
+    let shown = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Powerd",
+        "/org/rbmc/SimulatedHost",
+        "org.rbmc.SimulatedHost",
+        property,
+    ]);
+    shown
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
 }
 
-/// Reads the simulated host through its contract.
-fn host(suite: &Suite) -> Host {
-    on_bus(suite, async |conn| {
-        let host = SimulatedHostProxy::builder(conn)
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?;
-        zbus::Result::Ok(Host {
-            power_good: host.power_good().await?,
-            resets: host.resets().await?,
-            nmis: host.nmis().await?,
-            identify_led: host.identify_led().await?,
-        })
-    })
+/// Waits until the simulated host's `property` reads `wanted`.
+fn wait_host(suite: &Suite, what: &str, limit: Duration, property: &str, wanted: &str) {
+    wait_for(what, limit, || {
+        let seen = host(suite, property);
+        done_or(seen == wanted, format!("{property} = {seen}"))
+    });
 }
 
-/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
-/// (`rbmc-contracts`) are async, the tests are not.
-fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
-    suite: &Suite,
-    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
-) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async {
-            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
-                .build()
-                .await?;
-            f(&conn).await
-        })
-        .unwrap_or_else(|err| panic!("on the bus: {err}"))
+/// `CurrentHostState`, the last part of it: `Running`, `Off`,
+/// `TransitioningToRunning` or `TransitioningToOff`.
+fn host_state(suite: &Suite) -> String {
+    let shown = suite.busctl(&[
+        "get-property",
+        "xyz.openbmc_project.State.Host",
+        "/xyz/openbmc_project/state/host0",
+        "xyz.openbmc_project.State.Host",
+        "CurrentHostState",
+    ]);
+    shown
+        .trim()
+        .trim_end_matches('"')
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what} within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// How many times rbmc-powerd has logged that it serves. It applies the
+/// restore policy right after that line.
+fn powerd_starts(suite: &Suite) -> usize {
+    suite.log_text().matches("rbmc_powerd: serving").count()
+}
+
+/// Kills rbmc-powerd and waits until the launcher has started it again, the
+/// new one has reached the restore policy, and it answers ipmitool.
+fn restart_powerd(suite: &Suite) {
+    let old = suite.pid_of("rbmc-powerd");
+    let starts = powerd_starts(suite);
+    suite.signal("rbmc-powerd", Signal::SIGKILL);
+    wait_for("powerd back", Duration::from_secs(15), || {
+        let now = suite.pid_of("rbmc-powerd");
+        let out = suite.ipmitool(17, &["chassis", "power", "status"]);
+        done_or(
+            now != old && powerd_starts(suite) > starts && out.status.success(),
+            format!("pid {now} (was {old}): {}", text(&out)),
+        )
+    });
 }
 
 fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
@@ -69,13 +79,19 @@ fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
 
 fn power_on(suite: &Suite) {
     ipmi_ok(suite, &["chassis", "power", "on"]);
-    wait_until("host on", Duration::from_secs(5), || host(suite).power_good);
+    wait_host(
+        suite,
+        "host on",
+        Duration::from_secs(5),
+        "PowerGood",
+        "true",
+    );
 }
 
 #[test]
 fn power_control_drives_the_host() {
     let suite = Suite::start();
-    assert!(!host(&suite).power_good);
+    assert_eq!(host(&suite, "PowerGood"), "false");
     assert!(ipmi_ok(&suite, &["chassis", "power", "status"]).contains("Chassis Power is off"));
 
     power_on(&suite);
@@ -91,49 +107,65 @@ fn power_control_drives_the_host() {
     );
 
     ipmi_ok(&suite, &["chassis", "power", "reset"]);
-    wait_until("reset pulse", Duration::from_secs(3), || {
-        host(&suite).resets == 1
-    });
+    wait_host(&suite, "reset pulse", Duration::from_secs(3), "Resets", "1");
     ipmi_ok(&suite, &["chassis", "power", "diag"]);
-    wait_until("NMI pulse", Duration::from_secs(3), || {
-        host(&suite).nmis == 1
-    });
+    wait_host(&suite, "NMI pulse", Duration::from_secs(3), "Nmis", "1");
 
     // A cycle: the host goes off, then comes back.
     ipmi_ok(&suite, &["chassis", "power", "cycle"]);
-    wait_until("off in the cycle", Duration::from_secs(4), || {
-        !host(&suite).power_good
-    });
-    wait_until("on after the cycle", Duration::from_secs(6), || {
-        host(&suite).power_good
-    });
+    wait_host(
+        &suite,
+        "off in the cycle",
+        Duration::from_secs(4),
+        "PowerGood",
+        "false",
+    );
+    wait_host(
+        &suite,
+        "on after the cycle",
+        Duration::from_secs(6),
+        "PowerGood",
+        "true",
+    );
 
     // ACPI soft off: a short press, the OS shuts down.
     ipmi_ok(&suite, &["chassis", "power", "soft"]);
-    wait_until("soft off", Duration::from_secs(4), || {
-        !host(&suite).power_good
-    });
+    wait_host(
+        &suite,
+        "soft off",
+        Duration::from_secs(4),
+        "PowerGood",
+        "false",
+    );
 
     // Hard off from on.
     power_on(&suite);
     ipmi_ok(&suite, &["chassis", "power", "off"]);
-    wait_until("forced off", Duration::from_secs(4), || {
-        !host(&suite).power_good
-    });
+    wait_host(
+        &suite,
+        "forced off",
+        Duration::from_secs(4),
+        "PowerGood",
+        "false",
+    );
     // Off when off is fine; a reset when off is refused (D5h).
     ipmi_ok(&suite, &["chassis", "power", "off"]);
     let out = suite.ipmitool(17, &["chassis", "power", "reset"]);
     assert!(!out.status.success(), "{}", text(&out));
 
     ipmi_ok(&suite, &["chassis", "identify", "5"]);
-    assert!(host(&suite).identify_led);
-    wait_until("identify off after 5 s", Duration::from_secs(8), || {
-        !host(&suite).identify_led
-    });
+    assert_eq!(host(&suite, "IdentifyLed"), "true");
+    wait_host(
+        &suite,
+        "identify off after 5 s",
+        Duration::from_secs(8),
+        "IdentifyLed",
+        "false",
+    );
     ipmi_ok(&suite, &["chassis", "identify", "force"]);
-    assert!(host(&suite).identify_led);
+    assert_eq!(host(&suite, "IdentifyLed"), "true");
     ipmi_ok(&suite, &["chassis", "identify", "0"]);
-    assert!(!host(&suite).identify_led);
+    assert_eq!(host(&suite, "IdentifyLed"), "false");
 
     assert!(ipmi_ok(&suite, &["chassis", "poh"]).contains("POH Counter"));
 }
@@ -150,9 +182,13 @@ fn busctl_drives_power_through_openbmc_objects() {
         "s",
         "xyz.openbmc_project.State.Host.Transition.On",
     ]);
-    wait_until("host on", Duration::from_secs(5), || {
-        host(&suite).power_good
-    });
+    wait_host(
+        &suite,
+        "host on",
+        Duration::from_secs(5),
+        "PowerGood",
+        "true",
+    );
     let state = suite.busctl(&[
         "get-property",
         "xyz.openbmc_project.State.Chassis",
@@ -178,32 +214,33 @@ fn restore_policy_applies_when_the_daemon_restarts() {
     ] {
         ipmi_ok(&suite, &["chassis", "policy", policy]);
         if before {
-            if !host(&suite).power_good {
+            if host(&suite, "PowerGood") != "true" {
                 power_on(&suite);
             }
-        } else if host(&suite).power_good {
+        } else if host(&suite, "PowerGood") == "true" {
             ipmi_ok(&suite, &["chassis", "power", "off"]);
-            wait_until("off", Duration::from_secs(4), || !host(&suite).power_good);
+            wait_host(&suite, "off", Duration::from_secs(4), "PowerGood", "false");
         }
         // Killing the daemon drops the simulated board with it: to the host
         // this is AC power going away and coming back.
-        let old = suite.pid_of("rbmc-powerd");
-        suite.signal("rbmc-powerd", Signal::SIGKILL);
-        wait_until("powerd back", Duration::from_secs(15), || {
-            suite.pid_of("rbmc-powerd") != old
-                && suite
-                    .ipmitool(17, &["chassis", "power", "status"])
-                    .status
-                    .success()
-        });
-        wait_until(
+        restart_powerd(&suite);
+        let expected = if after { "true" } else { "false" };
+        wait_host(
+            &suite,
             &format!("{policy}: host on = {after}"),
             Duration::from_secs(5),
-            || host(&suite).power_good == after,
+            "PowerGood",
+            expected,
         );
-        // Stays that way (no late action).
-        std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(host(&suite).power_good, after, "{policy} {before}");
+        // Stays that way (no late action). powerd applies the policy right
+        // after it logs that it serves, which restart_powerd waited for; a
+        // power-on or -off it started shows as a transition until power-good
+        // follows. Once the host is in none, nothing more is coming.
+        wait_for("no transition", Duration::from_secs(5), || {
+            let state = host_state(&suite);
+            done_or(!state.starts_with("Transitioning"), state)
+        });
+        assert_eq!(host(&suite, "PowerGood"), expected, "{policy} {before}");
         if after {
             let cause = ipmi_ok(&suite, &["chassis", "restart_cause"]);
             assert!(cause.contains("polic"), "{policy}: {cause}");
@@ -222,28 +259,32 @@ fn user_privilege_cannot_power_off_but_operator_can() {
         "{}",
         text(&out)
     );
-    assert!(host(&suite).power_good);
+    assert_eq!(host(&suite, "PowerGood"), "true");
     // USER may still read.
     let out = suite.ipmitool(17, &["-L", "USER", "chassis", "power", "status"]);
     assert!(text(&out).contains("Chassis Power is on"), "{}", text(&out));
     let out = suite.ipmitool(17, &["-L", "OPERATOR", "chassis", "power", "off"]);
     assert!(out.status.success(), "{}", text(&out));
-    wait_until("off", Duration::from_secs(4), || !host(&suite).power_good);
+    wait_host(&suite, "off", Duration::from_secs(4), "PowerGood", "false");
 }
 
 #[test]
 fn power_good_never_arriving_ends_in_a_fault_state() {
     let suite = Suite::start();
-    on_bus(&suite, async |conn| {
-        SimulatedHostProxy::new(conn)
-            .await?
-            .inject("no-power-good")
-            .await
-    });
+    suite.busctl(&[
+        "call",
+        "org.rbmc.Powerd",
+        "/org/rbmc/SimulatedHost",
+        "org.rbmc.SimulatedHost",
+        "Inject",
+        "s",
+        "no-power-good",
+    ]);
     ipmi_ok(&suite, &["chassis", "power", "on"]);
     // dev.toml: power-on-timeout-ms = 2000 after a 200 ms press.
-    wait_until("power control fault", Duration::from_secs(4), || {
-        ipmi_ok(&suite, &["chassis", "status"]).contains("Power Control Fault  : true")
+    wait_for("power control fault", Duration::from_secs(4), || {
+        let status = ipmi_ok(&suite, &["chassis", "status"]);
+        done_or(status.contains("Power Control Fault  : true"), status)
     });
     let status = ipmi_ok(&suite, &["chassis", "status"]);
     assert!(status.contains("System Power         : off"), "{status}");
@@ -268,30 +309,18 @@ fn boot_device_persists_and_shows_on_dbus() {
             shown.contains("Options apply to all future boots"),
             "{shown}"
         );
-        let source = on_bus(suite, async |conn| {
-            BootSourceProxy::builder(conn)
-                .cache_properties(CacheProperties::No)
-                .build()
-                .await?
-                .boot_source()
-                .await
-        });
-        assert_eq!(
-            source,
-            "xyz.openbmc_project.Control.Boot.Source.Sources.Network"
-        );
+        let source = suite.busctl(&[
+            "get-property",
+            "org.rbmc.Powerd",
+            "/xyz/openbmc_project/control/host0/boot",
+            "xyz.openbmc_project.Control.Boot.Source",
+            "BootSource",
+        ]);
+        assert!(source.contains("Sources.Network"), "{source}");
     };
     check(&suite);
     // Survives a restart of the daemon.
-    let old = suite.pid_of("rbmc-powerd");
-    suite.signal("rbmc-powerd", Signal::SIGKILL);
-    wait_until("powerd back", Duration::from_secs(15), || {
-        suite.pid_of("rbmc-powerd") != old
-            && suite
-                .ipmitool(17, &["chassis", "power", "status"])
-                .status
-                .success()
-    });
+    restart_powerd(&suite);
     check(&suite);
     // Back to no override.
     ipmi_ok(&suite, &["chassis", "bootdev", "none"]);
@@ -320,15 +349,22 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
     assert!(shown.contains("Started/Running"), "{shown}");
     assert!(shown.contains("Hard Reset"), "{shown}");
-    wait_until("watchdog reset the host", Duration::from_secs(6), || {
-        host(&suite).resets == 1
-    });
+    wait_host(
+        &suite,
+        "watchdog reset the host",
+        Duration::from_secs(6),
+        "Resets",
+        "1",
+    );
     assert!(ipmi_ok(&suite, &["chassis", "restart_cause"]).contains("watchdog"));
     let shown = ipmi_ok(&suite, &["mc", "watchdog", "get"]);
     assert!(shown.contains("SMS/OS"), "expiration flag: {shown}");
-    wait_until("watchdog event in the SEL", Duration::from_secs(3), || {
+    wait_for("watchdog event in the SEL", Duration::from_secs(3), || {
         let shown = text(&suite.ipmitool(17, &["sel", "elist"]));
-        shown.contains("Watchdog2 #0xe2 | Hard reset | Asserted")
+        done_or(
+            shown.contains("Watchdog2 #0xe2 | Hard reset | Asserted"),
+            shown,
+        )
     });
 
     // Power down on expiry.
@@ -339,10 +375,12 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
         ],
     );
     ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
-    wait_until(
+    wait_host(
+        &suite,
         "watchdog powered the host down",
         Duration::from_secs(6),
-        || !host(&suite).power_good,
+        "PowerGood",
+        "false",
     );
 
     // And off: a stopped timer does nothing.
@@ -355,6 +393,20 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     );
     ipmi_ok(&suite, &["mc", "watchdog", "reset"]);
     assert!(ipmi_ok(&suite, &["mc", "watchdog", "off"]).contains("timer stopped"));
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(host(&suite).power_good);
+    // Had the timer kept running, it would have expired 1.0 s after the reset
+    // above, and powerd would have begun the power-down at its next 100 ms
+    // tick: the host shows TransitioningToOff during the 1.2 s force-off
+    // press, then Off. The identify LED, set for 2 s now, goes off on the
+    // same tick loop: once it is off, an expiry would have been acted on a
+    // second ago at least.
+    ipmi_ok(&suite, &["chassis", "identify", "2"]);
+    wait_host(
+        &suite,
+        "identify off after 2 s",
+        Duration::from_secs(8),
+        "IdentifyLed",
+        "false",
+    );
+    assert_eq!(host(&suite, "PowerGood"), "true");
+    assert_eq!(host_state(&suite), "Running");
 }

@@ -13,10 +13,10 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use rbmc_e2e::{text, Suite, PASSWORD, USER};
+use rbmc_e2e::{done_or, text, wait_for, Suite, PASSWORD, USER};
 
 /// Writes a newc ("070701") cpio archive, the format the kernel unpacks as
 /// an initramfs.
@@ -88,17 +88,22 @@ mount -t devtmpfs dev /dev
 insmod /lib/ipmi/ipmi_msghandler.ko
 insmod /lib/ipmi/ipmi_devintf.ko
 insmod /lib/ipmi/ipmi_si.ko
-sleep 1
+# Until the driver has found the KCS interface, for at most 10 s.
+n=0
+while [ ! -e /dev/ipmi0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done
 for c in "mc info" "sdr list" "sel list" "chassis status" "user list 1" "channel info"; do
   echo "RBMC-GUEST: begin $c"
   ipmitool -I open $c 2>&1
   echo "RBMC-GUEST: end $c"
 done
-# The second serial port is the SOL console: a getty-like line every second,
-# and an open reader so the kernel's line discipline echoes what is typed.
+# The second serial port is the SOL console: a getty-like line every second
+# (a pace, not a wait), and an open reader so the kernel's line discipline
+# echoes what is typed.
 cat /dev/ttyS1 > /dev/null &
 ( while true; do echo "RBMC-GUEST ttyS1 login:"; sleep 1; done ) > /dev/ttyS1 &
 echo "RBMC-GUEST: waiting for power off"
+# Not a wait for anything: the guest's own limit, should the power off never
+# come (the test fails if this marker shows).
 sleep 120
 echo "RBMC-GUEST: timeout"
 poweroff -f
@@ -264,15 +269,10 @@ impl Guest {
     }
 
     fn wait_for(&self, marker: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while !self.console().contains(marker) {
-            assert!(
-                Instant::now() < deadline,
-                "guest never printed {marker:?}:\n{}",
-                self.console()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_for(&format!("the guest printing {marker:?}"), limit, || {
+            let console = self.console();
+            done_or(console.contains(marker), console)
+        });
     }
 
     /// What the guest printed for one command.
@@ -343,26 +343,15 @@ fn a_qemu_guest_reaches_the_suite_over_kcs_and_is_powered_off_over_lan() {
     // Over the network: power off stops the VM.
     let out = suite.ipmitool(17, &["chassis", "power", "off"]);
     assert!(out.status.success(), "{}", text(&out));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(Some(_)) = guest.child.try_wait() {
-            break;
+    wait_for("the VM stopped", Duration::from_secs(20), || {
+        match guest.child.try_wait() {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(guest.console.lock().unwrap().clone()),
         }
-        assert!(
-            Instant::now() < deadline,
-            "the VM is still running:\n{}",
-            guest.console()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    });
     assert!(!guest.console().contains("RBMC-GUEST: timeout"));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let out = suite.ipmitool(17, &["chassis", "power", "status"]);
-        if text(&out).contains("Chassis Power is off") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{}", text(&out));
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for("power status off", Duration::from_secs(5), || {
+        let out = text(&suite.ipmitool(17, &["chassis", "power", "status"]));
+        done_or(out.contains("Chassis Power is off"), out)
+    });
 }

@@ -5,7 +5,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -14,27 +14,7 @@ use std::{
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn};
 use nix::sys::signal::Signal;
 use rbmc_contracts::logging::SelProxy;
-use rbmc_e2e::{dev_config, repo_root, text, Console, Suite, PASSWORD, USER};
-
-/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
-/// (`rbmc-contracts`) are async, the tests are not.
-fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
-    suite: &Suite,
-    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
-) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async {
-            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
-                .build()
-                .await?;
-            f(&conn).await
-        })
-        .unwrap_or_else(|err| panic!("on the bus: {err}"))
-}
+use rbmc_e2e::{dev_config, done_or, repo_root, text, wait_for, Console, Suite, PASSWORD, USER};
 
 fn ipmi_ok(suite: &Suite, args: &[&str]) -> String {
     let out = suite.ipmitool(17, args);
@@ -91,9 +71,7 @@ fn sel_commands_with_ipmitool() {
     assert!(time.starts_with("01/02/30 03:04:0"), "{time}");
 
     // The JSON export names what it can.
-    let export = on_bus(&suite, async |conn| {
-        SelProxy::new(conn).await?.export_json_lines().await
-    });
+    let export = suite.on_bus(async |conn| SelProxy::new(conn).await?.export_json_lines().await);
     assert!(export.lines().all(|line| line.starts_with('{')), "{export}");
 }
 
@@ -110,26 +88,51 @@ fn acknowledged_entries_survive_sigkill() {
     let suite = Suite::start();
     let mut console = suite.console(CipherSuite::SUITE_17);
     let stop = Arc::new(AtomicBool::new(false));
+    // How many adds seld has acknowledged so far.
+    let acked = Arc::new(AtomicUsize::new(0));
     let killer = {
         let stop = stop.clone();
+        let acked = acked.clone();
         let run_dir = suite.state_dir.join("run");
         std::thread::spawn(move || {
+            let stopped = || stop.load(Ordering::SeqCst);
             let mut kills = 0;
+            let mut killed = 0;
             let mut seed = 0x2545_F491_4F6C_DD1Du64;
-            while !stop.load(Ordering::SeqCst) && kills < 6 {
+            while !stopped() && kills < 6 {
+                // Each kill is for a seld that is back and writing: a new
+                // process that has acknowledged an add.
+                let pid = wait_for("seld restarted", Duration::from_secs(15), || {
+                    let pid: i32 = std::fs::read_to_string(run_dir.join("rbmc-seld.pid"))
+                        .ok()
+                        .and_then(|p| p.trim().parse().ok())
+                        .unwrap_or(0);
+                    done_or(
+                        (pid > 0 && pid != killed) || stopped(),
+                        format!("pid {pid}"),
+                    )
+                    .map(|()| pid)
+                });
+                let before = acked.load(Ordering::SeqCst);
+                wait_for("seld acknowledging adds", Duration::from_secs(15), || {
+                    let now = acked.load(Ordering::SeqCst);
+                    done_or(
+                        now > before || stopped(),
+                        format!("{now} adds acknowledged"),
+                    )
+                });
+                if stopped() {
+                    break;
+                }
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
+                // Not a wait: the kill lands at a random moment of the adds
+                // (mid-write, mid-fsync, between two), which is the scenario.
                 std::thread::sleep(Duration::from_millis(150 + seed % 400));
-                let pid: i32 = std::fs::read_to_string(run_dir.join("rbmc-seld.pid"))
-                    .ok()
-                    .and_then(|p| p.trim().parse().ok())
-                    .unwrap_or(0);
-                if pid > 0 {
-                    let _ =
-                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-                    kills += 1;
-                }
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+                killed = pid;
+                kills += 1;
             }
             kills
         })
@@ -150,6 +153,7 @@ fn acknowledged_entries_survive_sigkill() {
                 acknowledged.insert(id, n).is_none(),
                 "record ID {id} given twice"
             );
+            acked.store(acknowledged.len(), Ordering::SeqCst);
         }
     }
     stop.store(true, Ordering::SeqCst);
@@ -166,22 +170,18 @@ fn acknowledged_entries_survive_sigkill() {
     let wait = Instant::now() + Duration::from_secs(20);
     let mut id = 0u16;
     loop {
-        let response = console
-            .call(
-                NetFn::STORAGE,
-                0x43,
-                &[0, 0, id.to_le_bytes()[0], id.to_le_bytes()[1], 0, 0xFF],
-            )
-            .unwrap();
-        if response.completion != CompletionCode::SUCCESS {
-            assert!(
-                Instant::now() < wait,
-                "SEL never came back: {}",
-                response.completion
-            );
-            std::thread::sleep(Duration::from_millis(200));
-            continue;
-        }
+        let [lo, hi] = id.to_le_bytes();
+        let response = wait_for(
+            "SEL back",
+            wait.saturating_duration_since(Instant::now()),
+            || {
+                let response = console
+                    .call(NetFn::STORAGE, 0x43, &[0, 0, lo, hi, 0, 0xFF])
+                    .unwrap();
+                let completion = response.completion;
+                done_or(completion == CompletionCode::SUCCESS, completion).map(|()| response)
+            },
+        );
         let data = &response.data;
         let next = u16::from_le_bytes([data[0], data[1]]);
         let record_id = u16::from_le_bytes([data[2], data[3]]);
@@ -228,20 +228,20 @@ fn a_torn_tail_is_cut_at_start() {
     bytes.extend_from_slice(&[0x53, 0x45, 0x01, 0x00, 0x09, 0x00, 0xDE, 0xAD, 0xBE]);
     std::fs::write(&journal, bytes).unwrap();
     suite.signal("rbmc-seld", Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    let out = wait_for("seld back", Duration::from_secs(15), || {
         let out = suite.ipmitool(17, &["sel", "info"]);
-        if suite.pid_of("rbmc-seld") != pid && out.status.success() {
-            assert!(
-                text(&out).contains("Entries          : 2"),
-                "{}",
-                text(&out)
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "seld did not come back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        let now = suite.pid_of("rbmc-seld");
+        done_or(
+            now != pid && out.status.success(),
+            format!("pid {now} (was {pid}): {}", text(&out)),
+        )
+        .map(|()| out)
+    });
+    assert!(
+        text(&out).contains("Entries          : 2"),
+        "{}",
+        text(&out)
+    );
     assert!(
         suite.log_text().contains("torn or corrupt tail"),
         "{}",

@@ -4,33 +4,13 @@
 
 use std::{
     path::{Path, PathBuf},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use nix::sys::signal::Signal;
 use rbmc_config::{SensorEntry, SensorKind, Source};
 use rbmc_contracts::sensor::{sensor_path, CriticalProxy};
-use rbmc_e2e::{dev_config, text, Suite};
-
-/// Runs `f` on a fresh connection to the suite's bus: the shared proxies
-/// (`rbmc-contracts`) are async, the tests are not.
-fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
-    suite: &Suite,
-    f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
-) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async {
-            let conn = zbus::connection::Builder::address(suite.bus_address().as_str())?
-                .build()
-                .await?;
-            f(&conn).await
-        })
-        .unwrap_or_else(|err| panic!("on the bus: {err}"))
-}
+use rbmc_e2e::{dev_config, done_or, text, wait_for, Suite};
 
 /// The file behind a sensor, found the way a reader of sysfs finds it.
 fn sysfs_file(root: &Path, entry: &SensorEntry) -> PathBuf {
@@ -102,17 +82,16 @@ fn row<'a>(
         .unwrap_or_else(|| panic!("{name} not listed"))
 }
 
-fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> Option<String>) {
-    let deadline = Instant::now() + limit;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        match check() {
-            None => return,
-            Some(state) => last = state,
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("{what} within {limit:?}; last seen:\n{last}");
+/// One count of an 8-bit conversion over the sensor's configured range.
+fn resolution(entry: &SensorEntry) -> f64 {
+    (entry.range[1] - entry.range[0]) / 255.0
+}
+
+/// Whether `shown`, as ipmitool prints it, is the value in the file.
+fn shows_file_value(root: &Path, entry: &SensorEntry, shown: &str) -> bool {
+    shown
+        .parse::<f64>()
+        .is_ok_and(|shown| (shown - file_value(root, entry)).abs() <= resolution(entry) + 1e-3)
 }
 
 #[test]
@@ -120,20 +99,28 @@ fn readings_match_the_sysfs_files() {
     let config = dev_config();
     let suite = Suite::start();
     suite.simulator("Pause", "b", &["true"]);
-    // Two poll intervals: every sensor has read the frozen values.
-    std::thread::sleep(Duration::from_millis(2200));
-
-    let out = suite.ipmitool(17, &["sensor", "list"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let rows = sensor_rows(&text(&out));
+    // Until every sensor has read the frozen values (within two poll
+    // intervals).
+    let rows = wait_for("the frozen values listed", Duration::from_secs(10), || {
+        let out = suite.ipmitool(17, &["sensor", "list"]);
+        let rows = sensor_rows(&text(&out));
+        let frozen = out.status.success()
+            && config.sensors.iter().all(|entry| {
+                rows.iter().any(|(name, value, _, status)| {
+                    *name == entry.name.0
+                        && status == "ok"
+                        && shows_file_value(&suite.sysfs_root(), entry, value)
+                })
+            });
+        done_or(frozen, text(&out)).map(|()| rows)
+    });
     for entry in &config.sensors {
         let (_, value, _, status) = row(&rows, &entry.name.0);
         let shown: f64 = value
             .parse()
             .unwrap_or_else(|_| panic!("{}: {value}", entry.name.0));
         let expected = file_value(&suite.sysfs_root(), entry);
-        // One count of an 8-bit conversion over the configured range.
-        let resolution = (entry.range[1] - entry.range[0]) / 255.0;
+        let resolution = resolution(entry);
         assert!(
             (shown - expected).abs() <= resolution + 1e-3,
             "{}: ipmitool shows {shown}, sysfs has {expected} (resolution {resolution})",
@@ -195,7 +182,7 @@ fn thresholds_set_with_ipmitool_survive_a_restart() {
     wait_for("sensord back", Duration::from_secs(15), || {
         let out = suite.ipmitool(17, &["sensor", "get", "CPU0 Temp"]);
         let now = suite.pid_of("rbmc-sensord");
-        (!(out.status.success() && now != before)).then(|| text(&out))
+        done_or(out.status.success() && now != before, text(&out))
     });
     assert!(
         (unc(&suite) - 80.0).abs() <= 0.5,
@@ -220,7 +207,7 @@ fn injected_faults_show_and_raise_events() {
         let fan = row(&rows, "FAN1");
         let rail = row(&rows, "P12V");
         let ok = cpu.3 == "cr" && fan.1 == "0.000" && fan.3 == "cr" && rail.1 == "na";
-        (!ok).then_some(shown)
+        done_or(ok, shown)
     });
     // The other sensors carry on.
     let shown = text(&suite.ipmitool(17, &["sensor", "list"]));
@@ -238,10 +225,10 @@ fn injected_faults_show_and_raise_events() {
         let ok = shown.contains("Temperature CPU0 Temp | Upper Non-critical going high | Asserted")
             && shown.contains("Temperature CPU0 Temp | Upper Critical going high | Asserted")
             && shown.contains("Fan FAN1 | Lower Critical going low  | Asserted");
-        (!ok).then_some(shown)
+        done_or(ok, shown)
     });
     // And the OpenBMC alarm properties agree.
-    let alarm = on_bus(&suite, async |conn| {
+    let alarm = suite.on_bus(async |conn| {
         CriticalProxy::builder(conn)
             .path(sensor_path("temperature", "CPU0_Temp"))?
             .cache_properties(zbus::proxy::CacheProperties::No)
@@ -257,7 +244,7 @@ fn injected_faults_show_and_raise_events() {
     wait_for("deassertion", Duration::from_secs(4), || {
         let shown = text(&suite.ipmitool(17, &["sel", "elist"]));
         let ok = shown.contains("Temperature CPU0 Temp | Upper Critical going high | Deasserted");
-        (!ok).then_some(shown)
+        done_or(ok, shown)
     });
 }
 

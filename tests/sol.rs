@@ -4,9 +4,12 @@
 //! over when configured), and the SOL parameters and payload access are
 //! set with ipmitool.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
-use rbmc_e2e::{repo_root, text, Suite, Terminal, PASSWORD, USER};
+use rbmc_e2e::{done_or, repo_root, text, wait_for, Suite, Terminal, PASSWORD, USER};
 
 const PROMPT: &str = "rbmc-sim login: ";
 const WAIT: Duration = Duration::from_secs(15);
@@ -31,12 +34,9 @@ fn sol_activate_shows_the_console_and_carries_keystrokes() {
     first.type_bytes(b"root");
     first.wait_for(&format!("{PROMPT}root"), WAIT);
     first.type_bytes(b"\r");
-    let screen_has_two_prompts = || first.screen().matches(PROMPT).count() >= 2;
-    let deadline = std::time::Instant::now() + WAIT;
-    while !screen_has_two_prompts() {
-        assert!(std::time::Instant::now() < deadline, "{}", first.screen());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    first.wait_until("a second prompt", WAIT, |screen| {
+        screen.matches(PROMPT).count() >= 2
+    });
 
     // A second console, in another session, is refused: 80h.
     let second = suite.ipmitool(17, &["sol", "activate"]);
@@ -189,7 +189,17 @@ fn takeover_when_configured() {
     second.wait_for("[SOL Session operational", WAIT);
     second.type_bytes(b"taken");
     second.wait_for("taken", WAIT);
-    std::thread::sleep(Duration::from_millis(300));
+    // The first console must not get the echo. Nothing is sent to it any
+    // more that could mark "it would be here by now", so take the host's
+    // next output on the second console instead: the BMC sends it after
+    // the echo (and only once the second console acknowledged the echo),
+    // so a stray copy to the first was sent earlier still.
+    second.type_bytes(b"\r");
+    second.wait_until("the prompt after \"taken\"", WAIT, |screen| {
+        screen
+            .split_once("taken")
+            .is_some_and(|(_, after)| after.contains(PROMPT))
+    });
     assert!(!first.screen().contains("taken"), "{}", first.screen());
     second.type_bytes(b"\r~.");
     assert!(second.wait_exit(WAIT).is_some_and(|s| s.success()));
@@ -215,27 +225,37 @@ fn a_tty_console_carries_bytes_both_ways() {
 
     let mut terminal = sol_terminal(&suite, USER, PASSWORD);
     terminal.wait_for("[SOL Session operational", WAIT);
-    // Host → SOL. Retried until netipmid has opened the device (bytes
-    // written before that are not buffered by a pty without a reader).
-    let deadline = std::time::Instant::now() + WAIT;
-    while !terminal.screen().contains("uart-says-hi") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{}",
-            terminal.screen()
-        );
-        uart.write_all(b"uart-says-hi\r\n").unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    // Host → SOL. Written again every 300 ms until it shows: netipmid may
+    // not have opened the device yet, and bytes written before that are not
+    // buffered by a pty without a reader.
+    let mut written = None::<Instant>;
+    wait_for("the UART's line on the SOL console", WAIT, || {
+        if written.is_none_or(|at| at.elapsed() >= Duration::from_millis(300)) {
+            uart.write_all(b"uart-says-hi\r\n").unwrap();
+            written = Some(Instant::now());
+        }
+        let screen = terminal.screen();
+        done_or(screen.contains("uart-says-hi"), screen)
+    });
     // SOL → host: typed bytes arrive raw (no echo added, no CR mapping).
-    terminal.type_bytes(b"typed\r");
-    let mut got = Vec::new();
-    let mut buf = [0u8; 64];
-    while !got.ends_with(b"typed\r") {
-        let n = uart.read(&mut buf).expect("read the pty");
-        got.extend_from_slice(&buf[..n]);
-        assert!(got.len() < 4096, "{got:?}");
+    let got = Arc::new(Mutex::new(Vec::new()));
+    {
+        let got = got.clone();
+        let mut uart = uart.try_clone().expect("dup the pty");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            // Ends (EIO) once netipmid and this test have closed the tty.
+            while let Ok(n @ 1..) = uart.read(&mut buf) {
+                got.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
     }
+    terminal.type_bytes(b"typed\r");
+    wait_for("the typed bytes on the UART", WAIT, || {
+        let got = got.lock().unwrap().clone();
+        assert!(got.len() < 4096, "{got:?}");
+        done_or(got.ends_with(b"typed\r"), format!("{got:?}"))
+    });
     terminal.type_bytes(b"\r~.");
     assert!(terminal.wait_exit(WAIT).is_some_and(|s| s.success()));
 }

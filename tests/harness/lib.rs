@@ -3,8 +3,12 @@
 //!
 //! The binaries must be built first (`cargo build --workspace`); the harness
 //! finds them in the same target directory as the running test.
+//!
+//! Tests never sleep for a fixed time to let something happen: they wait for
+//! the condition itself with [`wait_for`] (or [`poll_until`]).
 
 use std::{
+    fmt::Display,
     io::{BufRead, BufReader},
     net::UdpSocket,
     path::{Path, PathBuf},
@@ -22,6 +26,60 @@ use ring::rand::SecureRandom;
 pub const USER: &str = "admin";
 /// The dev password.
 pub const PASSWORD: &str = "rbmc-admin";
+
+/// The shortest pause between two checks of a condition.
+const POLL_MIN: Duration = Duration::from_millis(50);
+/// The longest pause between two checks of a condition.
+const POLL_MAX: Duration = Duration::from_millis(200);
+
+/// Checks `check` until it returns `Ok`, or until `timeout` has passed: then
+/// the `Err` of the last check, which describes what it observed. `check` runs
+/// at least once, and a last time at the deadline.
+///
+/// Between checks it pauses as long as the last check took, within 50-200 ms:
+/// a cheap check (a file, a log line) reacts within tens of ms, and one that
+/// runs ipmitool does not keep the daemons busy all the time.
+pub fn poll_until<T, E>(
+    timeout: Duration,
+    mut check: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let started = Instant::now();
+        let last = match check() {
+            Ok(value) => return Ok(value),
+            Err(last) => last,
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(last);
+        }
+        let pause = now.duration_since(started).clamp(POLL_MIN, POLL_MAX);
+        std::thread::sleep(pause.min(deadline - now));
+    }
+}
+
+/// Waits until `check` returns `Ok` and returns its value; after `timeout`,
+/// fails the test naming `what` and showing the `Err` of the last check (what
+/// it observed instead).
+pub fn wait_for<T, E: Display>(
+    what: &str,
+    timeout: Duration,
+    check: impl FnMut() -> Result<T, E>,
+) -> T {
+    poll_until(timeout, check)
+        .unwrap_or_else(|last| panic!("{what}: not within {timeout:?}; last seen:\n{last}"))
+}
+
+/// `Ok(())` if `done`, else `Err(seen)`: a [`wait_for`] check from a
+/// condition and the state it was computed from.
+pub fn done_or<E>(done: bool, seen: E) -> Result<(), E> {
+    if done {
+        Ok(())
+    } else {
+        Err(seen)
+    }
+}
 
 /// The directory holding the workspace's binaries.
 pub fn bin_dir() -> PathBuf {
@@ -109,15 +167,14 @@ impl Suite {
     fn stop_launcher(&mut self) {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0));
         let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let exited = poll_until(Duration::from_secs(10), || match self.child.try_wait() {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(()),
+        });
+        if exited.is_err() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 
     fn launch(port: u16, qemu_port: u16, state_dir: PathBuf, extra_args: Vec<String>) -> Self {
@@ -182,6 +239,26 @@ impl Suite {
         format!("unix:path={}", self.state_dir.join("bus.sock").display())
     }
 
+    /// Runs `f` on a fresh connection to the suite's bus: the shared
+    /// proxies (`rbmc-contracts`) are async, the tests are not.
+    pub fn on_bus<T, E: From<zbus::Error> + std::fmt::Display>(
+        &self,
+        f: impl AsyncFnOnce(&zbus::Connection) -> Result<T, E>,
+    ) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the bus client");
+        runtime
+            .block_on(async {
+                let conn = zbus::connection::Builder::address(self.bus_address().as_str())?
+                    .build()
+                    .await?;
+                f(&conn).await
+            })
+            .unwrap_or_else(|err| panic!("on the bus: {err}"))
+    }
+
     /// The current PID of one daemon, from the launcher's pid file.
     pub fn pid_of(&self, daemon: &str) -> i32 {
         let path = self.state_dir.join("run").join(format!("{daemon}.pid"));
@@ -203,20 +280,15 @@ impl Suite {
         let pid = self.pid_of(daemon);
         self.signal(daemon, Signal::SIGSTOP);
         let stat = format!("/proc/{pid}/stat");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
+        wait_for(&format!("{daemon} stopped"), Duration::from_secs(5), || {
             let state = std::fs::read_to_string(&stat).unwrap_or_default();
             // The state letter follows the parenthesised command name.
-            if state
+            let stopped = state
                 .rsplit(") ")
                 .next()
-                .is_some_and(|rest| rest.starts_with('T'))
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{daemon} did not stop: {state}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+                .is_some_and(|rest| rest.starts_with('T'));
+            done_or(stopped, state)
+        });
     }
 
     /// Runs busctl on the suite's bus; fails the test if busctl fails.
@@ -368,27 +440,27 @@ impl Terminal {
     /// Waits until the screen contains `needle`; panics with the screen
     /// after `timeout`.
     pub fn wait_for(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while !self.screen().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "{needle:?} did not appear; the terminal shows:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.wait_until(&format!("{needle:?} on the terminal"), timeout, |screen| {
+            screen.contains(needle)
+        });
+    }
+
+    /// Waits until `done` holds for the screen; panics naming `what`, with
+    /// the screen, after `timeout`.
+    pub fn wait_until(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) {
+        wait_for(what, timeout, || {
+            let screen = self.screen();
+            done_or(done(&screen), screen)
+        });
     }
 
     /// Waits for the program to exit; its status, or `None` after `timeout`.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        poll_until(timeout, || match self.child.try_wait() {
+            Ok(Some(status)) => Ok(status),
+            _ => Err(()),
+        })
+        .ok()
     }
 }
 
