@@ -15,6 +15,8 @@
 //!   byte form for the daemon's state directory.
 //! - [`flags`]: parameter 5 as typed values: [`BootRequest`], [`BootDevice`]
 //!   and the other field codes.
+//! - [`BootParameter`], [`SetState`]: the parameter selectors and the set in
+//!   progress states, as `ipmi_wire::code_set!` tables.
 #![forbid(unsafe_code)]
 
 pub mod flags;
@@ -22,7 +24,7 @@ pub mod flags;
 use std::time::Duration;
 
 pub use flags::{BootDevice, BootRequest, ConsoleRedirection, MuxOverride, Verbosity};
-use ipmi_wire::CompletionCode;
+use ipmi_wire::{code_set, CompletionCode};
 
 /// All boot option parameter state a BMC keeps (IPMI v2.0 Table 28-14).
 ///
@@ -67,16 +69,14 @@ impl BootOptions {
             return None;
         }
         let mut options = Self::default();
-        options
-            .set(&[PARAM_SERVICE_PARTITION_SELECTOR, selector])
-            .ok()?;
-        options.set(&[PARAM_SERVICE_PARTITION_SCAN, scan]).ok()?;
-        options.set(&[PARAM_VALID_BIT_CLEARING, clearing]).ok()?;
-        options.set(&[PARAM_BOOT_INFO_ACK, 0xFF, ack]).ok()?;
-        options.set(&[&[PARAM_BOOT_FLAGS], flags].concat()).ok()?;
-        options
-            .set(&[&[PARAM_BOOT_INITIATOR_INFO], initiator].concat())
-            .ok()?;
+        let mut restore =
+            |param: BootParameter, data: &[u8]| options.set(&[&[param.code()], data].concat()).ok();
+        restore(BootParameter::ServicePartitionSelector, &[selector])?;
+        restore(BootParameter::ServicePartitionScan, &[scan])?;
+        restore(BootParameter::ValidBitClearing, &[clearing])?;
+        restore(BootParameter::BootInfoAck, &[0xFF, ack])?;
+        restore(BootParameter::BootFlags, flags)?;
+        restore(BootParameter::BootInitiatorInfo, initiator)?;
         options.locked = locked;
         Some(options)
     }
@@ -97,11 +97,8 @@ impl BootOptions {
         let (&selector, data) = request
             .split_first()
             .ok_or(CompletionCode::REQUEST_DATA_LENGTH_INVALID)?;
-        let param = selector & 0x7F;
-        if param > PARAM_BOOT_INITIATOR_INFO {
-            return Err(CC_PARAMETER_NOT_SUPPORTED);
-        }
-        let mark = 1u8 << param;
+        let param = BootParameter::from_code(selector & 0x7F).ok_or(CC_PARAMETER_NOT_SUPPORTED)?;
+        let mark = param.lock_bit();
         if !data.is_empty() {
             if self.locked & mark != 0 {
                 return Err(CC_PARAMETER_READ_ONLY);
@@ -128,20 +125,21 @@ impl BootOptions {
     /// ```
     pub fn get(&self, request: &[u8]) -> Result<Vec<u8>, CompletionCode> {
         let [selector, _set, _block] = exactly::<3>(request)?;
-        let param = selector & 0x7F;
-        let mut response = vec![PARAMETER_VERSION, param];
+        let param = BootParameter::from_code(selector & 0x7F).ok_or(CC_PARAMETER_NOT_SUPPORTED)?;
+        let mut response = vec![PARAMETER_VERSION, param.code()];
         match param {
-            PARAM_SET_IN_PROGRESS => response.push(u8::from(self.in_progress)),
-            PARAM_SERVICE_PARTITION_SELECTOR => response.push(self.service_partition_selector),
-            PARAM_SERVICE_PARTITION_SCAN => response.push(self.service_partition_scan),
-            PARAM_VALID_BIT_CLEARING => response.push(self.valid_bit_clearing),
+            BootParameter::SetInProgress => response.push(u8::from(self.in_progress)),
+            BootParameter::ServicePartitionSelector => {
+                response.push(self.service_partition_selector);
+            }
+            BootParameter::ServicePartitionScan => response.push(self.service_partition_scan),
+            BootParameter::ValidBitClearing => response.push(self.valid_bit_clearing),
             // Data 1, the write mask, is write-only and reads back as 00h.
-            PARAM_BOOT_INFO_ACK => response.extend([0x00, self.boot_info_ack]),
-            PARAM_BOOT_FLAGS => response.extend(self.flags.to_flags(self.flags_valid)),
-            PARAM_BOOT_INITIATOR_INFO => response.extend(self.initiator.to_bytes()),
-            _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
+            BootParameter::BootInfoAck => response.extend([0x00, self.boot_info_ack]),
+            BootParameter::BootFlags => response.extend(self.flags.to_flags(self.flags_valid)),
+            BootParameter::BootInitiatorInfo => response.extend(self.initiator.to_bytes()),
         }
-        if self.locked & (1 << param) != 0 {
+        if self.locked & param.lock_bit() != 0 {
             response[1] |= 0x80;
         }
         Ok(response)
@@ -266,7 +264,7 @@ impl BootOptions {
 
     /// Whether parameter `param` is marked invalid/locked.
     pub fn is_locked(&self, param: u8) -> bool {
-        param <= PARAM_BOOT_INITIATOR_INFO && self.locked & (1 << param) != 0
+        BootParameter::from_code(param).is_some_and(|param| self.locked & param.lock_bit() != 0)
     }
 
     /// The compact form the daemon keeps in its state directory. The spec
@@ -295,38 +293,45 @@ impl BootOptions {
     }
 
     /// Writes one parameter's data; the caller has checked selector and lock.
-    fn write(&mut self, param: u8, data: &[u8]) -> Result<(), CompletionCode> {
+    fn write(&mut self, param: BootParameter, data: &[u8]) -> Result<(), CompletionCode> {
         match param {
-            PARAM_SET_IN_PROGRESS => {
+            BootParameter::SetInProgress => {
                 let [value] = exactly::<1>(data)?;
-                match value & 0x03 {
-                    SET_COMPLETE => self.in_progress = false,
-                    SET_IN_PROGRESS if self.in_progress => return Err(CC_SET_IN_PROGRESS_ACTIVE),
-                    SET_IN_PROGRESS => self.in_progress = true,
+                let state =
+                    SetState::from_code(value & 0x03).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
+                match state {
+                    SetState::SetComplete => self.in_progress = false,
+                    SetState::SetInProgress if self.in_progress => {
+                        return Err(CC_SET_IN_PROGRESS_ACTIVE)
+                    }
+                    SetState::SetInProgress => self.in_progress = true,
                     // Writes take effect at once and there is no rollback,
                     // so a commit has nothing left to do and ends the set.
-                    COMMIT_WRITE => self.in_progress = false,
-                    _ => return Err(CompletionCode::INVALID_DATA_FIELD),
+                    SetState::CommitWrite => self.in_progress = false,
                 }
             }
-            PARAM_SERVICE_PARTITION_SELECTOR => {
+            BootParameter::ServicePartitionSelector => {
                 [self.service_partition_selector] = exactly::<1>(data)?;
             }
-            PARAM_SERVICE_PARTITION_SCAN => {
+            BootParameter::ServicePartitionScan => {
                 self.service_partition_scan = exactly::<1>(data)?[0] & 0x03;
             }
-            PARAM_VALID_BIT_CLEARING => self.valid_bit_clearing = exactly::<1>(data)?[0] & 0x1F,
-            PARAM_BOOT_INFO_ACK => {
+            BootParameter::ValidBitClearing => {
+                self.valid_bit_clearing = exactly::<1>(data)?[0] & 0x1F;
+            }
+            BootParameter::BootInfoAck => {
                 let [mask, value] = exactly::<2>(data)?;
                 self.boot_info_ack = ((self.boot_info_ack & !mask) | (value & mask)) & 0x1F;
             }
-            PARAM_BOOT_FLAGS => {
+            BootParameter::BootFlags => {
                 let data = exactly::<5>(data)?;
                 self.flags = BootRequest::from_flags(data)?;
                 self.flags_valid = data[0] & 0x80 != 0;
                 self.arm_timeout();
             }
-            _ => self.initiator = BootInitiator::from_bytes(exactly::<9>(data)?),
+            BootParameter::BootInitiatorInfo => {
+                self.initiator = BootInitiator::from_bytes(exactly::<9>(data)?);
+            }
         }
         Ok(())
     }
@@ -414,6 +419,49 @@ pub enum ResetCause {
     Pef,
 }
 
+code_set! {
+    /// A boot option parameter selector this BMC supports (IPMI v2.0 Table
+    /// 28-14). A closed set here: 7 (boot initiator mailbox), the reserved
+    /// 8-95 and the OEM 96-127 are refused with 80h, parameter not
+    /// supported.
+    pub enum BootParameter {
+        /// 0: set in progress (volatile).
+        SetInProgress = 0, "Set In Progress";
+        /// 1: service partition selector.
+        ServicePartitionSelector = 1, "Service partition selector";
+        /// 2: service partition scan.
+        ServicePartitionScan = 2, "Service partition scan";
+        /// 3: BMC boot flag valid bit clearing.
+        ValidBitClearing = 3, "BMC boot flag valid bit clearing";
+        /// 4: boot info acknowledge.
+        BootInfoAck = 4, "Boot info acknowledge";
+        /// 5: boot flags.
+        BootFlags = 5, "Boot flags";
+        /// 6: boot initiator info.
+        BootInitiatorInfo = 6, "Boot initiator info";
+    }
+}
+
+impl BootParameter {
+    /// This parameter's bit in the invalid/locked marks.
+    fn lock_bit(self) -> u8 {
+        1 << self.code()
+    }
+}
+
+code_set! {
+    /// Parameter 0 data 1 bits 1:0, set in progress (IPMI v2.0 Table
+    /// 28-14); 11b is reserved.
+    pub enum SetState {
+        /// 00b: set complete.
+        SetComplete = 0b00, "set complete";
+        /// 01b: set in progress.
+        SetInProgress = 0b01, "set in progress";
+        /// 10b: commit write (optional).
+        CommitWrite = 0b10, "commit write";
+    }
+}
+
 /// Takes exactly `N` bytes of request data, or answers C7h.
 fn exactly<const N: usize>(data: &[u8]) -> Result<[u8; N], CompletionCode> {
     data.try_into()
@@ -431,20 +479,6 @@ pub const CC_PARAMETER_NOT_SUPPORTED: CompletionCode = CompletionCode(0x80);
 pub const CC_SET_IN_PROGRESS_ACTIVE: CompletionCode = CompletionCode(0x81);
 /// 82h: attempt to write a read-only parameter (§28.12).
 pub const CC_PARAMETER_READ_ONLY: CompletionCode = CompletionCode(0x82);
-
-// Parameter selectors (Table 28-14).
-const PARAM_SET_IN_PROGRESS: u8 = 0;
-const PARAM_SERVICE_PARTITION_SELECTOR: u8 = 1;
-const PARAM_SERVICE_PARTITION_SCAN: u8 = 2;
-const PARAM_VALID_BIT_CLEARING: u8 = 3;
-const PARAM_BOOT_INFO_ACK: u8 = 4;
-const PARAM_BOOT_FLAGS: u8 = 5;
-const PARAM_BOOT_INITIATOR_INFO: u8 = 6;
-
-// Parameter 0 data 1 bits 1:0 (Table 28-14); 11b is reserved.
-const SET_COMPLETE: u8 = 0b00;
-const SET_IN_PROGRESS: u8 = 0b01;
-const COMMIT_WRITE: u8 = 0b10;
 
 // Parameter 3 bits: 1b = don't clear the valid bit on this cause.
 const KEEP_ON_POWER_BUTTON: u8 = 1 << 0;
@@ -668,6 +702,34 @@ mod tests {
             assert_eq!(options.get(&[param, 0, 0]), Err(CC_PARAMETER_NOT_SUPPORTED));
         }
         assert_eq!(options, BootOptions::default());
+    }
+
+    #[test]
+    fn parameter_selectors_match_table_28_14() {
+        use BootParameter as P;
+        for (expected, param) in [
+            (0, P::SetInProgress),
+            (1, P::ServicePartitionSelector),
+            (2, P::ServicePartitionScan),
+            (3, P::ValidBitClearing),
+            (4, P::BootInfoAck),
+            (5, P::BootFlags),
+            (6, P::BootInitiatorInfo),
+        ] {
+            assert_eq!(
+                (param.code(), P::from_code(expected)),
+                (expected, Some(param))
+            );
+        }
+        assert_eq!(P::KNOWN.len(), 7);
+        for (expected, state) in [
+            (0b00, SetState::SetComplete),
+            (0b01, SetState::SetInProgress),
+            (0b10, SetState::CommitWrite),
+        ] {
+            assert_eq!(state.code(), expected, "{state:?}");
+        }
+        assert_eq!(SetState::from_code(0b11), None);
     }
 
     #[test]

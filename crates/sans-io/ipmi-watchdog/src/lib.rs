@@ -22,7 +22,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipmi_wire::CompletionCode;
+use ipmi_wire::{code_set, CompletionCode, SensorType, Watchdog2Offset};
 
 /// The BMC watchdog timer (IPMI v2.0 §27).
 ///
@@ -74,7 +74,7 @@ impl Watchdog {
             config: SetRequest {
                 dont_log: false,
                 dont_stop: false,
-                timer_use: TimerUse::Reserved(0),
+                timer_use: TimerUse(0),
                 interrupt: PreTimeoutInterrupt::None,
                 action: TimeoutAction::NoAction,
                 pre_timeout_secs: 0,
@@ -380,10 +380,7 @@ impl SetRequest {
         if use_byte & 0x38 != 0 || actions & 0x88 != 0 || clear_flags & 0xC1 != 0 {
             return Err(invalid);
         }
-        let timer_use = TimerUse::from_code(use_byte);
-        if let TimerUse::Reserved(_) = timer_use {
-            return Err(invalid);
-        }
+        let timer_use = TimerUse::from_code(use_byte & 0x07).ok_or(invalid)?;
         let interrupt = PreTimeoutInterrupt::from_code(actions >> 4).ok_or(invalid)?;
         let action = TimeoutAction::from_code(actions & 0x07).ok_or(invalid)?;
         let initial_countdown = u16::from_le_bytes([ls, ms]);
@@ -409,7 +406,9 @@ impl SetRequest {
         let flag = |set: bool, bit: u8| if set { bit } else { 0 };
         let [ls, ms] = self.initial_countdown.to_le_bytes();
         [
-            flag(self.dont_log, DONT_LOG) | flag(self.dont_stop, DONT_STOP) | self.timer_use.code(),
+            flag(self.dont_log, DONT_LOG)
+                | flag(self.dont_stop, DONT_STOP)
+                | (self.timer_use.code() & 0x07),
             (self.interrupt.code() << 4) | self.action.code(),
             self.pre_timeout_secs,
             self.clear_flags,
@@ -432,129 +431,66 @@ impl SetRequest {
     pub const LEN: usize = 6;
 }
 
-/// What the timer is used for (IPMI v2.0 §27.2; Table 27-7 byte 1 bits 2:0).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum TimerUse {
-    /// A reserved code: 0 (the power-on value), 6 or 7. Set rejects these.
-    Reserved(u8),
-    /// 1: BIOS FRB2.
-    BiosFrb2,
-    /// 2: BIOS/POST.
-    BiosPost,
-    /// 3: OS Load.
-    OsLoad,
-    /// 4: SMS/OS.
-    SmsOs,
-    /// 5: OEM.
-    Oem,
+code_set! {
+    /// What the timer is used for (IPMI v2.0 §27.2; Table 27-7 byte 1 bits
+    /// 2:0). An open set: 0 (the power-on value), 6 and 7 are reserved, but
+    /// Get reports whatever is stored, so the type holds them; Set refuses
+    /// them with CCh.
+    pub struct TimerUse(u8) {
+        /// 1: BIOS FRB2.
+        BIOS_FRB2 = 1, "BIOS FRB2";
+        /// 2: BIOS/POST.
+        BIOS_POST = 2, "BIOS/POST";
+        /// 3: OS Load.
+        OS_LOAD = 3, "OS Load";
+        /// 4: SMS/OS.
+        SMS_OS = 4, "SMS/OS";
+        /// 5: OEM.
+        OEM = 5, "OEM";
+    }
 }
 
 impl TimerUse {
-    /// Decodes bits 2:0 of `code`; the other bits are ignored.
-    pub fn from_code(code: u8) -> Self {
-        match code & 0x07 {
-            1 => Self::BiosFrb2,
-            2 => Self::BiosPost,
-            3 => Self::OsLoad,
-            4 => Self::SmsOs,
-            5 => Self::Oem,
-            other => Self::Reserved(other),
-        }
-    }
-
-    /// The 3-bit code.
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Reserved(code) => code & 0x07,
-            Self::BiosFrb2 => 1,
-            Self::BiosPost => 2,
-            Self::OsLoad => 3,
-            Self::SmsOs => 4,
-            Self::Oem => 5,
-        }
-    }
-
     /// This use's bit in the expiration flags (Set byte 4, Get byte 5):
     /// bit n for code n, none for reserved codes.
     pub fn expiration_flag(self) -> u8 {
-        match self {
-            Self::Reserved(_) => 0,
-            known => 1 << known.code(),
+        match Self::from_code(self.0) {
+            Some(known) => 1 << known.0,
+            None => 0,
         }
     }
 }
 
-/// The pre-timeout interrupt (IPMI v2.0 §27.6, Table 27-7 byte 2 bits 6:4).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum PreTimeoutInterrupt {
-    /// 0: none.
-    None,
-    /// 1: SMI.
-    Smi,
-    /// 2: NMI / diagnostic interrupt.
-    Nmi,
-    /// 3: messaging interrupt (the system interface's interrupt).
-    MessagingInterrupt,
-}
-
-impl PreTimeoutInterrupt {
-    /// Decodes a code; 4-7 are reserved.
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Self::None),
-            1 => Some(Self::Smi),
-            2 => Some(Self::Nmi),
-            3 => Some(Self::MessagingInterrupt),
-            _ => None,
-        }
-    }
-
-    /// The 3-bit code, also the interrupt type of SEL event data 2 bits 7:4.
-    pub fn code(self) -> u8 {
-        match self {
-            Self::None => 0,
-            Self::Smi => 1,
-            Self::Nmi => 2,
-            Self::MessagingInterrupt => 3,
-        }
+code_set! {
+    /// The pre-timeout interrupt (IPMI v2.0 §27.6, Table 27-7 byte 2 bits
+    /// 6:4); 4-7 are reserved. The code is also the interrupt type of SEL
+    /// event data 2 bits 7:4.
+    pub enum PreTimeoutInterrupt {
+        /// 0: none.
+        None = 0, "none";
+        /// 1: SMI.
+        Smi = 1, "SMI";
+        /// 2: NMI / diagnostic interrupt.
+        Nmi = 2, "NMI / Diagnostic Interrupt";
+        /// 3: messaging interrupt (the system interface's interrupt).
+        MessagingInterrupt = 3, "Messaging Interrupt";
     }
 }
 
-/// The timeout action (IPMI v2.0 §27.1; Table 27-7 byte 2 bits 2:0).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum TimeoutAction {
-    /// 0: no action.
-    NoAction,
-    /// 1: hard reset.
-    HardReset,
-    /// 2: power down.
-    PowerDown,
-    /// 3: power cycle.
-    PowerCycle,
-}
-
-impl TimeoutAction {
-    /// Decodes a code; 4-7 are reserved.
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Self::NoAction),
-            1 => Some(Self::HardReset),
-            2 => Some(Self::PowerDown),
-            3 => Some(Self::PowerCycle),
-            _ => None,
-        }
-    }
-
-    /// The 3-bit code. It is also the Watchdog 2 sensor offset of the expiry
-    /// (Table 42-3: 00h timer expired, 01h hard reset, 02h power down, 03h
-    /// power cycle).
-    pub fn code(self) -> u8 {
-        match self {
-            Self::NoAction => 0,
-            Self::HardReset => 1,
-            Self::PowerDown => 2,
-            Self::PowerCycle => 3,
-        }
+code_set! {
+    /// The timeout action (IPMI v2.0 §27.1; Table 27-7 byte 2 bits 2:0); 4-7
+    /// are reserved. The code is also the Watchdog 2 sensor offset of the
+    /// expiry ([`Watchdog2Offset`], Table 42-3: 00h timer expired, 01h hard
+    /// reset, 02h power down, 03h power cycle).
+    pub enum TimeoutAction {
+        /// 0: no action.
+        NoAction = 0, "no action";
+        /// 1: hard reset.
+        HardReset = 1, "Hard Reset";
+        /// 2: power down.
+        PowerDown = 2, "Power Down";
+        /// 3: power cycle.
+        PowerCycle = 3, "Power Cycle";
     }
 }
 
@@ -624,11 +560,12 @@ impl WatchdogEvent {
 /// watchdog" (IPMI v2.0 §27.5).
 pub const CC_UNINITIALIZED: CompletionCode = CompletionCode(0x80);
 
-/// Sensor type 23h, Watchdog 2 (IPMI v2.0 Table 42-3).
-pub const SENSOR_TYPE_WATCHDOG_2: u8 = 0x23;
+/// Sensor type 23h, Watchdog 2 (IPMI v2.0 Table 42-3), as the byte a SEL
+/// entry carries.
+pub const SENSOR_TYPE_WATCHDOG_2: u8 = SensorType::WATCHDOG_2.0;
 
 /// Watchdog 2 offset 08h, timer interrupt (IPMI v2.0 Table 42-3).
-pub const SEL_OFFSET_TIMER_INTERRUPT: u8 = 0x08;
+pub const SEL_OFFSET_TIMER_INTERRUPT: u8 = Watchdog2Offset::TIMER_INTERRUPT.0;
 
 /// One count of the countdown (Table 27-7 bytes 5-6: "100 ms/count").
 const COUNT: Duration = Duration::from_millis(100);
@@ -694,16 +631,17 @@ mod tests {
     #[test]
     fn codes_match_table_27_7() {
         for (code, flag, timer_use) in [
-            (0, 0x00, U::Reserved(0)),
-            (1, 0x02, U::BiosFrb2),
-            (2, 0x04, U::BiosPost),
-            (3, 0x08, U::OsLoad),
-            (4, 0x10, U::SmsOs),
-            (5, 0x20, U::Oem),
-            (6, 0x00, U::Reserved(6)),
-            (7, 0x00, U::Reserved(7)),
+            (0, 0x00, U(0)),
+            (1, 0x02, U::BIOS_FRB2),
+            (2, 0x04, U::BIOS_POST),
+            (3, 0x08, U::OS_LOAD),
+            (4, 0x10, U::SMS_OS),
+            (5, 0x20, U::OEM),
+            (6, 0x00, U(6)),
+            (7, 0x00, U(7)),
         ] {
-            assert_eq!(U::from_code(code), timer_use);
+            assert_eq!(U::from(code), timer_use);
+            assert_eq!(U::from_code(code).is_some(), flag != 0, "reserved {code}");
             assert_eq!(
                 (timer_use.code(), timer_use.expiration_flag()),
                 (code, flag)
@@ -724,31 +662,40 @@ mod tests {
         }
         assert_eq!(CC_UNINITIALIZED.0, 0x80);
         assert_eq!(SENSOR_TYPE_WATCHDOG_2, 0x23);
+        assert_eq!(SEL_OFFSET_TIMER_INTERRUPT, 0x08);
+        for (action, offset) in [
+            (A::NoAction, Watchdog2Offset::TIMER_EXPIRED),
+            (A::HardReset, Watchdog2Offset::HARD_RESET),
+            (A::PowerDown, Watchdog2Offset::POWER_DOWN),
+            (A::PowerCycle, Watchdog2Offset::POWER_CYCLE),
+        ] {
+            assert_eq!(action.code(), offset.code(), "{action:?}");
+        }
     }
 
     #[test]
     fn sel_event_data_matches_table_42_3() {
         let pre = WatchdogEvent::PreTimeout {
             interrupt: I::Nmi,
-            timer_use: U::BiosPost,
+            timer_use: U::BIOS_POST,
             log: false,
         };
         for (data, event) in [
             (
                 [0xC0, 0x04, 0xFF],
-                expired(A::NoAction, I::None, U::SmsOs, true),
+                expired(A::NoAction, I::None, U::SMS_OS, true),
             ),
             (
                 [0xC1, 0x21, 0xFF],
-                expired(A::HardReset, I::Nmi, U::BiosFrb2, true),
+                expired(A::HardReset, I::Nmi, U::BIOS_FRB2, true),
             ),
             (
                 [0xC2, 0x13, 0xFF],
-                expired(A::PowerDown, I::Smi, U::OsLoad, false),
+                expired(A::PowerDown, I::Smi, U::OS_LOAD, false),
             ),
             (
                 [0xC3, 0x35, 0xFF],
-                expired(A::PowerCycle, I::MessagingInterrupt, U::Oem, true),
+                expired(A::PowerCycle, I::MessagingInterrupt, U::OEM, true),
             ),
             ([0xC8, 0x22, 0xFF], pre),
         ] {
@@ -794,7 +741,7 @@ mod tests {
         let expected = SetRequest {
             dont_log: false,
             dont_stop: true,
-            timer_use: U::SmsOs,
+            timer_use: U::SMS_OS,
             interrupt: I::Nmi,
             action: A::HardReset,
             pre_timeout_secs: 2,
@@ -880,7 +827,7 @@ mod tests {
         assert_eq!(wd.next_deadline(), Some(t0));
         assert_eq!(
             wd.poll(t0),
-            [expired(A::PowerDown, I::None, U::BiosFrb2, true)]
+            [expired(A::PowerDown, I::None, U::BIOS_FRB2, true)]
         );
     }
 
@@ -901,14 +848,14 @@ mod tests {
         assert!(wd.poll(t0 + ms(8_999)).is_empty());
         let pre = WatchdogEvent::PreTimeout {
             interrupt: I::Nmi,
-            timer_use: U::SmsOs,
+            timer_use: U::SMS_OS,
             log: true,
         };
         assert_eq!(wd.poll(t0 + ms(9_000)), [pre]);
         assert_eq!(wd.next_deadline(), Some(t0 + ms(11_000)));
         // §27.5: once the pre-timeout was reached, Reset no longer restarts.
         assert_eq!(wd.reset(t0 + ms(10_000), &[]), Err(CC_D5));
-        let expiry = expired(A::HardReset, I::Nmi, U::SmsOs, true);
+        let expiry = expired(A::HardReset, I::Nmi, U::SMS_OS, true);
         assert_eq!(wd.poll(t0 + ms(11_000)), [expiry]);
         // After expiry Reset starts it again, with the interrupt re-armed.
         wd.reset(t0 + ms(12_000), &[]).unwrap();
@@ -934,7 +881,7 @@ mod tests {
         let (mut wd, t0) = started(&req(0x83, 0x03, 0, 0, 10));
         assert_eq!(wd.get(t0, &[]).unwrap()[0], 0xC3, "don't log + running");
         let events = wd.poll(t0 + ms(1_000));
-        assert_eq!(events, [expired(A::PowerCycle, I::None, U::OsLoad, false)]);
+        assert_eq!(events, [expired(A::PowerCycle, I::None, U::OS_LOAD, false)]);
         assert!(!wd.is_running());
         assert_eq!(wd.next_deadline(), None);
         let data = vec![0x03, 0x03, 0x00, 0x08, 0x0A, 0x00, 0x00, 0x00];
@@ -954,7 +901,7 @@ mod tests {
         wd.set(t0 + ms(3_000), &req(0x02, 0x00, 0, 0, 10)).unwrap();
         assert_eq!(wd.next_deadline(), Some(t0 + ms(1_000)), "poll at once");
         let events = wd.poll(t0 + ms(3_000));
-        assert_eq!(events, [expired(A::HardReset, I::None, U::BiosPost, true)]);
+        assert_eq!(events, [expired(A::HardReset, I::None, U::BIOS_POST, true)]);
         assert_eq!(wd.expiration_flags(), 0x04);
     }
 
