@@ -38,8 +38,10 @@
 ///
 /// - `from_code(u8) -> Option<Self>`: the row with this code, or `None` for a
 ///   code the table does not name. For a closed set this is the decoder, and
-///   the caller maps `None` to CCh. For an open set it is the check a handler
-///   uses where the spec refuses reserved values (decoding uses `From<u8>`).
+///   the caller answers `None` with the completion code the spec gives (CCh
+///   for a reserved field value; 80h for a boot option parameter this BMC
+///   does not support). For an open set it is the check a handler uses where
+///   the spec refuses reserved values (decoding uses `From<u8>`).
 /// - `code(self) -> u8`: the value on the wire.
 /// - `name(self)`: the spec's name, `Option<&'static str>` for an open set
 ///   (an unknown code has none), `&'static str` for a closed one.
