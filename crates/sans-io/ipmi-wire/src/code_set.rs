@@ -32,7 +32,9 @@
 ///   completion code CCh, such as the boot device selector or the watchdog
 ///   timeout action. The type is an enum with one variant per row, so a
 ///   stored value is always one the spec defines and `match` is exhaustive.
-///   `Debug` prints the variant, which is the spec's name.
+///   `Debug` prints the variant, which is the spec's name. The variants'
+///   discriminants are their codes, so even `as u8` gives the wire value,
+///   but `code()` says so without a cast.
 ///
 /// Both shapes get the same table API:
 ///
@@ -133,8 +135,9 @@ macro_rules! code_set {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[repr(u8)]
         $vis enum $name {
-            $( $(#[$rmeta])* $variant, )*
+            $( $(#[$rmeta])* $variant = $value, )*
         }
 
         impl $name {
@@ -218,5 +221,6 @@ mod tests {
         assert_eq!((Closed::Three.code(), Closed::Three.name()), (3, "Three"));
         assert_eq!(Closed::default(), Closed::One);
         assert_eq!(format!("{:?}", Closed::Three), "Three");
+        assert_eq!(Closed::Three as u8, 3, "discriminants are the codes");
     }
 }
