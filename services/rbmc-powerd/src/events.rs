@@ -12,6 +12,7 @@
 //!   transition the host did not follow).
 //! - `/xyz/openbmc_project/sensors/watchdog/host0`: Watchdog 2 (23h).
 
+use ipmi_wire::{AcpiPowerStateOffset, EventReadingType, PowerUnitOffset, SensorType};
 use tracing::info;
 
 use crate::{control::Events, sequencer::PowerEvent};
@@ -33,22 +34,17 @@ const WATCHDOG_NUMBER: u8 = 0xE2;
 pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
     let server = conn.object_server();
     for (path, number, sensor_type) in [
-        (ACPI_PATH, ACPI_NUMBER, 0x22),
-        (POWER_UNIT_PATH, POWER_UNIT_NUMBER, 0x09),
-        (
-            WATCHDOG_PATH,
-            WATCHDOG_NUMBER,
-            ipmi_watchdog::SENSOR_TYPE_WATCHDOG_2,
-        ),
+        (ACPI_PATH, ACPI_NUMBER, SensorType::SYSTEM_ACPI_POWER_STATE),
+        (POWER_UNIT_PATH, POWER_UNIT_NUMBER, SensorType::POWER_UNIT),
+        (WATCHDOG_PATH, WATCHDOG_NUMBER, SensorType::WATCHDOG_2),
     ] {
         server
             .at(
                 path,
                 ipmi_router::events::SensorIdentity {
                     number,
-                    sensor_type,
-                    // 6Fh: sensor-specific offsets.
-                    event_reading_type: 0x6F,
+                    sensor_type: sensor_type.code(),
+                    event_reading_type: EventReadingType::SENSOR_SPECIFIC.code(),
                 },
             )
             .await?;
@@ -59,19 +55,36 @@ pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
 /// Where a power event goes: path, event data, message; `None` for events
 /// that are not logged in the SEL.
 fn power_record(event: PowerEvent) -> Option<(&'static str, [u8; 3], &'static str)> {
-    // Event data 1 for sensor-specific events: offset in bits 3:0, bytes 2
-    // and 3 unspecified (FFh) (IPMI v2.0 Table 29-6).
+    use AcpiPowerStateOffset as Acpi;
     Some(match event {
-        PowerEvent::PoweredOn => (ACPI_PATH, [0x00, 0xFF, 0xFF], "host powered on (S0/G0)"),
-        PowerEvent::PoweredOff => (ACPI_PATH, [0x05, 0xFF, 0xFF], "host powered off (G2/S5)"),
-        PowerEvent::PowerLost => (POWER_UNIT_PATH, [0x04, 0xFF, 0xFF], "host lost power"),
+        PowerEvent::PoweredOn => (
+            ACPI_PATH,
+            sensor_specific(Acpi::S0_G0_WORKING.code()),
+            "host powered on (S0/G0)",
+        ),
+        PowerEvent::PoweredOff => (
+            ACPI_PATH,
+            sensor_specific(Acpi::S5_G2_SOFT_OFF.code()),
+            "host powered off (G2/S5)",
+        ),
+        PowerEvent::PowerLost => (
+            POWER_UNIT_PATH,
+            sensor_specific(PowerUnitOffset::AC_LOST.code()),
+            "host lost power",
+        ),
         PowerEvent::PowerOnFailed | PowerEvent::PowerOffFailed => (
             POWER_UNIT_PATH,
-            [0x05, 0xFF, 0xFF],
+            sensor_specific(PowerUnitOffset::SOFT_POWER_CONTROL_FAILURE.code()),
             "power control failure: the host did not follow",
         ),
         PowerEvent::Reset | PowerEvent::DiagnosticInterrupt => return None,
     })
+}
+
+/// Event data for a sensor-specific event: the offset in data 1 bits 3:0,
+/// data 2 and 3 unspecified (FFh) (IPMI v2.0 Table 29-6).
+fn sensor_specific(offset: u8) -> [u8; 3] {
+    [offset, 0xFF, 0xFF]
 }
 
 async fn log(conn: &zbus::Connection, path: &str, data: &[u8; 3], message: &str) {
@@ -99,6 +112,39 @@ pub async fn report(conn: zbus::Connection, mut events: Events) {
                 }
             }
             else => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_events_use_the_table_42_3_offsets() {
+        for (event, expected) in [
+            (PowerEvent::PoweredOn, Some((ACPI_PATH, [0x00, 0xFF, 0xFF]))),
+            (
+                PowerEvent::PoweredOff,
+                Some((ACPI_PATH, [0x05, 0xFF, 0xFF])),
+            ),
+            (
+                PowerEvent::PowerLost,
+                Some((POWER_UNIT_PATH, [0x04, 0xFF, 0xFF])),
+            ),
+            (
+                PowerEvent::PowerOnFailed,
+                Some((POWER_UNIT_PATH, [0x05, 0xFF, 0xFF])),
+            ),
+            (
+                PowerEvent::PowerOffFailed,
+                Some((POWER_UNIT_PATH, [0x05, 0xFF, 0xFF])),
+            ),
+            (PowerEvent::Reset, None),
+            (PowerEvent::DiagnosticInterrupt, None),
+        ] {
+            let record = power_record(event).map(|(path, data, _)| (path, data));
+            assert_eq!(record, expected, "{event:?}");
         }
     }
 }

@@ -179,7 +179,7 @@ pub fn full_sensor_record(record_id: u16, sensor: &Sensor, state: &SensorState) 
         entity_id: entry.entity_id,
         entity_instance: entry.entity_instance,
         sensor_type: crate::units::sensor_type(entry.kind),
-        event_reading_type: ipmi_sdr::event_reading_type::THRESHOLD,
+        event_reading_type: ipmi_sdr::EventReadingType::THRESHOLD.0,
         base_unit: crate::units::base_unit(entry.kind),
         factors,
         nominal: entry.simulate.map(|s| factors.to_raw(s.nominal)),

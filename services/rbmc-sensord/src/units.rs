@@ -1,30 +1,33 @@
 //! How each sensor kind is described to IPMI: sensor type (IPMI v2.0 Table
 //! 42-3) and base unit (Table 43-15).
 
+use ipmi_sdr::{SensorType, Unit};
 use rbmc_config::SensorKind;
 
-/// The IPMI sensor type code.
+/// The IPMI sensor type code, as the byte SDRs and D-Bus carry.
 pub fn sensor_type(kind: SensorKind) -> u8 {
-    match kind {
-        SensorKind::Temperature => 0x01,
-        SensorKind::Voltage => 0x02,
-        SensorKind::Current => 0x03,
-        SensorKind::Fan => 0x04,
+    let sensor_type = match kind {
+        SensorKind::Temperature => SensorType::TEMPERATURE,
+        SensorKind::Voltage => SensorType::VOLTAGE,
+        SensorKind::Current => SensorType::CURRENT,
+        SensorKind::Fan => SensorType::FAN,
         // 08h Power Supply: what OpenBMC's ipmid and most BMCs use for input
         // power readings.
-        SensorKind::Power => 0x08,
-    }
+        SensorKind::Power => SensorType::POWER_SUPPLY,
+    };
+    sensor_type.code()
 }
 
-/// The IPMI base unit code.
+/// The IPMI base unit code, as the byte SDRs carry.
 pub fn base_unit(kind: SensorKind) -> u8 {
-    match kind {
-        SensorKind::Temperature => 1,
-        SensorKind::Voltage => 4,
-        SensorKind::Current => 5,
-        SensorKind::Power => 6,
-        SensorKind::Fan => 18,
-    }
+    let unit = match kind {
+        SensorKind::Temperature => Unit::DEGREES_C,
+        SensorKind::Voltage => Unit::VOLTS,
+        SensorKind::Current => Unit::AMPS,
+        SensorKind::Power => Unit::WATTS,
+        SensorKind::Fan => Unit::RPM,
+    };
+    unit.code()
 }
 
 #[cfg(test)]

@@ -15,106 +15,80 @@
 //! completion code CCh, so a stored [`BootRequest`] always re-encodes to the
 //! bytes that were accepted.
 
-use ipmi_wire::CompletionCode;
+use ipmi_wire::{code_set, CompletionCode};
 
-/// Declares a closed field enum with its spec codes, `from_code` and `code`.
-macro_rules! field_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
-        pub enum $name { $( $(#[$vmeta])* $variant, )* }
-
-        impl $name {
-            /// Decodes the field's value (shifted down to bit 0); a value the
-            /// spec reserves gives `None`.
-            pub fn from_code(code: u8) -> Option<Self> {
-                match code {
-                    $( $code => Some(Self::$variant), )*
-                    _ => None,
-                }
-            }
-
-            /// The field's value, shifted down to bit 0.
-            pub fn code(self) -> u8 {
-                match self {
-                    $( Self::$variant => $code, )*
-                }
-            }
-        }
-    };
-}
-
-field_enum! {
+code_set! {
     /// The boot device selector, data byte 2 bits 5:2 (IPMI v2.0 Table 28-14
     /// parameter 5). 1010b and 1100b-1110b are reserved.
+    #[derive(Default)]
     pub enum BootDevice {
         /// 0000b: no override; the firmware keeps its own boot order.
         #[default]
-        NoOverride = 0x0,
+        NoOverride = 0x0, "No override";
         /// 0001b: force PXE (ipmitool `pxe`).
-        Pxe = 0x1,
+        Pxe = 0x1, "Force PXE";
         /// 0010b: force boot from the default hard drive (ipmitool `disk`).
-        Disk = 0x2,
+        Disk = 0x2, "Force boot from default Hard-drive";
         /// 0011b: default hard drive, request Safe Mode (ipmitool `safe`).
-        DiskSafeMode = 0x3,
+        DiskSafeMode = 0x3, "Force boot from default Hard-drive, request Safe Mode";
         /// 0100b: force boot from the default diagnostic partition (`diag`).
-        Diagnostic = 0x4,
+        Diagnostic = 0x4, "Force boot from default Diagnostic Partition";
         /// 0101b: force boot from the default CD/DVD (ipmitool `cdrom`).
-        CdDvd = 0x5,
+        CdDvd = 0x5, "Force boot from default CD/DVD";
         /// 0110b: force boot into BIOS setup (ipmitool `bios`).
-        BiosSetup = 0x6,
+        BiosSetup = 0x6, "Force boot into BIOS Setup";
         /// 0111b: remotely connected (redirected) floppy/primary removable media.
-        RemoteFloppy = 0x7,
+        RemoteFloppy = 0x7, "Force boot from remotely connected Floppy/primary removable media";
         /// 1000b: remotely connected (redirected) CD/DVD.
-        RemoteCdDvd = 0x8,
+        RemoteCdDvd = 0x8, "Force boot from remotely connected CD/DVD";
         /// 1001b: primary remote media.
-        RemotePrimaryMedia = 0x9,
+        RemotePrimaryMedia = 0x9, "Force boot from primary remote media";
         /// 1011b: remotely connected (redirected) hard drive.
-        RemoteDisk = 0xB,
+        RemoteDisk = 0xB, "Force boot from remotely connected Hard Drive";
         /// 1111b: floppy/primary removable media (ipmitool `floppy`).
-        Floppy = 0xF,
+        Floppy = 0xF, "Force boot from Floppy/primary removable media";
     }
 }
 
-field_enum! {
+code_set! {
     /// Firmware (BIOS) verbosity, data byte 3 bits 6:5. 11b is reserved.
+    #[derive(Default)]
     pub enum Verbosity {
         /// 00b: system default.
         #[default]
-        SystemDefault = 0,
+        SystemDefault = 0, "System default";
         /// 01b: request quiet display.
-        Quiet = 1,
+        Quiet = 1, "Request quiet display";
         /// 10b: request verbose display.
-        Verbose = 2,
+        Verbose = 2, "Request verbose display";
     }
 }
 
-field_enum! {
+code_set! {
     /// Console redirection control, data byte 3 bits 1:0. 11b is reserved.
+    #[derive(Default)]
     pub enum ConsoleRedirection {
         /// 00b: redirection occurs per the BIOS configuration setting.
         #[default]
-        BiosSetting = 0,
+        BiosSetting = 0, "Console redirection occurs per BIOS configuration setting";
         /// 01b: suppress (skip) console redirection if enabled.
-        Suppress = 1,
+        Suppress = 1, "Suppress (skip) console redirection if enabled";
         /// 10b: request console redirection be enabled.
-        Enable = 2,
+        Enable = 2, "Request console redirection be enabled";
     }
 }
 
-field_enum! {
+code_set! {
     /// BIOS mux control override, data byte 4 bits 2:0. 011b-111b are reserved.
+    #[derive(Default)]
     pub enum MuxOverride {
         /// 000b: BIOS uses the recommended mux setting at the end of POST.
         #[default]
-        Recommended = 0,
+        Recommended = 0, "BIOS uses recommended setting of the mux at the end of POST";
         /// 001b: force the mux to the BMC at the end of POST.
-        ForceBmc = 1,
+        ForceBmc = 1, "Requests BIOS to force mux to BMC at conclusion of POST";
         /// 010b: force the mux to the system at the end of POST.
-        ForceSystem = 2,
+        ForceSystem = 2, "Requests BIOS to force mux to system at conclusion of POST";
     }
 }
 
@@ -235,6 +209,7 @@ mod tests {
         for reserved in [0b1010, 0b1100, 0b1101, 0b1110, 0x10, 0xFF] {
             assert_eq!(BootDevice::from_code(reserved), None, "{reserved:#x}");
         }
+        assert_eq!(BootDevice::KNOWN.len(), 12);
     }
 
     #[test]

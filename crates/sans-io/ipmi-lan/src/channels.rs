@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use ipmi_wire::{CompletionCode, Privilege};
+use ipmi_wire::{code_set, CompletionCode, Privilege};
 
 use crate::commands::{resolve_channel, CommandResult};
 
@@ -42,28 +42,18 @@ pub const CC_ACCESS_MODE_NOT_SUPPORTED: CompletionCode = CompletionCode(0x83);
 /// Get Channel Payload Version 80h: payload type not available.
 pub const CC_PAYLOAD_NOT_AVAILABLE: CompletionCode = CompletionCode(0x80);
 
-/// A channel's access mode (Table 22-21, bits 2:0).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum AccessMode {
-    /// No IPMI messages on the channel.
-    Disabled = 0,
-    /// Only while the host is in pre-boot.
-    PreBootOnly = 1,
-    /// Always available.
-    AlwaysAvailable = 2,
-    /// Shared with the host's network traffic.
-    Shared = 3,
-}
-
-impl AccessMode {
-    fn from_bits(bits: u8) -> Option<Self> {
-        match bits & 0x07 {
-            0 => Some(Self::Disabled),
-            1 => Some(Self::PreBootOnly),
-            2 => Some(Self::AlwaysAvailable),
-            3 => Some(Self::Shared),
-            _ => None,
-        }
+code_set! {
+    /// A channel's access mode (IPMI v2.0 Table 22-21, bits 2:0); 4-7 are
+    /// reserved and refused with CCh.
+    pub enum AccessMode {
+        /// No IPMI messages on the channel.
+        Disabled = 0, "disabled";
+        /// Only while the host is in pre-boot.
+        PreBootOnly = 1, "pre-boot only";
+        /// Always available.
+        AlwaysAvailable = 2, "always available";
+        /// Shared with the host's network traffic.
+        Shared = 3, "shared";
     }
 }
 
@@ -100,7 +90,7 @@ impl ChannelSettings {
         u8::from(self.alerting_disabled) << 5
             | u8::from(self.per_message_auth_disabled) << 4
             | u8::from(self.user_level_auth_disabled) << 3
-            | self.access_mode as u8
+            | self.access_mode.code()
     }
 }
 
@@ -239,7 +229,7 @@ impl Channels {
             return Err(CompletionCode::INVALID_DATA_FIELD);
         }
         let mode =
-            AccessMode::from_bits(access & 0x07).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
+            AccessMode::from_code(access & 0x07).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
         if kind == ChannelKind::SystemInterface && (access_target != 0 || privilege_target != 0) {
             // The host's interface is session-less and always available.
             return Err(CC_SET_NOT_SUPPORTED);
@@ -325,6 +315,24 @@ impl Channels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_modes_match_table_22_21() {
+        for (code, mode) in [
+            (0, AccessMode::Disabled),
+            (1, AccessMode::PreBootOnly),
+            (2, AccessMode::AlwaysAvailable),
+            (3, AccessMode::Shared),
+        ] {
+            assert_eq!(
+                (mode.code(), AccessMode::from_code(code)),
+                (code, Some(mode))
+            );
+        }
+        for reserved in 4..=7 {
+            assert_eq!(AccessMode::from_code(reserved), None);
+        }
+    }
 
     /// The dispatcher the service's command table replaces: one
     /// entry per command, for these tests.

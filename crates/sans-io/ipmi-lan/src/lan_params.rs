@@ -11,7 +11,7 @@
 
 use std::net::Ipv4Addr;
 
-use ipmi_wire::{CompletionCode, Privilege};
+use ipmi_wire::{code_set, CompletionCode, Privilege};
 
 use crate::{commands::CommandResult, config_params};
 
@@ -23,16 +23,23 @@ pub use crate::config_params::{
     CC_PARAMETER_NOT_SUPPORTED, CC_READ_ONLY_PARAMETER, CC_SET_IN_PROGRESS,
 };
 
-/// Where the interface's address came from (parameter 4).
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-pub enum IpSource {
-    /// Unspecified.
-    #[default]
-    Unspecified = 0,
-    /// Static, set by configuration.
-    Static = 1,
-    /// DHCP.
-    Dhcp = 2,
+code_set! {
+    /// Where the interface's address came from (IPMI v2.0 Table 23-4,
+    /// parameter 4, IP address source).
+    #[derive(Default)]
+    pub enum IpSource {
+        /// Unspecified.
+        #[default]
+        Unspecified = 0, "unspecified";
+        /// Static, set by configuration.
+        Static = 1, "static address (manually configured)";
+        /// DHCP.
+        Dhcp = 2, "address obtained by BMC running DHCP";
+        /// Loaded by the BIOS or system software.
+        BiosOrSystemSoftware = 3, "address loaded by the BIOS or system software";
+        /// Another address assignment protocol.
+        OtherProtocol = 4, "address obtained by BMC running other address assignment protocol";
+    }
 }
 
 /// The live state of the LAN channel's interface.
@@ -133,7 +140,7 @@ impl LanParameters {
             1 => vec![0x00],
             2 => vec![0x00; 5],
             3 => live.ip.octets().to_vec(),
-            4 => vec![live.source as u8],
+            4 => vec![live.source.code()],
             5 => live.mac.to_vec(),
             6 => live.netmask.octets().to_vec(),
             12 => live.gateway.octets().to_vec(),
@@ -201,6 +208,19 @@ impl LanParameters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_sources_match_table_23_4() {
+        for (code, source) in [
+            (0, IpSource::Unspecified),
+            (1, IpSource::Static),
+            (2, IpSource::Dhcp),
+            (3, IpSource::BiosOrSystemSoftware),
+            (4, IpSource::OtherProtocol),
+        ] {
+            assert_eq!(source.code(), code, "{source:?}");
+        }
+    }
 
     /// The dispatcher the service's command table replaces: one
     /// entry per command, for these tests.

@@ -7,8 +7,12 @@
 //! returns a [`WireError`] instead, which a property test checks.
 //!
 //! # Layout
-//! - [`codes`]: open code sets — NetFn, completion codes, privilege levels,
-//!   payload types (IPMI v2.0 §5, §13.27).
+//! - [`code_set!`]: the one form of a spec code table, used by every crate
+//!   of the suite (open sets as newtypes, closed sets as enums).
+//! - [`codes`]: code sets of messages and sessions — NetFn, completion codes,
+//!   privilege levels, payload types, RMCP+ algorithms (IPMI v2.0 §5, §13).
+//! - [`sensor`]: sensor types, event/reading types and the sensor-specific
+//!   offsets the suite logs (IPMI v2.0 §42).
 //! - [`message`]: the IPMI message inside a LAN packet: addresses, NetFn/LUN,
 //!   sequence, command, data and both checksums (IPMI v2.0 §13.8).
 //! - [`rmcp`]: the RMCP header and ASF presence ping/pong (IPMI v2.0 §13.1-13.2,
@@ -27,8 +31,10 @@ pub mod crypto;
 pub mod message;
 pub mod rakp;
 pub mod rmcp;
+pub mod sensor;
 pub mod session;
 
+mod code_set;
 mod error;
 mod reader;
 
@@ -38,6 +44,9 @@ pub use codes::{
 };
 pub use error::WireError;
 pub use reader::Reader;
+pub use sensor::{
+    AcpiPowerStateOffset, EventReadingType, PowerUnitOffset, SensorType, Watchdog2Offset,
+};
 
 #[cfg(test)]
 mod no_panic_tests {

@@ -1,0 +1,85 @@
+//! Parsing the shared configuration from inline TOML: a good file, an empty
+//! one, and errors that name the file, line and field.
+
+use super::*;
+
+const GOOD: &str = r#"
+[bmc]
+manufacturer-id = 32473
+product-id = 0x0102
+firmware-revision = "1.23"
+guid = "7d0fa3b2-5f3c-4f6e-9a51-0c2b8d1e4f60"
+device-support = ["sensor", "chassis"]
+
+[network]
+listen = "127.0.0.1:6230"
+cipher-suites = [17, 3]
+
+[[users]]
+id = 2
+name = "admin"
+password = "rbmc-admin"
+privilege = "administrator"
+"#;
+
+#[test]
+fn parses_a_good_file() {
+    let config = Config::from_toml(GOOD, "good.toml").unwrap();
+    assert_eq!(config.bmc.manufacturer_id, ManufacturerId(32473));
+    assert_eq!(config.bmc.firmware_revision.minor_bcd(), 0x23);
+    assert_eq!(config.network.listen.port(), 6230);
+    assert_eq!(config.users[0].privilege.0, Privilege::Administrator);
+    assert_eq!(config.network.suites()[0].id, 17);
+    assert_eq!(
+        config.bmc.guid.unwrap().ipmi_bytes()[..8],
+        [0x60, 0x4F, 0x1E, 0x8D, 0x2B, 0x0C, 0x51, 0x9A]
+    );
+    assert_eq!(DeviceSupport::Chassis.bit(), 0x80);
+    assert_eq!(DeviceSupport::Sensor.bit(), 0x01);
+}
+
+#[test]
+fn empty_file_has_no_users() {
+    let config = Config::from_toml("", "empty.toml").unwrap();
+    assert!(config.users.is_empty());
+    assert_eq!(config.network.listen.port(), 623);
+}
+
+fn error(text: &str) -> String {
+    Config::from_toml(text, "bad.toml").unwrap_err().to_string()
+}
+
+#[test]
+fn errors_name_file_line_and_field() {
+    let e = error("[network]\ncipher-suites = [3, 0]\n");
+    assert!(e.starts_with("bad.toml: "), "{e}");
+    assert!(e.contains("line 2"), "{e}");
+    assert!(e.contains("cipher suite 0"), "{e}");
+    assert!(e.contains("field `cipher-suites`"), "{e}");
+
+    let e = error("[bmc]\nfirmware-revision = \"1.100\"\n");
+    assert!(
+        e.contains("line 2") && e.contains("firmware revision"),
+        "{e}"
+    );
+
+    let e = error("[bmc]\nmanufaturer-id = 5\n");
+    assert!(
+        e.contains("unknown field") && e.contains("manufaturer-id"),
+        "{e}"
+    );
+
+    let e = error("[[users]]\nid = 1\nname = \"x\"\npassword = \"y\"\nprivilege = \"user\"\n");
+    assert!(e.contains("line 2") && e.contains("null user"), "{e}");
+
+    let e = error("[[users]]\nid = 2\nname = \"x\"\npassword = \"123456789012345678901\"\nprivilege = \"user\"\n");
+    assert!(e.contains("password must be 1-20 bytes"), "{e}");
+    assert!(!e.contains("12345678901234567890"), "password echoed: {e}");
+}
+
+#[test]
+fn duplicate_users_are_refused() {
+    let user = "[[users]]\nid = 2\nname = \"a\"\npassword = \"p\"\nprivilege = \"user\"\n";
+    let e = error(&format!("{user}{user}"));
+    assert!(e.contains("used twice"), "{e}");
+}
