@@ -120,10 +120,8 @@ pub async fn run(
         )),
         _ => None,
     };
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    let conn = startup.connection().clone();
     let (board, simulated): (Arc<dyn Board>, Option<simboard::SimBoard>) =
         match config.power.backend {
             PowerBackend::Gpio => (gpio_board.expect("opened above for the GPIO backend"), None),
@@ -158,19 +156,17 @@ pub async fn run(
         has_intrusion: config.power.intrusion.is_some(),
     });
     register(&mut table).context("registering commands")?;
-    ipmi_router::owner::register_owner(&conn, Arc::new(table) as Arc<dyn Execute>).await?;
-    let server = conn.object_server();
-    server
-        .at(
+    startup
+        .serve_commands(Arc::new(table) as Arc<dyn Execute>)
+        .await?
+        .serve_at(
             dbus::CHASSIS_PATH,
             dbus::ChassisObject::new(control.clone()),
         )
-        .await?;
-    server
-        .at(dbus::HOST_PATH, dbus::HostObject::new(control.clone()))
-        .await?;
-    server
-        .at(
+        .await?
+        .serve_at(dbus::HOST_PATH, dbus::HostObject::new(control.clone()))
+        .await?
+        .serve_at(
             dbus::POLICY_PATH,
             dbus::RestorePolicyObject {
                 control: control.clone(),
@@ -178,16 +174,15 @@ pub async fn run(
         )
         .await?;
     events::serve_sensors(&conn).await?;
-    server
-        .at(
+    startup
+        .serve_at(
             dbus::BOOT_PATH,
             dbus::BootObject {
                 control: control.clone(),
             },
         )
-        .await?;
-    server
-        .at(
+        .await?
+        .serve_at(
             dbus::BOOT_PATH,
             dbus::BootModeObject {
                 boot: dbus::BootObject {
@@ -197,25 +192,27 @@ pub async fn run(
         )
         .await?;
     if let Some(sim) = &simulated {
-        server.at("/org/rbmc/SimulatedHost", sim.object()).await?;
+        startup
+            .serve_at("/org/rbmc/SimulatedHost", sim.object())
+            .await?;
     }
-    for name in [
-        names::POWERD,
-        "xyz.openbmc_project.State.Host",
-        "xyz.openbmc_project.State.Chassis",
-    ] {
-        conn.request_name(name)
-            .await
-            .with_context(|| format!("requesting {name}"))?;
-    }
-    info!(name = names::POWERD, backend = ?config.power.backend, "serving");
+    startup
+        .name(names::POWERD)
+        .name("xyz.openbmc_project.State.Host")
+        .name("xyz.openbmc_project.State.Chassis");
+    let named = startup.claim_names().await?;
+    info!(backend = ?config.power.backend, "power backend");
+    // Only the instance that owns the names acts on the host.
     control.apply_restore_policy();
-    rbmc_daemon::notify_ready();
-
-    let report = events::report(conn.clone(), events);
-    tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-        () = report => Ok(()),
-    }
+    let running = named.ready();
+    let report = events::report(conn, events);
+    // The event reporter ends only when the controller is gone.
+    running
+        .until(async {
+            tokio::select! {
+                () = shutdown => {}
+                () = report => {}
+            }
+        })
+        .await
 }

@@ -84,30 +84,19 @@ pub async fn run(
     let sel = Arc::new(Mutex::new(sel));
     let mut table = CommandTable::new(Seld { sel: sel.clone() });
     register(&mut table).context("registering commands")?;
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    ipmi_router::owner::register_owner(&conn, Arc::new(table) as Arc<dyn Execute>).await?;
-    let server = conn.object_server();
-    server
-        .at(
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    startup
+        .serve_commands(Arc::new(table) as Arc<dyn Execute>)
+        .await?
+        .serve_at(
             "/xyz/openbmc_project/Logging/IPMI",
             logging::LoggingObject { sel: sel.clone() },
         )
+        .await?
+        .serve_at("/org/rbmc/Sel", logging::ExportObject { sel })
         .await?;
-    server
-        .at("/org/rbmc/Sel", logging::ExportObject { sel })
-        .await?;
-    for name in [names::SELD, "xyz.openbmc_project.Logging.IPMI"] {
-        conn.request_name(name)
-            .await
-            .with_context(|| format!("requesting {name}"))?;
-    }
-    info!(name = names::SELD, "serving");
-    rbmc_daemon::notify_ready();
-    tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-    }
+    startup
+        .name(names::SELD)
+        .name("xyz.openbmc_project.Logging.IPMI");
+    startup.claim_names().await?.ready().until(shutdown).await
 }

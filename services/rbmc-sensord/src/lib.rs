@@ -207,33 +207,23 @@ pub async fn run(
     let state = table.state().clone();
     check_devices(&state.sensors)?;
 
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    ipmi_router::owner::register_owner(&conn, table.clone() as Arc<dyn Execute>).await?;
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    startup
+        .serve_commands(table.clone() as Arc<dyn Execute>)
+        .await?;
+    let conn = startup.connection().clone();
     let mut objects = Vec::new();
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);
     }
-    conn.request_name(names::SENSORD)
-        .await
-        .context("requesting the bus name")?;
-    info!(
-        name = names::SENSORD,
-        sensors = state.sensors.len(),
-        "serving"
-    );
-
+    startup.name(names::SENSORD);
+    let named = startup.claim_names().await?;
+    info!(sensors = state.sensors.len(), "sensors on the bus");
     let poller = {
-        let (state, conn) = (state.clone(), conn.clone());
+        let state = state.clone();
         tokio::spawn(async move { poll_forever(&state, &objects, &conn).await })
     };
-    rbmc_daemon::notify_ready();
-    let result = tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-    };
+    let result = named.ready().until(shutdown).await;
     poller.abort();
     result
 }
