@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use ipmi_router::{HandlerResult, IpmiRequest};
 use ipmi_wire::CompletionCode;
+use power_sequencer::{Refused, Request};
 
 use crate::{
     control::{cause, Identify},
-    sequencer::{Refused, Request},
     Powerd,
 };
 

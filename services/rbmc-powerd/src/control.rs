@@ -7,13 +7,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use power_sequencer::{Action, Button, PowerEvent, Request, Sequencer, Timings};
 use rbmc_config::{Power, RestorePolicyName};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::{
     board::{Board, Line},
-    sequencer::{Action, Button, PowerEvent, Request, Sequencer, Timings},
     store::{Store, Stored},
 };
 
@@ -193,7 +193,7 @@ impl Controller {
 
     /// Asks for a transition; `cause` is recorded if the host comes up or
     /// resets because of it.
-    pub fn request(&self, request: Request, cause: u8) -> Result<(), crate::sequencer::Refused> {
+    pub fn request(&self, request: Request, cause: u8) -> Result<(), power_sequencer::Refused> {
         let mut state = self.lock();
         let actions = state.sequencer.request(Instant::now(), request)?;
         if !actions.is_empty() {

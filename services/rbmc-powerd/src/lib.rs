@@ -2,7 +2,8 @@
 //! restart cause and power-on hours, over GPIO lines or the simulated host.
 //!
 //! # Layout
-//! - [`sequencer`]: the sans-IO power state machine.
+//! - [`sequencer`]: the sans-IO power state machine (the `power-sequencer`
+//!   crate, re-exported under its old name).
 //! - [`board`]: the line seam, and its GPIO character device implementation.
 //! - [`simboard`]: the simulated host board for development.
 //! - [`control`]: the controller that runs the sequencer against a board.
@@ -19,10 +20,13 @@ pub mod chassis;
 pub mod control;
 pub mod dbus;
 pub mod events;
-pub mod sequencer;
 pub mod simboard;
 pub mod store;
 pub mod watchdog;
+
+/// The power state machine under its old path, which `dbus` and `events`
+/// still name.
+pub use power_sequencer as sequencer;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
