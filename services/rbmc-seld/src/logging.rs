@@ -10,8 +10,6 @@
 //! - `org.rbmc.Sel` at `/org/rbmc/Sel`: `ExportJsonLines() -> s`, every
 //!   record as one JSON object per line with decoded names.
 
-use std::sync::{Arc, Mutex};
-
 use tracing::{info, warn};
 use zbus::{fdo, message::Header, Connection};
 
@@ -23,11 +21,7 @@ use crate::{
 /// `xyz.openbmc_project.Logging.IPMI`.
 pub struct LoggingObject {
     /// The SEL.
-    pub sel: Arc<Mutex<Sel>>,
-}
-
-fn lock(sel: &Mutex<Sel>) -> std::sync::MutexGuard<'_, Sel> {
-    sel.lock().unwrap_or_else(|e| e.into_inner())
+    pub sel: Sel,
 }
 
 /// The (number, type, event/reading type) the caller's sensor object
@@ -88,8 +82,10 @@ impl LoggingObject {
         record[12] = if assert { 0 } else { 0x80 } | (reading_type & 0x7F);
         record[13..16].fill(0xFF);
         record[13..13 + event_data.len()].copy_from_slice(&event_data);
-        let id = lock(&self.sel)
+        let id = self
+            .sel
             .add(record)
+            .await
             .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
         info!(id, %message, "SEL entry added");
         Ok(id)
@@ -122,8 +118,10 @@ impl LoggingObject {
             )));
         }
         record[start..].copy_from_slice(&data);
-        let id = lock(&self.sel)
+        let id = self
+            .sel
             .add(record)
+            .await
             .map_err(|code| fdo::Error::Failed(format!("SEL refused the entry: {code}")))?;
         info!(id, %message, "OEM SEL entry added");
         Ok(id)
@@ -133,16 +131,17 @@ impl LoggingObject {
 /// `org.rbmc.Sel`: exports for operators.
 pub struct ExportObject {
     /// The SEL.
-    pub sel: Arc<Mutex<Sel>>,
+    pub sel: Sel,
 }
 
 #[zbus::interface(name = "org.rbmc.Sel")]
 impl ExportObject {
     /// Every record as JSON lines, with decoded sensor type and event names.
-    fn export_json_lines(&self) -> String {
-        let sel = lock(&self.sel);
-        sel.records()
-            .map(|(_, record)| decode::json_line(record))
+    async fn export_json_lines(&self) -> String {
+        let records = self.sel.records().await;
+        records
+            .iter()
+            .map(decode::json_line)
             .collect::<Vec<_>>()
             .join("\n")
     }
