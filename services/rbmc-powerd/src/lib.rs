@@ -62,11 +62,11 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
         .add_sync(c, CMD_GET_CHASSIS_STATUS, user, cmd_get_chassis_status)?
         .add_sync(c, CMD_CHASSIS_CONTROL, operator, cmd_chassis_control)?
         .add_sync(c, CMD_CHASSIS_IDENTIFY, operator, cmd_chassis_identify)?
-        .add_sync(
+        .add(
             c,
             CMD_SET_POWER_RESTORE_POLICY,
             operator,
-            cmd_set_power_restore_policy,
+            |p, r| async move { cmd_set_power_restore_policy(&p, &r).await },
         )?
         .add_sync(
             c,
@@ -75,18 +75,15 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
             cmd_get_system_restart_cause,
         )?
         .add_sync(c, CMD_GET_POH_COUNTER, user, cmd_get_poh_counter)?
-        .add_sync(
+        .add(
             c,
             CMD_SET_SYSTEM_BOOT_OPTIONS,
             operator,
-            cmd_set_system_boot_options,
+            |p, r| async move { cmd_set_system_boot_options(&p, &r).await },
         )?
-        .add_sync(
-            c,
-            CMD_GET_SYSTEM_BOOT_OPTIONS,
-            user,
-            cmd_get_system_boot_options,
-        )?;
+        .add(c, CMD_GET_SYSTEM_BOOT_OPTIONS, user, |p, r| async move {
+            cmd_get_system_boot_options(&p, &r).await
+        })?;
     let app = NetFn::APP;
     table
         .add_sync(
@@ -144,6 +141,7 @@ pub async fn run(
     let (control, actions, events) = Controller::new(&config.power, board, Store::new(state_dir));
     tokio::spawn(control.clone().execute(actions));
     tokio::spawn(control.clone().follow_inputs());
+    tokio::spawn(control.clone().save_in_background());
     {
         let control = control.clone();
         tokio::spawn(async move {
@@ -211,12 +209,18 @@ pub async fn run(
     let running = named.ready();
     let report = events::report(conn, events);
     // The event reporter ends only when the controller is gone.
-    running
+    let result = running
         .until(async {
             tokio::select! {
                 () = shutdown => {}
                 () = report => {}
             }
         })
-        .await
+        .await;
+    // What the power path recorded last (the host's state, the power-on
+    // minutes) is on disk before the process ends.
+    if let Err(err) = control.save_now().await {
+        tracing::warn!(cause = %err, "cannot persist power state at exit");
+    }
+    result
 }
