@@ -34,7 +34,7 @@ use anyhow::Context as _;
 use ipmi_router::{names, owner::Execute, CommandTable};
 use ipmi_wire::{NetFn, Privilege};
 use rbmc_config::{Config, PowerBackend};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::{board::Board, control::Controller, store::Store};
 
@@ -220,7 +220,7 @@ pub async fn run(
     // What the power path recorded last (the host's state, the power-on
     // minutes) is on disk before the process ends.
     if let Err(err) = control.save_now().await {
-        tracing::warn!(cause = %err, "cannot persist power state at exit");
+        warn!(cause = %err, "cannot persist power state at exit");
     }
     result
 }

@@ -103,7 +103,7 @@ where
 {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|err| io::Error::other(format!("the blocking write failed: {err}")))?
+        .map_err(|err| io::Error::other(format!("the blocking task failed: {err}")))?
 }
 
 /// The completion code for a write that failed: C4h "out of space" for a
