@@ -49,10 +49,13 @@ fn host_state(suite: &Suite) -> String {
         .to_owned()
 }
 
-/// How many times rbmc-powerd has logged that it serves. It applies the
-/// restore policy right after that line.
+/// How many times rbmc-powerd has logged that it applied the restore
+/// policy (once per start, once it owns its names).
 fn powerd_starts(suite: &Suite) -> usize {
-    suite.log_text().matches("rbmc_powerd: serving").count()
+    suite
+        .log_text()
+        .matches("rbmc_powerd: restore policy applied")
+        .count()
 }
 
 /// Kills rbmc-powerd and waits until the launcher has started it again, the

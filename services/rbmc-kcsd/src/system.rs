@@ -14,16 +14,20 @@
 //! | 59h | Get System Info Parameters           |
 //!
 //! System info parameters the host writes (firmware version, system name,
-//! OS name and version) persist in `<state>/system-info.toml`.
+//! OS name and version) persist in `<state>/system-info.toml`. A write is
+//! acknowledged once it is durable; the file is written on the blocking
+//! pool, never on the runtime's thread, and a failed write changes nothing
+//! (C4h for a full disk, FFh otherwise).
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    path::{Path, PathBuf},
-    sync::Mutex,
+    path::Path,
+    sync::{Arc, Mutex},
 };
 
 use ipmi_router::{owner::DuplicateCommand, CommandTable, HandlerResult, IpmiRequest};
 use ipmi_wire::{CompletionCode, NetFn, Privilege};
+use rbmc_daemon::durable::{self, DurableFile};
 use tracing::warn;
 
 /// "Data not available" for Get Message and Read Event Message Buffer
@@ -55,14 +59,14 @@ struct State {
 #[derive(Debug)]
 pub struct SystemInterface {
     state: Mutex<State>,
-    info_path: PathBuf,
+    info_file: DurableFile,
 }
 
 impl SystemInterface {
     /// Loads stored system info parameters from `state_dir`.
     pub fn new(state_dir: &Path) -> Self {
-        let info_path = state_dir.join("system-info.toml");
-        let info = std::fs::read_to_string(&info_path)
+        let info_file = DurableFile::new(state_dir.join("system-info.toml"));
+        let info = std::fs::read_to_string(info_file.path())
             .ok()
             .and_then(|text| toml::from_str::<BTreeMap<String, Vec<u8>>>(&text).ok())
             .map(|stored| {
@@ -80,7 +84,7 @@ impl SystemInterface {
                 info,
                 ..State::default()
             }),
-            info_path,
+            info_file,
         }
     }
 
@@ -100,19 +104,20 @@ impl SystemInterface {
         s.receive_queue.clear();
         s.event_buffer = None;
     }
+}
 
-    fn save_info(&self, info: &BTreeMap<u8, Vec<u8>>) {
-        let stored: BTreeMap<String, Vec<u8>> = info
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        let result = toml::to_string(&stored)
-            .map_err(std::io::Error::other)
-            .and_then(|text| rbmc_daemon::write_atomic(&self.info_path, text.as_bytes()));
-        if let Err(err) = result {
-            warn!(cause = %err, "cannot persist system info parameters");
-        }
-    }
+/// The file's contents for `info`.
+fn encode_info(info: &BTreeMap<u8, Vec<u8>>) -> Result<Vec<u8>, CompletionCode> {
+    let stored: BTreeMap<String, Vec<u8>> = info
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    toml::to_string(&stored)
+        .map(String::into_bytes)
+        .map_err(|err| {
+            warn!(cause = %err, "cannot encode system info parameters");
+            CompletionCode::UNSPECIFIED
+        })
 }
 
 /// Adds the system interface commands to `table`.
@@ -141,7 +146,9 @@ where
         .add_sync(app, 0x57, user, |s, r| {
             cmd_get_interface_capabilities(s.as_ref(), r)
         })?
-        .add_sync(app, 0x58, admin, |s, r| cmd_set_system_info(s.as_ref(), r))?
+        .add(app, 0x58, admin, |s: Arc<S>, r| async move {
+            cmd_set_system_info((*s).as_ref(), &r).await
+        })?
         .add_sync(app, 0x59, user, |s, r| cmd_get_system_info(s.as_ref(), r))?;
     Ok(())
 }
@@ -226,8 +233,9 @@ fn parameter_supported(param: u8) -> bool {
 }
 
 /// Set System Info Parameters: `param, set selector, 16 data bytes` (the
-/// first block of a string starts with encoding and length).
-fn cmd_set_system_info(s: &SystemInterface, r: &IpmiRequest) -> HandlerResult {
+/// first block of a string starts with encoding and length). Durable before
+/// the reply; memory changes only once it is.
+async fn cmd_set_system_info(s: &SystemInterface, r: &IpmiRequest) -> HandlerResult {
     let data = &r.data;
     let Some((&param, rest)) = data.split_first() else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
@@ -249,16 +257,21 @@ fn cmd_set_system_info(s: &SystemInterface, r: &IpmiRequest) -> HandlerResult {
     if block.is_empty() || block.len() > 16 || set > 15 {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     }
-    let mut state = s.lock();
-    let value = state.info.entry(param).or_default();
+    // Only this command changes `info`, and one change runs at a time, so
+    // the copy staged here is what memory holds until it is applied.
+    let mut change = s.info_file.begin().await;
+    let mut info = s.lock().info.clone();
+    let value = info.entry(param).or_default();
     let start = usize::from(set) * 16;
     if value.len() < start + block.len() {
         value.resize(start + block.len(), 0);
     }
     value[start..start + block.len()].copy_from_slice(block);
-    let info = state.info.clone();
-    drop(state);
-    s.save_info(&info);
+    change.write(encode_info(&info)?).await.map_err(|err| {
+        warn!(cause = %err, "cannot persist system info parameters; write refused");
+        durable::completion_code(&err)
+    })?;
+    s.lock().info = info;
     Ok(Vec::new())
 }
 
@@ -342,18 +355,25 @@ mod tests {
         assert!(!s.attention());
     }
 
-    #[test]
-    fn system_info_strings_round_trip_and_persist() {
-        let s = system("info");
-        // Block 0 of the system name: encoding 0 (ASCII), length 6, "rbmc-1".
-        let mut block = vec![0x02, 0x00, 0x00, 0x06];
-        block.extend_from_slice(b"rbmc-1");
+    /// Set System Info Parameters for the system name (parameter 2),
+    /// block 0: encoding 0 (ASCII), then the length and the text.
+    fn system_name(name: &[u8]) -> Vec<u8> {
+        let mut block = vec![0x02, 0x00, 0x00, u8::try_from(name.len()).unwrap()];
+        block.extend_from_slice(name);
         block.resize(2 + 16, 0);
-        cmd_set_system_info(&s, &request(&block)).unwrap();
+        block
+    }
+
+    #[tokio::test]
+    async fn system_info_strings_round_trip_and_persist() {
+        let s = system("info");
+        cmd_set_system_info(&s, &request(&system_name(b"rbmc-1")))
+            .await
+            .unwrap();
         let got = cmd_get_system_info(&s, &request(&[0, 2, 0, 0])).unwrap();
         assert_eq!(got[..2], [0x11, 0x00]);
         assert_eq!(&got[4..10], b"rbmc-1");
-        let again = SystemInterface::new(s.info_path.parent().unwrap());
+        let again = SystemInterface::new(s.info_file.path().parent().unwrap());
         assert_eq!(
             cmd_get_system_info(&again, &request(&[0, 2, 0, 0])).unwrap(),
             got
@@ -365,6 +385,30 @@ mod tests {
         assert_eq!(
             cmd_get_system_info(&s, &request(&[0x80, 2, 0, 0])).unwrap(),
             [0x11]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_refused_and_changes_nothing() {
+        let s = system("refused");
+        cmd_set_system_info(&s, &request(&system_name(b"before")))
+            .await
+            .unwrap();
+        let on_disk = std::fs::read(s.info_file.path()).unwrap();
+        // A directory where the temporary file goes: the write fails, as on
+        // a read-only or broken file system.
+        let blocker = s.info_file.path().with_extension("tmp");
+        std::fs::create_dir_all(&blocker).unwrap();
+        assert_eq!(
+            cmd_set_system_info(&s, &request(&system_name(b"after"))).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        let got = cmd_get_system_info(&s, &request(&[0, 2, 0, 0])).unwrap();
+        assert_eq!(&got[4..10], b"before", "memory unchanged");
+        assert_eq!(
+            std::fs::read(s.info_file.path()).unwrap(),
+            on_disk,
+            "disk unchanged"
         );
     }
 }

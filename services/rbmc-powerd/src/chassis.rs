@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use ipmi_router::{HandlerResult, IpmiRequest};
 use ipmi_wire::CompletionCode;
+use power_sequencer::{Refused, Request};
 
 use crate::{
     control::{cause, Identify},
-    sequencer::{Refused, Request},
     Powerd,
 };
 
@@ -137,8 +137,9 @@ pub fn cmd_chassis_identify(p: &Powerd, request: &IpmiRequest) -> HandlerResult 
 }
 
 /// Set Power Restore Policy (§28.8): 0 always off, 1 previous, 2 always on,
-/// 3 no change; answers the supported set (all three).
-pub fn cmd_set_power_restore_policy(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
+/// 3 no change; answers the supported set (all three). Persisted before the
+/// reply.
+pub async fn cmd_set_power_restore_policy(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
     let [policy] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
@@ -147,9 +148,12 @@ pub fn cmd_set_power_restore_policy(p: &Powerd, request: &IpmiRequest) -> Handle
     }
     match policy {
         0..=2 => {
-            let mut state = p.control.lock();
-            state.stored.restore_policy = Some(policy);
-            p.control.persist(&state);
+            p.control
+                .change_setting(|stored, _| {
+                    stored.restore_policy = Some(policy);
+                    Ok(())
+                })
+                .await?;
         }
         3 => {}
         _ => return Err(CompletionCode::INVALID_DATA_FIELD),
@@ -181,23 +185,170 @@ pub const CMD_GET_SYSTEM_BOOT_OPTIONS: u8 = 0x09;
 const SYSTEM_INTERFACE: u8 = 0x0F;
 
 /// Set System Boot Options (§28.12), persisted before the reply.
-pub fn cmd_set_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
-    let mut state = p.control.lock();
-    let result = state.boot.set(&request.data)?;
-    p.control.persist(&state);
-    Ok(result)
+pub async fn cmd_set_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
+    p.control
+        .change_setting(|_, boot| boot.set(&request.data))
+        .await
 }
 
 /// Get System Boot Options (§28.13). When the host's firmware reads the boot
 /// flags over the system interface it has used them: a next-boot-only
-/// request is then cleared.
-pub fn cmd_get_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
-    let mut state = p.control.lock();
-    let result = state.boot.get(&request.data)?;
+/// request is then cleared, durably before the reply (or, if that cannot
+/// be written, the read is refused and the request stays).
+pub async fn cmd_get_system_boot_options(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
     let boot_flags = request.data.first().is_some_and(|param| param & 0x7F == 5);
-    if boot_flags && request.context.channel == SYSTEM_INTERFACE {
-        state.boot.on_host_boot();
-        p.control.persist(&state);
+    if !(boot_flags && request.context.channel == SYSTEM_INTERFACE) {
+        return p.control.lock().boot.get(&request.data);
     }
-    Ok(result)
+    p.control
+        .change_setting(|_, boot| {
+            let result = boot.get(&request.data)?;
+            boot.on_host_boot();
+            Ok(result)
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{path::PathBuf, sync::Arc};
+
+    use ipmi_router::Context;
+    use ipmi_wire::{NetFn, Privilege};
+
+    use super::*;
+    use crate::{control::Controller, simboard::SimBoard, store::Store};
+
+    fn powerd(tag: &str) -> (Powerd, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("rbmc-chassis-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = rbmc_config::Power::default();
+        let board = Arc::new(SimBoard::new(config.simulated.clone()));
+        let (control, _actions, _events) = Controller::new(&config, board, Store::new(&dir));
+        let powerd = Powerd {
+            control,
+            has_intrusion: false,
+        };
+        (powerd, dir.join("power.toml"))
+    }
+
+    fn request(data: &[u8]) -> IpmiRequest {
+        IpmiRequest {
+            netfn: NetFn::CHASSIS,
+            lun: 0,
+            cmd: 0,
+            data: data.to_vec(),
+            context: Context {
+                channel: 1,
+                privilege: Privilege::Operator,
+                user_id: 2,
+                session_id: 1,
+            },
+        }
+    }
+
+    /// The restore policy Get Chassis Status reports (byte 1 bits 6:5).
+    fn policy(p: &Powerd) -> u8 {
+        cmd_get_chassis_status(p, &request(&[])).unwrap()[0] >> 5 & 0x03
+    }
+
+    /// Boot flags (parameter 5): valid, persistent, boot from PXE.
+    const PXE: [u8; 6] = [0x05, 0xC0, 0x04, 0x00, 0x00, 0x00];
+    /// Boot flags: valid, next boot only, boot from PXE.
+    const PXE_ONCE: [u8; 6] = [0x05, 0x80, 0x04, 0x00, 0x00, 0x00];
+    /// Boot flags: valid, persistent, boot from disk.
+    const DISK: [u8; 6] = [0x05, 0xC0, 0x08, 0x00, 0x00, 0x00];
+
+    #[tokio::test]
+    async fn settings_are_durable_before_the_reply() {
+        let (p, path) = powerd("durable");
+        cmd_set_power_restore_policy(&p, &request(&[2]))
+            .await
+            .unwrap();
+        assert_eq!(policy(&p), 2);
+        cmd_set_system_boot_options(&p, &request(&PXE))
+            .await
+            .unwrap();
+        let stored: crate::store::Stored =
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(stored.restore_policy, Some(2));
+        assert_eq!(
+            Store::new(path.parent().unwrap()).load(),
+            stored,
+            "a restart finds what was acknowledged"
+        );
+        // Reads and "no change" write nothing and wait for nothing.
+        std::fs::remove_file(&path).unwrap();
+        cmd_set_power_restore_policy(&p, &request(&[3]))
+            .await
+            .unwrap();
+        cmd_get_system_boot_options(&p, &request(&[5, 0, 0]))
+            .await
+            .unwrap();
+        assert!(!path.exists());
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_refused_and_changes_nothing() {
+        let (p, path) = powerd("refused");
+        cmd_set_power_restore_policy(&p, &request(&[2]))
+            .await
+            .unwrap();
+        cmd_set_system_boot_options(&p, &request(&PXE_ONCE))
+            .await
+            .unwrap();
+        let on_disk = std::fs::read(&path).unwrap();
+        let flags = cmd_get_system_boot_options(&p, &request(&[5, 0, 0]))
+            .await
+            .unwrap();
+        // A directory where the temporary file goes: the write fails, as on
+        // a read-only or broken file system.
+        std::fs::create_dir_all(path.with_extension("tmp")).unwrap();
+        assert_eq!(
+            cmd_set_power_restore_policy(&p, &request(&[0])).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(policy(&p), 2, "memory unchanged");
+        assert_eq!(
+            cmd_set_system_boot_options(&p, &request(&DISK)).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        // The host's firmware reading the flags would use them up: refused
+        // too, so the next boot still finds them.
+        let mut firmware = request(&[5, 0, 0]);
+        firmware.context.channel = SYSTEM_INTERFACE;
+        assert_eq!(
+            cmd_get_system_boot_options(&p, &firmware).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(
+            cmd_get_system_boot_options(&p, &request(&[5, 0, 0]))
+                .await
+                .unwrap(),
+            flags
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), on_disk, "disk unchanged");
+        // Once the disk takes writes again, so does the daemon.
+        std::fs::remove_dir(path.with_extension("tmp")).unwrap();
+        cmd_set_power_restore_policy(&p, &request(&[0]))
+            .await
+            .unwrap();
+        assert_eq!(policy(&p), 0);
+    }
+
+    #[tokio::test]
+    async fn state_the_power_path_records_is_written_in_the_background() {
+        let (p, path) = powerd("background");
+        tokio::spawn(p.control.clone().save_in_background());
+        {
+            let mut state = p.control.lock();
+            state.stored.restart_cause = crate::control::cause::WATCHDOG;
+            // Returns at once, with the lock held.
+            p.control.persist(&state);
+        }
+        // Whatever the writer is doing, a change after it sees its work.
+        p.control.save_now().await.unwrap();
+        let stored = Store::new(path.parent().unwrap()).load();
+        assert_eq!(stored.restart_cause, crate::control::cause::WATCHDOG);
+    }
 }

@@ -1,19 +1,35 @@
 //! The power controller: the sequencer, the board and everything the
 //! chassis commands read and change, under one lock, plus the tasks that
-//! carry out the sequencer's actions and follow the board's inputs.
+//! carry out the sequencer's actions, follow the board's inputs and write
+//! the state file.
+//!
+//! The lock is held only for short sections with no await and no I/O. The
+//! state file is written on the blocking pool, one write at a time, in two
+//! ways:
+//! - a setting an operator changes (restore policy, boot options) goes
+//!   through [`Controller::change_setting`]: staged on a copy, written, and
+//!   made on the live state (and acknowledged) only once durable; a failed
+//!   write changes nothing and is answered C4h (full disk) or FFh;
+//! - what the host's power does (on/off for the "previous" policy, power-on
+//!   minutes, restart cause) is recorded by [`Controller::persist`], which
+//!   wakes the background writer: it writes the live state as it is when it
+//!   runs, so a burst of events costs one write, and a failure is logged and
+//!   retried by the next change.
 
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use ipmi_wire::CompletionCode;
+use power_sequencer::{Action, Button, PowerEvent, Request, Sequencer, Timings};
 use rbmc_config::{Power, RestorePolicyName};
-use tokio::sync::mpsc;
+use rbmc_daemon::durable;
+use tokio::sync::{mpsc, Notify};
 use tracing::{info, warn};
 
 use crate::{
     board::{Board, Line},
-    sequencer::{Action, Button, PowerEvent, Request, Sequencer, Timings},
     store::{Store, Stored},
 };
 
@@ -81,6 +97,11 @@ impl State {
                 .unwrap_or(0)
     }
 
+    /// What the state file holds for this state.
+    fn persisted(&self, now: Instant) -> Stored {
+        persisted(&self.stored, &self.boot, self.power_on_minutes(now))
+    }
+
     /// The restore policy code in force.
     pub fn policy(&self, default: RestorePolicyName) -> u8 {
         self.stored.restore_policy.unwrap_or(match default {
@@ -109,6 +130,8 @@ pub struct Controller {
     actions: mpsc::UnboundedSender<Action>,
     events: mpsc::UnboundedSender<PowerEvent>,
     watchdog_events: mpsc::UnboundedSender<ipmi_watchdog::WatchdogEvent>,
+    /// Wakes the background writer ([`Controller::save_in_background`]).
+    dirty: Notify,
 }
 
 impl std::fmt::Debug for Controller {
@@ -165,6 +188,7 @@ impl Controller {
             actions,
             events,
             watchdog_events,
+            dirty: Notify::new(),
         });
         (
             controller,
@@ -181,19 +205,82 @@ impl Controller {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Persists the state; failures are logged (the next change retries).
-    pub fn persist(&self, state: &State) {
-        let mut stored = state.stored.clone();
-        stored.power_on_minutes = state.power_on_minutes(Instant::now());
-        stored.boot_options = hex_encode(&state.boot.to_bytes());
-        if let Err(err) = self.store.save(&stored) {
-            warn!(cause = %err, "cannot persist power state");
+    /// Has the background writer save the state soon; returns at once (the
+    /// caller may hold the lock). The write takes the state as it is then,
+    /// with every change made up to it. For a change that is acknowledged
+    /// only once durable, use [`Controller::change_setting`].
+    pub fn persist(&self, _state: &State) {
+        self.dirty.notify_one();
+    }
+
+    /// Writes the state whenever [`Controller::persist`] asked for it, until
+    /// the controller is dropped. A failure is logged; the next change
+    /// writes again.
+    pub async fn save_in_background(self: Arc<Self>) {
+        loop {
+            self.dirty.notified().await;
+            if let Err(err) = self.save_now().await {
+                warn!(cause = %err, "cannot persist power state; the next change retries");
+            }
         }
+    }
+
+    /// Writes the live state now (after any change under way), and waits
+    /// for it to be durable: the last write before the daemon exits.
+    pub async fn save_now(&self) -> std::io::Result<()> {
+        let mut write = self.store.file().begin().await;
+        let stored = self.lock().persisted(Instant::now());
+        write.write(stored.encode()?).await
+    }
+
+    /// Changes what an operator sets (the restore policy, the boot
+    /// options): `change` runs on a copy of the stored state and the boot
+    /// options, and may refuse with a completion code. If what is persisted
+    /// changed, the copy is written off the runtime's thread; only once it
+    /// is durable is `change` made on the live state and its result
+    /// returned. A failed write changes nothing: C4h for a full disk, FFh
+    /// otherwise. One change (or background write) runs at a time, so none
+    /// is staged from a state another is about to replace.
+    pub async fn change_setting<R>(
+        &self,
+        change: impl Fn(&mut Stored, &mut ipmi_boot::BootOptions) -> Result<R, CompletionCode>,
+    ) -> Result<R, CompletionCode> {
+        let mut write = self.store.file().begin().await;
+        let (result, staged) = {
+            let mut state = self.lock();
+            let mut stored = state.stored.clone();
+            let mut boot = state.boot.clone();
+            let result = change(&mut stored, &mut boot)?;
+            let minutes = state.power_on_minutes(Instant::now());
+            let staged = persisted(&stored, &boot, minutes);
+            if staged == persisted(&state.stored, &state.boot, minutes) {
+                // Nothing persisted changes (a read, or a volatile part of
+                // the boot options): made at once, under the same lock.
+                state.stored = stored;
+                state.boot = boot;
+                return Ok(result);
+            }
+            (result, staged)
+        };
+        let bytes = staged.encode().map_err(|_| CompletionCode::UNSPECIFIED)?;
+        write.write(bytes).await.map_err(|err| {
+            warn!(cause = %err, "cannot persist power state; change refused");
+            durable::completion_code(&err)
+        })?;
+        let mut state = self.lock();
+        let State { stored, boot, .. } = &mut *state;
+        // The same change again, now on the live state: what the power path
+        // did meanwhile (an event, a timer) stays. Should it come out
+        // differently, the background writer brings the file in line.
+        if change(stored, boot).is_err() || state.persisted(Instant::now()) != staged {
+            self.persist(&state);
+        }
+        Ok(result)
     }
 
     /// Asks for a transition; `cause` is recorded if the host comes up or
     /// resets because of it.
-    pub fn request(&self, request: Request, cause: u8) -> Result<(), crate::sequencer::Refused> {
+    pub fn request(&self, request: Request, cause: u8) -> Result<(), power_sequencer::Refused> {
         let mut state = self.lock();
         let actions = state.sequencer.request(Instant::now(), request)?;
         if !actions.is_empty() {
@@ -398,6 +485,16 @@ impl Controller {
                 }
             });
         }
+    }
+}
+
+/// What the state file holds: `stored` with the power-on minutes so far and
+/// the boot options.
+fn persisted(stored: &Stored, boot: &ipmi_boot::BootOptions, power_on_minutes: u64) -> Stored {
+    Stored {
+        power_on_minutes,
+        boot_options: hex_encode(&boot.to_bytes()),
+        ..stored.clone()
     }
 }
 

@@ -2,7 +2,8 @@
 //! restart cause and power-on hours, over GPIO lines or the simulated host.
 //!
 //! # Layout
-//! - [`sequencer`]: the sans-IO power state machine.
+//! - [`sequencer`]: the sans-IO power state machine (the `power-sequencer`
+//!   crate, re-exported under its old name).
 //! - [`board`]: the line seam, and its GPIO character device implementation.
 //! - [`simboard`]: the simulated host board for development.
 //! - [`control`]: the controller that runs the sequencer against a board.
@@ -19,10 +20,13 @@ pub mod chassis;
 pub mod control;
 pub mod dbus;
 pub mod events;
-pub mod sequencer;
 pub mod simboard;
 pub mod store;
 pub mod watchdog;
+
+/// The power state machine under its old path, which `dbus` and `events`
+/// still name.
+pub use power_sequencer as sequencer;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -30,7 +34,7 @@ use anyhow::Context as _;
 use ipmi_router::{names, owner::Execute, CommandTable};
 use ipmi_wire::{NetFn, Privilege};
 use rbmc_config::{Config, PowerBackend};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::{board::Board, control::Controller, store::Store};
 
@@ -58,11 +62,11 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
         .add_sync(c, CMD_GET_CHASSIS_STATUS, user, cmd_get_chassis_status)?
         .add_sync(c, CMD_CHASSIS_CONTROL, operator, cmd_chassis_control)?
         .add_sync(c, CMD_CHASSIS_IDENTIFY, operator, cmd_chassis_identify)?
-        .add_sync(
+        .add(
             c,
             CMD_SET_POWER_RESTORE_POLICY,
             operator,
-            cmd_set_power_restore_policy,
+            |p, r| async move { cmd_set_power_restore_policy(&p, &r).await },
         )?
         .add_sync(
             c,
@@ -71,18 +75,15 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
             cmd_get_system_restart_cause,
         )?
         .add_sync(c, CMD_GET_POH_COUNTER, user, cmd_get_poh_counter)?
-        .add_sync(
+        .add(
             c,
             CMD_SET_SYSTEM_BOOT_OPTIONS,
             operator,
-            cmd_set_system_boot_options,
+            |p, r| async move { cmd_set_system_boot_options(&p, &r).await },
         )?
-        .add_sync(
-            c,
-            CMD_GET_SYSTEM_BOOT_OPTIONS,
-            user,
-            cmd_get_system_boot_options,
-        )?;
+        .add(c, CMD_GET_SYSTEM_BOOT_OPTIONS, user, |p, r| async move {
+            cmd_get_system_boot_options(&p, &r).await
+        })?;
     let app = NetFn::APP;
     table
         .add_sync(
@@ -120,10 +121,8 @@ pub async fn run(
         )),
         _ => None,
     };
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    let conn = startup.connection().clone();
     let (board, simulated): (Arc<dyn Board>, Option<simboard::SimBoard>) =
         match config.power.backend {
             PowerBackend::Gpio => (gpio_board.expect("opened above for the GPIO backend"), None),
@@ -142,6 +141,7 @@ pub async fn run(
     let (control, actions, events) = Controller::new(&config.power, board, Store::new(state_dir));
     tokio::spawn(control.clone().execute(actions));
     tokio::spawn(control.clone().follow_inputs());
+    tokio::spawn(control.clone().save_in_background());
     {
         let control = control.clone();
         tokio::spawn(async move {
@@ -158,19 +158,17 @@ pub async fn run(
         has_intrusion: config.power.intrusion.is_some(),
     });
     register(&mut table).context("registering commands")?;
-    ipmi_router::owner::register_owner(&conn, Arc::new(table) as Arc<dyn Execute>).await?;
-    let server = conn.object_server();
-    server
-        .at(
+    startup
+        .serve_commands(Arc::new(table) as Arc<dyn Execute>)
+        .await?
+        .serve_at(
             dbus::CHASSIS_PATH,
             dbus::ChassisObject::new(control.clone()),
         )
-        .await?;
-    server
-        .at(dbus::HOST_PATH, dbus::HostObject::new(control.clone()))
-        .await?;
-    server
-        .at(
+        .await?
+        .serve_at(dbus::HOST_PATH, dbus::HostObject::new(control.clone()))
+        .await?
+        .serve_at(
             dbus::POLICY_PATH,
             dbus::RestorePolicyObject {
                 control: control.clone(),
@@ -178,16 +176,15 @@ pub async fn run(
         )
         .await?;
     events::serve_sensors(&conn).await?;
-    server
-        .at(
+    startup
+        .serve_at(
             dbus::BOOT_PATH,
             dbus::BootObject {
                 control: control.clone(),
             },
         )
-        .await?;
-    server
-        .at(
+        .await?
+        .serve_at(
             dbus::BOOT_PATH,
             dbus::BootModeObject {
                 boot: dbus::BootObject {
@@ -197,25 +194,35 @@ pub async fn run(
         )
         .await?;
     if let Some(sim) = &simulated {
-        server.at("/org/rbmc/SimulatedHost", sim.object()).await?;
+        startup
+            .serve_at("/org/rbmc/SimulatedHost", sim.object())
+            .await?;
     }
-    for name in [
-        names::POWERD,
-        "xyz.openbmc_project.State.Host",
-        "xyz.openbmc_project.State.Chassis",
-    ] {
-        conn.request_name(name)
-            .await
-            .with_context(|| format!("requesting {name}"))?;
-    }
-    info!(name = names::POWERD, backend = ?config.power.backend, "serving");
+    startup
+        .name(names::POWERD)
+        .name("xyz.openbmc_project.State.Host")
+        .name("xyz.openbmc_project.State.Chassis");
+    let named = startup.claim_names().await?;
+    info!(backend = ?config.power.backend, "power backend");
+    // Only the instance that owns the names acts on the host.
     control.apply_restore_policy();
-    rbmc_daemon::notify_ready();
-
-    let report = events::report(conn.clone(), events);
-    tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-        () = report => Ok(()),
+    // Tests (and operators) wait on this line: the policy has acted.
+    info!("restore policy applied");
+    let running = named.ready();
+    let report = events::report(conn, events);
+    // The event reporter ends only when the controller is gone.
+    let result = running
+        .until(async {
+            tokio::select! {
+                () = shutdown => {}
+                () = report => {}
+            }
+        })
+        .await;
+    // What the power path recorded last (the host's state, the power-on
+    // minutes) is on disk before the process ends.
+    if let Err(err) = control.save_now().await {
+        warn!(cause = %err, "cannot persist power state at exit");
     }
+    result
 }

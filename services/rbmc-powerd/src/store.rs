@@ -2,9 +2,14 @@
 //! `<state>/power.toml`, replaced atomically: the restore policy, whether
 //! the host was on (for the "previous" policy), the power-on-hours counter,
 //! the last restart cause and the boot options.
+//!
+//! The file is written only through its [`DurableFile`] (on the blocking
+//! pool, one write at a time); the controller decides what to write and
+//! when (see `control`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use rbmc_daemon::durable::DurableFile;
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
@@ -28,32 +33,41 @@ pub struct Stored {
 /// The state file.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
+    file: DurableFile,
 }
 
 impl Store {
     /// The store in `state_dir`.
     pub fn new(state_dir: &Path) -> Self {
         Self {
-            path: state_dir.join("power.toml"),
+            file: DurableFile::new(state_dir.join("power.toml")),
         }
     }
 
+    /// The file, for writing.
+    pub fn file(&self) -> &DurableFile {
+        &self.file
+    }
+
     /// Loads the stored state; a missing or damaged file gives defaults
-    /// (damage is logged).
+    /// (damage is logged). Reads the file: called at start.
     pub fn load(&self) -> Stored {
-        let Ok(text) = std::fs::read_to_string(&self.path) else {
+        let path = self.file.path();
+        let Ok(text) = std::fs::read_to_string(path) else {
             return Stored::default();
         };
         toml::from_str(&text).unwrap_or_else(|err| {
-            warn!(path = %self.path.display(), cause = %err, "ignoring damaged power state");
+            warn!(path = %path.display(), cause = %err, "ignoring damaged power state");
             Stored::default()
         })
     }
+}
 
-    /// Saves the state atomically.
-    pub fn save(&self, stored: &Stored) -> std::io::Result<()> {
-        let text = toml::to_string(stored).map_err(std::io::Error::other)?;
-        rbmc_daemon::write_atomic(&self.path, text.as_bytes())
+impl Stored {
+    /// The file's contents.
+    pub fn encode(&self) -> std::io::Result<Vec<u8>> {
+        toml::to_string(self)
+            .map(String::into_bytes)
+            .map_err(std::io::Error::other)
     }
 }

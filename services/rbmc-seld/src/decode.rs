@@ -2,7 +2,7 @@
 //! 42-3) and event offsets (Tables 42-2 and 42-3) of the events this suite
 //! generates; anything else is shown by its code.
 
-use crate::store::Record;
+use sel_journal::Record;
 
 /// The name of a sensor type.
 pub fn sensor_type(code: u8) -> Option<&'static str> {

@@ -2,8 +2,10 @@
 //! D-Bus method every other daemon logs events with.
 //!
 //! # Layout
-//! - [`store`]: the crash-safe journal.
-//! - [`sel`]: the SEL commands and Platform Event Message.
+//! - [`sel`]: the task that owns the SEL, the SEL commands and Platform
+//!   Event Message.
+//! - [`store`]: the journal file's I/O (the format is the `sel_journal`
+//!   crate's).
 //! - [`logging`]: `xyz.openbmc_project.Logging.IPMI` and the JSON export.
 //! - [`decode`]: sensor type and event names for the export.
 
@@ -14,62 +16,32 @@ pub mod logging;
 pub mod sel;
 pub mod store;
 
-use std::{
-    future::Future,
-    path::Path,
-    sync::{Arc, Mutex},
-};
+use std::{future::Future, path::Path, sync::Arc};
 
 use anyhow::Context as _;
-use ipmi_router::{names, owner::Execute, CommandTable};
-use ipmi_wire::{NetFn, Privilege};
+use ipmi_router::{names, owner::Execute, CommandTable, IpmiRequest};
 use rbmc_config::Config;
 use tracing::info;
 
-use crate::sel::Sel;
+use crate::sel::{Sel, SelState};
 
 /// What the command handlers share.
 #[derive(Debug)]
 pub struct Seld {
     /// The SEL.
-    pub sel: Arc<Mutex<Sel>>,
+    pub sel: Sel,
 }
 
-fn lock(sel: &Mutex<Sel>) -> std::sync::MutexGuard<'_, Sel> {
-    sel.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Adds every command the SEL logger owns.
+/// Adds every command the SEL logger owns; each goes to the SEL's task.
 pub fn register(table: &mut CommandTable<Seld>) -> anyhow::Result<()> {
-    let st = NetFn::STORAGE;
-    let (user, operator) = (Privilege::User, Privilege::Operator);
-    table
-        .add_sync(st, 0x40, user, |s, r| lock(&s.sel).cmd_info(&r.data))?
-        .add_sync(st, 0x41, user, |s, r| {
-            lock(&s.sel).cmd_allocation_info(&r.data)
-        })?
-        .add_sync(st, 0x42, user, |s, r| lock(&s.sel).cmd_reserve(&r.data))?
-        .add_sync(st, 0x43, user, |s, r| lock(&s.sel).cmd_get_entry(&r.data))?
-        .add_sync(st, 0x44, operator, |s, r| {
-            lock(&s.sel).cmd_add_entry(&r.data)
-        })?
-        .add_sync(st, 0x46, operator, |s, r| {
-            lock(&s.sel).cmd_delete_entry(&r.data)
-        })?
-        .add_sync(st, 0x47, operator, |s, r| lock(&s.sel).cmd_clear(&r.data))?
-        .add_sync(st, 0x48, user, |s, r| lock(&s.sel).cmd_get_time(&r.data))?
-        .add_sync(st, 0x49, operator, |s, r| {
-            lock(&s.sel).cmd_set_time(&r.data)
-        })?
-        .add_sync(st, 0x5C, user, |s, r| {
-            lock(&s.sel).cmd_get_utc_offset(&r.data)
-        })?
-        .add_sync(st, 0x5D, operator, |s, r| {
-            lock(&s.sel).cmd_set_utc_offset(&r.data)
-        })?
-        .add_sync(NetFn::SENSOR_EVENT, 0x02, operator, |s, r| {
-            lock(&s.sel).cmd_platform_event(r)
-        })?;
+    for (netfn, cmd, privilege) in sel::COMMANDS {
+        table.add(
+            netfn,
+            cmd,
+            privilege,
+            |s: Arc<Seld>, r: IpmiRequest| async move { s.sel.execute(r).await },
+        )?;
+    }
     Ok(())
 }
 
@@ -79,35 +51,24 @@ pub async fn run(
     state_dir: &Path,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let sel = Sel::open(state_dir, &config.sel).context("opening the SEL")?;
+    let sel = SelState::open(state_dir, &config.sel).context("opening the SEL")?;
     info!(entries = sel.records().count(), "SEL opened");
-    let sel = Arc::new(Mutex::new(sel));
+    let sel = Sel::spawn(sel);
     let mut table = CommandTable::new(Seld { sel: sel.clone() });
     register(&mut table).context("registering commands")?;
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    ipmi_router::owner::register_owner(&conn, Arc::new(table) as Arc<dyn Execute>).await?;
-    let server = conn.object_server();
-    server
-        .at(
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    startup
+        .serve_commands(Arc::new(table) as Arc<dyn Execute>)
+        .await?
+        .serve_at(
             "/xyz/openbmc_project/Logging/IPMI",
             logging::LoggingObject { sel: sel.clone() },
         )
+        .await?
+        .serve_at("/org/rbmc/Sel", logging::ExportObject { sel })
         .await?;
-    server
-        .at("/org/rbmc/Sel", logging::ExportObject { sel })
-        .await?;
-    for name in [names::SELD, "xyz.openbmc_project.Logging.IPMI"] {
-        conn.request_name(name)
-            .await
-            .with_context(|| format!("requesting {name}"))?;
-    }
-    info!(name = names::SELD, "serving");
-    rbmc_daemon::notify_ready();
-    tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-    }
+    startup
+        .name(names::SELD)
+        .name("xyz.openbmc_project.Logging.IPMI");
+    startup.claim_names().await?.ready().until(shutdown).await
 }

@@ -15,8 +15,6 @@
 //! `QuotaExceeded` when the SEL is full and its policy keeps the old
 //! records, `InternalFailure` when the record cannot be stored.
 
-use std::sync::{Arc, Mutex};
-
 use ipmi_wire::CompletionCode;
 use rbmc_contracts::{ipmi::IpmiSensorProxy, CommonError};
 use tracing::{info, warn};
@@ -30,11 +28,7 @@ use crate::{
 /// `xyz.openbmc_project.Logging.IPMI`.
 pub struct LoggingObject {
     /// The SEL.
-    pub sel: Arc<Mutex<Sel>>,
-}
-
-fn lock(sel: &Mutex<Sel>) -> std::sync::MutexGuard<'_, Sel> {
-    sel.lock().unwrap_or_else(|e| e.into_inner())
+    pub sel: Sel,
 }
 
 /// The (number, type, event/reading type) the caller's sensor object
@@ -103,7 +97,7 @@ impl LoggingObject {
         record[12] = if assert { 0 } else { 0x80 } | (reading_type & 0x7F);
         record[13..16].fill(0xFF);
         record[13..13 + event_data.len()].copy_from_slice(&event_data);
-        let id = lock(&self.sel).add(record).map_err(refused)?;
+        let id = self.sel.add(record).await.map_err(refused)?;
         info!(id, %message, "SEL entry added");
         Ok(id)
     }
@@ -135,7 +129,7 @@ impl LoggingObject {
             )));
         }
         record[start..].copy_from_slice(&data);
-        let id = lock(&self.sel).add(record).map_err(refused)?;
+        let id = self.sel.add(record).await.map_err(refused)?;
         info!(id, %message, "OEM SEL entry added");
         Ok(id)
     }
@@ -144,16 +138,17 @@ impl LoggingObject {
 /// `org.rbmc.Sel`: exports for operators.
 pub struct ExportObject {
     /// The SEL.
-    pub sel: Arc<Mutex<Sel>>,
+    pub sel: Sel,
 }
 
 #[zbus::interface(name = "org.rbmc.Sel")]
 impl ExportObject {
     /// Every record as JSON lines, with decoded sensor type and event names.
-    fn export_json_lines(&self) -> String {
-        let sel = lock(&self.sel);
-        sel.records()
-            .map(|(_, record)| decode::json_line(record))
+    async fn export_json_lines(&self) -> String {
+        let records = self.sel.records().await;
+        records
+            .iter()
+            .map(decode::json_line)
             .collect::<Vec<_>>()
             .join("\n")
     }

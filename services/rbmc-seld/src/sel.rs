@@ -1,5 +1,5 @@
 //! The SEL commands (IPMI v2.0 §31, Storage NetFn 0Ah) and Platform Event
-//! Message (§29.3, Sensor/Event NetFn 04h).
+//! Message (§29.3, Sensor/Event NetFn 04h), and the task that owns the SEL.
 //!
 //! | NetFn | Cmd | command                       | privilege |
 //! |-------|-----|-------------------------------|-----------|
@@ -15,6 +15,15 @@
 //! | 0Ah   | 5Ch | Get SEL Time UTC Offset       | User      |
 //! | 0Ah   | 5Dh | Set SEL Time UTC Offset       | Operator  |
 //! | 04h   | 02h | Platform Event Message        | Operator  |
+//!
+//! One task owns the [`SelState`] (STYLE items 24 and 52): the command
+//! table and the D-Bus objects reach it through a [`Sel`] handle, a bounded
+//! channel of commands each with a oneshot for the reply. The task runs one
+//! command at a time; a change is written on the blocking pool (journal
+//! append and fsync, or the settings file replaced whole), awaited, and
+//! only then applied to memory and answered. So an acknowledged entry is on
+//! disk, and a failed write changes nothing and is answered C4h (full disk)
+//! or FFh.
 
 use std::{
     path::{Path, PathBuf},
@@ -22,12 +31,15 @@ use std::{
 };
 
 use ipmi_router::{HandlerResult, IpmiRequest};
-use ipmi_wire::CompletionCode;
+use ipmi_wire::{CompletionCode, NetFn, Privilege};
 use rbmc_config::SelFullPolicy;
+use rbmc_daemon::durable;
+use sel_journal::{Entries, Journal, Record};
 use serde::{Deserialize, Serialize};
-use tracing::warn;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, warn};
 
-use crate::store::{Record, Store};
+use crate::store::JournalFile;
 
 /// SEL version 51h (IPMI v2.0 Table 31-2).
 const SEL_VERSION: u8 = 0x51;
@@ -37,6 +49,54 @@ pub const SYSTEM_EVENT: u8 = 0x02;
 pub const EVM_REV: u8 = 0x04;
 /// "UTC offset unspecified" (§31.11).
 const UTC_UNSPECIFIED: i16 = 0x07FF;
+/// Commands waiting for the SEL task at most; senders beyond wait their
+/// turn (the bridges bound their own calls with a timeout).
+const QUEUE: usize = 32;
+
+/// Get SEL Info.
+pub const CMD_GET_SEL_INFO: u8 = 0x40;
+/// Get SEL Allocation Info.
+pub const CMD_GET_SEL_ALLOCATION_INFO: u8 = 0x41;
+/// Reserve SEL.
+pub const CMD_RESERVE_SEL: u8 = 0x42;
+/// Get SEL Entry.
+pub const CMD_GET_SEL_ENTRY: u8 = 0x43;
+/// Add SEL Entry.
+pub const CMD_ADD_SEL_ENTRY: u8 = 0x44;
+/// Delete SEL Entry.
+pub const CMD_DELETE_SEL_ENTRY: u8 = 0x46;
+/// Clear SEL.
+pub const CMD_CLEAR_SEL: u8 = 0x47;
+/// Get SEL Time.
+pub const CMD_GET_SEL_TIME: u8 = 0x48;
+/// Set SEL Time.
+pub const CMD_SET_SEL_TIME: u8 = 0x49;
+/// Get SEL Time UTC Offset.
+pub const CMD_GET_SEL_TIME_UTC_OFFSET: u8 = 0x5C;
+/// Set SEL Time UTC Offset.
+pub const CMD_SET_SEL_TIME_UTC_OFFSET: u8 = 0x5D;
+/// Platform Event Message (Sensor/Event NetFn).
+pub const CMD_PLATFORM_EVENT: u8 = 0x02;
+
+/// Every command the SEL owns, with its minimum privilege (the table
+/// above).
+pub const COMMANDS: [(NetFn, u8, Privilege); 12] = {
+    let (st, user, operator) = (NetFn::STORAGE, Privilege::User, Privilege::Operator);
+    [
+        (st, CMD_GET_SEL_INFO, user),
+        (st, CMD_GET_SEL_ALLOCATION_INFO, user),
+        (st, CMD_RESERVE_SEL, user),
+        (st, CMD_GET_SEL_ENTRY, user),
+        (st, CMD_ADD_SEL_ENTRY, operator),
+        (st, CMD_DELETE_SEL_ENTRY, operator),
+        (st, CMD_CLEAR_SEL, operator),
+        (st, CMD_GET_SEL_TIME, user),
+        (st, CMD_SET_SEL_TIME, operator),
+        (st, CMD_GET_SEL_TIME_UTC_OFFSET, user),
+        (st, CMD_SET_SEL_TIME_UTC_OFFSET, operator),
+        (NetFn::SENSOR_EVENT, CMD_PLATFORM_EVENT, operator),
+    ]
+};
 
 /// Settings kept beside the journal.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -46,14 +106,37 @@ struct Settings {
     time_offset: i64,
     /// UTC offset in minutes, or 07FFh.
     utc_offset: Option<i16>,
-    /// Timestamp of the last erase.
+    /// The last erase, from before the journal's clear entries recorded it;
+    /// kept so an upgrade does not forget it.
     last_erase: u32,
 }
 
-/// The SEL.
-#[derive(Debug)]
+/// The SEL, as the rest of the daemon reaches it: a handle to the task
+/// that owns the [`SelState`].
+#[derive(Clone, Debug)]
 pub struct Sel {
-    store: Store,
+    commands: mpsc::Sender<Command>,
+}
+
+/// What the SEL task is asked to do.
+#[derive(Debug)]
+enum Command {
+    /// One of [`COMMANDS`].
+    Ipmi(IpmiRequest, oneshot::Sender<HandlerResult>),
+    /// Add a record (D-Bus logging), answering its ID.
+    Add(Record, oneshot::Sender<Result<u16, CompletionCode>>),
+    /// A copy of the live records.
+    Records(oneshot::Sender<Vec<Record>>),
+}
+
+/// The SEL's state, owned by one task: the journal, the settings, the
+/// reservation.
+#[derive(Debug)]
+pub struct SelState {
+    journal: Journal,
+    /// `None` only while a write runs on the blocking pool (or if one was
+    /// lost: then every change is refused).
+    file: Option<JournalFile>,
     capacity: usize,
     policy: SelFullPolicy,
     reservation: u16,
@@ -64,13 +147,53 @@ pub struct Sel {
 }
 
 impl Sel {
-    /// Opens the SEL in `state_dir`, recovering from a torn write.
+    /// Starts the task that owns `state`.
+    pub fn spawn(state: SelState) -> Self {
+        let (commands, inbox) = mpsc::channel(QUEUE);
+        tokio::spawn(state.serve(inbox));
+        Self { commands }
+    }
+
+    /// Runs one of [`COMMANDS`] (privilege already checked by the table).
+    pub async fn execute(&self, request: IpmiRequest) -> HandlerResult {
+        self.ask(|reply| Command::Ipmi(request, reply))
+            .await
+            .unwrap_or(Err(CompletionCode::UNSPECIFIED))
+    }
+
+    /// Adds a record, time-stamped if its type carries a time; its ID once
+    /// it is durable.
+    pub async fn add(&self, record: Record) -> Result<u16, CompletionCode> {
+        self.ask(|reply| Command::Add(record, reply))
+            .await
+            .unwrap_or(Err(CompletionCode::UNSPECIFIED))
+    }
+
+    /// The live records in ID order.
+    pub async fn records(&self) -> Vec<Record> {
+        self.ask(Command::Records).await.unwrap_or_default()
+    }
+
+    /// Sends a command and waits for its reply; `None` if the task is gone.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(command(reply)).await.is_err() {
+            error!("the SEL task is gone");
+            return None;
+        }
+        answer.await.ok()
+    }
+}
+
+impl SelState {
+    /// Opens the SEL in `state_dir`, recovering from a torn write. Blocks:
+    /// called once, before the daemon serves.
     pub fn open(state_dir: &Path, config: &rbmc_config::Sel) -> std::io::Result<Self> {
-        let (store, recovery) = Store::open(&state_dir.join("sel.journal"))?;
+        let (file, journal, recovery) = JournalFile::open(&state_dir.join("sel.journal"))?;
         if recovery.discarded_bytes > 0 {
             warn!(
                 bytes = recovery.discarded_bytes,
-                kept = store.records().len(),
+                kept = journal.records().len(),
                 "SEL journal had a torn or corrupt tail: cut it, kept the good prefix"
             );
         }
@@ -80,7 +203,8 @@ impl Sel {
             .and_then(|t| toml::from_str(&t).ok())
             .unwrap_or_default();
         Ok(Self {
-            store,
+            journal,
+            file: Some(file),
             capacity: usize::from(config.capacity.max(1)),
             policy: config.full_policy,
             reservation: 0,
@@ -91,12 +215,117 @@ impl Sel {
         })
     }
 
-    fn save_settings(&self) -> Result<(), CompletionCode> {
-        let text = toml::to_string(&self.settings).map_err(|_| CompletionCode::UNSPECIFIED)?;
-        rbmc_daemon::write_atomic(&self.settings_path, text.as_bytes()).map_err(|err| {
-            warn!(cause = %err, "cannot persist SEL settings");
+    /// Answers commands, one at a time, until every [`Sel`] is dropped.
+    async fn serve(mut self, mut inbox: mpsc::Receiver<Command>) {
+        while let Some(command) = inbox.recv().await {
+            // A requester that gave up no longer wants the answer; the
+            // change itself is done (or refused) all the same.
+            match command {
+                Command::Ipmi(request, reply) => {
+                    let _ = reply.send(self.execute(&request).await);
+                }
+                Command::Add(record, reply) => {
+                    let _ = reply.send(self.add(record).await);
+                }
+                Command::Records(reply) => {
+                    let _ = reply.send(self.journal.records().values().copied().collect());
+                }
+            }
+        }
+    }
+
+    /// Runs one of [`COMMANDS`].
+    pub async fn execute(&mut self, request: &IpmiRequest) -> HandlerResult {
+        if request.netfn == NetFn::SENSOR_EVENT && request.cmd == CMD_PLATFORM_EVENT {
+            return self.cmd_platform_event(request).await;
+        }
+        if request.netfn != NetFn::STORAGE {
+            return Err(CompletionCode::INVALID_COMMAND);
+        }
+        let data = &request.data;
+        match request.cmd {
+            CMD_GET_SEL_INFO => self.cmd_info(data),
+            CMD_GET_SEL_ALLOCATION_INFO => self.cmd_allocation_info(data),
+            CMD_RESERVE_SEL => self.cmd_reserve(data),
+            CMD_GET_SEL_ENTRY => self.cmd_get_entry(data),
+            CMD_ADD_SEL_ENTRY => self.cmd_add_entry(data).await,
+            CMD_DELETE_SEL_ENTRY => self.cmd_delete_entry(data).await,
+            CMD_CLEAR_SEL => self.cmd_clear(data).await,
+            CMD_GET_SEL_TIME => self.cmd_get_time(data),
+            CMD_SET_SEL_TIME => self.cmd_set_time(data).await,
+            CMD_GET_SEL_TIME_UTC_OFFSET => self.cmd_get_utc_offset(data),
+            CMD_SET_SEL_TIME_UTC_OFFSET => self.cmd_set_utc_offset(data).await,
+            _ => Err(CompletionCode::INVALID_COMMAND),
+        }
+    }
+
+    /// Appends `entries` and makes them durable off the runtime's thread;
+    /// only then applies them. On failure nothing changes.
+    async fn commit(&mut self, entries: Entries) -> Result<(), CompletionCode> {
+        let Some(mut file) = self.file.take() else {
+            warn!("SEL journal unavailable; change refused");
+            return Err(CompletionCode::UNSPECIFIED);
+        };
+        let bytes = entries.bytes().to_vec();
+        let written = durable::blocking(move || {
+            let written = file.append(&bytes);
+            Ok((file, written))
+        })
+        .await
+        .and_then(|(file, written)| {
+            self.file = Some(file);
+            written
+        });
+        if let Err(err) = written {
+            warn!(cause = %err, "SEL journal write failed; change refused");
+            return Err(durable::completion_code(&err));
+        }
+        self.journal.apply(&entries).map_err(|err| {
+            // Cannot happen: this task builds and applies every change in
+            // turn. The entries are on disk; a restart recovers them.
+            error!(cause = %err, "SEL journal and memory disagree");
             CompletionCode::UNSPECIFIED
         })
+    }
+
+    /// Rewrites the journal with only the live records; a failure only
+    /// leaves the journal longer.
+    async fn compact(&mut self) {
+        let Some(mut file) = self.file.take() else {
+            return;
+        };
+        let compacted = self.journal.compact();
+        let bytes = compacted.bytes;
+        let replaced = durable::blocking(move || {
+            let replaced = file.replace(&bytes);
+            Ok((file, replaced))
+        })
+        .await
+        .and_then(|(file, replaced)| {
+            self.file = Some(file);
+            replaced
+        });
+        match replaced {
+            Ok(()) => self.journal = compacted.journal,
+            Err(err) => {
+                warn!(cause = %err, "SEL compaction failed; the journal stays as it is");
+            }
+        }
+    }
+
+    /// Writes `settings` whole, off the runtime's thread; only then makes
+    /// them the settings in force.
+    async fn save_settings(&mut self, settings: Settings) -> Result<(), CompletionCode> {
+        let text = toml::to_string(&settings).map_err(|_| CompletionCode::UNSPECIFIED)?;
+        let path = self.settings_path.clone();
+        durable::blocking(move || rbmc_daemon::write_atomic(&path, text.as_bytes()))
+            .await
+            .map_err(|err| {
+                warn!(cause = %err, "cannot persist SEL settings; change refused");
+                durable::completion_code(&err)
+            })?;
+        self.settings = settings;
+        Ok(())
     }
 
     /// The SEL's clock: the system clock plus the offset Set SEL Time made.
@@ -110,13 +339,21 @@ impl Sel {
 
     /// The live records.
     pub fn records(&self) -> impl Iterator<Item = (&u16, &Record)> {
-        self.store.records().iter()
+        self.journal.records().iter()
+    }
+
+    /// The last erase: the journal's, or the settings' from before the
+    /// journal kept it.
+    fn last_erase(&self) -> u32 {
+        self.journal
+            .last_erase()
+            .unwrap_or(self.settings.last_erase)
     }
 
     /// Adds a record, time-stamping it when its type carries a timestamp;
-    /// applies the full policy. Returns the record ID.
-    pub fn add(&mut self, mut record: Record) -> Result<u16, CompletionCode> {
-        let full = self.store.records().len() >= self.capacity;
+    /// applies the full policy. Returns the record ID once it is durable.
+    pub async fn add(&mut self, mut record: Record) -> Result<u16, CompletionCode> {
+        let full = self.journal.records().len() >= self.capacity;
         if full {
             self.overflow = true;
             if self.policy == SelFullPolicy::Stop {
@@ -127,18 +364,23 @@ impl Sel {
         if record[2] < 0xE0 {
             record[3..7].copy_from_slice(&self.now().to_le_bytes());
         }
-        // Wrap: the oldest record goes only once the new one is stored, so
+        let mut batch = self.journal.batch();
+        let id = batch.add(record).map_err(|err| {
+            warn!(cause = %err, "SEL entry refused");
+            CompletionCode::OUT_OF_SPACE
+        })?;
+        // Wrap: the oldest record goes in the same write as the new one, so
         // a failed add loses nothing.
-        let oldest = if full {
-            self.store.records().keys().next().copied()
-        } else {
-            None
-        };
-        let id = self.store.add(record).map_err(io_failed)?;
-        if let Some(oldest) = oldest {
-            self.store.delete(oldest).map_err(io_failed)?;
+        if full {
+            if let Some(oldest) = self.journal.records().keys().next().copied() {
+                batch.delete(oldest);
+            }
         }
+        self.commit(batch.finish()).await?;
         self.last_add = self.now();
+        if self.journal.wants_compaction() {
+            self.compact().await;
+        }
         Ok(id)
     }
 
@@ -153,7 +395,7 @@ impl Sel {
 
     /// Resolves 0000h (first) and FFFFh (last).
     fn resolve(&self, id: u16) -> Option<u16> {
-        let records = self.store.records();
+        let records = self.journal.records();
         match id {
             0x0000 => records.keys().next().copied(),
             0xFFFF => records.keys().next_back().copied(),
@@ -164,14 +406,14 @@ impl Sel {
     /// Get SEL Info (§31.2, Table 31-2).
     pub fn cmd_info(&self, data: &[u8]) -> HandlerResult {
         no_data(data)?;
-        let entries = u16::try_from(self.store.records().len()).unwrap_or(u16::MAX);
-        let free_records = self.capacity.saturating_sub(self.store.records().len());
+        let entries = u16::try_from(self.journal.records().len()).unwrap_or(u16::MAX);
+        let free_records = self.capacity.saturating_sub(self.journal.records().len());
         let free = u16::try_from(free_records * 16).unwrap_or(0xFFFE);
         let mut out = vec![SEL_VERSION];
         out.extend_from_slice(&entries.to_le_bytes());
         out.extend_from_slice(&free.to_le_bytes());
         out.extend_from_slice(&self.last_add.to_le_bytes());
-        out.extend_from_slice(&self.settings.last_erase.to_le_bytes());
+        out.extend_from_slice(&self.last_erase().to_le_bytes());
         // Operation support: overflow (bit 7), delete (3), reserve (1) and
         // allocation info (0) supported; partial add (2) not.
         out.push(if self.overflow { 0x80 } else { 0 } | 0x0B);
@@ -183,7 +425,7 @@ impl Sel {
         no_data(data)?;
         let units = u16::try_from(self.capacity).unwrap_or(u16::MAX);
         let free =
-            u16::try_from(self.capacity.saturating_sub(self.store.records().len())).unwrap_or(0);
+            u16::try_from(self.capacity.saturating_sub(self.journal.records().len())).unwrap_or(0);
         let mut out = units.to_le_bytes().to_vec();
         out.extend_from_slice(&16u16.to_le_bytes());
         out.extend_from_slice(&free.to_le_bytes());
@@ -212,7 +454,7 @@ impl Sel {
         let id = self
             .resolve(u16::from_le_bytes([id0, id1]))
             .ok_or(CompletionCode::NOT_PRESENT)?;
-        let record = self.store.records()[&id];
+        let record = self.journal.records()[&id];
         let offset = usize::from(offset);
         if offset >= record.len() {
             return Err(CompletionCode::PARAMETER_OUT_OF_RANGE);
@@ -223,7 +465,7 @@ impl Sel {
             (offset + usize::from(count)).min(record.len())
         };
         let next = self
-            .store
+            .journal
             .records()
             .range(id.saturating_add(1)..)
             .next()
@@ -235,15 +477,15 @@ impl Sel {
     }
 
     /// Add SEL Entry (§31.6): the 16-byte record; the BMC assigns the ID.
-    pub fn cmd_add_entry(&mut self, data: &[u8]) -> HandlerResult {
+    pub async fn cmd_add_entry(&mut self, data: &[u8]) -> HandlerResult {
         let record: Record = data
             .try_into()
             .map_err(|_| CompletionCode::REQUEST_DATA_LENGTH_INVALID)?;
-        Ok(self.add(record)?.to_le_bytes().to_vec())
+        Ok(self.add(record).await?.to_le_bytes().to_vec())
     }
 
     /// Delete SEL Entry (§31.8): `reservation (2), record ID (2)`.
-    pub fn cmd_delete_entry(&mut self, data: &[u8]) -> HandlerResult {
+    pub async fn cmd_delete_entry(&mut self, data: &[u8]) -> HandlerResult {
         let [r0, r1, id0, id1] = *data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -251,15 +493,20 @@ impl Sel {
         let id = self
             .resolve(u16::from_le_bytes([id0, id1]))
             .ok_or(CompletionCode::NOT_PRESENT)?;
-        self.store.delete(id).map_err(io_failed)?;
+        let mut batch = self.journal.batch();
+        batch.delete(id);
+        self.commit(batch.finish()).await?;
         self.reservation = 0;
+        if self.journal.wants_compaction() {
+            self.compact().await;
+        }
         Ok(id.to_le_bytes().to_vec())
     }
 
     /// Clear SEL (§31.9): `reservation (2), 'C' 'L' 'R', AAh initiate | 00h
     /// get status`; erasure is immediate, so the status is always
-    /// "completed" (01h).
-    pub fn cmd_clear(&mut self, data: &[u8]) -> HandlerResult {
+    /// "completed" (01h). The erase time is written with the clear.
+    pub async fn cmd_clear(&mut self, data: &[u8]) -> HandlerResult {
         let [r0, r1, b'C', b'L', b'R', action] = *data else {
             return Err(if data.len() == 6 {
                 CompletionCode::INVALID_DATA_FIELD
@@ -270,11 +517,12 @@ impl Sel {
         self.check_reservation(r0, r1)?;
         match action {
             0xAA => {
-                self.store.clear().map_err(io_failed)?;
+                let mut batch = self.journal.batch();
+                batch.clear(self.now());
+                self.commit(batch.finish()).await?;
                 self.overflow = false;
                 self.reservation = 0;
-                self.settings.last_erase = self.now();
-                self.save_settings()?;
+                self.compact().await;
             }
             0x00 => {}
             _ => return Err(CompletionCode::INVALID_DATA_FIELD),
@@ -289,14 +537,15 @@ impl Sel {
     }
 
     /// Set SEL Time (§31.11): moves the SEL's clock, not the system's.
-    pub fn cmd_set_time(&mut self, data: &[u8]) -> HandlerResult {
+    pub async fn cmd_set_time(&mut self, data: &[u8]) -> HandlerResult {
         let time: [u8; 4] = data
             .try_into()
             .map_err(|_| CompletionCode::REQUEST_DATA_LENGTH_INVALID)?;
         let wanted = i64::from(u32::from_le_bytes(time));
         let current = i64::from(self.now()) - self.settings.time_offset;
-        self.settings.time_offset = wanted - current;
-        self.save_settings()?;
+        let mut settings = self.settings.clone();
+        settings.time_offset = wanted - current;
+        self.save_settings(settings).await?;
         Ok(Vec::new())
     }
 
@@ -312,7 +561,7 @@ impl Sel {
     }
 
     /// Set SEL Time UTC Offset: -1440..=1440 minutes, or 07FFh.
-    pub fn cmd_set_utc_offset(&mut self, data: &[u8]) -> HandlerResult {
+    pub async fn cmd_set_utc_offset(&mut self, data: &[u8]) -> HandlerResult {
         let [lo, hi] = *data else {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         };
@@ -320,15 +569,16 @@ impl Sel {
         if offset != UTC_UNSPECIFIED && !(-1440..=1440).contains(&offset) {
             return Err(CompletionCode::PARAMETER_OUT_OF_RANGE);
         }
-        self.settings.utc_offset = (offset != UTC_UNSPECIFIED).then_some(offset);
-        self.save_settings()?;
+        let mut settings = self.settings.clone();
+        settings.utc_offset = (offset != UTC_UNSPECIFIED).then_some(offset);
+        self.save_settings(settings).await?;
         Ok(Vec::new())
     }
 
     /// Platform Event Message (§29.3, Table 29-5): from the system
     /// interface the first byte is the generator's software ID; otherwise
     /// the requester is a remote console (software ID 81h) on the channel.
-    pub fn cmd_platform_event(&mut self, request: &IpmiRequest) -> HandlerResult {
+    pub async fn cmd_platform_event(&mut self, request: &IpmiRequest) -> HandlerResult {
         let data = &request.data;
         let (generator, event) = match data.len() {
             8 => ([data[0], 0x00], &data[1..]),
@@ -339,7 +589,7 @@ impl Sel {
         record[2] = SYSTEM_EVENT;
         record[7..9].copy_from_slice(&generator);
         record[9..16].copy_from_slice(event);
-        self.add(record)?;
+        self.add(record).await?;
         Ok(Vec::new())
     }
 }
@@ -352,20 +602,19 @@ fn no_data(data: &[u8]) -> Result<(), CompletionCode> {
     }
 }
 
-fn io_failed(err: std::io::Error) -> CompletionCode {
-    warn!(cause = %err, "SEL storage failed");
-    CompletionCode::UNSPECIFIED
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sel(tag: &str, capacity: u16, policy: SelFullPolicy) -> Sel {
+    fn dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("rbmc-selcmd-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        Sel::open(
-            &dir,
+        dir
+    }
+
+    fn open(dir: &Path, capacity: u16, policy: SelFullPolicy) -> SelState {
+        SelState::open(
+            dir,
             &rbmc_config::Sel {
                 capacity,
                 full_policy: policy,
@@ -374,13 +623,17 @@ mod tests {
         .unwrap()
     }
 
+    fn sel(tag: &str, capacity: u16, policy: SelFullPolicy) -> SelState {
+        open(&dir(tag), capacity, policy)
+    }
+
     const EVENT: [u8; 16] = [0, 0, 2, 0, 0, 0, 0, 0x20, 0, 4, 1, 1, 1, 0x57, 0x5F, 0x5A];
 
-    #[test]
-    fn add_get_delete_clear() {
+    #[tokio::test]
+    async fn add_get_delete_clear() {
         let mut s = sel("basic", 10, SelFullPolicy::Stop);
-        assert_eq!(s.cmd_add_entry(&EVENT).unwrap(), [1, 0]);
-        assert_eq!(s.cmd_add_entry(&EVENT).unwrap(), [2, 0]);
+        assert_eq!(s.cmd_add_entry(&EVENT).await.unwrap(), [1, 0]);
+        assert_eq!(s.cmd_add_entry(&EVENT).await.unwrap(), [2, 0]);
         let first = s.cmd_get_entry(&[0, 0, 0, 0, 0, 0xFF]).unwrap();
         assert_eq!(first[..2], [2, 0], "next ID");
         assert_eq!(first[2..4], [1, 0], "record ID");
@@ -389,58 +642,159 @@ mod tests {
         assert_eq!(last[..4], [0xFF, 0xFF, 2, 0]);
         // Deleting needs a reservation.
         assert_eq!(
-            s.cmd_delete_entry(&[0, 0, 1, 0]),
+            s.cmd_delete_entry(&[0, 0, 1, 0]).await,
             Err(CompletionCode::RESERVATION_CANCELLED)
         );
         let r = s.cmd_reserve(&[]).unwrap();
-        assert_eq!(s.cmd_delete_entry(&[r[0], r[1], 1, 0]).unwrap(), [1, 0]);
+        assert_eq!(
+            s.cmd_delete_entry(&[r[0], r[1], 1, 0]).await.unwrap(),
+            [1, 0]
+        );
         assert_eq!(
             s.cmd_get_entry(&[0, 0, 1, 0, 0, 0xFF]),
             Err(CompletionCode::NOT_PRESENT)
         );
         let r = s.cmd_reserve(&[]).unwrap();
         assert_eq!(
-            s.cmd_clear(&[r[0], r[1], b'C', b'L', b'R', 0xAA]).unwrap(),
+            s.cmd_clear(&[r[0], r[1], b'C', b'L', b'R', 0xAA])
+                .await
+                .unwrap(),
             [1]
         );
-        assert_eq!(s.cmd_info(&[]).unwrap()[1..3], [0, 0]);
+        let info = s.cmd_info(&[]).unwrap();
+        assert_eq!(info[1..3], [0, 0]);
+        assert_ne!(info[9..13], [0, 0, 0, 0], "erase time");
         assert_eq!(
-            s.cmd_add_entry(&EVENT).unwrap(),
+            s.cmd_add_entry(&EVENT).await.unwrap(),
             [3, 0],
             "IDs keep counting"
         );
     }
 
-    #[test]
-    fn full_sel_stops_or_wraps() {
+    #[tokio::test]
+    async fn full_sel_stops_or_wraps() {
         let mut stop = sel("stop", 2, SelFullPolicy::Stop);
-        stop.cmd_add_entry(&EVENT).unwrap();
-        stop.cmd_add_entry(&EVENT).unwrap();
+        stop.cmd_add_entry(&EVENT).await.unwrap();
+        stop.cmd_add_entry(&EVENT).await.unwrap();
         assert_eq!(
-            stop.cmd_add_entry(&EVENT),
+            stop.cmd_add_entry(&EVENT).await,
             Err(CompletionCode::OUT_OF_SPACE)
         );
         assert_eq!(stop.cmd_info(&[]).unwrap()[13] & 0x80, 0x80, "overflow");
         let mut wrap = sel("wrap", 2, SelFullPolicy::Wrap);
         for _ in 0..3 {
-            wrap.cmd_add_entry(&EVENT).unwrap();
+            wrap.cmd_add_entry(&EVENT).await.unwrap();
         }
         let ids: Vec<u16> = wrap.records().map(|(id, _)| *id).collect();
         assert_eq!(ids, [2, 3]);
     }
 
-    #[test]
-    fn set_time_moves_only_the_sel_clock() {
+    #[tokio::test]
+    async fn set_time_moves_only_the_sel_clock() {
         let mut s = sel("time", 10, SelFullPolicy::Stop);
-        s.cmd_set_time(&1_000_000u32.to_le_bytes()).unwrap();
+        s.cmd_set_time(&1_000_000u32.to_le_bytes()).await.unwrap();
         let now = u32::from_le_bytes(s.cmd_get_time(&[]).unwrap().try_into().unwrap());
         assert!((1_000_000..1_000_005).contains(&now), "{now}");
         assert_eq!(s.cmd_get_utc_offset(&[]).unwrap(), [0xFF, 0x07]);
-        s.cmd_set_utc_offset(&(-300i16).to_le_bytes()).unwrap();
+        s.cmd_set_utc_offset(&(-300i16).to_le_bytes())
+            .await
+            .unwrap();
         assert_eq!(s.cmd_get_utc_offset(&[]).unwrap(), (-300i16).to_le_bytes());
         assert_eq!(
-            s.cmd_set_utc_offset(&2000i16.to_le_bytes()),
+            s.cmd_set_utc_offset(&2000i16.to_le_bytes()).await,
             Err(CompletionCode::PARAMETER_OUT_OF_RANGE)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_refused_and_changes_nothing() {
+        let dir = dir("refused");
+        let mut s = open(&dir, 10, SelFullPolicy::Stop);
+        s.cmd_add_entry(&EVENT).await.unwrap();
+        s.cmd_set_utc_offset(&60i16.to_le_bytes()).await.unwrap();
+        let journal = std::fs::read(dir.join("sel.journal")).unwrap();
+        let settings = std::fs::read(dir.join("sel-settings.toml")).unwrap();
+        let info = s.cmd_info(&[]).unwrap();
+
+        // A full disk under the journal: C4h, and the SEL is as it was.
+        if let Some(file) = s.file.as_mut() {
+            file.redirect_writes(Path::new("/dev/full")).unwrap();
+        }
+        assert_eq!(
+            s.cmd_add_entry(&EVENT).await,
+            Err(CompletionCode::OUT_OF_SPACE)
+        );
+        assert_eq!(s.cmd_info(&[]).unwrap(), info, "memory unchanged");
+        let r = s.cmd_reserve(&[]).unwrap();
+        assert_eq!(
+            s.cmd_clear(&[r[0], r[1], b'C', b'L', b'R', 0xAA]).await,
+            Err(CompletionCode::UNSPECIFIED),
+            "the journal refuses changes until a restart recovers it"
+        );
+        assert_eq!(s.records().count(), 1);
+
+        // Settings that cannot be written (a directory where the temporary
+        // file goes): FFh, and the offset in force stays.
+        std::fs::create_dir_all(dir.join("sel-settings.tmp")).unwrap();
+        assert_eq!(
+            s.cmd_set_utc_offset(&120i16.to_le_bytes()).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(s.cmd_get_utc_offset(&[]).unwrap(), 60i16.to_le_bytes());
+        assert_eq!(
+            s.cmd_set_time(&1_000_000u32.to_le_bytes()).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert!(s.now() > 1_000_005, "the SEL clock did not move");
+
+        // Disk as it was: a restart finds the acknowledged state.
+        assert_eq!(std::fs::read(dir.join("sel.journal")).unwrap(), journal);
+        assert_eq!(
+            std::fs::read(dir.join("sel-settings.toml")).unwrap(),
+            settings
+        );
+        drop(s);
+        let again = open(&dir, 10, SelFullPolicy::Stop);
+        assert_eq!(again.records().count(), 1);
+        assert_eq!(again.cmd_get_utc_offset(&[]).unwrap(), 60i16.to_le_bytes());
+    }
+
+    #[tokio::test]
+    async fn the_task_answers_through_the_handle() {
+        let sel = Sel::spawn(sel("task", 10, SelFullPolicy::Stop));
+        let request = |netfn, cmd, data: &[u8]| IpmiRequest {
+            netfn,
+            lun: 0,
+            cmd,
+            data: data.to_vec(),
+            context: ipmi_router::Context {
+                channel: 1,
+                privilege: Privilege::Operator,
+                user_id: 2,
+                session_id: 1,
+            },
+        };
+        assert_eq!(
+            sel.execute(request(NetFn::STORAGE, CMD_ADD_SEL_ENTRY, &EVENT))
+                .await,
+            Ok(vec![1, 0])
+        );
+        assert_eq!(sel.add(EVENT).await, Ok(2));
+        assert_eq!(
+            sel.execute(request(
+                NetFn::SENSOR_EVENT,
+                CMD_PLATFORM_EVENT,
+                &[0x41, 0x04, 0x01, 0x05, 0x01, 0x57, 0x30, 0x28]
+            ))
+            .await,
+            Ok(vec![])
+        );
+        let records = sel.records().await;
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[2][7], 0x41, "generator: the software ID");
+        assert_eq!(
+            sel.execute(request(NetFn::STORAGE, 0x45, &[])).await,
+            Err(CompletionCode::INVALID_COMMAND)
         );
     }
 }

@@ -98,13 +98,12 @@ pub fn cmd_get_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> Hand
 /// Set Sensor Thresholds (§35.8): sets the thresholds named in the mask.
 /// Only thresholds the sensor has are settable (CCh otherwise), and the
 /// result must stay in order (CCh otherwise). Persisted before the reply.
-pub fn cmd_set_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+pub async fn cmd_set_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
     let [number, mask, lnc, lcr, lnr, unc, ucr, unr] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
     let sensor = sensor(state, request, number)?;
-    {
-        let mut s = sensor.lock();
+    let change = |s: &mut crate::sensor::SensorState| {
         let settable = s.thresholds.mask();
         if mask & 0xC0 != 0 || mask & !settable != 0 {
             return Err(CompletionCode::INVALID_DATA_FIELD);
@@ -141,8 +140,9 @@ pub fn cmd_set_sensor_thresholds(state: &Sensord, request: &IpmiRequest) -> Hand
             return Err(CompletionCode::INVALID_DATA_FIELD);
         }
         s.thresholds = updated;
-    }
-    state.settings_changed(sensor)?;
+        Ok(())
+    };
+    state.change_settings(sensor, change).await?;
     Ok(Vec::new())
 }
 
@@ -156,17 +156,19 @@ pub fn cmd_get_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> Hand
 }
 
 /// Set Sensor Hysteresis (§35.6): `number, FFh, positive, negative`.
-pub fn cmd_set_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+/// Persisted before the reply.
+pub async fn cmd_set_sensor_hysteresis(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
     let [number, _reserved, positive, negative] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
     let sensor = sensor(state, request, number)?;
-    {
-        let mut s = sensor.lock();
-        s.positive_hysteresis = positive;
-        s.negative_hysteresis = negative;
-    }
-    state.settings_changed(sensor)?;
+    state
+        .change_settings(sensor, |s| {
+            s.positive_hysteresis = positive;
+            s.negative_hysteresis = negative;
+            Ok(())
+        })
+        .await?;
     Ok(Vec::new())
 }
 
@@ -200,8 +202,9 @@ pub fn factor_bytes(f: &ipmi_sdr::LinearFactors) -> [u8; 6] {
 
 /// Set Sensor Event Enable (§35.10): byte 2 bit 7 all event messages, bit 6
 /// scanning, bits 5:4 00b keep / 01b enable selected / 10b disable selected;
-/// then up to four bytes of assertion and deassertion offsets.
-pub fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
+/// then up to four bytes of assertion and deassertion offsets. Persisted
+/// before the reply.
+pub async fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> HandlerResult {
     let data = &request.data;
     if !(2..=6).contains(&data.len()) {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
@@ -210,8 +213,7 @@ pub fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> Ha
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let assertion = u16::from_le_bytes([byte(2), byte(3)]);
     let deassertion = u16::from_le_bytes([byte(4), byte(5)]);
-    {
-        let mut s = sensor.lock();
+    let change = |s: &mut crate::sensor::SensorState| {
         let supported = crate::sensor::supported_offsets(&s.thresholds);
         match (byte(1) >> 4) & 0x03 {
             0b00 => {}
@@ -230,8 +232,9 @@ pub fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> Ha
         }
         s.events_enabled = byte(1) & 0x80 != 0;
         s.scanning_enabled = byte(1) & 0x40 != 0;
-    }
-    state.settings_changed(sensor)?;
+        Ok(())
+    };
+    state.change_settings(sensor, change).await?;
     Ok(Vec::new())
 }
 
@@ -343,39 +346,43 @@ hysteresis = 2.0
         );
     }
 
-    #[test]
-    fn set_thresholds_checks_mask_and_order() {
+    #[tokio::test]
+    async fn set_thresholds_checks_mask_and_order() {
         let s = state("set");
         // UNC (bit 3) to 70: allowed.
-        cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 70, 0, 0])).unwrap();
+        cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 70, 0, 0]))
+            .await
+            .unwrap();
         assert_eq!(
             cmd_get_sensor_thresholds(&s, &request(&[7])).unwrap()[4],
             70
         );
         // UNR (bit 5) was not configured: not settable.
         assert_eq!(
-            cmd_set_sensor_thresholds(&s, &request(&[7, 0x20, 0, 0, 0, 0, 0, 99])),
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x20, 0, 0, 0, 0, 0, 99])).await,
             Err(CompletionCode::INVALID_DATA_FIELD)
         );
         // UNC above UCR breaks the order.
         assert_eq!(
-            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 95, 0, 0])),
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 95, 0, 0])).await,
             Err(CompletionCode::INVALID_DATA_FIELD)
         );
         assert_eq!(
-            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08])),
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08])).await,
             Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
         );
     }
 
-    #[test]
-    fn hysteresis_and_event_enables_round_trip() {
+    #[tokio::test]
+    async fn hysteresis_and_event_enables_round_trip() {
         let s = state("enables");
         assert_eq!(
             cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap(),
             [2, 2]
         );
-        cmd_set_sensor_hysteresis(&s, &request(&[7, 0xFF, 3, 4])).unwrap();
+        cmd_set_sensor_hysteresis(&s, &request(&[7, 0xFF, 3, 4]))
+            .await
+            .unwrap();
         assert_eq!(
             cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap(),
             [3, 4]
@@ -385,14 +392,16 @@ hysteresis = 2.0
         let all = cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap();
         assert_eq!(all, [0xC0, 0x81, 0x02, 0x81, 0x02]);
         // Disable UNC going-high assertions, keep events and scanning on.
-        cmd_set_sensor_event_enable(&s, &request(&[7, 0xE0, 0x80, 0x00])).unwrap();
+        cmd_set_sensor_event_enable(&s, &request(&[7, 0xE0, 0x80, 0x00]))
+            .await
+            .unwrap();
         assert_eq!(
             cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap()[1],
             0x01
         );
         // Enabling an offset the sensor cannot generate is refused.
         assert_eq!(
-            cmd_set_sensor_event_enable(&s, &request(&[7, 0xD0, 0x10, 0x00])),
+            cmd_set_sensor_event_enable(&s, &request(&[7, 0xD0, 0x10, 0x00])).await,
             Err(CompletionCode::INVALID_DATA_FIELD)
         );
     }
@@ -403,5 +412,70 @@ hysteresis = 2.0
         let factors = cmd_get_sensor_reading_factors(&s, &request(&[7, 50])).unwrap();
         // M = 1, B = 0, exponents 0 (Table 35-6).
         assert_eq!(factors, [50, 1, 0, 0, 0, 0, 0]);
+    }
+
+    /// Every SDR, as Get SDR returns them.
+    fn sdr_records(s: &Sensord) -> Vec<Vec<u8>> {
+        let sdr = crate::lock(&s.sdr);
+        let mut records = Vec::new();
+        let mut id = 0u16;
+        loop {
+            let [lo, hi] = id.to_le_bytes();
+            let record = sdr.cmd_get(&[0, 0, lo, hi, 0, 0xFF]).unwrap();
+            id = u16::from_le_bytes([record[0], record[1]]);
+            records.push(record);
+            if id == 0xFFFF {
+                return records;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_refused_and_changes_nothing() {
+        let s = state("refused");
+        cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 70, 0, 0]))
+            .await
+            .unwrap();
+        let path = s.settings.path().to_path_buf();
+        let on_disk = std::fs::read(&path).unwrap();
+        let thresholds = cmd_get_sensor_thresholds(&s, &request(&[7])).unwrap();
+        let hysteresis = cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap();
+        let enables = cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap();
+        let sdr = sdr_records(&s);
+        // A directory where the temporary file goes: every write fails, as
+        // on a read-only or broken file system.
+        std::fs::create_dir_all(path.with_extension("tmp")).unwrap();
+        assert_eq!(
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x08, 0, 0, 0, 60, 0, 0])).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(
+            cmd_set_sensor_hysteresis(&s, &request(&[7, 0xFF, 5, 5])).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(
+            cmd_set_sensor_event_enable(&s, &request(&[7, 0x00])).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        // Memory, the SDR and the file are as they were.
+        assert_eq!(
+            cmd_get_sensor_thresholds(&s, &request(&[7])).unwrap(),
+            thresholds
+        );
+        assert_eq!(
+            cmd_get_sensor_hysteresis(&s, &request(&[7, 0xFF])).unwrap(),
+            hysteresis
+        );
+        assert_eq!(
+            cmd_get_sensor_event_enable(&s, &request(&[7])).unwrap(),
+            enables
+        );
+        assert_eq!(sdr_records(&s), sdr);
+        assert_eq!(std::fs::read(&path).unwrap(), on_disk);
+        // A refused request is still refused for its own reason first.
+        assert_eq!(
+            cmd_set_sensor_thresholds(&s, &request(&[7, 0x20, 0, 0, 0, 0, 0, 99])).await,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
     }
 }

@@ -3,13 +3,18 @@
 //!
 //! The area is a fixed-size byte store persisted in the state directory. On
 //! first start it holds the FRU data encoded from `[fru]`; after that the
-//! stored copy wins, so what an operator writes survives restarts.
+//! stored copy wins, so what an operator writes survives restarts. A write
+//! is acknowledged once the area holding it is durable: the file is written
+//! on the blocking pool, one write at a time, and memory changes only after
+//! it succeeded. A failed write changes nothing (C4h on a full disk, FFh
+//! otherwise).
 
-use std::path::{Path, PathBuf};
+use std::{path::Path, sync::Mutex};
 
 use ipmi_router::HandlerResult;
 use ipmi_wire::CompletionCode;
 use rbmc_config::Fru;
+use rbmc_daemon::durable::{self, DurableFile};
 use tracing::{info, warn};
 
 /// Size of the FRU inventory area: room for the generated data plus growth
@@ -33,21 +38,26 @@ pub enum FruStoreError {
 /// The FRU area and where it is kept.
 #[derive(Debug)]
 pub struct FruStore {
-    data: Vec<u8>,
-    path: PathBuf,
+    data: Mutex<Vec<u8>>,
+    file: DurableFile,
 }
 
 impl FruStore {
-    /// Loads `<state_dir>/fru0.bin`, or creates it from `config`.
+    /// Loads `<state_dir>/fru0.bin`, or creates it from `config`. Reads and
+    /// writes the file: called at start, before the daemon serves.
     pub fn open(config: &Fru, state_dir: &Path) -> Result<Self, FruStoreError> {
-        let path = state_dir.join("fru0.bin");
-        if let Ok(data) = std::fs::read(&path) {
+        let file = DurableFile::new(state_dir.join("fru0.bin"));
+        let path = file.path();
+        if let Ok(data) = std::fs::read(path) {
             if data.len() == AREA_SIZE {
                 if let Err(err) = ipmi_fru::decode(&data) {
                     // Keep it anyway: it is what an operator wrote.
                     warn!(path = %path.display(), cause = %err, "stored FRU data does not decode");
                 }
-                return Ok(Self { data, path });
+                return Ok(Self {
+                    data: Mutex::new(data),
+                    file,
+                });
             }
             warn!(path = %path.display(), len = data.len(), "stored FRU area has the wrong size; rebuilding from config");
         }
@@ -56,23 +66,26 @@ impl FruStore {
             return Err(FruStoreError::TooLarge(data.len()));
         }
         data.resize(AREA_SIZE, 0);
-        let store = Self { data, path };
-        if let Err(err) = store.persist() {
-            warn!(path = %store.path.display(), cause = %err, "cannot store FRU data; serving from memory");
+        if let Err(err) = rbmc_daemon::write_atomic(path, &data) {
+            warn!(path = %path.display(), cause = %err, "cannot store FRU data; serving from memory");
         } else {
-            info!(path = %store.path.display(), "FRU area created from config");
+            info!(path = %path.display(), "FRU area created from config");
         }
-        Ok(store)
+        Ok(Self {
+            data: Mutex::new(data),
+            file,
+        })
     }
 
-    fn persist(&self) -> std::io::Result<()> {
-        rbmc_daemon::write_atomic(&self.path, &self.data)
+    /// The area, locked (briefly: never across an await or I/O).
+    fn data(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Get FRU Inventory Area Info (§34.1): size LS first, byte access.
     pub fn cmd_area_info(&self, data: &[u8]) -> HandlerResult {
         check_device(data, 1)?;
-        let size = u16::try_from(self.data.len())
+        let size = u16::try_from(self.data().len())
             .unwrap_or(u16::MAX)
             .to_le_bytes();
         Ok(vec![size[0], size[1], 0x00])
@@ -83,34 +96,38 @@ impl FruStore {
         check_device(data, 4)?;
         let offset = usize::from(u16::from_le_bytes([data[1], data[2]]));
         let count = usize::from(data[3]);
-        if offset >= self.data.len() {
+        let area = self.data();
+        if offset >= area.len() {
             return Err(CompletionCode::PARAMETER_OUT_OF_RANGE);
         }
-        let end = (offset + count.min(MAX_READ)).min(self.data.len());
+        let end = (offset + count.min(MAX_READ)).min(area.len());
         let mut out = vec![u8::try_from(end - offset).unwrap_or(0)];
-        out.extend_from_slice(&self.data[offset..end]);
+        out.extend_from_slice(&area[offset..end]);
         Ok(out)
     }
 
     /// Write FRU Data (§34.3): `id, offset (2), data...`; persisted before
-    /// the reply.
-    pub fn cmd_write(&mut self, data: &[u8]) -> HandlerResult {
+    /// the reply, and in memory only once it is.
+    pub async fn cmd_write(&self, data: &[u8]) -> HandlerResult {
         if data.len() < 4 {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         }
         check_device(&data[..1], 1)?;
         let offset = usize::from(u16::from_le_bytes([data[1], data[2]]));
         let bytes = &data[3..];
-        if offset + bytes.len() > self.data.len() {
+        // Only writes change the area, one at a time: the copy staged here
+        // is what memory holds until it is replaced.
+        let mut write = self.file.begin().await;
+        let mut staged = self.data().clone();
+        if offset + bytes.len() > staged.len() {
             return Err(CompletionCode::PARAMETER_OUT_OF_RANGE);
         }
-        let before = self.data[offset..offset + bytes.len()].to_vec();
-        self.data[offset..offset + bytes.len()].copy_from_slice(bytes);
-        if let Err(err) = self.persist() {
-            warn!(cause = %err, "cannot store written FRU data; write undone");
-            self.data[offset..offset + bytes.len()].copy_from_slice(&before);
-            return Err(CompletionCode::UNSPECIFIED);
-        }
+        staged[offset..offset + bytes.len()].copy_from_slice(bytes);
+        write.write(staged.clone()).await.map_err(|err| {
+            warn!(cause = %err, "cannot store written FRU data; write refused");
+            durable::completion_code(&err)
+        })?;
+        *self.data() = staged;
         Ok(vec![u8::try_from(bytes.len()).unwrap_or(u8::MAX)])
     }
 }
@@ -158,6 +175,8 @@ fn to_info(config: &Fru) -> ipmi_fru::FruInfo {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn store(tag: &str) -> (FruStore, PathBuf) {
@@ -171,14 +190,17 @@ mod tests {
         (FruStore::open(&config.fru, &dir).unwrap(), dir)
     }
 
-    #[test]
-    fn area_info_read_and_write_persist() {
-        let (mut fru, dir) = store("rw");
+    #[tokio::test]
+    async fn area_info_read_and_write_persist() {
+        let (fru, dir) = store("rw");
         assert_eq!(fru.cmd_area_info(&[0]).unwrap(), [0x00, 0x04, 0x00]);
         let header = fru.cmd_read(&[0, 0, 0, 8]).unwrap();
         assert_eq!(header[0], 8);
         assert_eq!(header[1], 0x01, "format version");
-        assert_eq!(fru.cmd_write(&[0, 0x00, 0x03, 0xAA, 0xBB]).unwrap(), [2]);
+        assert_eq!(
+            fru.cmd_write(&[0, 0x00, 0x03, 0xAA, 0xBB]).await.unwrap(),
+            [2]
+        );
         let (again, _) = (
             FruStore::open(&rbmc_config::Fru::default(), &dir).unwrap(),
             (),
@@ -189,9 +211,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn bad_requests_get_codes() {
-        let (mut fru, _) = store("bad");
+    #[tokio::test]
+    async fn bad_requests_get_codes() {
+        let (fru, _) = store("bad");
         assert_eq!(fru.cmd_area_info(&[1]), Err(CompletionCode::NOT_PRESENT));
         assert_eq!(
             fru.cmd_read(&[0, 0, 0]),
@@ -202,10 +224,31 @@ mod tests {
             Err(CompletionCode::PARAMETER_OUT_OF_RANGE)
         );
         assert_eq!(
-            fru.cmd_write(&[0, 0xFF, 0x03, 1, 2]),
+            fru.cmd_write(&[0, 0xFF, 0x03, 1, 2]).await,
             Err(CompletionCode::PARAMETER_OUT_OF_RANGE)
         );
         // Reads past the end are shortened, not refused.
         assert_eq!(fru.cmd_read(&[0, 0xFE, 0x03, 16]).unwrap()[0], 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_refused_and_changes_nothing() {
+        let (fru, dir) = store("refused");
+        let path = dir.join("fru0.bin");
+        let on_disk = std::fs::read(&path).unwrap();
+        let before = fru.cmd_read(&[0, 0x00, 0x03, 2]).unwrap();
+        // A directory where the temporary file goes: the write fails, as on
+        // a read-only or broken file system.
+        std::fs::create_dir_all(path.with_extension("tmp")).unwrap();
+        assert_eq!(
+            fru.cmd_write(&[0, 0x00, 0x03, 0xAA, 0xBB]).await,
+            Err(CompletionCode::UNSPECIFIED)
+        );
+        assert_eq!(
+            fru.cmd_read(&[0, 0x00, 0x03, 2]).unwrap(),
+            before,
+            "memory unchanged"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), on_disk, "disk unchanged");
     }
 }

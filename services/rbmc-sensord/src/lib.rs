@@ -53,7 +53,7 @@ pub struct Sensord {
     sensors: Vec<Sensor>,
     by_number: std::collections::HashMap<(u8, u8), usize>,
     sdr: Mutex<SdrRepository>,
-    fru: Mutex<FruStore>,
+    fru: FruStore,
     settings: Settings,
 }
 
@@ -96,7 +96,7 @@ impl Sensord {
             sensors,
             by_number,
             sdr: Mutex::new(sdr),
-            fru: Mutex::new(fru),
+            fru,
             settings,
         })
     }
@@ -108,14 +108,16 @@ impl Sensord {
             .map(|index| &self.sensors[*index])
     }
 
-    /// Persists settings after a change to `sensor` and refreshes its SDR.
-    pub fn settings_changed(&self, sensor: &Sensor) -> Result<(), CompletionCode> {
+    /// Changes `sensor`'s settings once the change is durable (see
+    /// [`Settings::change`]), then refreshes its SDR.
+    pub async fn change_settings(
+        &self,
+        sensor: &Sensor,
+        change: impl FnOnce(&mut sensor::SensorState) -> Result<(), CompletionCode>,
+    ) -> Result<(), CompletionCode> {
+        self.settings.change(&self.sensors, sensor, change).await?;
         lock(&self.sdr).update_sensor(sensor);
-        let refs: Vec<&Sensor> = self.sensors.iter().collect();
-        self.settings.save(&refs).map_err(|err| {
-            warn!(cause = %err, "cannot persist sensor settings");
-            CompletionCode::UNSPECIFIED
-        })
+        Ok(())
     }
 }
 
@@ -138,35 +140,29 @@ pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
             user,
             cmd_get_sensor_reading_factors,
         )?
-        .add_sync(
-            se,
-            CMD_SET_SENSOR_HYSTERESIS,
-            operator,
-            cmd_set_sensor_hysteresis,
-        )?
+        .add(se, CMD_SET_SENSOR_HYSTERESIS, operator, |s, r| async move {
+            cmd_set_sensor_hysteresis(&s, &r).await
+        })?
         .add_sync(
             se,
             CMD_GET_SENSOR_HYSTERESIS,
             user,
             cmd_get_sensor_hysteresis,
         )?
-        .add_sync(
-            se,
-            CMD_SET_SENSOR_THRESHOLDS,
-            operator,
-            cmd_set_sensor_thresholds,
-        )?
+        .add(se, CMD_SET_SENSOR_THRESHOLDS, operator, |s, r| async move {
+            cmd_set_sensor_thresholds(&s, &r).await
+        })?
         .add_sync(
             se,
             CMD_GET_SENSOR_THRESHOLDS,
             user,
             cmd_get_sensor_thresholds,
         )?
-        .add_sync(
+        .add(
             se,
             CMD_SET_SENSOR_EVENT_ENABLE,
             operator,
-            cmd_set_sensor_event_enable,
+            |s, r| async move { cmd_set_sensor_event_enable(&s, &r).await },
         )?
         .add_sync(
             se,
@@ -189,9 +185,11 @@ pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
         .add_sync(st, 0x22, user, |s, r| lock(&s.sdr).cmd_reserve(&r.data))?
         .add_sync(st, 0x23, user, |s, r| lock(&s.sdr).cmd_get(&r.data))?
         // FRU inventory (Storage 10h-12h).
-        .add_sync(st, 0x10, user, |s, r| lock(&s.fru).cmd_area_info(&r.data))?
-        .add_sync(st, 0x11, user, |s, r| lock(&s.fru).cmd_read(&r.data))?
-        .add_sync(st, 0x12, operator, |s, r| lock(&s.fru).cmd_write(&r.data))?;
+        .add_sync(st, 0x10, user, |s, r| s.fru.cmd_area_info(&r.data))?
+        .add_sync(st, 0x11, user, |s, r| s.fru.cmd_read(&r.data))?
+        .add(st, 0x12, operator, |s, r| async move {
+            s.fru.cmd_write(&r.data).await
+        })?;
     Ok(())
 }
 
@@ -207,33 +205,23 @@ pub async fn run(
     let state = table.state().clone();
     check_devices(&state.sensors)?;
 
-    let conn = rbmc_daemon::bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    ipmi_router::owner::register_owner(&conn, table.clone() as Arc<dyn Execute>).await?;
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    startup
+        .serve_commands(table.clone() as Arc<dyn Execute>)
+        .await?;
+    let conn = startup.connection().clone();
     let mut objects = Vec::new();
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);
     }
-    conn.request_name(names::SENSORD)
-        .await
-        .context("requesting the bus name")?;
-    info!(
-        name = names::SENSORD,
-        sensors = state.sensors.len(),
-        "serving"
-    );
-
+    startup.name(names::SENSORD);
+    let named = startup.claim_names().await?;
+    info!(sensors = state.sensors.len(), "sensors on the bus");
     let poller = {
-        let (state, conn) = (state.clone(), conn.clone());
+        let state = state.clone();
         tokio::spawn(async move { poll_forever(&state, &objects, &conn).await })
     };
-    rbmc_daemon::notify_ready();
-    let result = tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-    };
+    let result = named.ready().until(shutdown).await;
     poller.abort();
     result
 }

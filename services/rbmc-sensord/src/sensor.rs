@@ -48,6 +48,20 @@ pub struct SensorState {
     pub initial_update_done: bool,
 }
 
+impl SensorState {
+    /// Takes the settings an operator changes (thresholds, hysteresis,
+    /// event and scanning enables) from `other`; the readings stay.
+    pub fn take_settings(&mut self, other: &SensorState) {
+        self.thresholds = other.thresholds;
+        self.positive_hysteresis = other.positive_hysteresis;
+        self.negative_hysteresis = other.negative_hysteresis;
+        self.events_enabled = other.events_enabled;
+        self.scanning_enabled = other.scanning_enabled;
+        self.assertion_enables = other.assertion_enables;
+        self.deassertion_enables = other.deassertion_enables;
+    }
+}
+
 /// A threshold event to log.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct ThresholdEvent {

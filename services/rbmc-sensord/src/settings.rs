@@ -2,18 +2,20 @@
 //! scanning enables — kept in `<state>/sensor-settings.toml` so it survives
 //! restarts. Values are stored in the sensor's unit, not raw, so a config
 //! change to a sensor's range cannot make a stored threshold mean something
-//! else. The file is replaced atomically (see `rbmc_daemon::write_atomic`).
+//! else. The file is replaced atomically (see `rbmc_daemon::write_atomic`),
+//! on the blocking pool, one change at a time; a change reaches the sensor
+//! (and the requester hears "done") only once the file holding it is
+//! durable. A failed write changes nothing.
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, path::Path};
 
 use ipmi_sdr::Thresholds;
+use ipmi_wire::CompletionCode;
+use rbmc_daemon::durable::{self, DurableFile};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::sensor::Sensor;
+use crate::sensor::{Sensor, SensorState};
 
 /// One sensor's stored settings.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
@@ -36,27 +38,33 @@ pub struct Stored {
 /// The settings file.
 #[derive(Debug)]
 pub struct Settings {
-    path: PathBuf,
+    file: DurableFile,
 }
 
 impl Settings {
     /// Settings kept in `state_dir`.
     pub fn new(state_dir: &Path) -> Self {
         Self {
-            path: state_dir.join("sensor-settings.toml"),
+            file: DurableFile::new(state_dir.join("sensor-settings.toml")),
         }
     }
 
+    /// Where the settings are kept.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
     /// Applies stored settings to the sensors they name. A damaged file is
-    /// reported and ignored: config values apply.
+    /// reported and ignored: config values apply. Reads the file: called at
+    /// start, before the daemon serves.
     pub fn apply(&self, sensors: &[&Sensor]) {
-        let Ok(text) = std::fs::read_to_string(&self.path) else {
+        let Ok(text) = std::fs::read_to_string(self.path()) else {
             return;
         };
         let stored: BTreeMap<String, Stored> = match toml::from_str(&text) {
             Ok(stored) => stored,
             Err(err) => {
-                warn!(path = %self.path.display(), cause = %err, "ignoring damaged sensor settings");
+                warn!(path = %self.path().display(), cause = %err, "ignoring damaged sensor settings");
                 return;
             }
         };
@@ -87,32 +95,62 @@ impl Settings {
         }
     }
 
-    /// Stores every sensor's present settings.
-    pub fn save(&self, sensors: &[&Sensor]) -> std::io::Result<()> {
-        let mut stored = BTreeMap::new();
-        for sensor in sensors {
-            let f = &sensor.factors;
-            let s = sensor.snapshot();
-            let value = |raw: Option<u8>| raw.map(|r| f.to_value(r));
-            stored.insert(
-                sensor.entry.name.0.clone(),
-                Stored {
-                    lnc: value(s.thresholds.lnc),
-                    lcr: value(s.thresholds.lcr),
-                    lnr: value(s.thresholds.lnr),
-                    unc: value(s.thresholds.unc),
-                    ucr: value(s.thresholds.ucr),
-                    unr: value(s.thresholds.unr),
-                    positive_hysteresis: f64::from(s.positive_hysteresis) * f.resolution(),
-                    negative_hysteresis: f64::from(s.negative_hysteresis) * f.resolution(),
-                    events_enabled: s.events_enabled,
-                    scanning_enabled: s.scanning_enabled,
-                    assertion_enables: s.assertion_enables,
-                    deassertion_enables: s.deassertion_enables,
-                },
-            );
+    /// Changes `sensor`'s settings: `change` runs on a copy of its state
+    /// (and may refuse with a completion code), the file with every
+    /// sensor's settings and the copy's is written, and only once it is
+    /// durable does the change reach the sensor. One change runs at a time,
+    /// so each is staged from the settings the one before left.
+    pub async fn change(
+        &self,
+        sensors: &[Sensor],
+        sensor: &Sensor,
+        change: impl FnOnce(&mut SensorState) -> Result<(), CompletionCode>,
+    ) -> Result<(), CompletionCode> {
+        let mut write = self.file.begin().await;
+        let mut staged = sensor.snapshot();
+        change(&mut staged)?;
+        let stored: BTreeMap<String, Stored> = sensors
+            .iter()
+            .map(|s| {
+                let state = if std::ptr::eq(s, sensor) {
+                    staged.clone()
+                } else {
+                    s.snapshot()
+                };
+                (s.entry.name.0.clone(), Stored::from_state(s, &state))
+            })
+            .collect();
+        let text = toml::to_string(&stored).map_err(|err| {
+            warn!(cause = %err, "cannot encode sensor settings");
+            CompletionCode::UNSPECIFIED
+        })?;
+        write.write(text.into_bytes()).await.map_err(|err| {
+            warn!(cause = %err, "cannot persist sensor settings; change refused");
+            durable::completion_code(&err)
+        })?;
+        sensor.lock().take_settings(&staged);
+        Ok(())
+    }
+}
+
+impl Stored {
+    /// A sensor's settings in the file's form: values in the sensor's unit.
+    fn from_state(sensor: &Sensor, s: &SensorState) -> Self {
+        let f = &sensor.factors;
+        let value = |raw: Option<u8>| raw.map(|r| f.to_value(r));
+        Self {
+            lnc: value(s.thresholds.lnc),
+            lcr: value(s.thresholds.lcr),
+            lnr: value(s.thresholds.lnr),
+            unc: value(s.thresholds.unc),
+            ucr: value(s.thresholds.ucr),
+            unr: value(s.thresholds.unr),
+            positive_hysteresis: f64::from(s.positive_hysteresis) * f.resolution(),
+            negative_hysteresis: f64::from(s.negative_hysteresis) * f.resolution(),
+            events_enabled: s.events_enabled,
+            scanning_enabled: s.scanning_enabled,
+            assertion_enables: s.assertion_enables,
+            deassertion_enables: s.deassertion_enables,
         }
-        let text = toml::to_string(&stored).map_err(std::io::Error::other)?;
-        rbmc_daemon::write_atomic(&self.path, text.as_bytes())
     }
 }

@@ -1,8 +1,22 @@
 //! What every rbmc daemon does the same way: command-line arguments,
 //! logging, loading the config (exiting with `EX_CONFIG` on error so systemd's
-//! `RestartPreventExitStatus=78` stops a crash loop), connecting to the bus,
-//! telling systemd it is ready, and waiting for a stop signal.
+//! `RestartPreventExitStatus=78` stops a crash loop), joining the bus in
+//! order, telling systemd it is ready, waiting for a stop signal, and
+//! writing state without blocking the runtime.
+//!
+//! # Layout
+//! - [`startup`]: connect, serve objects, claim names, `READY=1`, serve
+//!   until shutdown ([`Startup`]); owners and bridges alike.
+//! - [`durable`]: writes on the blocking pool, one change per file at a
+//!   time, and the completion code for a failed write.
+//! - this file: `main`, config, logging, readiness, signals,
+//!   [`write_atomic`].
 #![forbid(unsafe_code)]
+
+pub mod durable;
+pub mod startup;
+
+pub use startup::{Named, Running, Startup};
 
 use std::{
     path::{Path, PathBuf},
@@ -69,24 +83,6 @@ where
     }
 }
 
-/// Serves an owner's command table under `bus_name` until `shutdown`.
-pub async fn serve_owner_until(
-    bus_name: &str,
-    table: std::sync::Arc<dyn ipmi_router::owner::Execute>,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let conn = ipmi_router::serve_owner(bus_builder()?, bus_name, table)
-        .await
-        .with_context(|| format!("serving {bus_name} on the bus"))?;
-    info!(name = bus_name, "serving");
-    notify_ready();
-    tokio::select! {
-        () = shutdown => Ok(()),
-        () = bus_lost(&conn) => anyhow::bail!("lost the connection to the bus"),
-    }
-}
-
 /// Which of a bridge's own commands other bridges may call.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum LocalCommands {
@@ -98,48 +94,23 @@ pub enum LocalCommands {
     Owned,
 }
 
-/// Joins the bus as a bridge: connects, serves `local` as an owner if
-/// asked, starts the router to the owners named in `[routing]` (which
-/// serves the live command map) with the bridge's own `local` commands
-/// first, then requests `bus_name`, so nobody finds the name before the
-/// objects behind it.
+/// Joins the bus as a bridge: connects, starts the router (and serves
+/// `local` as an owner if asked, see [`Startup::start_router`]), then
+/// requests `bus_name`, so nobody finds the name before the objects behind
+/// it. The bridge sends `READY=1` itself once its transports are up.
 pub async fn start_bridge(
     bus_name: &str,
     config: &Config,
     local: Option<std::sync::Arc<dyn ipmi_router::owner::Execute>>,
     visibility: LocalCommands,
 ) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
-    use anyhow::Context as _;
-    let conn = bus_builder()?
-        .build()
-        .await
-        .context("connecting to the bus")?;
-    if let (LocalCommands::Owned, Some(table)) = (visibility, &local) {
-        ipmi_router::owner::register_owner(&conn, table.clone())
-            .await
-            .context("serving the bridge's own commands on the bus")?;
-    }
-    let router = ipmi_router::Router::start(
-        conn.clone(),
-        ipmi_router::RouterConfig {
-            // A bridge that is also an owner serves its own commands locally.
-            owners: config
-                .routing
-                .owners
-                .iter()
-                .filter(|owner| *owner != bus_name)
-                .cloned()
-                .collect(),
-            call_timeout: config.routing.timeout(),
-        },
-        local,
-    )
-    .await
-    .context("starting the router")?;
-    conn.request_name(bus_name.to_owned())
-        .await
-        .with_context(|| format!("requesting the bus name {bus_name}"))?;
-    Ok((conn, router))
+    let mut startup = Startup::connect().await?;
+    let router = startup
+        .start_router(bus_name, config, local, visibility)
+        .await?;
+    startup.name(bus_name);
+    let named = startup.claim_names().await?;
+    Ok((named.connection().clone(), router))
 }
 
 /// Replaces `path` with `bytes` so that a crash or power loss at any moment

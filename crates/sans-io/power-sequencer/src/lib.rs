@@ -1,11 +1,15 @@
 //! The chassis power state machine, sans-IO.
 //!
-//! It never touches a line or a clock: requests and power-good edges go in
-//! with the time, [`Action`]s come out (press a button for so long, pulse
-//! NMI, report an event), and [`Sequencer::next_deadline`] says when to call
-//! [`Sequencer::poll`] for timeouts. Every transition that waits for the
-//! host has a deadline, so a host that never answers ends in a defined
-//! state with an event, never a hang (as x86-power-control does).
+//! # Contract
+//! This crate touches no GPIO line, no file and no socket, reads no clock
+//! and runs no task (no tokio): requests and power-good edges go in with
+//! the time (`now`), [`Action`]s come out (press a button for so long,
+//! pulse NMI, report an event), and [`Sequencer::next_deadline`] says when
+//! to call [`Sequencer::poll`] for timeouts. The driver (rbmc-powerd's
+//! controller) owns one [`Sequencer`], carries out its actions on the board
+//! and feeds it the board's power-good edges. Every transition that waits
+//! for the host has a deadline, so a host that never answers ends in a
+//! defined state with an event, never a hang (as x86-power-control does).
 //!
 //! ```text
 //!            On request (press)          power-good rises
@@ -16,6 +20,7 @@
 //!    └──────────────────────────────────────────────── PoweringOff
 //!             timeout: PowerOffFailed, state stays On
 //! ```
+#![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
 
