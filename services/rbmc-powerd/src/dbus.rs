@@ -206,7 +206,7 @@ impl RestorePolicyObject {
 
     /// Sets the policy.
     #[zbus(property)]
-    fn set_power_restore_policy(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_power_restore_policy(&mut self, value: String) -> Result<(), CommonError> {
         let code = match value.strip_prefix(&format!("{POLICY}.")) {
             Some("AlwaysOff") => 0,
             Some("Restore") => 1,
@@ -217,11 +217,22 @@ impl RestorePolicyObject {
                 )))
             }
         };
-        let mut state = self.control.lock();
-        state.stored.restore_policy = Some(code);
-        self.control.persist(&state);
-        Ok(())
+        // Acknowledged only once the policy is stored.
+        self.control
+            .change_setting(|stored, _| {
+                stored.restore_policy = Some(code);
+                Ok(())
+            })
+            .await
+            .map_err(not_stored)
     }
+}
+
+/// A setting that could not be stored: the change was not made.
+fn not_stored(code: ipmi_wire::CompletionCode) -> CommonError {
+    CommonError::InternalFailure(format!(
+        "the change could not be stored ({code}); nothing changed"
+    ))
 }
 
 const SOURCES: &str = "xyz.openbmc_project.Control.Boot.Source.Sources";
@@ -244,13 +255,18 @@ impl BootObject {
             .unwrap_or(ipmi_boot::BootDevice::NoOverride)
     }
 
-    fn set_device(&self, device: ipmi_boot::BootDevice) {
-        let mut state = self.control.lock();
-        let mut request = state.boot.boot_request().unwrap_or_default();
-        request.device = device;
-        let request = (device != ipmi_boot::BootDevice::NoOverride).then_some(request);
-        state.boot.set_boot_request(request);
-        self.control.persist(&state);
+    /// Sets the next boot's device, acknowledged only once stored.
+    async fn set_device(&self, device: ipmi_boot::BootDevice) -> Result<(), CommonError> {
+        self.control
+            .change_setting(|_, boot| {
+                let mut request = boot.boot_request().unwrap_or_default();
+                request.device = device;
+                let request = (device != ipmi_boot::BootDevice::NoOverride).then_some(request);
+                boot.set_boot_request(request);
+                Ok(())
+            })
+            .await
+            .map_err(not_stored)
     }
 }
 
@@ -272,7 +288,7 @@ impl BootObject {
 
     /// Sets the next boot's source.
     #[zbus(property)]
-    fn set_boot_source(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_boot_source(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{SOURCES}.")) {
             Some("Default") => NoOverride,
@@ -286,8 +302,7 @@ impl BootObject {
                 )))
             }
         };
-        self.set_device(device);
-        Ok(())
+        self.set_device(device).await
     }
 }
 
@@ -313,7 +328,7 @@ impl BootModeObject {
 
     /// Sets the next boot's mode.
     #[zbus(property)]
-    fn set_boot_mode(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_boot_mode(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{MODES}.")) {
             Some("Regular") => NoOverride,
@@ -325,7 +340,6 @@ impl BootModeObject {
                 )))
             }
         };
-        self.boot.set_device(device);
-        Ok(())
+        self.boot.set_device(device).await
     }
 }
