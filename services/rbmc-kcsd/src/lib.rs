@@ -47,19 +47,23 @@ pub async fn run(
     let mut table = CommandTable::new(SystemHandle(system.clone()));
     system::register_handle(&mut table).context("registering commands")?;
     let local: Arc<dyn Execute> = Arc::new(table);
-    let (conn, router) = rbmc_daemon::start_bridge(
-        names::KCSD,
-        &config,
-        Some(local),
-        rbmc_daemon::LocalCommands::Private,
-    )
-    .await?;
+    // The daemons' one start-up path: objects and the router first, then
+    // the name, then the transports, then READY=1.
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    let router = startup
+        .start_router(
+            names::KCSD,
+            &config,
+            Some(local),
+            rbmc_daemon::LocalCommands::Private,
+        )
+        .await?;
     let (ops_tx, ops_rx) = tokio::sync::mpsc::unbounded_channel();
     let (connected_tx, connected_rx) = tokio::sync::watch::channel(false);
     if config.kcs.qemu_listen.is_some() {
         const PATH: &str = "/org/rbmc/Kcsd/Host";
-        conn.object_server()
-            .at(
+        startup
+            .serve_at(
                 PATH,
                 vmhost::VmHostObject {
                     ops: ops_tx,
@@ -67,13 +71,16 @@ pub async fn run(
                 },
             )
             .await?;
+        let conn = startup.connection();
         let object = conn
             .object_server()
             .interface::<_, vmhost::VmHostObject>(PATH)
             .await?;
-        let emitter = zbus::object_server::SignalEmitter::new(&conn, PATH)?.into_owned();
+        let emitter = zbus::object_server::SignalEmitter::new(conn, PATH)?.into_owned();
         tokio::spawn(vmhost::publish_connected(emitter, object, connected_rx));
     }
+    startup.name(names::KCSD);
+    let named = startup.claim_names().await?;
     let link = match (config.kcs.qemu_listen, &config.kcs.device) {
         (Some(listen), device) => {
             if let Some(device) = device {
@@ -99,11 +106,7 @@ pub async fn run(
             None
         }
     };
-    rbmc_daemon::notify_ready();
-    let result = tokio::select! {
-        () = shutdown => Ok(()),
-        () = rbmc_daemon::bus_lost(&conn) => Err(anyhow::anyhow!("lost the connection to the bus")),
-    };
+    let result = named.ready().until(shutdown).await;
     if let Some(link) = link {
         link.abort();
     }

@@ -101,30 +101,28 @@ pub async fn serve(
     let socket = Arc::new(socket);
     let bridge = Bridge::open(&config, state_dir, socket.local_addr()?.port())?;
     let local: Arc<dyn ipmi_router::owner::Execute> = bridge.table.clone();
-    let (conn, router) = rbmc_daemon::start_bridge(
-        names::NETIPMID,
-        &config,
-        Some(local),
-        rbmc_daemon::LocalCommands::Owned,
-    )
-    .await?;
+    // The daemons' one start-up path: the router (with this daemon's table,
+    // also served as an owner) first, then the name, then READY=1.
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    let router = startup
+        .start_router(
+            names::NETIPMID,
+            &config,
+            Some(local),
+            rbmc_daemon::LocalCommands::Owned,
+        )
+        .await?;
+    startup.name(names::NETIPMID);
+    let named = startup.claim_names().await?;
     let engine = bridge.into_engine(socket.clone(), Arc::new(router), config.sol.console.clone());
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
-    rbmc_daemon::notify_ready();
-    let bus_lost = rbmc_daemon::bus_lost(&conn);
-    tokio::pin!(bus_lost);
-    let mut lost = false;
+    let running = named.ready();
+    let mut outcome = Ok(());
     engine
-        .run(async {
-            tokio::select! {
-                () = shutdown => {}
-                () = &mut bus_lost => lost = true,
-            }
-        })
+        .run(async { outcome = running.until(shutdown).await })
         .await;
-    anyhow::ensure!(!lost, "lost the connection to the bus");
     info!("RMCP+ bridge stopped");
-    Ok(())
+    outcome
 }
 
 /// The bridge before it meets the bus: the endpoint over the stored

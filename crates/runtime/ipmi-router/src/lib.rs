@@ -41,7 +41,7 @@ pub mod owner;
 
 pub use bridge::{Router, RouterConfig};
 pub use command::{CommandSpec, Context, HandlerResult, IpmiRequest};
-pub use owner::{serve_owner, CommandTable};
+pub use owner::CommandTable;
 
 pub use rbmc_contracts::{
     ipmi::{COMMAND_OWNER_INTERFACE, OWNER_PATH, ROUTER_INTERFACE, ROUTER_PATH, SERVER_INTERFACE},

@@ -1,15 +1,15 @@
 //! The owner side: a table of command handlers, served on D-Bus.
 //!
 //! An owner daemon builds a [`CommandTable`] over its state, registers one
-//! handler per command with the minimum privilege, and calls
-//! [`serve_owner`]. The table answers unknown commands with 0xC1 and checks
+//! handler per command with the minimum privilege, and serves it with
+//! [`register_owner`] (rbmc_daemon's start-up does). The table answers unknown commands with 0xC1 and checks
 //! privilege (0xD4) before any handler runs, whoever called.
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
 
 use ipmi_wire::{CompletionCode, NetFn, Privilege};
 use tracing::debug;
-use zbus::{connection, zvariant::OwnedValue, Connection};
+use zbus::{zvariant::OwnedValue, Connection};
 
 use crate::{CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
 
@@ -224,27 +224,6 @@ pub async fn register_owner(conn: &Connection, table: Arc<dyn Execute>) -> zbus:
     Ok(())
 }
 
-/// Serves `table` at [`OWNER_PATH`] on the connection `builder` makes, then
-/// requests `bus_name` (objects first, so no caller ever finds the name
-/// without the objects behind it).
-pub async fn serve_owner(
-    builder: connection::Builder<'_>,
-    bus_name: &str,
-    table: Arc<dyn Execute>,
-) -> zbus::Result<Connection> {
-    builder
-        .serve_at(
-            OWNER_PATH,
-            ServerObject {
-                table: table.clone(),
-            },
-        )?
-        .serve_at(OWNER_PATH, CommandOwnerObject { table })?
-        .name(bus_name.to_owned())?
-        .build()
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,7 +326,7 @@ mod tests {
         let guid = zbus::Guid::generate();
         let table: Arc<dyn Execute> = Arc::new(table());
         let server = async {
-            connection::Builder::unix_stream(a)
+            zbus::connection::Builder::unix_stream(a)
                 .server(guid)
                 .unwrap()
                 .p2p()
@@ -368,7 +347,12 @@ mod tests {
                 .build()
                 .await
         };
-        let client = async { connection::Builder::unix_stream(b).p2p().build().await };
+        let client = async {
+            zbus::connection::Builder::unix_stream(b)
+                .p2p()
+                .build()
+                .await
+        };
         let (server, client) = tokio::try_join!(server, client).unwrap();
         let owner = CommandOwnerProxy::builder(&client)
             .destination("org.rbmc.Test")

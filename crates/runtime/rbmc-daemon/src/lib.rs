@@ -94,25 +94,6 @@ pub enum LocalCommands {
     Owned,
 }
 
-/// Joins the bus as a bridge: connects, starts the router (and serves
-/// `local` as an owner if asked, see [`Startup::start_router`]), then
-/// requests `bus_name`, so nobody finds the name before the objects behind
-/// it. The bridge sends `READY=1` itself once its transports are up.
-pub async fn start_bridge(
-    bus_name: &str,
-    config: &Config,
-    local: Option<std::sync::Arc<dyn ipmi_router::owner::Execute>>,
-    visibility: LocalCommands,
-) -> anyhow::Result<(zbus::Connection, ipmi_router::Router)> {
-    let mut startup = Startup::connect().await?;
-    let router = startup
-        .start_router(bus_name, config, local, visibility)
-        .await?;
-    startup.name(bus_name);
-    let named = startup.claim_names().await?;
-    Ok((named.connection().clone(), router))
-}
-
 /// Replaces `path` with `bytes` so that a crash or power loss at any moment
 /// leaves either the old file or the new one, whole: write a temporary file
 /// in the same directory, fsync it, rename it over `path`, fsync the

@@ -29,9 +29,10 @@
 //!     .await
 //! # }
 //! ```
-//! A bridge does the same with [`Startup::start_router`] in place of (or
-//! as well as) [`Startup::serve_commands`]; [`crate::start_bridge`] is that
-//! sequence up to the names.
+//! A bridge (rbmc-netipmid, rbmc-kcsd) does the same with
+//! [`Startup::start_router`] in place of (or as well as)
+//! [`Startup::serve_commands`], and starts its transports between
+//! [`Startup::claim_names`] and [`Named::ready`].
 
 use std::{future::Future, sync::Arc};
 
