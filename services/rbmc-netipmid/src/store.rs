@@ -235,12 +235,10 @@ impl Store {
         }
         let c = file.lan_access;
         let lan_access = ChannelSettings {
-            access_mode: match c.access_mode {
-                0 => AccessMode::Disabled,
-                1 => AccessMode::PreBootOnly,
-                3 => AccessMode::Shared,
-                _ => AccessMode::AlwaysAvailable,
-            },
+            // An unknown stored mode falls back to always available, the
+            // default (a store from a newer build must not lock the BMC out).
+            access_mode: AccessMode::from_code(c.access_mode)
+                .unwrap_or(AccessMode::AlwaysAvailable),
             alerting_disabled: c.alerting_disabled,
             per_message_auth_disabled: c.per_message_auth_disabled,
             user_level_auth_disabled: c.user_level_auth_disabled,

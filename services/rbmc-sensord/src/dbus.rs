@@ -291,8 +291,7 @@ impl SensorObjects {
                 ipmi_router::events::SensorIdentity {
                     number: entry.number.0,
                     sensor_type: crate::units::sensor_type(entry.kind),
-                    // 01h: threshold.
-                    event_reading_type: 0x01,
+                    event_reading_type: ipmi_sdr::EventReadingType::THRESHOLD.0,
                 },
             )
             .await?;

@@ -10,17 +10,17 @@
 //! Set Sensor Hysteresis) cancels it, as the spec requires.
 
 use ipmi_router::HandlerResult;
-use ipmi_sdr::{FruDeviceLocator, FullSensorRecord, McDeviceLocator};
+use ipmi_sdr::{
+    FruDeviceLocator, FullSensorRecord, McDeviceLocator, BMC_SLAVE_ADDRESS as BMC_ADDRESS,
+    SDR_VERSION,
+};
 use ipmi_wire::CompletionCode;
 
 use crate::sensor::{Sensor, SensorState};
 
-/// SDR version 51h (IPMI v2.0 Table 33-3).
-const SDR_VERSION: u8 = 0x51;
-/// The BMC's slave address, owner of every record.
-const BMC_ADDRESS: u8 = 0x20;
-/// Entity 07h, system board: where the BMC lives.
-const ENTITY_SYSTEM_BOARD: u8 = 0x07;
+/// The entity the BMC's own records describe: the system board, where the
+/// BMC lives.
+const ENTITY_SYSTEM_BOARD: u8 = ipmi_sdr::EntityId::SYSTEM_BOARD.0;
 
 /// The repository.
 #[derive(Debug)]
