@@ -595,6 +595,13 @@ impl Console {
         None
     }
 
+    /// Decodes a response datagram of this session (from any socket).
+    pub fn read_reply(&self, datagram: &[u8]) -> Result<Response, String> {
+        self.session
+            .read_response(datagram)
+            .map_err(|e| e.to_string())
+    }
+
     /// Sends one request and waits for its response.
     pub fn call(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Result<Response, String> {
         let datagram = self.session.request(netfn, cmd, data, random());
