@@ -30,6 +30,8 @@ fi
 bash yocto-layer/scripts/check-layer.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The docs build without a broken link or a warning.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 # Build every binary once; the end-to-end tests start them from target/.
 cargo build --workspace --all-targets
 cargo test --workspace

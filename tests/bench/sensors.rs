@@ -9,7 +9,7 @@ use std::{fmt::Write as _, time::Duration};
 
 use rbmc_e2e::{repo_root, Suite};
 
-/// Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every
+/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ; 100 on every
 /// Linux architecture rbmc targets).
 const USER_HZ: f64 = 100.0;
 

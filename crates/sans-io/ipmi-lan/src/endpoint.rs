@@ -7,9 +7,9 @@
 //!
 //! A datagram goes through these steps, and the first that fails decides:
 //! RMCP header → ASF ping (answered) or IPMI → v1.5 sessionless or v2.0 →
-//! session set-up payloads (Open Session, RAKP 1, RAKP 3: [`crate::login`])
+//! session set-up payloads (Open Session, RAKP 1, RAKP 3: `login`)
 //! or a payload in an active session: integrity check, replay window,
-//! decryption ([`crate::session`]) → SOL ([`crate::payload`]) or an IPMI
+//! decryption (`session`) → SOL (`payload`) or an IPMI
 //! request. Every IPMI request, in a session or not, becomes an
 //! [`Event::Request`]: the endpoint never decides what a command does, the
 //! driver's command table does. The table reaches back in through the

@@ -14,8 +14,9 @@
 //! (empty) and which can never be enabled: rbmc offers no anonymous login.
 //! A user may log in on a channel only when it is enabled, has a name and a
 //! password, has IPMI messaging enabled and a privilege limit on that
-//! channel. The table knows nothing of files: the service persists it after
-//! every command that changed it (see [`UserTable::execute`]).
+//! channel. The table knows nothing of files: each command is one `cmd_*`
+//! function, and the service persists the table after a command that
+//! changed it, before it answers.
 
 use std::collections::BTreeMap;
 
