@@ -91,3 +91,39 @@ fn refused_logins_leave_the_bridge_serving() {
     assert!(log.contains("session opened"), "{log}");
     assert!(!log.contains("not-the-password"), "a password in the log");
 }
+
+/// `[network] allow`: a source outside the list gets no answer at all
+/// (ipmitool gives up), one inside it logs in as usual.
+#[test]
+fn sources_outside_the_allow_list_get_no_answer() {
+    let dev = std::fs::read_to_string(rbmc_e2e::repo_root().join("configs/dev.toml"))
+        .expect("configs/dev.toml");
+    let config = dev.replacen("[network]\n", "[network]\nallow = [\"127.0.0.2/32\"]\n", 1);
+    assert_ne!(config, dev, "dev.toml has a [network] section");
+    let path = std::env::temp_dir().join(format!("rbmc-allow-{}.toml", std::process::id()));
+    std::fs::write(&path, &config).expect("write the config");
+    let suite = Suite::start_with(&["--config", path.to_str().expect("utf-8 path")]);
+
+    // ipmitool sends from 127.0.0.1: dropped before any work.
+    let out = suite.ipmitool(17, &["mc", "info"]);
+    assert!(
+        !out.status.success(),
+        "answered from 127.0.0.1: {}",
+        text(&out)
+    );
+
+    // A console bound to 127.0.0.2 gets in.
+    let mut console = rbmc_e2e::Console::login_from(
+        [127, 0, 0, 2].into(),
+        suite.port,
+        ipmi_wire::crypto::CipherSuite::SUITE_17,
+        rbmc_e2e::USER,
+        rbmc_e2e::PASSWORD,
+    )
+    .expect("login from 127.0.0.2");
+    let response = console
+        .call(ipmi_wire::NetFn::APP, 0x01, &[])
+        .expect("Get Device ID from 127.0.0.2");
+    assert_eq!(response.completion.0, 0);
+    let _ = std::fs::remove_file(&path);
+}

@@ -512,7 +512,19 @@ impl Console {
         user: &str,
         password: &str,
     ) -> Result<Self, String> {
-        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        Self::login_from([127, 0, 0, 1].into(), port, suite, user, password)
+    }
+
+    /// Opens a session from the local address `source` (any address in
+    /// 127.0.0.0/8 is this machine's).
+    pub fn login_from(
+        source: std::net::IpAddr,
+        port: u16,
+        suite: CipherSuite,
+        user: &str,
+        password: &str,
+    ) -> Result<Self, String> {
+        let socket = UdpSocket::bind((source, 0)).map_err(|e| e.to_string())?;
         socket
             .connect(("127.0.0.1", port))
             .map_err(|e| e.to_string())?;

@@ -218,6 +218,8 @@ pub struct EngineParts {
     pub to_host: mpsc::Sender<ToHost>,
     /// SOL's state, for the console task.
     pub sol_status: watch::Sender<SolStatus>,
+    /// `[network]`: which sources may reach the bridge (`allow`).
+    pub network: rbmc_config::Network,
 }
 
 /// The task owning the endpoint.
@@ -277,6 +279,12 @@ impl Engine {
     }
 
     fn on_datagram(&mut self, datagram: &[u8], peer: std::net::SocketAddr) {
+        // Sources outside `[network] allow` cost nothing but a count (and
+        // the rate-limited summary in the log).
+        if !self.parts.network.allows(peer.ip()) {
+            self.count_drop("not-allowed");
+            return;
+        }
         // SOL keystrokes the host console cannot take now are NACKed.
         let host = if !self.console_connected {
             HostState::Unavailable
@@ -288,10 +296,16 @@ impl Engine {
         self.endpoint.set_sol_host(host);
         if let Err(reason) = self.endpoint.handle(now(), peer, datagram) {
             debug!(%peer, %reason, "dropped datagram");
-            *self.drops.entry(reason.kind()).or_default() += 1;
-            self.next_drop_report
-                .get_or_insert_with(|| Instant::now() + DROP_REPORT);
+            self.count_drop(reason.kind());
         }
+    }
+
+    /// Counts a dropped datagram for the next summary in the log (at most
+    /// one every [`DROP_REPORT`]).
+    fn count_drop(&mut self, kind: &'static str) {
+        *self.drops.entry(kind).or_default() += 1;
+        self.next_drop_report
+            .get_or_insert_with(|| Instant::now() + DROP_REPORT);
     }
 
     fn on_timeout(&mut self) {
@@ -454,7 +468,7 @@ impl Engine {
                 .answers_pre_session(request.netfn, request.cmd)
         {
             debug!(netfn = ?request.netfn, cmd = request.cmd, "request outside a session dropped");
-            *self.drops.entry("pre-session").or_default() += 1;
+            self.count_drop("pre-session");
             return;
         }
         // netipmid's own cheap commands are answered here, without a task.

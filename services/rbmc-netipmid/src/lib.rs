@@ -134,6 +134,7 @@ pub struct Bridge {
     handle: EngineHandle,
     mailbox: tokio::sync::mpsc::Receiver<engine::EngineCommand>,
     store: Arc<store::Store>,
+    network: rbmc_config::Network,
 }
 
 impl Bridge {
@@ -176,6 +177,7 @@ impl Bridge {
             handle,
             mailbox,
             store: Arc::new(store),
+            network: config.network.clone(),
         })
     }
 
@@ -206,6 +208,7 @@ impl Bridge {
                 mailbox: self.mailbox,
                 to_host,
                 sol_status,
+                network: self.network,
             },
         )
     }

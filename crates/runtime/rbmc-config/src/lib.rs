@@ -12,11 +12,13 @@
 //! Only `configs/dev.toml` carries the development password.
 #![forbid(unsafe_code)]
 
+mod cidr;
 mod fru;
 mod lan;
 mod power;
 mod sensors;
 
+pub use cidr::Cidr;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Sol, VlanId};
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
@@ -420,6 +422,10 @@ pub struct Network {
     /// The key that encrypts stored user passwords (32 random bytes,
     /// created on first start). Default: `user.key` in the state directory.
     pub user_key_file: Option<std::path::PathBuf>,
+    /// Source ranges allowed to reach the bridge (`["127.0.0.0/8",
+    /// "192.0.2.0/24"]`); datagrams from anywhere else are dropped before
+    /// any work. Empty: every source.
+    pub allow: Vec<Cidr>,
 }
 
 impl Default for Network {
@@ -440,11 +446,19 @@ impl Default for Network {
             // every slot.
             max_sessions_per_user: 8,
             user_key_file: None,
+            // No list: the management network's isolation is the
+            // deployment's, and an empty default cannot lock anyone out.
+            allow: Vec::new(),
         }
     }
 }
 
 impl Network {
+    /// Whether a datagram from `source` may reach the bridge.
+    pub fn allows(&self, source: std::net::IpAddr) -> bool {
+        self.allow.is_empty() || self.allow.iter().any(|range| range.contains(source))
+    }
+
     /// Rules serde cannot express.
     fn validate(&self) -> Result<(), String> {
         if self.cipher_suites.is_empty() {

@@ -83,3 +83,20 @@ fn duplicate_users_are_refused() {
     let e = error(&format!("{user}{user}"));
     assert!(e.contains("used twice"), "{e}");
 }
+
+#[test]
+fn network_allow_lists_ranges_and_names_a_bad_one() {
+    let config = Config::from_toml(
+        "[network]\nallow = [\"127.0.0.0/8\", \"192.0.2.7\"]\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert!(config.network.allows("127.0.0.1".parse().unwrap()));
+    assert!(config.network.allows("192.0.2.7".parse().unwrap()));
+    assert!(!config.network.allows("192.0.2.8".parse().unwrap()));
+    // No list: every source.
+    let open = Config::from_toml("", "t.toml").unwrap();
+    assert!(open.network.allows("203.0.113.1".parse().unwrap()));
+    let e = error("[network]\nallow = [\"127.0.0.1/8\"]\n");
+    assert!(e.contains("host bits") && e.contains("line 2"), "{e}");
+}
