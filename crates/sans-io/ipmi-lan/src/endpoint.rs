@@ -271,6 +271,10 @@ impl<U: UserDirectory> Endpoint<U> {
             }
             PayloadType::IPMI => {
                 let request = Request::parse(&plain)?;
+                if session.closing {
+                    return Err(DropReason::NoSession(session_id));
+                }
+                session.in_flight += 1;
                 let context = RequestContext {
                     channel: self.config.channel,
                     session_id,
@@ -290,8 +294,8 @@ impl<U: UserDirectory> Endpoint<U> {
 
     /// Queues the answer to `pending`: the response message, sealed for
     /// its session (or framed as the sessionless request was). Nothing is
-    /// sent if the session has gone meanwhile. A session whose Close
-    /// Session this answers ends now, its reply sealed under its keys.
+    /// sent if the session has gone meanwhile. A closing session ends with
+    /// the last answer it owes, sealed under its keys.
     pub fn respond(&mut self, pending: &PendingRequest, result: Result<Vec<u8>, CompletionCode>) {
         let (code, data) = match result {
             Ok(data) => (CompletionCode::SUCCESS, data),
@@ -303,12 +307,13 @@ impl<U: UserDirectory> Endpoint<U> {
                 let Some(session) = self.sessions.active_mut(session_id) else {
                     return;
                 };
-                let closing = session.closing;
+                session.in_flight = session.in_flight.saturating_sub(1);
+                let ends = session.closing && session.in_flight == 0;
                 if let Ok(contents) = session.seal(PayloadType::IPMI, &response, &mut *self.rng) {
                     let destination = session.peer;
                     self.send(destination, contents);
                 }
-                if closing {
+                if ends {
                     self.end_session(session_id, CloseReason::Closed);
                 }
             }
@@ -336,9 +341,9 @@ impl<U: UserDirectory> Endpoint<U> {
         session_commands::set_session_privilege(&mut self.sessions, context.session_id, data)
     }
 
-    /// Close Session asked in `context`. The caller's own session ends
-    /// once this command's reply is sealed ([`Endpoint::respond`]); another
-    /// session ends at once.
+    /// Close Session asked in `context`. The caller's own session takes no
+    /// new request and ends once this reply, and any other it still owes,
+    /// is sealed ([`Endpoint::respond`]); another session ends at once.
     pub fn close_session(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
         let target = session_commands::close_session_target(
             &self.sessions,

@@ -53,8 +53,12 @@ pub(crate) struct ActiveSession {
     inbound: ReplayWindow,
     outbound_sequence: u32,
     last_activity: Instant,
-    /// Close Session was accepted for it: it ends once its reply is sealed.
+    /// Close Session was accepted for it: it takes no new request, and ends
+    /// once every request it had in flight is answered (the Close Session
+    /// reply included), each sealed under its keys.
     pub closing: bool,
+    /// Requests handed out and not yet answered.
+    pub in_flight: u32,
 }
 
 impl ActiveSession {
@@ -296,6 +300,7 @@ impl SessionTable {
                 outbound_sequence: 0,
                 last_activity: now,
                 closing: false,
+                in_flight: 0,
             })),
         );
     }

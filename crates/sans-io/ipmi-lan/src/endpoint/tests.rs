@@ -428,6 +428,35 @@ fn close_session_ends_it() {
     assert_eq!(ep.session_count(), 0);
 }
 
+/// A request still in flight when the session closes itself is answered
+/// too, and the Close Session reply is not lost whichever answer comes
+/// first; after that the session is gone and takes nothing new.
+#[test]
+fn close_session_with_a_request_in_flight_answers_both() {
+    let mut ep = endpoint();
+    let mut console = login(&mut ep, CipherSuite::SUITE_17, b"rbmc-admin").unwrap();
+    let Outcome::Routed(in_flight) = handle(&mut ep, Instant::now(), &console.request(0x01, &[]))
+    else {
+        panic!("Get Device ID must be routed");
+    };
+    // Close Session is answered first.
+    let id = console.bmc_session_id.to_le_bytes();
+    let close = console.request(0x3C, &id);
+    let rsp = console.read(&reply(handle(&mut ep, Instant::now(), &close)));
+    assert_eq!((rsp.cmd, rsp.completion), (0x3C, CompletionCode::SUCCESS));
+    assert_eq!(ep.session_count(), 1, "it still owes an answer");
+    // A new request to the closing session is not taken.
+    assert!(matches!(
+        handle(&mut ep, Instant::now(), &console.request(0x01, &[])),
+        Outcome::Dropped(DropReason::NoSession(_))
+    ));
+    // The answer it owed goes out under its keys, and then it is gone.
+    ep.respond(&in_flight, Ok(vec![0x20]));
+    let rsp = console.read(&ep.poll_transmit().unwrap().contents);
+    assert_eq!((rsp.cmd, rsp.data), (0x01, vec![0x20]));
+    assert_eq!(ep.session_count(), 0);
+}
+
 #[test]
 fn ping_and_auth_caps_are_answered_outside_a_session() {
     let mut ep = endpoint();
