@@ -15,6 +15,7 @@
 //! bridges to completion codes, in `ipmi-router`), never by matching text.
 //!
 //! # Layout
+//! - [`audit`]: `org.rbmc.Audit`, the audit trail rbmc-seld keeps.
 //! - [`common`]: [`CommonError`], OpenBMC's common D-Bus errors.
 //! - [`names`]: the suite's well-known bus names.
 //! - [`ipmi`]: the command-routing contract: `xyz.openbmc_project.Ipmi.Server`,
@@ -32,6 +33,7 @@
 //!   `org.rbmc.SimulatedHost`.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod common;
 pub mod control;
 pub mod ipmi;
