@@ -125,10 +125,11 @@ fn session_info_lists_the_console() {
 }
 
 /// The host reaches the users and channels through its own bridge: kcsd's
-/// command map names netipmid as their owner, and netipmid's `execute`
-/// answers a system-interface request.
+/// command map names rbmc-userd as the users' owner and netipmid as the
+/// LAN channel's, and userd's `execute` answers a system-interface
+/// request.
 #[test]
-fn host_bridge_routes_user_commands_to_netipmid() {
+fn host_bridge_routes_user_and_lan_commands_to_their_owners() {
     let suite = Suite::start();
     let map = suite.on_bus(async |conn| {
         RouterProxy::builder(conn)
@@ -140,8 +141,8 @@ fn host_bridge_routes_user_commands_to_netipmid() {
             .await
     });
     // Get User Access (44h) at Operator; Get LAN Config (0Ch/02h).
-    for (netfn, cmd) in [(0x06, 0x44), (0x0C, 0x02)] {
-        let route = (netfn, cmd, 3, names::NETIPMID.to_owned());
+    for (netfn, cmd, owner) in [(0x06, 0x44, names::USERD), (0x0C, 0x02, names::NETIPMID)] {
+        let route = (netfn, cmd, 3, owner.to_owned());
         assert!(map.contains(&route), "{route:?} in {map:?}");
     }
     // Get User Name (46h = 70) of user 2, as the host asks it (channel Fh,
@@ -152,7 +153,7 @@ fn host_bridge_routes_user_commands_to_netipmid() {
             ("channel", Value::from(0x0Fu8)),
         ];
         IpmiServerProxy::builder(conn)
-            .destination(names::NETIPMID)?
+            .destination(names::USERD)?
             .build()
             .await?
             .execute(0x06, 0, 0x46, &[2], options.into_iter().collect())

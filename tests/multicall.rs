@@ -14,6 +14,7 @@ fn runs_the_daemon_named_by_its_link_or_first_argument() {
         ("rbmc-sensord", "sensor, SDR, FRU"),
         ("rbmc-powerd", "power/GPIO controller"),
         ("rbmc-seld", "SEL logger"),
+        ("rbmc-userd", "accounts owner"),
         ("rbmc-netipmid", "RMCP+ network bridge"),
         ("rbmc-kcsd", "KCS host interface"),
     ] {

@@ -87,7 +87,7 @@ fn an_administrator_creates_a_user_who_keeps_to_his_privilege_across_restarts() 
         .expect("grep");
     assert_eq!(grep.status.code(), Some(1), "found in: {}", text(&grep));
     // ...and the store is there, so the grep looked at the right place.
-    let store = std::fs::read_to_string(suite.state_dir.join("rbmc-netipmid/netipmid.toml"))
+    let store = std::fs::read_to_string(suite.state_dir.join("rbmc-userd/userd.toml"))
         .expect("the user store");
     assert!(store.contains("name = \"bob\""), "{store}");
 }

@@ -184,6 +184,15 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             extra_args: vec![],
         },
         Daemon {
+            binary: "rbmc-userd",
+            bus_name: "org.rbmc.Userd",
+            // The users of a state directory made before rbmc-userd.
+            extra_args: vec![
+                "--migrate-from".into(),
+                state_dir.join("rbmc-netipmid").display().to_string(),
+            ],
+        },
+        Daemon {
             binary: "rbmc-kcsd",
             bus_name: "org.rbmc.Kcsd",
             extra_args: vec![

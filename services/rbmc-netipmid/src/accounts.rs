@@ -1,15 +1,15 @@
-//! The state rbmc-netipmid owns besides sessions: users, channel access,
-//! LAN and SOL parameters. [`Accounts`] is the [`UserDirectory`] the RMCP+
-//! endpoint asks at login and SOL activation; the engine task owns it
-//! inside the endpoint, so nothing locks it. A change runs on a copy that
-//! replaces it only once the store holds it (`engine`).
+//! The state rbmc-netipmid owns besides sessions: channel access, LAN and
+//! SOL parameters. [`Accounts`] is the [`ChannelPolicy`] the RMCP+ endpoint
+//! asks at login and SOL activation; the engine task owns it inside the
+//! endpoint, so nothing locks it. A change runs on a copy that replaces it
+//! only once the store holds it (`engine`). Users are not here: rbmc-userd
+//! owns them, and their passwords never reach this process.
 
 use ipmi_lan::{
     channels::{self, Channels},
     lan_params::LanParameters,
     sol::{self, SolParameters},
-    users::{self, UserTable, PAYLOAD_SOL},
-    SolPolicy, User, UserDirectory,
+    ChannelPolicy, SolPolicy,
 };
 use ipmi_wire::Privilege;
 use rbmc_config::Config;
@@ -17,11 +17,9 @@ use tracing::info;
 
 use crate::store::{Persisted, Store, StoreError};
 
-/// Users, channels and parameters.
+/// Channels and parameters.
 #[derive(Clone, Debug)]
 pub struct Accounts {
-    /// The user table.
-    pub users: UserTable,
     /// Channel settings.
     pub channels: Channels,
     /// LAN configuration parameters IPMI owns.
@@ -38,7 +36,6 @@ impl Accounts {
     /// The persisted part.
     pub fn persisted(&self) -> Persisted {
         Persisted {
-            users: self.users.clone(),
             lan_access: self
                 .channels
                 .non_volatile(self.lan_channel)
@@ -49,25 +46,17 @@ impl Accounts {
     }
 }
 
-impl UserDirectory for Accounts {
-    fn find(&self, name: &[u8]) -> Option<User> {
-        let login = self.users.login(name, self.lan_channel)?;
+impl ChannelPolicy for Accounts {
+    fn privilege_cap(&self, suite_id: u8) -> Privilege {
         let channel_limit = self
             .channels
             .settings(self.lan_channel)
             .map_or(Privilege::Administrator, |s| s.privilege_limit);
-        Some(User {
-            id: login.id,
-            name: name.to_vec(),
-            password: login.password,
-            max_privilege: login.privilege_limit.min(channel_limit),
-        })
-    }
-
-    fn suite_limit(&self, suite_id: u8) -> Privilege {
-        self.lan
+        let suite_limit = self
+            .lan
             .suite_limit(suite_id)
-            .unwrap_or(Privilege::Administrator)
+            .unwrap_or(Privilege::Administrator);
+        channel_limit.min(suite_limit)
     }
 
     fn accepts_sessions(&self) -> bool {
@@ -76,45 +65,37 @@ impl UserDirectory for Accounts {
             .is_none_or(|s| s.access_mode != channels::AccessMode::Disabled)
     }
 
-    fn sol(&self, user_id: u8) -> Option<SolPolicy> {
+    fn sol(&self) -> Option<SolPolicy> {
         Some(SolPolicy {
             config: self.sol.config.clone(),
-            user_allowed: self
-                .users
-                .payload_allowed(user_id, self.lan_channel, PAYLOAD_SOL),
             takeover: self.sol_takeover,
             port: self.sol.port,
         })
     }
 }
 
-/// Builds the accounts: from the store, or on first start from the
-/// config's `[[users]]` (then saved at once, passwords sealed).
+/// Builds the channel settings: from the store, or on first start from
+/// the config (then saved at once).
 pub fn load_accounts(config: &Config, store: &Store, port: u16) -> Result<Accounts, StoreError> {
     let lan_channel = config.network.channel;
     // The suite always has its host interface (rbmc-kcsd is part of every
     // image; its device may come from the unit's command line rather than
     // the config), so channel Fh is always described.
     let system_interface = true;
-    let user_channels = [lan_channel];
-    let persisted = match store.load(&user_channels)? {
+    let persisted = match store.load()? {
         Some(persisted) => {
-            info!("users and channel settings loaded from the store");
+            info!("channel settings loaded from the store");
             persisted
         }
         None => {
-            let persisted = seed(config, &user_channels);
+            let persisted = seed(config);
             store.save(&persisted)?;
-            info!(
-                users = config.users.len(),
-                "first start: users seeded from the config and stored"
-            );
+            info!("first start: channel settings stored");
             persisted
         }
     };
     let suites: Vec<u8> = config.network.suites().iter().map(|s| s.id).collect();
     Ok(Accounts {
-        users: persisted.users,
         channels: Channels::new(
             lan_channel,
             persisted.lan_access,
@@ -128,33 +109,9 @@ pub fn load_accounts(config: &Config, store: &Store, port: u16) -> Result<Accoun
     })
 }
 
-fn seed(config: &Config, channels: &[u8]) -> Persisted {
-    let lan = config.network.channel;
-    let mut users = UserTable::new(channels);
-    for entry in &config.users {
-        let Some(record) = users.get_mut(entry.id.0) else {
-            continue;
-        };
-        record.name = entry.name.0.as_bytes().to_vec();
-        record.password = entry.password.0.as_bytes().to_vec();
-        record.password_20 = entry.password.0.len() > 16;
-        record.enabled = Some(entry.enabled);
-        record.access.insert(
-            lan,
-            users::ChannelAccess {
-                privilege_limit: Some(entry.privilege.0),
-                ipmi_messaging: true,
-                link_auth: false,
-                callback_only: false,
-            },
-        );
-        if entry.sol {
-            record.payloads.insert(lan, PAYLOAD_SOL);
-        }
-    }
+fn seed(config: &Config) -> Persisted {
     let s = &config.sol;
     Persisted {
-        users,
         lan_access: channels::ChannelSettings::default(),
         sol: sol::SolConfig {
             enabled: s.enabled,

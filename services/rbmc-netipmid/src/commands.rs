@@ -5,17 +5,16 @@
 //! so the host's KCS requests reach users and channels too).
 //!
 //! Handlers that need sessions or accounts send a command to the engine
-//! task and await its reply ([`EngineHandle`]); nothing here locks.
+//! task and await its reply ([`EngineHandle`]); nothing here locks. LAN
+//! parameter 26, Bad Password Threshold, is the account policy's, so it is
+//! read and written at rbmc-userd.
 
 use std::sync::Arc;
 
-use ipmi_lan::{
-    channels, commands, lan_params, session_commands, sol,
-    users::{self},
-    Endpoint,
-};
+use ipmi_lan::{channels, commands, config_params, lan_params, session_commands, sol, Endpoint};
 use ipmi_router::{owner::CommandTable, HandlerResult, IpmiRequest};
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn, Privilege};
+use rbmc_contracts::{user::AuthenticatorProxy, CommonError};
 
 use crate::{
     accounts::Accounts,
@@ -23,9 +22,14 @@ use crate::{
     lan_info::{self, LanSource},
 };
 
+/// LAN parameter 26 (1Ah): Bad Password Threshold.
+pub const BAD_PASSWORD_THRESHOLD: u8 = 26;
+
 /// What the handlers reach.
 pub struct Owner {
     engine: EngineHandle,
+    /// rbmc-userd, once the bus is up.
+    userd: std::sync::OnceLock<AuthenticatorProxy<'static>>,
     lan_source: Arc<LanSource>,
     lan_channel: u8,
     suites: Vec<CipherSuite>,
@@ -41,10 +45,20 @@ impl Owner {
     ) -> Self {
         Self {
             engine,
+            userd: std::sync::OnceLock::new(),
             lan_source: Arc::new(lan_source),
             lan_channel,
             suites,
         }
+    }
+
+    /// Where parameter 26 is read and written.
+    pub fn set_userd(&self, proxy: AuthenticatorProxy<'static>) {
+        let _ = self.userd.set(proxy);
+    }
+
+    fn userd(&self) -> Result<&AuthenticatorProxy<'static>, CompletionCode> {
+        self.userd.get().ok_or(CompletionCode::NODE_BUSY)
     }
 
     /// The LAN channel a "present channel" field names: from the host
@@ -103,40 +117,6 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
                 a.channels
                     .cmd_get_channel_payload_version(&r.data, r.context.channel)
             },
-        ),
-        (app, users::CMD_SET_USER_ACCESS, Admin, |a, r, _| {
-            a.users.cmd_set_user_access(&r.data, r.context.channel)
-        }),
-        (app, users::CMD_GET_USER_ACCESS, Operator, |a, r, _| {
-            a.users.cmd_get_user_access(&r.data, r.context.channel)
-        }),
-        (app, users::CMD_SET_USER_NAME, Admin, |a, r, _| {
-            a.users.cmd_set_user_name(&r.data)
-        }),
-        (app, users::CMD_GET_USER_NAME, Operator, |a, r, _| {
-            a.users.cmd_get_user_name(&r.data)
-        }),
-        (app, users::CMD_SET_USER_PASSWORD, Admin, |a, r, _| {
-            a.users.cmd_set_user_password(&r.data)
-        }),
-        (app, users::CMD_SET_USER_PAYLOAD_ACCESS, Admin, |a, r, _| {
-            a.users
-                .cmd_set_user_payload_access(&r.data, r.context.channel)
-        }),
-        (
-            app,
-            users::CMD_GET_USER_PAYLOAD_ACCESS,
-            Operator,
-            |a, r, _| {
-                a.users
-                    .cmd_get_user_payload_access(&r.data, r.context.channel)
-            },
-        ),
-        (
-            transport,
-            lan_params::CMD_SET_LAN_CONFIG,
-            Admin,
-            |a, r, _| a.lan.cmd_set_lan_config(&r.data, r.context.channel),
         ),
         (transport, sol::CMD_SET_SOL_CONFIG, Admin, |a, r, _| {
             a.sol.cmd_set_sol_config(&r.data, r.context.channel)
@@ -217,6 +197,14 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
             )
         })
         .and_then(|t| {
+            t.add(
+                transport,
+                lan_params::CMD_SET_LAN_CONFIG,
+                Admin,
+                cmd_set_lan_config,
+            )
+        })
+        .and_then(|t| {
             t.add_sync(
                 app,
                 commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES,
@@ -267,6 +255,16 @@ async fn cmd_get_session_info(owner: Arc<Owner>, request: IpmiRequest) -> Handle
 /// Get LAN Configuration Parameters: the interface is read off the
 /// engine's path, then the parameters are read in it.
 async fn cmd_get_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    if request.data.get(1) == Some(&BAD_PASSWORD_THRESHOLD) {
+        let (_, revision_only) =
+            config_params::parse_get(&request.data, owner.lan_channel, request.context.channel)?;
+        let value = owner
+            .userd()?
+            .bad_password_threshold()
+            .await
+            .map_err(|err| userd_error(&err))?;
+        return Ok(config_params::get_response(revision_only, value));
+    }
     let source = owner.lan_source.clone();
     let live = tokio::task::spawn_blocking(move || source.snapshot())
         .await
@@ -279,6 +277,53 @@ async fn cmd_get_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerR
                 .cmd_get_lan_config(&request.data, request.context.channel, &live)
         }))
         .await
+}
+
+/// Set LAN Configuration Parameters: parameter 26 at rbmc-userd, the rest
+/// on the accounts, durably.
+async fn cmd_set_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    if request.data.get(1) == Some(&BAD_PASSWORD_THRESHOLD) {
+        let (_, value) =
+            config_params::parse_set(&request.data, owner.lan_channel, request.context.channel)?;
+        // The form is checked here, so a malformed value never leaves.
+        check_bad_password_threshold(value)?;
+        owner
+            .userd()?
+            .set_bad_password_threshold(value)
+            .await
+            .map_err(|err| userd_error(&err))?;
+        return Ok(Vec::new());
+    }
+    owner
+        .engine
+        .accounts(Box::new(move |accounts, _| {
+            accounts
+                .lan
+                .cmd_set_lan_config(&request.data, request.context.channel)
+        }))
+        .await
+}
+
+/// Parameter 26's six bytes, with bits 7:1 of the first reserved.
+fn check_bad_password_threshold(value: &[u8]) -> Result<(), CompletionCode> {
+    match value {
+        [flags, ..] if value.len() == 6 && flags & 0xFE == 0 => Ok(()),
+        [_, ..] if value.len() == 6 => Err(CompletionCode::INVALID_DATA_FIELD),
+        _ => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+    }
+}
+
+/// rbmc-userd's typed errors, as completion codes.
+fn userd_error(err: &CommonError) -> CompletionCode {
+    match err {
+        CommonError::InvalidArgument(_) => CompletionCode::INVALID_DATA_FIELD,
+        CommonError::QuotaExceeded(_) => CompletionCode::OUT_OF_SPACE,
+        CommonError::Timeout(_) => CompletionCode::TIMEOUT,
+        CommonError::ZBus(_) | CommonError::Unavailable(_) | CommonError::TooManyResources(_) => {
+            CompletionCode::NODE_BUSY
+        }
+        _ => CompletionCode::UNSPECIFIED,
+    }
 }
 
 /// Get Channel Authentication Capabilities, before or in a session.

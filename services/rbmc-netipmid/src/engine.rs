@@ -18,7 +18,8 @@
 use std::{collections::BTreeMap, collections::VecDeque, future::Future, sync::Arc};
 
 use ipmi_lan::{
-    sol::HostState, CloseReason, Endpoint, Event, LoginEvent, PendingRequest, RequestContext,
+    sol::HostState, AuthAnswer, CloseReason, Endpoint, Event, LoginEvent, PendingRequest,
+    RequestContext,
 };
 use ipmi_router::{owner::CommandTable, Context, HandlerResult, IpmiRequest, Router};
 use ipmi_wire::CompletionCode;
@@ -33,6 +34,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::{
     accounts::Accounts,
+    login::Authenticates,
     store::{Store, StoreError},
 };
 
@@ -139,6 +141,15 @@ pub enum EngineCommand {
     },
     /// Whether the console task holds a connection to the host console.
     ConsoleConnected(bool),
+    /// rbmc-userd's answer to a login's question.
+    Authenticated {
+        /// The handshake's session ID.
+        session_id: u32,
+        /// The answer.
+        answer: AuthAnswer,
+    },
+    /// End every session of this user (rbmc-userd revoked it).
+    RevokeUser(u8),
 }
 
 /// The way into the engine, for handlers and tasks.
@@ -178,6 +189,11 @@ impl EngineHandle {
     /// Says whether the host console is connected.
     pub async fn console_connected(&self, connected: bool) {
         self.send(EngineCommand::ConsoleConnected(connected)).await;
+    }
+
+    /// Ends every session of user `user_id`.
+    pub async fn revoke_user(&self, user_id: u8) {
+        self.send(EngineCommand::RevokeUser(user_id)).await;
     }
 
     async fn respond(&self, pending: PendingRequest, result: HandlerResult) {
@@ -220,6 +236,8 @@ pub struct EngineParts {
     pub sol_status: watch::Sender<SolStatus>,
     /// `[network]`: which sources may reach the bridge (`allow`).
     pub network: rbmc_config::Network,
+    /// Where a login's questions go (rbmc-userd).
+    pub accounts_owner: Arc<dyn Authenticates>,
 }
 
 /// The task owning the endpoint.
@@ -329,6 +347,10 @@ impl Engine {
                 let _ = reply.send(self.endpoint.sol_room());
             }
             EngineCommand::ConsoleConnected(connected) => self.console_connected = connected,
+            EngineCommand::Authenticated { session_id, answer } => {
+                self.endpoint.authenticated(now(), session_id, answer);
+            }
+            EngineCommand::RevokeUser(user_id) => self.endpoint.close_sessions_of_user(user_id),
         }
     }
 
@@ -341,7 +363,7 @@ impl Engine {
             let facts = Facts {
                 active_sessions: self.endpoint.active_session_count(),
             };
-            let current = self.endpoint.users();
+            let current = self.endpoint.policy();
             let mut staged = current.clone();
             let result = change(&mut staged, &facts);
             if result.is_err() {
@@ -352,7 +374,7 @@ impl Engine {
             let snapshot = staged.persisted();
             if snapshot == current.persisted() {
                 // Nothing persisted changed (a Get, or a volatile setting).
-                *self.endpoint.users_mut() = staged;
+                *self.endpoint.policy_mut() = staged;
                 let _ = reply.send(result);
                 continue;
             }
@@ -373,7 +395,7 @@ impl Engine {
         };
         let result = match saved {
             Ok(Ok(())) => {
-                *self.endpoint.users_mut() = saving.staged;
+                *self.endpoint.policy_mut() = saving.staged;
                 info!("users and channel settings saved");
                 saving.result
             }
@@ -452,6 +474,20 @@ impl Engine {
             }
             Event::SolActive(active) => {
                 info!(active, "SOL payload state changed");
+            }
+            Event::Authenticate(request) => {
+                // Off the engine's path: the owner's answer comes back as a
+                // command, and the handshake waits in the table meanwhile.
+                let owner = self.parts.accounts_owner.clone();
+                let handle = self.parts.handle.clone();
+                tokio::spawn(async move {
+                    let session_id = request.session_id;
+                    if let Some(answer) = owner.authenticate(request).await {
+                        handle
+                            .send(EngineCommand::Authenticated { session_id, answer })
+                            .await;
+                    }
+                });
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The RMCP+ network bridge: a UDP socket, the sans-IO [`ipmi_lan`]
 //! endpoint, and the [`ipmi_router`] router to the command owners. It also
-//! owns the commands about the LAN channel itself: users, channels, LAN and
-//! SOL parameters, payloads and sessions ([`commands`]), serves them to the
+//! owns the commands about the LAN channel itself: channels, LAN and SOL
+//! parameters, payloads and sessions ([`commands`]), serves them to the
 //! other bridges as `org.rbmc.Netipmid`, and runs the SOL console
-//! ([`console`]).
+//! ([`console`]). Users and passwords belong to rbmc-userd ([`login`]).
 //!
 //! One task, the [`engine`], owns the endpoint and the accounts. A request
 //! runs in its own task, at most [`engine::MAX_IN_FLIGHT`] at once; past
@@ -13,8 +13,9 @@
 //! # Layout
 //! - [`engine`]: the task owning the endpoint, its mailbox, persistence.
 //! - [`commands`]: the command table and its handlers.
-//! - [`accounts`]: users, channels, LAN and SOL parameters.
-//! - [`store`]: the sealed user store on disk.
+//! - [`accounts`]: channels, LAN and SOL parameters.
+//! - [`login`]: the password's part of logins, asked of rbmc-userd.
+//! - [`store`]: the channel settings on disk.
 //! - [`console`]: the host console behind SOL.
 //! - [`lan_info`]: the live interface behind the LAN parameters.
 
@@ -25,6 +26,7 @@ pub mod commands;
 pub mod console;
 pub mod engine;
 pub mod lan_info;
+pub mod login;
 pub mod store;
 
 use std::{future::Future, path::Path, sync::Arc};
@@ -114,7 +116,22 @@ pub async fn serve(
         .await?;
     startup.name(names::NETIPMID);
     let named = startup.claim_names().await?;
-    let engine = bridge.into_engine(socket.clone(), Arc::new(router), config.sol.console.clone());
+    let conn = named.connection().clone();
+    let userd = login::Userd::new(&conn, login::ANSWER_TIMEOUT)
+        .await
+        .context("reaching rbmc-userd's authenticator")?;
+    bridge.table.state().set_userd(
+        rbmc_contracts::user::AuthenticatorProxy::new(&conn)
+            .await
+            .context("reaching rbmc-userd's authenticator")?,
+    );
+    tokio::spawn(follow_revocations(conn, bridge.handle.clone()));
+    let engine = bridge.into_engine(
+        socket.clone(),
+        Arc::new(router),
+        Arc::new(userd),
+        config.sol.console.clone(),
+    );
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
     let running = named.ready();
     let mut outcome = Ok(());
@@ -146,10 +163,9 @@ impl Bridge {
             .user_key_file
             .clone()
             .unwrap_or_else(|| state_dir.join("user.key"));
-        let store = store::Store::open(state_dir.join("netipmid.toml"), &key_file)
-            .context("opening the user store")?;
-        let accounts =
-            accounts::load_accounts(config, &store, port).context("loading the user store")?;
+        let store = store::Store::open(state_dir.join("netipmid.toml"), key_file);
+        let accounts = accounts::load_accounts(config, &store, port)
+            .context("loading the channel settings")?;
         let endpoint = Endpoint::new(
             EndpointConfig {
                 channel: config.network.channel,
@@ -187,6 +203,7 @@ impl Bridge {
         self,
         socket: Arc<UdpSocket>,
         router: Arc<dyn engine::Routes>,
+        accounts_owner: Arc<dyn login::Authenticates>,
         console: Option<rbmc_config::ConsoleSource>,
     ) -> Engine {
         let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
@@ -209,8 +226,36 @@ impl Bridge {
                 to_host,
                 sol_status,
                 network: self.network,
+                accounts_owner,
             },
         )
+    }
+}
+
+/// Ends the sessions of users rbmc-userd revokes, for as long as the bus
+/// lasts.
+pub async fn follow_revocations(conn: zbus::Connection, engine: EngineHandle) {
+    let stream = async {
+        rbmc_contracts::user::AuthenticatorProxy::new(&conn)
+            .await?
+            .receive_sessions_revoked()
+            .await
+    };
+    let mut stream = match stream.await {
+        Ok(stream) => stream,
+        Err(err) => {
+            warn!(%err, "cannot follow rbmc-userd's revocations");
+            return;
+        }
+    };
+    while let Some(signal) = futures_util::StreamExt::next(&mut stream).await {
+        if let Ok(args) = signal.args() {
+            info!(
+                user = args.user_id,
+                "rbmc-userd revoked the user's sessions"
+            );
+            engine.revoke_user(args.user_id).await;
+        }
     }
 }
 

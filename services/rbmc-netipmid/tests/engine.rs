@@ -4,18 +4,23 @@
 //! sessions, and account changes that are acknowledged only once durable.
 //!
 //! The bus is the only stand-in: requests netipmid does not own go to a
-//! fake owner that answers Get Device ID. Everything netipmid answers
-//! itself runs its real table and engine.
+//! fake owner that answers Get Device ID, and logins ask rbmc-userd's real
+//! accounts code (`ipmi-accounts`) in-process rather than over D-Bus.
+//! Everything netipmid answers itself runs its real table and engine.
 
 // This file is a test crate of its own: every item in it is test code.
 #![allow(clippy::tests_outside_test_module)]
 
 use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
-use ipmi_lan::console::{ConsoleSession, Handshake};
+use ipmi_accounts::{users::UserTable, AccountPolicy, Accounts, Lockout, Rakp3Outcome};
+use ipmi_lan::{
+    console::{ConsoleSession, Handshake},
+    AuthAnswer, AuthRequest, AuthStep, Rakp2Answer,
+};
 use ipmi_router::{owner::Execute, HandlerResult, IpmiRequest};
 use ipmi_wire::{crypto::CipherSuite, message::Response, CompletionCode, NetFn, Privilege};
-use rbmc_netipmid::{Bridge, Routes};
+use rbmc_netipmid::{login::Authenticates, Bridge, Routes};
 use tokio::net::UdpSocket;
 
 const CONFIG: &str = r#"
@@ -27,13 +32,64 @@ max-sessions = 4
 idle-timeout-secs = 60
 setup-timeout-secs = 10
 
-[[users]]
-id = 2
-name = "admin"
-password = "rbmc-admin"
-privilege = "administrator"
-sol = true
 "#;
+
+/// rbmc-userd's part, in-process: admin / rbmc-admin.
+struct LocalAccounts(std::sync::Mutex<(Accounts, Lockout)>);
+
+impl LocalAccounts {
+    fn new() -> Self {
+        let mut accounts =
+            Accounts::new(UserTable::new(&[1]), AccountPolicy::default(), 1, [1; 32]);
+        let id = accounts
+            .create_user(b"admin", Some(Privilege::Administrator), true, true, true)
+            .unwrap();
+        accounts.set_password(id, b"rbmc-admin", false).unwrap();
+        Self(std::sync::Mutex::new((accounts, Lockout::default())))
+    }
+}
+
+impl Authenticates for LocalAccounts {
+    fn authenticate(
+        &self,
+        request: AuthRequest,
+    ) -> Pin<Box<dyn Future<Output = Option<AuthAnswer>> + Send>> {
+        let mut guard = self.0.lock().unwrap();
+        let (accounts, lockout) = &mut *guard;
+        let now = std::time::Instant::now();
+        let t = &request.transcript;
+        let answer = match &request.step {
+            AuthStep::Rakp2 => Some(AuthAnswer::Rakp2(
+                accounts
+                    .rakp2(lockout, now, &request.suite, t, &[0; 20])
+                    .map(|grant| Rakp2Answer {
+                        user_id: grant.user_id,
+                        privilege_limit: grant.privilege_limit,
+                        sol_allowed: grant.sol_allowed,
+                        code: grant.code,
+                    }),
+            )),
+            AuthStep::Rakp3 { code } => Some(AuthAnswer::Rakp3(
+                match accounts.rakp3(
+                    lockout,
+                    now,
+                    &request.suite,
+                    t,
+                    ipmi_wire::RakpStatus::NO_ERRORS,
+                    code,
+                ) {
+                    Rakp3Outcome::Granted { sik, .. } => Ok(sik),
+                    Rakp3Outcome::Refused { status, .. } => Err(status),
+                },
+            )),
+            AuthStep::ConsoleRefused { status } => {
+                accounts.rakp3(lockout, now, &request.suite, t, *status, &[]);
+                None
+            }
+        };
+        Box::pin(std::future::ready(answer))
+    }
+}
 
 /// The router's stand-in: netipmid's own table for what it owns (with the
 /// router's privilege check), one fake owner for Get Device ID.
@@ -82,7 +138,7 @@ impl Rig {
         let owners = Arc::new(Owners {
             table: bridge.table.clone(),
         });
-        let engine = bridge.into_engine(socket, owners, None);
+        let engine = bridge.into_engine(socket, owners, Arc::new(LocalAccounts::new()), None);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let engine = tokio::spawn(engine.run(async {
             let _ = stopped.await;
@@ -231,34 +287,29 @@ async fn a_change_is_acknowledged_once_stored_and_a_failed_save_changes_nothing(
     rig.request(&mut session, NetFn::APP, 0x3B, &[0x04])
         .await
         .unwrap();
-    let name = |text: &str| {
-        let mut bytes = vec![0x03];
-        let mut field = text.as_bytes().to_vec();
-        field.resize(16, 0);
-        bytes.extend(field);
-        bytes
-    };
+    // Set SOL Configuration Parameters, parameter 1 (SOL enable).
+    let sol_enable = |on: u8| vec![0x01, 0x01, on];
     let rsp = rig
-        .request(&mut session, NetFn::APP, 0x45, &name("oper"))
+        .request(&mut session, NetFn::TRANSPORT, 0x21, &sol_enable(0))
         .await
         .unwrap();
     assert_eq!(rsp.completion, CompletionCode::SUCCESS);
     let stored = std::fs::read_to_string(rig.state_dir.join("netipmid.toml")).unwrap();
-    assert!(stored.contains("\"oper\""), "{stored}");
+    assert!(stored.contains("enabled = false"), "{stored}");
     // The store can no longer be replaced: its temporary file's name is
     // taken by a directory (which stops root too).
     std::fs::create_dir(rig.state_dir.join("netipmid.tmp")).unwrap();
     let rsp = rig
-        .request(&mut session, NetFn::APP, 0x45, &name("later"))
+        .request(&mut session, NetFn::TRANSPORT, 0x21, &sol_enable(1))
         .await
         .unwrap();
     assert_eq!(rsp.completion, CompletionCode::UNSPECIFIED);
-    // Memory is as it was: user 3 is still "oper", and so is the disk.
+    // Memory is as it was: SOL is still disabled, and so is the disk.
     let rsp = rig
-        .request(&mut session, NetFn::APP, 0x46, &[0x03])
+        .request(&mut session, NetFn::TRANSPORT, 0x22, &[0x01, 0x01, 0, 0])
         .await
         .unwrap();
-    assert_eq!(&rsp.data[..4], b"oper");
+    assert_eq!(rsp.data, [0x11, 0x00]);
     assert_eq!(
         std::fs::read_to_string(rig.state_dir.join("netipmid.toml")).unwrap(),
         stored

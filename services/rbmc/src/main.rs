@@ -1,6 +1,6 @@
-//! `rbmc`: the five daemons in one executable, for the BMC's flash. Installed
+//! `rbmc`: the six daemons in one executable, for the BMC's flash. Installed
 //! as `/usr/bin/rbmc` with `rbmc-sensord`, `rbmc-powerd`, `rbmc-seld`,
-//! `rbmc-netipmid` and `rbmc-kcsd` as links to it, it runs the daemon it is
+//! `rbmc-userd`, `rbmc-netipmid` and `rbmc-kcsd` as links to it, it runs the daemon it is
 //! called as; `rbmc <daemon> [args]` works too. The reason, with the
 //! measured sizes, is in docs/SIZE.md.
 

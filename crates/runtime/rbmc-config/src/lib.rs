@@ -537,6 +537,7 @@ impl Default for Routing {
                 "org.rbmc.Sensord".into(),
                 "org.rbmc.Powerd".into(),
                 "org.rbmc.Seld".into(),
+                "org.rbmc.Userd".into(),
             ],
             // 1 s: below ipmitool's 2 s retransmit interval, so a console
             // gets our 0xC3 before it resends.

@@ -29,6 +29,8 @@
 //!   thresholds, availability.
 //! - [`kcsd`]: `org.rbmc.Kcsd.Host`, the VM behind the QEMU link as power
 //!   hardware.
+//! - [`user`]: accounts: OpenBMC's user manager, user objects and account
+//!   policy, and `org.rbmc.Userd.Authenticator` for the bridges' logins.
 //! - [`simulator`]: the development doubles, `org.rbmc.Simulator` and
 //!   `org.rbmc.SimulatedHost`.
 #![forbid(unsafe_code)]
@@ -43,5 +45,6 @@ pub mod names;
 pub mod sensor;
 pub mod simulator;
 pub mod state;
+pub mod user;
 
 pub use common::CommonError;

@@ -10,6 +10,10 @@ pub const POWERD: &str = "org.rbmc.Powerd";
 pub const SELD: &str = "org.rbmc.Seld";
 /// rbmc-netipmid: the RMCP+ network bridge.
 pub const NETIPMID: &str = "org.rbmc.Netipmid";
+/// rbmc-userd: accounts, their policy and the password side of logins.
+pub const USERD: &str = "org.rbmc.Userd";
+/// rbmc-userd's second name, OpenBMC's (phosphor-user-manager's).
+pub const USER_MANAGER: &str = "xyz.openbmc_project.User.Manager";
 /// rbmc-kcsd: the KCS host interface.
 pub const KCSD: &str = "org.rbmc.Kcsd";
 /// rbmc-powerd's second name, OpenBMC's for the host state object.

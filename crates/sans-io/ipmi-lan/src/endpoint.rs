@@ -26,14 +26,17 @@ use ipmi_wire::{
     message::{self, Request, Response},
     rmcp::{self, AsfHeader, MessageClass, RmcpHeader},
     session::{V15Packet, V20Packet, AUTH_TYPE_RMCP_PLUS},
-    CompletionCode, PayloadType, Privilege, WireError,
+    CompletionCode, PayloadType, Privilege, RakpStatus, WireError,
 };
 
 use crate::{
     commands::CommandResult,
     config::EndpointConfig,
-    directory::{Random, UserDirectory},
-    event::{CloseReason, DropReason, Event, PendingRequest, ReplyRoute, RequestContext, Transmit},
+    directory::{ChannelPolicy, Random},
+    event::{
+        AuthAnswer, AuthRequest, AuthStep, CloseReason, DropReason, Event, PendingRequest,
+        ReplyRoute, RequestContext, Transmit,
+    },
     login::{sessionless_v20, Setup},
     payload::{Io, SolEngine},
     session::{Limits, SessionTable},
@@ -44,7 +47,7 @@ use crate::{
 /// An RMCP+ endpoint for one LAN channel.
 pub struct Endpoint<U> {
     config: EndpointConfig,
-    users: U,
+    policy: U,
     rng: Box<dyn Random + Send>,
     sessions: SessionTable,
     sol: SolEngine,
@@ -62,10 +65,10 @@ impl<U> std::fmt::Debug for Endpoint<U> {
     }
 }
 
-impl<U: UserDirectory> Endpoint<U> {
-    /// A new endpoint with no sessions, asking `users` at each login and
+impl<U: ChannelPolicy> Endpoint<U> {
+    /// A new endpoint with no sessions, asking `policy` at each login and
     /// drawing session IDs, random numbers and IVs from `rng`.
-    pub fn new(config: EndpointConfig, users: U, rng: Box<dyn Random + Send>) -> Self {
+    pub fn new(config: EndpointConfig, policy: U, rng: Box<dyn Random + Send>) -> Self {
         let limits = Limits {
             max_sessions: config.max_sessions,
             max_sessions_per_user: config.max_sessions_per_user,
@@ -74,7 +77,7 @@ impl<U: UserDirectory> Endpoint<U> {
         };
         Self {
             config,
-            users,
+            policy,
             rng,
             sessions: SessionTable::new(limits),
             sol: SolEngine::default(),
@@ -83,14 +86,45 @@ impl<U: UserDirectory> Endpoint<U> {
         }
     }
 
-    /// The user directory.
-    pub fn users(&self) -> &U {
-        &self.users
+    /// The channel policy.
+    pub fn policy(&self) -> &U {
+        &self.policy
     }
 
-    /// The user directory, to change (the next login sees the change).
-    pub fn users_mut(&mut self) -> &mut U {
-        &mut self.users
+    /// The channel policy, to change (the next login sees the change).
+    pub fn policy_mut(&mut self) -> &mut U {
+        &mut self.policy
+    }
+
+    /// The accounts owner's answer to [`Event::Authenticate`] for the
+    /// handshake of `session_id`: sends RAKP 2 or 4. An answer for a
+    /// handshake that has ended meanwhile (timed out, evicted) is dropped.
+    pub fn authenticated(&mut self, now: Instant, session_id: u32, answer: AuthAnswer) {
+        let mut setup = Setup {
+            sessions: &mut self.sessions,
+            policy: &self.policy,
+            config: &self.config,
+            rng: &mut *self.rng,
+            events: &mut self.events,
+        };
+        if let Some(transmit) = setup.on_answer(now, session_id, answer) {
+            self.transmits.push_back(transmit);
+        }
+    }
+
+    /// Ends every session of user `user_id` (the user was deleted or
+    /// disabled): they take no more requests, and their SOL ends.
+    pub fn close_sessions_of_user(&mut self, user_id: u8) {
+        let ids: Vec<u32> = self
+            .sessions
+            .active_sessions()
+            .filter(|(_, session)| session.user.id == user_id)
+            .map(|(id, _)| id)
+            .collect();
+        for id in ids {
+            self.sessions.remove(id);
+            self.session_ended(id, CloseReason::Closed);
+        }
     }
 
     /// The settings.
@@ -132,7 +166,20 @@ impl<U: UserDirectory> Endpoint<U> {
     /// accumulated SOL characters.
     pub fn handle_timeout(&mut self, now: Instant) {
         let expired = self.sessions.expire(now);
-        for (user, peer) in expired.abandoned {
+        for (user, peer, asked) in expired.abandoned {
+            // ipmitool, on a wrong password, stops after RAKP 2 without a
+            // RAKP 3: the accounts owner counts it as a failed login.
+            if let (Some((session_id, suite, transcript)), Some(ip)) = (asked, peer) {
+                self.events.push_back(Event::Authenticate(AuthRequest {
+                    session_id,
+                    peer: SocketAddr::new(ip, 0),
+                    suite,
+                    transcript,
+                    step: AuthStep::ConsoleRefused {
+                        status: RakpStatus::INVALID_INTEGRITY_CHECK_VALUE,
+                    },
+                }));
+            }
             self.events
                 .push_back(Event::Login(crate::LoginEvent::Abandoned { user, peer }));
         }
@@ -220,18 +267,22 @@ impl<U: UserDirectory> Endpoint<U> {
         }
         let mut setup = Setup {
             sessions: &mut self.sessions,
-            users: &self.users,
+            policy: &self.policy,
             config: &self.config,
             rng: &mut *self.rng,
             events: &mut self.events,
         };
         let reply = match header.payload_type {
-            PayloadType::OPEN_SESSION_REQUEST => setup.on_open_session(now, packet.payload, peer),
-            PayloadType::RAKP1 => setup.on_rakp1(packet.payload),
-            PayloadType::RAKP3 => setup.on_rakp3(now, packet.payload, peer),
+            PayloadType::OPEN_SESSION_REQUEST => {
+                setup.on_open_session(now, packet.payload, peer).map(Some)
+            }
+            PayloadType::RAKP1 => setup.on_rakp1(packet.payload, peer),
+            PayloadType::RAKP3 => setup.on_rakp3(packet.payload, peer),
             _ => Err(DropReason::Unsupported("sessionless payload type")),
         }?;
-        self.send(peer, reply);
+        if let Some(reply) = reply {
+            self.send(peer, reply);
+        }
         Ok(())
     }
 
@@ -380,8 +431,8 @@ impl<U: UserDirectory> Endpoint<U> {
 
     /// Activate Payload (SOL) asked in `context`.
     pub fn activate_sol(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
-        let (sol, mut io, users) = self.sol_parts();
-        sol.activate(context.session_id, data, users, &mut io)
+        let (sol, mut io, policy) = self.sol_parts();
+        sol.activate(context.session_id, data, policy, &mut io)
     }
 
     /// Deactivate Payload (SOL) asked in `context`.
@@ -424,7 +475,7 @@ impl<U: UserDirectory> Endpoint<U> {
         sol.push_output(now, bytes, &mut io);
     }
 
-    /// The SOL engine, with what it works on, and the user directory.
+    /// The SOL engine, with what it works on, and the channel policy.
     fn sol_parts(&mut self) -> (&mut SolEngine, Io<'_>, &U) {
         let Self {
             sessions,
@@ -432,7 +483,7 @@ impl<U: UserDirectory> Endpoint<U> {
             transmits,
             events,
             sol,
-            users,
+            policy,
             ..
         } = self;
         let io = Io {
@@ -441,7 +492,7 @@ impl<U: UserDirectory> Endpoint<U> {
             transmits,
             events,
         };
-        (sol, io, users)
+        (sol, io, policy)
     }
 
     fn end_session(&mut self, session_id: u32, reason: CloseReason) {

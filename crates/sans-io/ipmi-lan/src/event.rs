@@ -5,7 +5,13 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use ipmi_wire::{message::Request, Privilege, RakpStatus, WireError};
+use ipmi_wire::{
+    crypto::{CipherSuite, RakpTranscript},
+    message::Request,
+    Privilege, RakpStatus, WireError,
+};
+
+use crate::handshake::Rakp2Answer;
 
 /// One datagram to send.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -40,6 +46,54 @@ pub enum Event {
     },
     /// The SOL payload was activated (`true`) or ended (`false`).
     SolActive(bool),
+    /// A login needs the password's part: ask the accounts owner, then
+    /// hand its answer to [`crate::Endpoint::authenticated`] (for
+    /// [`AuthStep::ConsoleRefused`] no answer is awaited).
+    Authenticate(AuthRequest),
+}
+
+/// A question to the accounts owner during a login.
+#[derive(Clone, Debug)]
+pub struct AuthRequest {
+    /// The BMC's session ID of the handshake: the answer names it.
+    pub session_id: u32,
+    /// Where the handshake came from.
+    pub peer: SocketAddr,
+    /// The negotiated cipher suite.
+    pub suite: CipherSuite,
+    /// The public values of the exchange (the user name among them).
+    pub transcript: RakpTranscript,
+    /// Which step asks.
+    pub step: AuthStep,
+}
+
+/// The step of a login that asks.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum AuthStep {
+    /// RAKP 1 arrived: RAKP 2's code and the user's limits, please.
+    Rakp2,
+    /// RAKP 3 arrived: check its code and derive the session integrity key.
+    Rakp3 {
+        /// The console's code.
+        code: Vec<u8>,
+    },
+    /// RAKP 3 carried an error status: the console could not verify RAKP
+    /// 2, which is a failed login to count. The handshake is already over.
+    ConsoleRefused {
+        /// The status the console sent.
+        status: RakpStatus,
+    },
+}
+
+/// The accounts owner's answer.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum AuthAnswer {
+    /// For [`AuthStep::Rakp2`]: the user and the code, or the status to
+    /// refuse with.
+    Rakp2(Result<Rakp2Answer, RakpStatus>),
+    /// For [`AuthStep::Rakp3`]: the session integrity key, or the status
+    /// to refuse with.
+    Rakp3(Result<Vec<u8>, RakpStatus>),
 }
 
 /// Why a session ended.

@@ -104,50 +104,111 @@ impl ExpectRakp1 {
         ))
     }
 
-    /// Consumes RAKP 1 for a looked-up `user`: returns the next state and the
-    /// RAKP 2 body. `user` is `None` when the name is unknown or disabled.
+    /// Consumes RAKP 1: checks the role and the name and fixes the
+    /// transcript. The password's part (RAKP 2's code) comes from the
+    /// accounts owner, asked with the transcript; `cap` is the highest
+    /// privilege the channel and the suite allow.
     pub fn on_rakp1(
         self,
         message: &Rakp1,
-        user: Option<User>,
         bmc_random: [u8; 16],
         bmc_guid: [u8; 16],
-    ) -> Result<(ExpectRakp3, RakpReply), HandshakeError> {
+        cap: Privilege,
+    ) -> Result<AwaitRakp2, HandshakeError> {
         let requested = Privilege::from_level(message.role).ok_or(RakpStatus::INVALID_ROLE)?;
         // No anonymous or null-user login (§13.20 allows it; we do not).
         if message.username.is_empty() {
             return Err(RakpStatus::UNAUTHORIZED_NAME.into());
         }
-        let user = user.ok_or(RakpStatus::UNAUTHORIZED_NAME)?;
-        if requested > user.max_privilege {
+        Ok(AwaitRakp2 {
+            console_session_id: self.console_session_id,
+            suite: self.suite,
+            transcript: RakpTranscript {
+                console_session_id: self.console_session_id,
+                bmc_session_id: self.bmc_session_id,
+                console_random: message.console_random,
+                bmc_random,
+                bmc_guid,
+                role: message.role,
+                username: message.username.clone(),
+            },
+            requested,
+            cap,
+            tag: message.tag,
+        })
+    }
+}
+
+/// What the accounts owner answers for RAKP 2.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Rakp2Answer {
+    /// The user ID.
+    pub user_id: u8,
+    /// The user's privilege limit on the channel.
+    pub privilege_limit: Privilege,
+    /// Whether the user may activate SOL.
+    pub sol_allowed: bool,
+    /// The key-exchange authentication code.
+    pub code: Vec<u8>,
+}
+
+/// State after RAKP 1: waiting for the accounts owner's RAKP 2 code.
+#[derive(Clone, Debug)]
+pub struct AwaitRakp2 {
+    /// The console's session ID.
+    pub console_session_id: u32,
+    /// The negotiated suite.
+    pub suite: CipherSuite,
+    /// The public values of the exchange.
+    pub transcript: RakpTranscript,
+    requested: Privilege,
+    cap: Privilege,
+    tag: u8,
+}
+
+impl AwaitRakp2 {
+    /// The RAKP 1 message tag (for an error reply).
+    pub fn tag(&self) -> u8 {
+        self.tag
+    }
+
+    /// Takes the owner's answer: the next state and the RAKP 2 body, or
+    /// the status to refuse with.
+    pub fn answer(
+        self,
+        answer: Result<Rakp2Answer, RakpStatus>,
+    ) -> Result<(ExpectRakp3, RakpReply), HandshakeError> {
+        let answer = answer?;
+        let max_privilege = answer.privilege_limit.min(self.cap);
+        if self.requested > max_privilege {
             return Err(RakpStatus::UNAUTHORIZED_ROLE.into());
         }
-        let transcript = RakpTranscript {
-            console_session_id: self.console_session_id,
-            bmc_session_id: self.bmc_session_id,
-            console_random: message.console_random,
-            bmc_random,
-            bmc_guid,
-            role: message.role,
-            username: message.username.clone(),
-        };
-        let mut body = Vec::with_capacity(32 + self.suite.rakp_code_len());
-        body.extend_from_slice(&bmc_random);
-        body.extend_from_slice(&bmc_guid);
-        body.extend_from_slice(&transcript.rakp2_code(&self.suite, &user.password));
+        if answer.code.len() != self.suite.rakp_code_len() {
+            return Err(RakpStatus::INSUFFICIENT_RESOURCES.into());
+        }
+        let mut body = Vec::with_capacity(32 + answer.code.len());
+        body.extend_from_slice(&self.transcript.bmc_random);
+        body.extend_from_slice(&self.transcript.bmc_guid);
+        body.extend_from_slice(&answer.code);
         let reply = RakpReply {
-            tag: message.tag,
+            tag: self.tag,
             status: RakpStatus::NO_ERRORS,
             session_id: self.console_session_id,
             body,
+        };
+        let user = User {
+            id: answer.user_id,
+            name: self.transcript.username.clone(),
+            max_privilege,
+            sol_allowed: answer.sol_allowed,
         };
         Ok((
             ExpectRakp3 {
                 console_session_id: self.console_session_id,
                 suite: self.suite,
-                transcript,
+                transcript: self.transcript,
                 user,
-                requested,
+                requested: self.requested,
             },
             reply,
         ))
@@ -161,9 +222,23 @@ pub struct ExpectRakp3 {
     pub console_session_id: u32,
     /// The negotiated suite.
     pub suite: CipherSuite,
+    /// The public values of the exchange.
+    pub transcript: RakpTranscript,
+    user: User,
+    requested: Privilege,
+}
+
+/// State after RAKP 3: waiting for the accounts owner's check of its code
+/// and the session integrity key.
+#[derive(Clone, Debug)]
+pub struct AwaitRakp4 {
+    /// The console's session ID.
+    pub console_session_id: u32,
+    suite: CipherSuite,
     transcript: RakpTranscript,
     user: User,
     requested: Privilege,
+    tag: u8,
 }
 
 /// What a completed handshake hands to the session table.
@@ -185,29 +260,42 @@ impl ExpectRakp3 {
         &self.user.name
     }
 
-    /// Consumes RAKP 3: on a valid code, derives the keys and builds RAKP 4.
-    /// The Kg (BMC key) is `None` when unset, in which case Kuid is used.
-    pub fn on_rakp3(
-        self,
-        message: &RakpReply,
-        kg: Option<&[u8]>,
-    ) -> Result<Established, HandshakeError> {
-        if message.status != RakpStatus::NO_ERRORS {
-            // The console gave up (e.g. it could not verify RAKP 2).
-            return Err(message.status.into());
-        }
-        if message.body.len() != self.suite.rakp_code_len()
-            || !self
-                .transcript
-                .verify_rakp3(&self.suite, &self.user.password, &message.body)
-        {
-            return Err(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE.into());
-        }
-        let sik = self
-            .transcript
-            .sik(&self.suite, kg.unwrap_or(&self.user.password));
-        let rakp4 = RakpReply {
+    /// The user's ID.
+    pub fn user_id(&self) -> u8 {
+        self.user.id
+    }
+
+    /// Consumes RAKP 3 whose status is "no errors": the state that waits
+    /// for the owner's check of `message.body`.
+    pub fn on_rakp3(self, message: &RakpReply) -> AwaitRakp4 {
+        AwaitRakp4 {
+            console_session_id: self.console_session_id,
+            suite: self.suite,
+            transcript: self.transcript,
+            user: self.user,
+            requested: self.requested,
             tag: message.tag,
+        }
+    }
+}
+
+impl AwaitRakp4 {
+    /// The user name the console asked to log in as.
+    pub fn user_name(&self) -> &[u8] {
+        &self.user.name
+    }
+
+    /// The RAKP 3 message tag (for an error reply).
+    pub fn tag(&self) -> u8 {
+        self.tag
+    }
+
+    /// Takes the owner's answer: the session integrity key (SIK), or the
+    /// status to refuse with. Derives the keys and builds RAKP 4.
+    pub fn answer(self, sik: Result<Vec<u8>, RakpStatus>) -> Result<Established, HandshakeError> {
+        let sik = sik?;
+        let rakp4 = RakpReply {
+            tag: self.tag,
             status: RakpStatus::NO_ERRORS,
             session_id: self.console_session_id,
             body: self.transcript.rakp4_icv(&self.suite, &sik),
@@ -261,48 +349,62 @@ mod tests {
         );
     }
 
-    fn admin() -> User {
-        User {
-            id: 2,
-            name: b"admin".to_vec(),
-            password: b"secret".to_vec(),
-            max_privilege: Privilege::Operator,
+    fn rakp1(role: u8, name: &[u8]) -> Rakp1 {
+        Rakp1 {
+            tag: 2,
+            bmc_session_id: 7,
+            console_random: [1; 16],
+            role,
+            username: name.to_vec(),
+        }
+    }
+
+    fn grant(code: Vec<u8>) -> Rakp2Answer {
+        Rakp2Answer {
+            user_id: 2,
+            privilege_limit: Privilege::Operator,
+            sol_allowed: true,
+            code,
         }
     }
 
     #[test]
     fn rakp1_refuses_anonymous_unknown_and_too_high_roles() {
         let (state, _) = ExpectRakp1::open(&request(1, 1, 1), &CipherSuite::SUPPORTED, 7).unwrap();
-        let rakp1 = |role: u8, name: &[u8]| Rakp1 {
-            tag: 2,
-            bmc_session_id: 7,
-            console_random: [1; 16],
-            role,
-            username: name.to_vec(),
-        };
-        let run = |msg: Rakp1, user| {
+        let at_rakp1 = |msg: Rakp1| {
             state
                 .clone()
-                .on_rakp1(&msg, user, [2; 16], [3; 16])
+                .on_rakp1(&msg, [2; 16], [3; 16], Privilege::Administrator)
                 .map(|_| ())
                 .unwrap_err()
                 .status
         };
+        assert_eq!(at_rakp1(rakp1(0x14, b"")), RakpStatus::UNAUTHORIZED_NAME);
+        assert_eq!(at_rakp1(rakp1(0x10, b"admin")), RakpStatus::INVALID_ROLE);
+        let awaiting = |role, cap| {
+            state
+                .clone()
+                .on_rakp1(&rakp1(role, b"admin"), [2; 16], [3; 16], cap)
+                .unwrap()
+        };
+        let status = |result: Result<(ExpectRakp3, RakpReply), HandshakeError>| {
+            result.map(|_| ()).unwrap_err().status
+        };
+        // The owner knows no such user.
         assert_eq!(
-            run(rakp1(0x14, b""), Some(admin())),
+            status(
+                awaiting(0x14, Privilege::Administrator).answer(Err(RakpStatus::UNAUTHORIZED_NAME))
+            ),
             RakpStatus::UNAUTHORIZED_NAME
         );
+        // Above the user's limit, or above the channel's cap.
         assert_eq!(
-            run(rakp1(0x14, b"nobody"), None),
-            RakpStatus::UNAUTHORIZED_NAME
-        );
-        assert_eq!(
-            run(rakp1(0x14, b"admin"), Some(admin())),
+            status(awaiting(0x14, Privilege::Administrator).answer(Ok(grant(vec![0; 20])))),
             RakpStatus::UNAUTHORIZED_ROLE
         );
         assert_eq!(
-            run(rakp1(0x10, b"admin"), Some(admin())),
-            RakpStatus::INVALID_ROLE
+            status(awaiting(0x13, Privilege::User).answer(Ok(grant(vec![0; 20])))),
+            RakpStatus::UNAUTHORIZED_ROLE
         );
     }
 
@@ -311,17 +413,14 @@ mod tests {
         let (state, response) =
             ExpectRakp1::open(&request(3, 4, 1), &CipherSuite::SUPPORTED, 7).unwrap();
         assert_eq!(response.bmc_session_id, 7);
-        let msg = Rakp1 {
-            tag: 2,
-            bmc_session_id: 7,
-            console_random: [1; 16],
-            role: 0x13,
-            username: b"admin".to_vec(),
-        };
-        let (state, rakp2) = state
-            .on_rakp1(&msg, Some(admin()), [2; 16], [3; 16])
+        let awaiting = state
+            .on_rakp1(
+                &rakp1(0x13, b"admin"),
+                [2; 16],
+                [3; 16],
+                Privilege::Administrator,
+            )
             .unwrap();
-        assert_eq!(rakp2.session_id, 0x1234);
         // The console's side, from the same public transcript and password.
         let console = RakpTranscript {
             console_session_id: 0x1234,
@@ -333,24 +432,21 @@ mod tests {
             username: b"admin".to_vec(),
         };
         let suite = CipherSuite::SUITE_17;
-        assert_eq!(rakp2.body[32..], console.rakp2_code(&suite, b"secret")[..]);
+        let code = console.rakp2_code(&suite, b"secret");
+        let (state, rakp2) = awaiting.answer(Ok(grant(code.clone()))).unwrap();
+        assert_eq!(rakp2.session_id, 0x1234);
+        assert_eq!(rakp2.body[32..], code[..]);
         let rakp3 = RakpReply {
             tag: 3,
             status: RakpStatus::NO_ERRORS,
             session_id: 7,
-            body: console.rakp3_code(&suite, b"wrong"),
-        };
-        assert_eq!(
-            state.clone().on_rakp3(&rakp3, None).unwrap_err().status,
-            RakpStatus::INVALID_INTEGRITY_CHECK_VALUE
-        );
-        let rakp3 = RakpReply {
             body: console.rakp3_code(&suite, b"secret"),
-            ..rakp3
         };
-        let done = state.on_rakp3(&rakp3, None).unwrap();
         let sik = console.sik(&suite, b"secret");
+        let done = state.on_rakp3(&rakp3).answer(Ok(sik.clone())).unwrap();
         assert_eq!(done.rakp4.body, console.rakp4_icv(&suite, &sik));
+        assert_eq!(done.rakp4.tag, 3);
         assert_eq!(done.privilege_limit, Privilege::Operator);
+        assert!(done.user.sol_allowed);
     }
 }

@@ -22,12 +22,15 @@
 //!   Session Info.
 //! - [`commands`]: Get Channel Authentication Capabilities and Get Channel
 //!   Cipher Suites.
-//! - [`directory`]: what the endpoint asks of its owner (users, policy,
-//!   randomness); [`event`]: what it hands back; [`config`]: its settings.
-//! - [`users`], [`channels`], [`lan_params`], [`sol`]: the user table, the
-//!   channel settings, the LAN configuration parameters and Serial over LAN
-//!   (packets, flow control, configuration), with their commands; the
-//!   service owns them and persists what they change.
+//! - [`directory`]: what the endpoint asks of its owner (channel policy,
+//!   randomness); [`event`]: what it hands back, a login's questions to
+//!   the accounts owner among them; [`config`]: its settings. No password
+//!   ever reaches this crate: RAKP's codes and the session key come from
+//!   the accounts owner (the `ipmi-accounts` crate, in rbmc-userd).
+//! - [`channels`], [`lan_params`], [`sol`]: the channel settings, the LAN
+//!   configuration parameters and Serial over LAN (packets, flow control,
+//!   configuration), with their commands; the service owns them and
+//!   persists what they change.
 //! - [`window`]: the inbound sequence-number replay window.
 //! - [`console`]: the remote console's side, for tests and benches.
 #![forbid(unsafe_code)]
@@ -47,13 +50,15 @@ mod payload;
 mod session;
 pub mod session_commands;
 pub mod sol;
-pub mod users;
+
 pub mod window;
 
 pub use config::EndpointConfig;
-pub use directory::{Random, SolPolicy, User, UserDirectory};
+pub use directory::{ChannelPolicy, Random, SolPolicy, User};
 pub use endpoint::Endpoint;
 pub use event::{
-    CloseReason, DropReason, Event, LoginEvent, PendingRequest, RequestContext, Transmit,
+    AuthAnswer, AuthRequest, AuthStep, CloseReason, DropReason, Event, LoginEvent, PendingRequest,
+    RequestContext, Transmit,
 };
+pub use handshake::Rakp2Answer;
 pub use session::MAX_PENDING_PER_PEER;

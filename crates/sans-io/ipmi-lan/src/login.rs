@@ -2,6 +2,9 @@
 //! messages, run through the [`crate::handshake`] states against the
 //! session table, with their replies (including the error forms of
 //! Tables 13-10, 13-12 and 13-14) and the audit events each produces.
+//! RAKP 1 and 3 each ask the accounts owner ([`Event::Authenticate`]) for
+//! the password's part; its answer ([`Setup::on_answer`]) sends RAKP 2 or
+//! 4.
 
 use std::{collections::VecDeque, net::SocketAddr, time::Instant};
 
@@ -14,8 +17,8 @@ use ipmi_wire::{
 
 use crate::{
     config::EndpointConfig,
-    directory::{random16, Random, UserDirectory},
-    event::{DropReason, Event, LoginEvent},
+    directory::{random16, ChannelPolicy, Random},
+    event::{AuthAnswer, AuthRequest, AuthStep, DropReason, Event, LoginEvent, Transmit},
     handshake::ExpectRakp1,
     session::{NewSession, SessionTable},
 };
@@ -24,13 +27,13 @@ use crate::{
 /// where audit events go.
 pub(crate) struct Setup<'a, U> {
     pub sessions: &'a mut SessionTable,
-    pub users: &'a U,
+    pub policy: &'a U,
     pub config: &'a EndpointConfig,
     pub rng: &'a mut dyn Random,
     pub events: &'a mut VecDeque<Event>,
 }
 
-impl<U: UserDirectory> Setup<'_, U> {
+impl<U: ChannelPolicy> Setup<'_, U> {
     /// Open Session Request (§13.17): the reply to send.
     pub fn on_open_session(
         &mut self,
@@ -58,7 +61,7 @@ impl<U: UserDirectory> Setup<'_, U> {
                 status,
             )?)
         };
-        if !self.users.accepts_sessions() {
+        if !self.policy.accepts_sessions() {
             // The channel's access mode is "disabled".
             return refuse(RakpStatus::INSUFFICIENT_RESOURCES);
         }
@@ -77,7 +80,7 @@ impl<U: UserDirectory> Setup<'_, U> {
         // what the response offers; RAKP 1 enforces it.
         response.max_privilege = response
             .max_privilege
-            .min(self.users.suite_limit(state.suite.id).level());
+            .min(self.policy.privilege_cap(state.suite.id).level());
         self.sessions
             .insert_pending(bmc_session_id, state, now, peer.ip());
         Ok(sessionless_v20(
@@ -86,8 +89,13 @@ impl<U: UserDirectory> Setup<'_, U> {
         )?)
     }
 
-    /// RAKP 1 (§13.20): RAKP 2, with the BMC's code or an error status.
-    pub fn on_rakp1(&mut self, payload: &[u8]) -> Result<Vec<u8>, DropReason> {
+    /// RAKP 1 (§13.20): asks the accounts owner for RAKP 2's code; a
+    /// message refused at once is answered here.
+    pub fn on_rakp1(
+        &mut self,
+        payload: &[u8],
+        peer: SocketAddr,
+    ) -> Result<Option<Vec<u8>>, DropReason> {
         let message = Rakp1::parse(payload)?;
         // Take only a handshake waiting for RAKP 1: a RAKP 1 naming an
         // active session must not disturb it.
@@ -96,93 +104,154 @@ impl<U: UserDirectory> Setup<'_, U> {
             .take_expect_rakp1(message.bmc_session_id)
             .ok_or(DropReason::NoSession(message.bmc_session_id))?;
         let console_session_id = state.console_session_id;
-        let suite_limit = self.users.suite_limit(state.suite.id);
-        let user = self.users.find(&message.username).map(|mut user| {
-            user.max_privilege = user.max_privilege.min(suite_limit);
-            user
-        });
-        match state.on_rakp1(&message, user, random16(self.rng), self.config.guid) {
-            Ok((next, rakp2)) => {
+        let cap = self.policy.privilege_cap(state.suite.id);
+        match state.on_rakp1(&message, random16(self.rng), self.config.guid, cap) {
+            Ok(awaiting) => {
+                self.events.push_back(Event::Authenticate(AuthRequest {
+                    session_id: message.bmc_session_id,
+                    peer,
+                    suite: awaiting.suite,
+                    transcript: awaiting.transcript.clone(),
+                    step: AuthStep::Rakp2,
+                }));
                 self.sessions
-                    .insert_expect_rakp3(message.bmc_session_id, next, started);
-                Ok(sessionless_v20(PayloadType::RAKP2, &rakp2.emit())?)
+                    .insert_await_rakp2(message.bmc_session_id, awaiting, started, peer);
+                Ok(None)
             }
             Err(err) => {
-                self.events.push_back(Event::Login(LoginEvent::Refused {
-                    user: String::from_utf8_lossy(&message.username).into_owned(),
-                    peer: self.sessions.peer_of(message.bmc_session_id),
-                    status: err.status,
-                }));
+                self.refused(&message.username, message.bmc_session_id, err.status);
                 self.sessions.remove(message.bmc_session_id);
-                Ok(rakp_error(
+                Ok(Some(rakp_error(
                     PayloadType::RAKP2,
                     message.tag,
                     err.status,
                     console_session_id,
-                )?)
+                )?))
             }
         }
     }
 
-    /// RAKP 3 (§13.22): RAKP 4, and the session is established.
+    fn refused(&mut self, user: &[u8], session_id: u32, status: RakpStatus) {
+        self.events.push_back(Event::Login(LoginEvent::Refused {
+            user: String::from_utf8_lossy(user).into_owned(),
+            peer: self.sessions.peer_of(session_id),
+            status,
+        }));
+    }
+
+    /// RAKP 3 (§13.22): asks the accounts owner to check its code. A RAKP
+    /// 3 with an error status ends the handshake at once; the owner is
+    /// still told, since it is a failed login.
     pub fn on_rakp3(
         &mut self,
-        now: Instant,
         payload: &[u8],
         peer: SocketAddr,
-    ) -> Result<Vec<u8>, DropReason> {
+    ) -> Result<Option<Vec<u8>>, DropReason> {
         let message = RakpReply::parse(payload)?;
         let id = message.session_id;
-        let from = self.sessions.peer_of(id);
-        let state = self
+        let (state, started) = self
             .sessions
             .take_expect_rakp3(id)
             .ok_or(DropReason::NoSession(id))?;
-        let console_session_id = state.console_session_id;
-        let console_gave_up = message.status != RakpStatus::NO_ERRORS;
-        let user = String::from_utf8_lossy(state.user_name()).into_owned();
-        let outcome = state.on_rakp3(&message, self.config.kg.as_deref());
-        let status = match outcome {
-            Ok(done) if !self.sessions.user_at_session_limit(done.user.id) => {
-                let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit())?;
-                self.events.push_back(Event::Login(LoginEvent::Opened {
-                    user,
-                    peer: from,
-                    session_id: id,
-                    privilege: done.privilege_limit,
-                }));
-                self.sessions.activate(
-                    id,
-                    now,
-                    peer,
-                    NewSession {
-                        console_session_id,
-                        keys: done.keys,
-                        user: done.user,
-                        privilege_limit: done.privilege_limit,
-                    },
-                );
-                return Ok(rakp4);
-            }
-            Ok(_) => RakpStatus::INSUFFICIENT_RESOURCES,
-            Err(_) if console_gave_up => message.status,
-            Err(err) => err.status,
-        };
-        self.sessions.remove(id);
-        self.events.push_back(Event::Login(LoginEvent::Refused {
-            user,
-            peer: from,
-            status,
-        }));
-        if console_gave_up {
+        if message.status != RakpStatus::NO_ERRORS {
+            self.events.push_back(Event::Authenticate(AuthRequest {
+                session_id: id,
+                peer,
+                suite: state.suite,
+                transcript: state.transcript.clone(),
+                step: AuthStep::ConsoleRefused {
+                    status: message.status,
+                },
+            }));
+            self.refused(state.user_name(), id, message.status);
+            self.sessions.remove(id);
             return Err(DropReason::Unsupported("RAKP 3 with error status"));
         }
-        Ok(rakp_error(
-            PayloadType::RAKP4,
-            message.tag,
-            status,
-            console_session_id,
-        )?)
+        self.events.push_back(Event::Authenticate(AuthRequest {
+            session_id: id,
+            peer,
+            suite: state.suite,
+            transcript: state.transcript.clone(),
+            step: AuthStep::Rakp3 {
+                code: message.body.clone(),
+            },
+        }));
+        let awaiting = state.on_rakp3(&message);
+        self.sessions
+            .insert_await_rakp4(id, awaiting, started, peer);
+        Ok(None)
+    }
+
+    /// The accounts owner's answer for handshake `id`: RAKP 2 or RAKP 4 to
+    /// send. An answer for a handshake that has since ended is dropped.
+    pub fn on_answer(&mut self, now: Instant, id: u32, answer: AuthAnswer) -> Option<Transmit> {
+        match answer {
+            AuthAnswer::Rakp2(answer) => {
+                let (state, started, peer) = self.sessions.take_await_rakp2(id)?;
+                let (tag, console_session_id) = (state.tag(), state.console_session_id);
+                let user = state.transcript.username.clone();
+                let reply = match state.answer(answer) {
+                    Ok((next, rakp2)) => {
+                        self.sessions.insert_expect_rakp3(id, next, started);
+                        sessionless_v20(PayloadType::RAKP2, &rakp2.emit())
+                    }
+                    Err(err) => {
+                        self.refused(&user, id, err.status);
+                        self.sessions.remove(id);
+                        rakp_error(PayloadType::RAKP2, tag, err.status, console_session_id)
+                    }
+                };
+                Some(Transmit {
+                    destination: peer,
+                    contents: reply.ok()?,
+                })
+            }
+            AuthAnswer::Rakp3(sik) => {
+                let (state, peer) = self.sessions.take_await_rakp4(id)?;
+                let (tag, console_session_id) = (state.tag(), state.console_session_id);
+                let from = self.sessions.peer_of(id);
+                let user = String::from_utf8_lossy(state.user_name()).into_owned();
+                let status = match state.answer(sik) {
+                    Ok(done) if !self.sessions.user_at_session_limit(done.user.id) => {
+                        let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit()).ok()?;
+                        self.events.push_back(Event::Login(LoginEvent::Opened {
+                            user,
+                            peer: from,
+                            session_id: id,
+                            privilege: done.privilege_limit,
+                        }));
+                        self.sessions.activate(
+                            id,
+                            now,
+                            peer,
+                            NewSession {
+                                console_session_id,
+                                keys: done.keys,
+                                user: done.user,
+                                privilege_limit: done.privilege_limit,
+                            },
+                        );
+                        return Some(Transmit {
+                            destination: peer,
+                            contents: rakp4,
+                        });
+                    }
+                    Ok(_) => RakpStatus::INSUFFICIENT_RESOURCES,
+                    Err(err) => err.status,
+                };
+                self.sessions.remove(id);
+                self.events.push_back(Event::Login(LoginEvent::Refused {
+                    user,
+                    peer: from,
+                    status,
+                }));
+                Some(Transmit {
+                    destination: peer,
+                    contents: rakp_error(PayloadType::RAKP4, tag, status, console_session_id)
+                        .ok()?,
+                })
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use ipmi_wire::{CompletionCode, PayloadType, Privilege, WireError};
 
 use crate::{
     commands::CommandResult,
-    directory::{Random, UserDirectory},
+    directory::{ChannelPolicy, Random},
     event::{DropReason, Event, Transmit},
     session::SessionTable,
     sol::{self, HostState, SolLink, SolPacket},
@@ -148,7 +148,7 @@ impl SolEngine {
         &mut self,
         session_id: u32,
         data: &[u8],
-        users: &dyn UserDirectory,
+        policy: &dyn ChannelPolicy,
         io: &mut Io<'_>,
     ) -> CommandResult {
         sol::parse_sol_instance(data, 6)?;
@@ -157,12 +157,12 @@ impl SolEngine {
             .active(session_id)
             // Payloads exist only in RMCP+ sessions.
             .ok_or(CompletionCode::NOT_SUPPORTED_IN_PRESENT_STATE)?;
-        let (user_id, privilege) = (session.user.id, session.privilege);
-        let policy = users.sol(user_id).ok_or(sol::CC_PAYLOAD_DISABLED)?;
+        let (user_allowed, privilege) = (session.user.sol_allowed, session.privilege);
+        let policy = policy.sol().ok_or(sol::CC_PAYLOAD_DISABLED)?;
         if !policy.config.enabled {
             return Err(sol::CC_PAYLOAD_DISABLED);
         }
-        if privilege < policy.config.privilege || !policy.user_allowed {
+        if privilege < policy.config.privilege || !user_allowed {
             return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
         }
         // Byte 3 bits 7:6 ask for encryption and authentication; this BMC

@@ -11,7 +11,7 @@ use std::{
 };
 
 use ipmi_wire::{
-    crypto::SessionKeys,
+    crypto::{CipherSuite, RakpTranscript, SessionKeys},
     rmcp::RmcpHeader,
     session::{V20Header, V20Packet},
     PayloadType, Privilege, WireError,
@@ -20,7 +20,7 @@ use ipmi_wire::{
 use crate::{
     directory::{random16, Random, User},
     event::{CloseReason, DropReason},
-    handshake::{ExpectRakp1, ExpectRakp3},
+    handshake::{AwaitRakp2, AwaitRakp4, ExpectRakp1, ExpectRakp3},
     window::ReplayWindow,
 };
 
@@ -32,8 +32,13 @@ pub const MAX_PENDING_PER_PEER: usize = 4;
 pub(crate) enum Slot {
     /// Open Session answered; waiting for RAKP 1.
     ExpectRakp1(ExpectRakp1, Instant),
+    /// RAKP 1 taken; waiting for the accounts owner's RAKP 2 code (the
+    /// console's address, for the reply).
+    AwaitRakp2(AwaitRakp2, Instant, SocketAddr),
     /// RAKP 2 sent; waiting for RAKP 3.
     ExpectRakp3(ExpectRakp3, Instant),
+    /// RAKP 3 taken; waiting for the accounts owner's check and key.
+    AwaitRakp4(AwaitRakp4, Instant, SocketAddr),
     /// Established.
     Active(Box<ActiveSession>),
 }
@@ -124,9 +129,15 @@ impl ActiveSession {
 pub(crate) struct Expired {
     /// Each session removed, with the reason.
     pub removed: Vec<(u32, CloseReason)>,
-    /// Handshakes that stopped after RAKP 2: the name and where from.
-    pub abandoned: Vec<(String, Option<IpAddr>)>,
+    /// Handshakes that stopped after RAKP 2: the name, where from, and
+    /// (when RAKP 2 reached the console) the session ID, suite and
+    /// transcript, so the accounts owner can count a failed login.
+    pub abandoned: Vec<(String, Option<IpAddr>, Option<AskedAt>)>,
 }
+
+/// What the accounts owner was asked at RAKP 2: the session ID, suite and
+/// transcript.
+pub(crate) type AskedAt = (u32, CipherSuite, RakpTranscript);
 
 /// Limits of the table.
 #[derive(Clone, Copy, Debug)]
@@ -265,9 +276,59 @@ impl SessionTable {
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 3.
-    pub fn take_expect_rakp3(&mut self, id: u32) -> Option<ExpectRakp3> {
+    pub fn take_expect_rakp3(&mut self, id: u32) -> Option<(ExpectRakp3, Instant)> {
         match self.slots.remove(&id) {
-            Some(Slot::ExpectRakp3(state, _)) => Some(state),
+            Some(Slot::ExpectRakp3(state, started)) => Some((state, started)),
+            Some(other) => {
+                self.slots.insert(id, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Puts a handshake back in the table while the accounts owner works
+    /// out RAKP 2.
+    pub fn insert_await_rakp2(
+        &mut self,
+        id: u32,
+        state: AwaitRakp2,
+        started: Instant,
+        peer: SocketAddr,
+    ) {
+        self.slots
+            .insert(id, Slot::AwaitRakp2(state, started, peer));
+    }
+
+    /// Takes the handshake `id` out if it waits for RAKP 2's code.
+    pub fn take_await_rakp2(&mut self, id: u32) -> Option<(AwaitRakp2, Instant, SocketAddr)> {
+        match self.slots.remove(&id) {
+            Some(Slot::AwaitRakp2(state, started, peer)) => Some((state, started, peer)),
+            Some(other) => {
+                self.slots.insert(id, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Puts a handshake back in the table while the accounts owner checks
+    /// RAKP 3.
+    pub fn insert_await_rakp4(
+        &mut self,
+        id: u32,
+        state: AwaitRakp4,
+        started: Instant,
+        peer: SocketAddr,
+    ) {
+        self.slots
+            .insert(id, Slot::AwaitRakp4(state, started, peer));
+    }
+
+    /// Takes the handshake `id` out if it waits for RAKP 3's check.
+    pub fn take_await_rakp4(&mut self, id: u32) -> Option<(AwaitRakp4, SocketAddr)> {
+        match self.slots.remove(&id) {
+            Some(Slot::AwaitRakp4(state, _, peer)) => Some((state, peer)),
             Some(other) => {
                 self.slots.insert(id, other);
                 None
@@ -329,9 +390,10 @@ impl SessionTable {
 
     fn deadline(&self, slot: &Slot) -> Instant {
         match slot {
-            Slot::ExpectRakp1(_, started) | Slot::ExpectRakp3(_, started) => {
-                *started + self.limits.setup_timeout
-            }
+            Slot::ExpectRakp1(_, started)
+            | Slot::ExpectRakp3(_, started)
+            | Slot::AwaitRakp2(_, started, _)
+            | Slot::AwaitRakp4(_, started, _) => *started + self.limits.setup_timeout,
             Slot::Active(session) => session.last_activity + self.limits.idle_timeout,
         }
     }
@@ -351,7 +413,13 @@ impl SessionTable {
                 Some(Slot::Active(_)) => CloseReason::Idle,
                 Some(Slot::ExpectRakp3(state, _)) => {
                     let name = String::from_utf8_lossy(state.user_name()).into_owned();
-                    expired.abandoned.push((name, peer));
+                    let asked = (id, state.suite, state.transcript.clone());
+                    expired.abandoned.push((name, peer, Some(asked)));
+                    CloseReason::SetupTimeout
+                }
+                Some(Slot::AwaitRakp4(state, _, _)) => {
+                    let name = String::from_utf8_lossy(state.user_name()).into_owned();
+                    expired.abandoned.push((name, peer, None));
                     CloseReason::SetupTimeout
                 }
                 _ => CloseReason::SetupTimeout,

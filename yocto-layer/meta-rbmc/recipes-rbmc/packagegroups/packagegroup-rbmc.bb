@@ -1,6 +1,6 @@
 SUMMARY = "rbmc: every daemon of the BMC suite, with its config and policy"
-DESCRIPTION = "Pulls in the rbmc daemons (sensors, power, SEL, IPMI over \
-               LAN, KCS host interface) and rbmc-config, which holds the \
+DESCRIPTION = "Pulls in the rbmc daemons (sensors, power, SEL, accounts, \
+               IPMI over LAN, KCS host interface) and rbmc-config, which holds the \
                board config, the D-Bus policy, rbmc.target and the device \
                access rules."
 # Placeholder, like the rbmc recipe's HOMEPAGE.
@@ -17,4 +17,5 @@ RDEPENDS:${PN} = "\
     rbmc-powerd \
     rbmc-seld \
     rbmc-sensord \
+    rbmc-userd \
     "

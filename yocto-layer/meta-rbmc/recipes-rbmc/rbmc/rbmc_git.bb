@@ -3,12 +3,13 @@ SUMMARY:${PN}-core = "rbmc multi-call executable that every rbmc daemon runs"
 SUMMARY:${PN}-sensord = "rbmc sensors, SDR repository, FRU and BMC identity"
 SUMMARY:${PN}-powerd = "rbmc power and GPIO control: chassis, boot options, watchdog"
 SUMMARY:${PN}-seld = "rbmc System Event Log"
+SUMMARY:${PN}-userd = "rbmc accounts owner"
 SUMMARY:${PN}-netipmid = "rbmc RMCP+ (IPMI over LAN) network bridge"
 SUMMARY:${PN}-kcsd = "rbmc KCS host interface"
 SUMMARY:${PN}-config = "rbmc board config, D-Bus policy, rbmc.target and device rules"
 DESCRIPTION = "Small daemons, one per concern, that talk over D-Bus: sensors \
                and FRU (rbmc-sensord), power and GPIO (rbmc-powerd), the System \
-               Event Log (rbmc-seld), IPMI over LAN (rbmc-netipmid) and the KCS \
+               Event Log (rbmc-seld), accounts (rbmc-userd), IPMI over LAN (rbmc-netipmid) and the KCS \
                host interface (rbmc-kcsd), with their systemd units, D-Bus \
                policy and board config."
 # Placeholder, like RBMC_GIT_REPO below: point both at where rbmc is published.
@@ -54,7 +55,7 @@ inherit cargo cargo-update-recipe-crates systemd useradd
 # of 12.9 MB for five binaries). The workspace also holds rbmc-dev (the
 # development launcher with a built-in bus) and the test crate; neither
 # belongs on a BMC, so only the multi-call package is built.
-RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-netipmid rbmc-kcsd"
+RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-userd rbmc-netipmid rbmc-kcsd"
 CARGO_BUILD_FLAGS:append = " -p rbmc"
 # The release profile strips symbols itself (Cargo.toml). Leave that to
 # bitbake, which splits debug info into rbmc-dbg and would otherwise flag the
@@ -121,12 +122,13 @@ do_install() {
 # they all run, and the config, D-Bus policy, target and device rules they
 # share. The main package stays empty: install packagegroup-rbmc, or the
 # daemons one by one.
-PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
 FILES:${PN}-core += "${bindir}/rbmc"
 
 FILES:${PN}-sensord += "${bindir}/rbmc-sensord ${systemd_system_unitdir}/rbmc-sensord.service"
 FILES:${PN}-powerd += "${bindir}/rbmc-powerd ${systemd_system_unitdir}/rbmc-powerd.service"
 FILES:${PN}-seld += "${bindir}/rbmc-seld ${systemd_system_unitdir}/rbmc-seld.service"
+FILES:${PN}-userd += "${bindir}/rbmc-userd ${systemd_system_unitdir}/rbmc-userd.service"
 # The systemd class adds a template's files only for the names listed in
 # SYSTEMD_SERVICE, not for instances of it: list the templates here.
 FILES:${PN}-netipmid += "${bindir}/rbmc-netipmid \
@@ -147,13 +149,15 @@ CONFFILES:${PN}-config += "${sysconfdir}/rbmc/rbmc.toml"
 RDEPENDS:${PN}-sensord = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-powerd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-seld = "${PN}-config ${PN}-core"
+RDEPENDS:${PN}-userd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-netipmid = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-kcsd = "${PN}-config ${PN}-core"
 
-SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
 SYSTEMD_SERVICE:${PN}-sensord = "rbmc-sensord.service"
 SYSTEMD_SERVICE:${PN}-powerd = "rbmc-powerd.service"
 SYSTEMD_SERVICE:${PN}-seld = "rbmc-seld.service"
+SYSTEMD_SERVICE:${PN}-userd = "rbmc-userd.service"
 SYSTEMD_SERVICE:${PN}-netipmid = "${@' '.join('rbmc-netipmid@%s.socket' % lan for lan in d.getVar('RBMC_LAN_INTERFACES').split())}"
 # The instance is the device name escaped as systemd does (- becomes \x2d),
 # so the unit binds to the device's own .device unit.
@@ -172,11 +176,12 @@ SYSTEMD_AUTO_ENABLE = "enable"
 #   sandboxing stays as it is.
 # - The groups the units' SupplementaryGroups= name; 70-rbmc.rules gives them
 #   the devices. systemd refuses to start a unit whose group does not exist.
-USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
 RBMC_USERADD_OPTS = "--system --no-create-home --home-dir /nonexistent --shell /bin/false --user-group"
 USERADD_PARAM:${PN}-sensord = "${RBMC_USERADD_OPTS} rbmc-sensord"
 USERADD_PARAM:${PN}-powerd = "${RBMC_USERADD_OPTS} rbmc-powerd"
 USERADD_PARAM:${PN}-seld = "${RBMC_USERADD_OPTS} rbmc-seld"
+USERADD_PARAM:${PN}-userd = "${RBMC_USERADD_OPTS} rbmc-userd"
 USERADD_PARAM:${PN}-netipmid = "${RBMC_USERADD_OPTS} rbmc-netipmid"
 USERADD_PARAM:${PN}-kcsd = "${RBMC_USERADD_OPTS} rbmc-kcsd"
 GROUPADD_PARAM:${PN}-config = "--system i2c; --system gpio; --system ipmi-kcs"

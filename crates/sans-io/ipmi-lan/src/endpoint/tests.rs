@@ -9,7 +9,7 @@ use crate::{
     console::{ConsoleError, ConsoleSession, Handshake},
     session::MAX_PENDING_PER_PEER,
     sol::SolConfig,
-    LoginEvent, SolPolicy, User,
+    AuthAnswer, AuthRequest, AuthStep, LoginEvent, Rakp2Answer, SolPolicy,
 };
 use ipmi_wire::{
     crypto::CipherSuite, rakp::RakpReply, session::V20Header, AuthAlgorithm,
@@ -30,23 +30,43 @@ impl Random for Counter {
 
 struct Users;
 
-impl UserDirectory for Users {
-    fn find(&self, name: &[u8]) -> Option<User> {
-        (name == b"admin").then(|| User {
-            id: 2,
-            name: b"admin".to_vec(),
-            password: b"rbmc-admin".to_vec(),
-            max_privilege: Privilege::Administrator,
-        })
-    }
-
-    fn sol(&self, _user_id: u8) -> Option<SolPolicy> {
+impl ChannelPolicy for Users {
+    fn sol(&self) -> Option<SolPolicy> {
         Some(SolPolicy {
             config: SolConfig::default(),
-            user_allowed: true,
             takeover: false,
             port: 623,
         })
+    }
+}
+
+/// The accounts owner's part, for one user: admin / rbmc-admin.
+fn accounts_answer(request: &AuthRequest) -> Option<AuthAnswer> {
+    const PASSWORD: &[u8] = b"rbmc-admin";
+    let known = request.transcript.username == b"admin";
+    match &request.step {
+        AuthStep::Rakp2 => Some(AuthAnswer::Rakp2(if known {
+            Ok(Rakp2Answer {
+                user_id: 2,
+                privilege_limit: Privilege::Administrator,
+                sol_allowed: true,
+                code: request.transcript.rakp2_code(&request.suite, PASSWORD),
+            })
+        } else {
+            Err(RakpStatus::UNAUTHORIZED_NAME)
+        })),
+        AuthStep::Rakp3 { code } => Some(AuthAnswer::Rakp3(
+            if known
+                && request
+                    .transcript
+                    .verify_rakp3(&request.suite, PASSWORD, code)
+            {
+                Ok(request.transcript.sik(&request.suite, PASSWORD))
+            } else {
+                Err(RakpStatus::INVALID_INTEGRITY_CHECK_VALUE)
+            },
+        )),
+        AuthStep::ConsoleRefused { .. } => None,
     }
 }
 
@@ -167,6 +187,11 @@ fn drive(ep: &mut Ep, now: Instant, peer: SocketAddr, datagram: &[u8]) -> Outcom
                 Some(result) => ep.respond(&pending, result),
                 None => routed = Some(pending),
             },
+            Event::Authenticate(request) => {
+                if let Some(answer) = accounts_answer(&request) {
+                    ep.authenticated(now, request.session_id, answer);
+                }
+            }
             other => ep.seen.push(other),
         }
     }

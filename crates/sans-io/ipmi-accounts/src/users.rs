@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use ipmi_wire::{CompletionCode, Privilege};
 
-use crate::commands::{resolve_channel, CommandResult};
+use crate::{resolve_channel, CommandResult};
 
 /// Set User Access.
 pub const CMD_SET_USER_ACCESS: u8 = 0x43;
@@ -131,6 +131,83 @@ impl std::fmt::Debug for LoginUser {
             .field("id", &self.id)
             .field("privilege_limit", &self.privilege_limit)
             .finish_non_exhaustive()
+    }
+}
+
+/// What Set User Password does (Table 22-30, byte 2 bits 1:0).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum PasswordOperation {
+    /// 00b: disable the user.
+    Disable,
+    /// 01b: enable the user.
+    Enable,
+    /// 10b: set the password.
+    Set,
+    /// 11b: test the password.
+    Test,
+}
+
+/// A decoded Set User Password request. Its `Debug` leaves the password
+/// out.
+#[derive(Clone, Eq, PartialEq)]
+pub struct PasswordRequest {
+    /// The user ID.
+    pub user_id: u8,
+    /// What to do.
+    pub operation: PasswordOperation,
+    /// The password with trailing NULs removed (empty for enable and
+    /// disable).
+    pub password: Vec<u8>,
+    /// The 20-byte form was used.
+    pub form_20: bool,
+}
+
+impl std::fmt::Debug for PasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordRequest")
+            .field("user_id", &self.user_id)
+            .field("operation", &self.operation)
+            .field("form_20", &self.form_20)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordRequest {
+    /// Decodes the request bytes: the user ID with the 20-byte flag, the
+    /// operation, and the 16- or 20-byte password field.
+    pub fn parse(data: &[u8]) -> Result<Self, CompletionCode> {
+        let [user, operation, password @ ..] = data else {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        };
+        let form_20 = user & 0x80 != 0;
+        if user & 0x40 != 0 || operation & 0xFC != 0 {
+            return Err(CompletionCode::INVALID_DATA_FIELD);
+        }
+        let user_id = UserTable::user_id(user & 0x3F)?;
+        let size = if form_20 { PASSWORD_LEN } else { 16 };
+        let operation = match operation & 0x03 {
+            0b00 => PasswordOperation::Disable,
+            0b01 => PasswordOperation::Enable,
+            0b10 => PasswordOperation::Set,
+            _ => PasswordOperation::Test,
+        };
+        let needs_password = matches!(operation, PasswordOperation::Set | PasswordOperation::Test);
+        // Enable and disable may carry a (ignored) password field or none.
+        if password.len() != size && (needs_password || !password.is_empty()) {
+            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
+        }
+        let password = if needs_password {
+            let end = password.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            password[..end].to_vec()
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            user_id,
+            operation,
+            password,
+            form_20,
+        })
     }
 }
 
@@ -354,46 +431,30 @@ impl UserTable {
 
     /// Set User Password (Table 22-30): disable, enable, set or test.
     pub fn cmd_set_user_password(&mut self, data: &[u8]) -> CommandResult {
-        let [user, operation, password @ ..] = data else {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        };
-        let form_20 = user & 0x80 != 0;
-        if user & 0x40 != 0 || operation & 0xFC != 0 {
-            return Err(CompletionCode::INVALID_DATA_FIELD);
-        }
-        let id = Self::user_id(user & 0x3F)?;
-        let size = if form_20 { PASSWORD_LEN } else { 16 };
-        let operation = operation & 0x03;
-        let needs_password = operation >= 2;
-        // Enable and disable may carry a (ignored) password field or none.
-        if password.len() != size && (needs_password || !password.is_empty()) {
-            return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-        }
-        let given: &[u8] = {
-            let end = password.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-            &password[..end]
-        };
-        let record = self.get_mut(id).ok_or(CompletionCode::INVALID_DATA_FIELD)?;
-        match operation {
-            0b00 => record.enabled = Some(false),
-            0b01 => {
-                if id == NULL_USER {
+        let request = PasswordRequest::parse(data)?;
+        let record = self
+            .get_mut(request.user_id)
+            .ok_or(CompletionCode::INVALID_DATA_FIELD)?;
+        match request.operation {
+            PasswordOperation::Disable => record.enabled = Some(false),
+            PasswordOperation::Enable => {
+                if request.user_id == NULL_USER {
                     // No anonymous login: the null user stays disabled.
                     return Err(CompletionCode::INVALID_DATA_FIELD);
                 }
                 record.enabled = Some(true);
             }
-            0b10 => {
-                record.password = given.to_vec();
-                record.password_20 = form_20;
+            PasswordOperation::Set => {
+                record.password = request.password;
+                record.password_20 = request.form_20;
             }
-            _ => {
+            PasswordOperation::Test => {
                 // The size a password was set with is part of it: testing
                 // it in the other form fails with 81h (§22.30).
-                if record.password_20 != form_20 {
+                if record.password_20 != request.form_20 {
                     return Err(CC_PASSWORD_WRONG_SIZE);
                 }
-                if !constant_time_eq(&record.password, given) {
+                if !constant_time_eq(&record.password, &request.password) {
                     return Err(CC_PASSWORD_TEST_FAILED);
                 }
             }
@@ -439,7 +500,7 @@ impl UserTable {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = u8::from(a.len() != b.len());
     for i in 0..a.len().max(b.len()) {
         diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);

@@ -1,0 +1,639 @@
+//! rbmc-userd's objects on D-Bus (the contract is in `rbmc_contracts::user`):
+//! the bridges' authenticator, OpenBMC's user manager and account policy,
+//! and one object per user. Each method reaches the accounts through the
+//! owner task; the per-user objects follow the accounts (`follow`).
+
+use std::time::Duration;
+
+use ipmi_accounts::{
+    accounts::AccountError, policy::PolicyError, users::PAYLOAD_SOL, Rakp3Outcome,
+};
+use ipmi_wire::{
+    crypto::{CipherSuite, RakpTranscript},
+    Privilege, RakpStatus,
+};
+use rbmc_contracts::{
+    user::{AUTHENTICATOR_PATH, GROUPS, PRIVILEGES, USER_ROOT},
+    CommonError,
+};
+use ring::rand::SecureRandom;
+use tracing::{info, warn};
+use zbus::object_server::SignalEmitter;
+
+use crate::owner::{AccountsHandle, ChangeError, Changed};
+
+fn invalid(message: impl std::fmt::Display) -> CommonError {
+    CommonError::InvalidArgument(message.to_string())
+}
+
+fn change_error<E: std::fmt::Display>(err: ChangeError<E>) -> CommonError {
+    match err {
+        ChangeError::Refused(why) => invalid(why),
+        ChangeError::Store(io) if io.raw_os_error() == Some(libc_enospc()) => {
+            CommonError::QuotaExceeded(format!("the accounts could not be stored: {io}"))
+        }
+        ChangeError::Store(io) => {
+            CommonError::InternalFailure(format!("the accounts could not be stored: {io}"))
+        }
+        ChangeError::Gone => CommonError::Unavailable("the accounts are not available".into()),
+    }
+}
+
+const fn libc_enospc() -> i32 {
+    28
+}
+
+fn account_error(err: AccountError) -> CommonError {
+    match err {
+        AccountError::NoUser => CommonError::ResourceNotFound(err.to_string()),
+        AccountError::Full => CommonError::TooManyResources(err.to_string()),
+        AccountError::NullUser => CommonError::NotAllowed(err.to_string()),
+        AccountError::BadName | AccountError::NameTaken => invalid(err),
+    }
+}
+
+fn flatten<T>(
+    result: Result<Result<T, AccountError>, ChangeError<AccountError>>,
+) -> Result<T, CommonError> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) | Err(ChangeError::Refused(err)) => Err(account_error(err)),
+        Err(other) => Err(change_error(other)),
+    }
+}
+
+/// OpenBMC's privilege name for a limit.
+pub fn privilege_name(privilege: Option<Privilege>) -> &'static str {
+    match privilege {
+        Some(Privilege::Administrator | Privilege::Oem) => "priv-admin",
+        Some(Privilege::Operator) => "priv-operator",
+        Some(Privilege::User) => "priv-user",
+        Some(Privilege::Callback) | None => "priv-noaccess",
+    }
+}
+
+fn parse_privilege(name: &str) -> Result<Option<Privilege>, CommonError> {
+    match name {
+        "priv-admin" => Ok(Some(Privilege::Administrator)),
+        "priv-operator" => Ok(Some(Privilege::Operator)),
+        "priv-user" => Ok(Some(Privilege::User)),
+        "priv-noaccess" => Ok(None),
+        other => Err(invalid(format!(
+            "privilege {other:?} is not one of {}",
+            PRIVILEGES.join(", ")
+        ))),
+    }
+}
+
+fn transcript(
+    console_session_id: u32,
+    bmc_session_id: u32,
+    console_random: &[u8],
+    bmc_random: &[u8],
+    bmc_guid: &[u8],
+    role: u8,
+    username: Vec<u8>,
+) -> Result<RakpTranscript, CommonError> {
+    let sixteen = |bytes: &[u8], what| {
+        <[u8; 16]>::try_from(bytes).map_err(|_| invalid(format!("{what} must be 16 bytes")))
+    };
+    if username.len() > 16 {
+        return Err(invalid("a user name has at most 16 bytes"));
+    }
+    Ok(RakpTranscript {
+        console_session_id,
+        bmc_session_id,
+        console_random: sixteen(console_random, "the console's random number")?,
+        bmc_random: sixteen(bmc_random, "the BMC's random number")?,
+        bmc_guid: sixteen(bmc_guid, "the GUID")?,
+        role,
+        username,
+    })
+}
+
+fn suite(id: u8) -> Result<CipherSuite, CommonError> {
+    CipherSuite::by_id(id).ok_or_else(|| invalid(format!("cipher suite {id} is not supported")))
+}
+
+pub use authenticator::Authenticator;
+
+// zbus generates an undocumented method for the signal.
+#[allow(missing_docs)]
+mod authenticator {
+    use super::*;
+
+    /// `org.rbmc.Userd.Authenticator`.
+    pub struct Authenticator {
+        /// The accounts.
+        pub accounts: AccountsHandle,
+    }
+
+    #[zbus::interface(name = "org.rbmc.Userd.Authenticator")]
+    impl Authenticator {
+        #[allow(clippy::too_many_arguments)]
+        async fn rakp2(
+            &self,
+            suite_id: u8,
+            console_session_id: u32,
+            bmc_session_id: u32,
+            console_random: Vec<u8>,
+            bmc_random: Vec<u8>,
+            bmc_guid: Vec<u8>,
+            role: u8,
+            username: Vec<u8>,
+            peer: String,
+        ) -> Result<(u8, u8, u8, bool, Vec<u8>), CommonError> {
+            let suite = suite(suite_id)?;
+            let transcript = transcript(
+                console_session_id,
+                bmc_session_id,
+                &console_random,
+                &bmc_random,
+                &bmc_guid,
+                role,
+                username,
+            )?;
+            let mut decoy = [0u8; 20];
+            ring::rand::SystemRandom::new()
+                .fill(&mut decoy)
+                .map_err(|_| CommonError::InternalFailure("no random numbers".into()))?;
+            let answer = self
+                .accounts
+                .with(move |accounts, lockout, now| {
+                    accounts.rakp2(lockout, now, &suite, &transcript, &decoy)
+                })
+                .await
+                .ok_or_else(|| CommonError::Unavailable("the accounts are not available".into()))?;
+            Ok(match answer {
+                Ok(grant) => (
+                    RakpStatus::NO_ERRORS.code(),
+                    grant.user_id,
+                    grant.privilege_limit.level(),
+                    grant.sol_allowed,
+                    grant.code,
+                ),
+                Err(status) => {
+                    info!(%peer, %status, "login refused at RAKP 2");
+                    (status.code(), 0, 0, false, Vec::new())
+                }
+            })
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        async fn rakp3(
+            &self,
+            suite_id: u8,
+            console_session_id: u32,
+            bmc_session_id: u32,
+            console_random: Vec<u8>,
+            bmc_random: Vec<u8>,
+            bmc_guid: Vec<u8>,
+            role: u8,
+            username: Vec<u8>,
+            peer: String,
+            console_status: u8,
+            code: Vec<u8>,
+        ) -> Result<(u8, Vec<u8>), CommonError> {
+            let suite = suite(suite_id)?;
+            let name = String::from_utf8_lossy(&username).into_owned();
+            let transcript = transcript(
+                console_session_id,
+                bmc_session_id,
+                &console_random,
+                &bmc_random,
+                &bmc_guid,
+                role,
+                username,
+            )?;
+            let console_status = RakpStatus(console_status);
+            let outcome = self
+                .accounts
+                .with(move |accounts, lockout, now| {
+                    accounts.rakp3(lockout, now, &suite, &transcript, console_status, &code)
+                })
+                .await
+                .ok_or_else(|| CommonError::Unavailable("the accounts are not available".into()))?;
+            Ok(match outcome {
+                Rakp3Outcome::Granted { sik, .. } => (RakpStatus::NO_ERRORS.code(), sik),
+                Rakp3Outcome::Refused {
+                    status,
+                    user_id,
+                    reason,
+                    locked_now,
+                } => {
+                    info!(user = %name, %peer, reason = reason.as_str(), "login refused");
+                    if locked_now {
+                        warn!(user = %name, %peer, "user locked after failed logins");
+                        if let Some(id) = user_id {
+                            self.accounts
+                                .report(Changed {
+                                    revoked: Vec::new(),
+                                    locked_now: vec![id],
+                                })
+                                .await;
+                        }
+                    }
+                    (status.code(), Vec::new())
+                }
+            })
+        }
+
+        async fn bad_password_threshold(&self) -> Result<Vec<u8>, CommonError> {
+            self.accounts
+                .with(|accounts, _, _| accounts.policy.bad_password_threshold().to_vec())
+                .await
+                .ok_or_else(|| CommonError::Unavailable("the accounts are not available".into()))
+        }
+
+        async fn set_bad_password_threshold(&self, data: Vec<u8>) -> Result<(), CommonError> {
+            self.accounts
+                .change(move |accounts, _, _| {
+                    accounts
+                        .policy
+                        .set_bad_password_threshold(&data)
+                        .map_err(|cc| format!("LAN parameter 26: completion code {cc}"))
+                })
+                .await
+                .map_err(change_error)
+        }
+
+        /// The sessions of this user must end: it was deleted, renamed or
+        /// disabled.
+        #[zbus(signal)]
+        pub(crate) async fn sessions_revoked(
+            emitter: &SignalEmitter<'_>,
+            user_id: u8,
+        ) -> zbus::Result<()>;
+    }
+}
+
+/// OpenBMC's `xyz.openbmc_project.User.Manager` at the user root.
+pub struct Manager {
+    /// The accounts.
+    pub accounts: AccountsHandle,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.User.Manager")]
+impl Manager {
+    async fn create_user(
+        &self,
+        user_name: String,
+        group_names: Vec<String>,
+        privilege: String,
+        enabled: bool,
+    ) -> Result<(), CommonError> {
+        let privilege = parse_privilege(&privilege)?;
+        if let Some(unknown) = group_names.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+            return Err(invalid(format!("unknown group {unknown:?}")));
+        }
+        let ipmi = group_names.iter().any(|g| g == "ipmi");
+        let sol = group_names.iter().any(|g| g == "hostconsole");
+        let id = flatten(
+            self.accounts
+                .change(move |accounts, _, _| {
+                    Ok::<_, AccountError>(accounts.create_user(
+                        user_name.as_bytes(),
+                        privilege,
+                        enabled,
+                        ipmi,
+                        sol,
+                    ))
+                })
+                .await,
+        )?;
+        info!(id, "user created over D-Bus");
+        Ok(())
+    }
+
+    async fn rename_user(
+        &self,
+        user_name: String,
+        new_user_name: String,
+    ) -> Result<(), CommonError> {
+        flatten(
+            self.accounts
+                .change(move |accounts, _, _| {
+                    let id = accounts
+                        .id_of(user_name.as_bytes())
+                        .ok_or(AccountError::NoUser)?;
+                    Ok(accounts.rename_user(id, new_user_name.as_bytes()))
+                })
+                .await,
+        )
+    }
+
+    #[zbus(property)]
+    fn all_privileges(&self) -> Vec<String> {
+        PRIVILEGES.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[zbus(property)]
+    fn all_groups(&self) -> Vec<String> {
+        GROUPS.iter().map(|g| (*g).to_owned()).collect()
+    }
+}
+
+/// OpenBMC's `xyz.openbmc_project.User.AccountPolicy` at the user root.
+pub struct AccountPolicy {
+    /// The accounts.
+    pub accounts: AccountsHandle,
+}
+
+impl AccountPolicy {
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&ipmi_accounts::AccountPolicy) -> T + Send + 'static,
+    ) -> zbus::fdo::Result<T> {
+        self.accounts
+            .with(move |accounts, _, _| read(&accounts.policy))
+            .await
+            .ok_or_else(|| zbus::fdo::Error::Failed("the accounts are not available".into()))
+    }
+
+    async fn write(
+        &self,
+        write: impl FnOnce(&mut ipmi_accounts::AccountPolicy) -> Result<(), PolicyError>
+            + Send
+            + 'static,
+    ) -> zbus::fdo::Result<()> {
+        self.accounts
+            .change(move |accounts, _, _| {
+                write(&mut accounts.policy)?;
+                accounts.policy.validate()
+            })
+            .await
+            .map_err(|err| match err {
+                ChangeError::Refused(why) => zbus::fdo::Error::InvalidArgs(why.to_string()),
+                other => zbus::fdo::Error::Failed(other.to_string()),
+            })
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.User.AccountPolicy")]
+impl AccountPolicy {
+    #[zbus(property)]
+    async fn max_login_attempt_before_lockout(&self) -> zbus::fdo::Result<u16> {
+        self.read(|p| u16::from(p.max_failed_logins)).await
+    }
+
+    #[zbus(property)]
+    async fn set_max_login_attempt_before_lockout(&self, value: u16) -> zbus::fdo::Result<()> {
+        let value = u8::try_from(value)
+            .map_err(|_| zbus::fdo::Error::InvalidArgs("at most 255 (LAN parameter 26)".into()))?;
+        self.write(move |p| {
+            p.max_failed_logins = value;
+            Ok(())
+        })
+        .await
+    }
+
+    #[zbus(property)]
+    async fn account_unlock_timeout(&self) -> zbus::fdo::Result<u32> {
+        self.read(|p| u32::try_from(p.unlock_timeout.as_secs()).unwrap_or(u32::MAX))
+            .await
+    }
+
+    #[zbus(property)]
+    async fn set_account_unlock_timeout(&self, value: u32) -> zbus::fdo::Result<()> {
+        self.write(move |p| {
+            p.unlock_timeout = Duration::from_secs(value.into());
+            Ok(())
+        })
+        .await
+    }
+
+    #[zbus(property)]
+    async fn min_password_length(&self) -> zbus::fdo::Result<u8> {
+        self.read(|p| p.min_password_length).await
+    }
+
+    #[zbus(property)]
+    async fn set_min_password_length(&self, value: u8) -> zbus::fdo::Result<()> {
+        self.write(move |p| {
+            p.min_password_length = value;
+            Ok(())
+        })
+        .await
+    }
+
+    #[zbus(property)]
+    async fn remember_old_password_times(&self) -> zbus::fdo::Result<u8> {
+        self.read(|p| p.remember_old_passwords).await
+    }
+
+    #[zbus(property)]
+    async fn set_remember_old_password_times(&self, value: u8) -> zbus::fdo::Result<()> {
+        self.write(move |p| {
+            p.remember_old_passwords = value;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// One user's object: `xyz.openbmc_project.User.Attributes`.
+pub struct UserAttributes {
+    /// The user's ID.
+    pub id: u8,
+    /// The accounts.
+    pub accounts: AccountsHandle,
+}
+
+fn fdo_change(err: ChangeError<AccountError>) -> zbus::fdo::Error {
+    match err {
+        ChangeError::Refused(why) => zbus::fdo::Error::InvalidArgs(why.to_string()),
+        other => zbus::fdo::Error::Failed(other.to_string()),
+    }
+}
+
+impl UserAttributes {
+    async fn user<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&ipmi_accounts::users::UserRecord, u8) -> T + Send + 'static,
+    ) -> zbus::fdo::Result<T> {
+        let id = self.id;
+        self.accounts
+            .with(move |accounts, _, _| {
+                accounts
+                    .users
+                    .get(id)
+                    .map(|record| read(record, accounts.channel))
+            })
+            .await
+            .flatten()
+            .ok_or_else(|| zbus::fdo::Error::UnknownObject("no such user".into()))
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.User.Attributes")]
+impl UserAttributes {
+    #[zbus(property)]
+    async fn user_groups(&self) -> zbus::fdo::Result<Vec<String>> {
+        self.user(|record, channel| {
+            let mut groups = Vec::new();
+            if record
+                .access
+                .get(&channel)
+                .is_some_and(|a| a.ipmi_messaging)
+            {
+                groups.push("ipmi".to_owned());
+            }
+            if record
+                .payloads
+                .get(&channel)
+                .is_some_and(|p| p & PAYLOAD_SOL != 0)
+            {
+                groups.push("hostconsole".to_owned());
+            }
+            groups
+        })
+        .await
+    }
+
+    #[zbus(property)]
+    async fn user_privilege(&self) -> zbus::fdo::Result<String> {
+        self.user(|record, channel| {
+            privilege_name(record.access.get(&channel).and_then(|a| a.privilege_limit)).to_owned()
+        })
+        .await
+    }
+
+    #[zbus(property)]
+    async fn set_user_privilege(&self, value: String) -> zbus::fdo::Result<()> {
+        let privilege = parse_privilege(&value)
+            .map_err(|err| zbus::fdo::Error::InvalidArgs(err.to_string()))?;
+        let id = self.id;
+        self.accounts
+            .change(move |accounts, _, _| accounts.set_privilege(id, privilege))
+            .await
+            .map_err(fdo_change)
+    }
+
+    #[zbus(property)]
+    async fn user_enabled(&self) -> zbus::fdo::Result<bool> {
+        self.user(|record, _| record.enabled == Some(true)).await
+    }
+
+    #[zbus(property)]
+    async fn set_user_enabled(&self, value: bool) -> zbus::fdo::Result<()> {
+        let id = self.id;
+        self.accounts
+            .change(move |accounts, _, _| accounts.set_enabled(id, value))
+            .await
+            .map_err(fdo_change)
+    }
+
+    #[zbus(property)]
+    async fn user_locked_for_failed_attempt(&self) -> zbus::fdo::Result<bool> {
+        let id = self.id;
+        self.accounts
+            .with(move |_, lockout, now| lockout.is_locked(id, now))
+            .await
+            .ok_or_else(|| zbus::fdo::Error::Failed("the accounts are not available".into()))
+    }
+
+    /// Only `false` may be written: an administrator's unlock.
+    #[zbus(property)]
+    async fn set_user_locked_for_failed_attempt(&self, value: bool) -> zbus::fdo::Result<()> {
+        if value {
+            return Err(zbus::fdo::Error::InvalidArgs(
+                "a user is locked only by failed logins; write false to unlock".into(),
+            ));
+        }
+        let id = self.id;
+        self.accounts
+            .change(move |_, lockout, now| {
+                lockout.unlock(id, now);
+                Ok::<(), AccountError>(())
+            })
+            .await
+            .map_err(fdo_change)
+    }
+
+    #[zbus(property)]
+    fn remote_user(&self) -> bool {
+        false
+    }
+
+    #[zbus(property)]
+    fn user_password_expired(&self) -> bool {
+        false
+    }
+}
+
+/// `xyz.openbmc_project.Object.Delete` on a user's object.
+pub struct DeleteUser {
+    /// The user's ID.
+    pub id: u8,
+    /// The accounts.
+    pub accounts: AccountsHandle,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Object.Delete")]
+impl DeleteUser {
+    async fn delete(&self) -> Result<(), CommonError> {
+        let id = self.id;
+        flatten(
+            self.accounts
+                .change(move |accounts, lockout, now| {
+                    lockout.unlock(id, now);
+                    Ok(accounts.delete_user(id))
+                })
+                .await,
+        )?;
+        info!(id, "user deleted over D-Bus");
+        Ok(())
+    }
+}
+
+/// `org.rbmc.User.Password` on a user's object.
+pub struct UserPassword {
+    /// The user's ID.
+    pub id: u8,
+    /// The accounts.
+    pub accounts: AccountsHandle,
+}
+
+#[zbus::interface(name = "org.rbmc.User.Password")]
+impl UserPassword {
+    /// Sets the password after the policy's checks (`InvalidArgument`
+    /// names the rule it breaks, never the password).
+    async fn set_password(&self, password: String) -> Result<(), CommonError> {
+        let id = self.id;
+        self.accounts
+            .change(move |accounts, _, _| accounts.set_password(id, password.as_bytes(), false))
+            .await
+            .map_err(change_error)
+    }
+}
+
+/// Serves the fixed objects.
+pub async fn serve_fixed(conn: &zbus::Connection, accounts: &AccountsHandle) -> zbus::Result<()> {
+    let server = conn.object_server();
+    server
+        .at(
+            AUTHENTICATOR_PATH,
+            Authenticator {
+                accounts: accounts.clone(),
+            },
+        )
+        .await?;
+    server
+        .at(
+            USER_ROOT,
+            Manager {
+                accounts: accounts.clone(),
+            },
+        )
+        .await?;
+    server
+        .at(
+            USER_ROOT,
+            AccountPolicy {
+                accounts: accounts.clone(),
+            },
+        )
+        .await?;
+    server.at(USER_ROOT, zbus::fdo::ObjectManager).await?;
+    Ok(())
+}
