@@ -28,7 +28,7 @@ use audit_journal::{Fields, Journal, Pending, Record};
 use rbmc_contracts::CommonError;
 use rbmc_daemon::durable;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use self::{file::AuditFile, journald::Journald};
 
@@ -64,6 +64,8 @@ pub struct AuditState {
     /// lost: then every record is refused).
     file: Option<AuditFile>,
     journald: Journald,
+    /// Appends made (each one fsync), for the debug log and the tests.
+    writes: u64,
 }
 
 /// `org.rbmc.Audit`.
@@ -129,6 +131,7 @@ impl AuditState {
             journal,
             file: Some(file),
             journald: Journald::new(journal_socket),
+            writes: 0,
         })
     }
 
@@ -137,9 +140,9 @@ impl AuditState {
         self.journal.records().iter()
     }
 
-    /// Answers commands until every [`Audit`] is dropped. Records that
-    /// queued while a write ran are written together.
-    async fn serve(mut self, mut inbox: mpsc::Receiver<Command>) {
+    /// Answers commands until every [`Audit`] is dropped, then returns the
+    /// state. Records that queued while a write ran are written together.
+    async fn serve(mut self, mut inbox: mpsc::Receiver<Command>) -> Self {
         while let Some(first) = inbox.recv().await {
             let mut records = Vec::new();
             let mut next = Some(first);
@@ -160,6 +163,7 @@ impl AuditState {
                 self.record(records).await;
             }
         }
+        self
     }
 
     /// Writes `records` in one append and fsync and answers each: its
@@ -221,6 +225,12 @@ impl AuditState {
                 "the audit record could not be stored: {err}"
             )));
         }
+        self.writes += 1;
+        debug!(
+            records = pending.records().len(),
+            writes = self.writes,
+            "audit records durable"
+        );
         for record in pending.records() {
             announce(record);
             self.journald.send(record);

@@ -144,3 +144,27 @@ async fn a_full_trail_keeps_the_newest_and_numbers_go_on() {
     );
     assert_eq!(Audit::spawn(reopened).record(login("after")).await, Ok(11));
 }
+
+#[tokio::test]
+async fn records_queued_during_a_write_share_the_next_one() {
+    let dir = dir("batch");
+    let state = open(&dir, 100);
+    let (commands, inbox) = mpsc::channel(QUEUE);
+    let mut answers = Vec::new();
+    // Ten records wait in the queue, as if they arrived during an fsync.
+    for n in 0..10 {
+        let (reply, answer) = oneshot::channel();
+        commands
+            .send(Command::Record(login(&format!("u{n}")), reply))
+            .await
+            .unwrap();
+        answers.push(answer);
+    }
+    drop(commands);
+    let state = state.serve(inbox).await;
+    assert_eq!(state.writes, 1, "one append and fsync for all ten");
+    for (n, answer) in (1..).zip(answers) {
+        assert_eq!(answer.await.unwrap(), Ok(n));
+    }
+    assert_eq!(open(&dir, 100).records().count(), 10);
+}
