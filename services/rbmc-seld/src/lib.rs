@@ -2,6 +2,9 @@
 //! D-Bus method every other daemon logs events with.
 //!
 //! # Layout
+//! - [`audit`]: the audit trail, `org.rbmc.Audit`: its owner task, its
+//!   file (the format is the `audit_journal` crate's) and its copy to the
+//!   systemd journal.
 //! - [`sel`]: the task that owns the SEL, the SEL commands and Platform
 //!   Event Message.
 //! - [`store`]: the journal file's I/O (the format is the `sel_journal`
@@ -11,6 +14,7 @@
 
 pub mod cli;
 
+pub mod audit;
 pub mod decode;
 pub mod logging;
 pub mod sel;
@@ -21,9 +25,13 @@ use std::{future::Future, path::Path, sync::Arc};
 use anyhow::Context as _;
 use ipmi_router::{names, owner::Execute, CommandTable, IpmiRequest};
 use rbmc_config::Config;
+use rbmc_contracts::audit::AUDIT_PATH;
 use tracing::info;
 
-use crate::sel::{Sel, SelState};
+use crate::{
+    audit::{Audit, AuditState},
+    sel::{Sel, SelState},
+};
 
 /// What the command handlers share.
 #[derive(Debug)]
@@ -54,6 +62,14 @@ pub async fn run(
     let sel = SelState::open(state_dir, &config.sel).context("opening the SEL")?;
     info!(entries = sel.records().count(), "SEL opened");
     let sel = Sel::spawn(sel);
+    let audit = AuditState::open(
+        state_dir,
+        config.audit.capacity.get(),
+        Path::new(audit::journald::SOCKET),
+    )
+    .context("opening the audit log")?;
+    info!(records = audit.records().count(), "audit log opened");
+    let audit = Audit::spawn(audit);
     let mut table = CommandTable::new(Seld { sel: sel.clone() });
     register(&mut table).context("registering commands")?;
     let mut startup = rbmc_daemon::Startup::connect().await?;
@@ -66,6 +82,8 @@ pub async fn run(
         )
         .await?
         .serve_at("/org/rbmc/Sel", logging::ExportObject { sel })
+        .await?
+        .serve_at(AUDIT_PATH, audit::AuditObject { audit })
         .await?;
     startup
         .name(names::SELD)

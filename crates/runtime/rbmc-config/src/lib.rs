@@ -12,12 +12,14 @@
 //! Only `configs/dev.toml` carries the development password.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod cidr;
 mod fru;
 mod lan;
 mod power;
 mod sensors;
 
+pub use audit::{Audit, AuditCapacity};
 pub use cidr::Cidr;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Sol, VlanId};
@@ -85,6 +87,9 @@ pub struct Config {
     /// The System Event Log.
     #[serde(default)]
     pub sel: Sel,
+    /// The audit trail (rbmc-seld).
+    #[serde(default)]
+    pub audit: Audit,
     /// The KCS host interface.
     #[serde(default)]
     pub kcs: Kcs,

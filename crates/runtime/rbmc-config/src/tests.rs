@@ -100,3 +100,28 @@ fn network_allow_lists_ranges_and_names_a_bad_one() {
     let e = error("[network]\nallow = [\"127.0.0.1/8\"]\n");
     assert!(e.contains("host bits") && e.contains("line 2"), "{e}");
 }
+
+#[test]
+fn audit_section_is_optional_and_its_capacity_checked() {
+    let config = Config::from_toml("", "t.toml").unwrap();
+    assert_eq!(config.audit.capacity.get(), 4096);
+    let config = Config::from_toml("[audit]\ncapacity = 10\n", "t.toml").unwrap();
+    assert_eq!(config.audit.capacity.get(), 10);
+    let config = Config::from_toml("[audit]\n", "t.toml").unwrap();
+    assert_eq!(config.audit.capacity, AuditCapacity::default());
+    for bad in ["0", "65537", "-1"] {
+        let e = error(&format!("[audit]\ncapacity = {bad}\n"));
+        assert!(e.contains("line 2") && e.contains("capacity"), "{bad}: {e}");
+    }
+    let e = error("[audit]\ncapacty = 10\n");
+    assert!(e.contains("unknown field"), "{e}");
+}
+
+#[test]
+fn the_shipped_config_files_still_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../configs");
+    for name in ["dev.toml", "ast2600-evb.toml"] {
+        let config = Config::from_file(&root.join(name)).unwrap();
+        assert_eq!(config.audit.capacity.get(), 4096, "{name}");
+    }
+}
