@@ -4,7 +4,8 @@
 //! end by itself, the Session Audit event; users made over OpenBMC's D-Bus
 //! API logging in with ipmitool, and their deletion ending their sessions;
 //! logins refused clearly while rbmc-userd is stopped, while open sessions
-//! go on; and no password or seal key in netipmid's state.
+//! go on; no password or seal key in netipmid's state; and the audit trail
+//! with logins, lockouts and state-changing commands.
 
 use std::time::Duration;
 
@@ -97,6 +98,24 @@ fn failed_logins_lock_a_user_until_an_administrator_or_the_clock_unlocks_it() {
     );
 
     // The administrator unlocks early: ipmitool's `user enable`.
+    wait_for(
+        "the lockout in the audit trail",
+        Duration::from_secs(10),
+        || {
+            let export = audit_export(&suite);
+            done_or(
+                has_record(
+                    &export,
+                    &[
+                        r#""source":"userd""#,
+                        r#""user":"carol""#,
+                        r#""action":"lockout""#,
+                    ],
+                ),
+                export,
+            )
+        },
+    );
     ok(&suite, &["user", "enable", "4"]);
     assert_eq!(property().trim(), "b false");
     assert!(carol_logs_in(&suite, CAROL));
@@ -229,4 +248,68 @@ fn the_bridge_holds_no_password_and_outlives_the_accounts_owner() {
         let out = suite.ipmitool(17, &["mc", "guid"]);
         done_or(out.status.success(), text(&out))
     });
+}
+
+fn audit_export(suite: &Suite) -> String {
+    suite.on_bus(async |conn| {
+        rbmc_contracts::audit::AuditProxy::new(conn)
+            .await?
+            .export_json_lines()
+            .await
+    })
+}
+
+/// Whether one exported record has every `"key":value` pair given.
+fn has_record(export: &str, pairs: &[&str]) -> bool {
+    export
+        .lines()
+        .any(|line| pairs.iter().all(|pair| line.contains(pair)))
+}
+
+/// The audit trail shows failed and successful logins, a state-changing
+/// command with its user and address, and a host command over KCS.
+#[test]
+fn the_audit_trail_names_who_did_what_from_where() {
+    let suite = Suite::start();
+    let wrong = suite.ipmitool_as("admin", "not-the-password", 17, &["mc", "guid"]);
+    assert!(!wrong.status.success());
+    ok(&suite, &["chassis", "power", "off"]);
+    wait_for("the records", Duration::from_secs(30), || {
+        let export = audit_export(&suite);
+        let all = has_record(
+            &export,
+            &[
+                r#""user":"admin""#,
+                r#""address":"127.0.0.1""#,
+                r#""action":"login""#,
+                r#""result":"ok"#,
+            ],
+        ) && has_record(
+            &export,
+            &[
+                r#""user":"admin""#,
+                r#""address":"127.0.0.1""#,
+                r#""action":"login""#,
+                r#""result":"refused"#,
+            ],
+        ) && has_record(
+            &export,
+            &[
+                r#""source":"rmcp+""#,
+                r#""user":"admin""#,
+                r#""address":"127.0.0.1""#,
+                r#""channel":1"#,
+                r#""action":"NetFn 00h Cmd 02h""#,
+                r#""result":"ok""#,
+            ],
+        );
+        done_or(all, export)
+    });
+    // Reads are not recorded; no record holds a password.
+    let export = audit_export(&suite);
+    assert!(!export.contains("Cmd 01h"), "{export}");
+    assert!(
+        !export.contains(PASSWORD) && !export.contains("not-the-password"),
+        "{export}"
+    );
 }

@@ -15,8 +15,8 @@ use std::{
     sync::Arc,
 };
 
+use crate::host::HostPath;
 use anyhow::Context as _;
-use ipmi_router::Router;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
@@ -55,7 +55,7 @@ struct Exchange {
 /// Opens `path` and serves the host through it until an I/O error.
 pub async fn serve(
     path: PathBuf,
-    router: Router,
+    router: HostPath,
     system: Arc<SystemInterface>,
 ) -> anyhow::Result<()> {
     let file = open(&path)?;
@@ -68,7 +68,7 @@ pub async fn serve(
     let reader = std::thread::spawn(move || device_loop(file, &tx));
     let mut attention = false;
     while let Some(exchange) = rx.recv().await {
-        let response = crate::host::handle(&router, &exchange.request).await;
+        let response = router.handle(&exchange.request).await;
         if response.is_none() {
             warn!(
                 len = exchange.request.len(),

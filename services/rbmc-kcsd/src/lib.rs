@@ -81,6 +81,10 @@ pub async fn run(
     }
     startup.name(names::KCSD);
     let named = startup.claim_names().await?;
+    let router = host::HostPath {
+        router,
+        auditor: ipmi_router::audit::Auditor::spawn(named.connection().clone()),
+    };
     let link = match (config.kcs.qemu_listen, &config.kcs.device) {
         (Some(listen), device) => {
             if let Some(device) = device {

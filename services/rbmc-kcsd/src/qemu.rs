@@ -9,7 +9,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use ipmi_router::Router;
+use crate::host::HostPath;
 use ipmi_vm::{encode_command, encode_message, op, Decoder, Frame, PROTOCOL_VERSION};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -27,7 +27,7 @@ pub type HardwareOps = mpsc::UnboundedReceiver<u8>;
 /// Serves the link on `listen` until the task is dropped.
 pub async fn serve(
     listen: SocketAddr,
-    router: Router,
+    router: HostPath,
     system: Arc<SystemInterface>,
     mut ops: HardwareOps,
     connected: tokio::sync::watch::Sender<bool>,
@@ -50,7 +50,7 @@ pub async fn serve(
 
 async fn session(
     stream: TcpStream,
-    router: &Router,
+    router: &HostPath,
     system: &SystemInterface,
     ops: &mut HardwareOps,
 ) -> std::io::Result<()> {
@@ -74,7 +74,7 @@ async fn session(
                 for frame in decoder.feed(&buf[..n]) {
                     match frame {
                         Ok(Frame::Message { seq, body }) => {
-                            let Some(response) = crate::host::handle(router, &body).await else {
+                            let Some(response) = router.handle(&body).await else {
                                 warn!(len = body.len(), "VM request too short to answer; dropped");
                                 continue;
                             };

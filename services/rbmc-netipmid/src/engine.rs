@@ -21,7 +21,9 @@ use ipmi_lan::{
     sol::HostState, AuthAnswer, CloseReason, Endpoint, Event, LoginEvent, PendingRequest,
     RequestContext,
 };
-use ipmi_router::{owner::CommandTable, Context, HandlerResult, IpmiRequest, Router};
+use ipmi_router::{
+    audit::Auditor, owner::CommandTable, Context, HandlerResult, IpmiRequest, Router,
+};
 use ipmi_wire::CompletionCode;
 use std::pin::Pin;
 use tokio::{
@@ -34,7 +36,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::{
     accounts::Accounts,
-    login::Authenticates,
+    login::{login_record, Authenticates},
     store::{Store, StoreError},
 };
 
@@ -238,6 +240,8 @@ pub struct EngineParts {
     pub network: rbmc_config::Network,
     /// Where a login's questions go (rbmc-userd).
     pub accounts_owner: Arc<dyn Authenticates>,
+    /// The audit trail: logins and state-changing commands.
+    pub auditor: Auditor,
 }
 
 /// The task owning the endpoint.
@@ -459,7 +463,12 @@ impl Engine {
                     let _ = self.parts.to_host.try_send(ToHost::Break);
                 }
             }
-            Event::Login(login) => log_login(login),
+            Event::Login(login) => {
+                self.parts
+                    .auditor
+                    .record(login_record(&login, self.endpoint.config().channel));
+                log_login(login);
+            }
             Event::SessionClosed { session_id, reason } => {
                 let why = match reason {
                     CloseReason::Closed => "closed",
@@ -520,10 +529,18 @@ impl Engine {
         };
         let router = self.parts.router.clone();
         let handle = self.parts.handle.clone();
+        let auditor = self.parts.auditor.clone();
         tokio::spawn(async move {
+            let (netfn, cmd, channel) = (routed.netfn, routed.cmd, routed.context.channel);
             let result = router.route(routed).await;
+            let outcome = result.as_ref().map(|_| ()).map_err(|cc| *cc);
+            let (user, peer) = (
+                String::from_utf8_lossy(&pending.user_name).into_owned(),
+                pending.peer.ip().to_string(),
+            );
             handle.respond(pending, result).await;
             drop(permit);
+            auditor.command("rmcp+", user, peer, channel, netfn, cmd, outcome);
         });
     }
 }

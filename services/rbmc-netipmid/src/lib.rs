@@ -130,6 +130,7 @@ pub async fn serve(
         socket.clone(),
         Arc::new(router),
         Arc::new(userd),
+        ipmi_router::audit::Auditor::spawn(named.connection().clone()),
         config.sol.console.clone(),
     );
     info!(listen = %socket.local_addr()?, "RMCP+ bridge serving");
@@ -204,6 +205,7 @@ impl Bridge {
         socket: Arc<UdpSocket>,
         router: Arc<dyn engine::Routes>,
         accounts_owner: Arc<dyn login::Authenticates>,
+        auditor: ipmi_router::audit::Auditor,
         console: Option<rbmc_config::ConsoleSource>,
     ) -> Engine {
         let (to_host, to_host_rx) = tokio::sync::mpsc::channel(TO_HOST_QUEUE);
@@ -227,6 +229,7 @@ impl Bridge {
                 sol_status,
                 network: self.network,
                 accounts_owner,
+                auditor,
             },
         )
     }

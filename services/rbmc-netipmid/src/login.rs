@@ -9,7 +9,8 @@
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use ipmi_lan::{AuthAnswer, AuthRequest, AuthStep, Rakp2Answer};
+use ipmi_lan::{AuthAnswer, AuthRequest, AuthStep, LoginEvent, Rakp2Answer};
+use ipmi_router::audit::AuditRecord;
 use ipmi_wire::{Privilege, RakpStatus};
 use rbmc_contracts::user::AuthenticatorProxy;
 use tracing::warn;
@@ -138,6 +139,39 @@ async fn rakp3(
     match tokio::time::timeout(timeout, call).await {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(elapsed) => Err(elapsed.to_string()),
+    }
+}
+
+/// The audit trail's record of a login.
+pub fn login_record(event: &LoginEvent, channel: u8) -> AuditRecord {
+    let address = |peer: &Option<std::net::IpAddr>| peer.map(|p| p.to_string()).unwrap_or_default();
+    let (user, address, result) = match event {
+        LoginEvent::Opened {
+            user,
+            peer,
+            session_id,
+            privilege,
+        } => (
+            user,
+            address(peer),
+            format!("ok: session {session_id:#010x}, limit {privilege:?}"),
+        ),
+        LoginEvent::Refused { user, peer, status } => {
+            (user, address(peer), format!("refused: {status}"))
+        }
+        LoginEvent::Abandoned { user, peer } => (
+            user,
+            address(peer),
+            "refused: the console gave up after RAKP 2 (a wrong password)".to_owned(),
+        ),
+    };
+    AuditRecord {
+        source: "rmcp+",
+        user: user.clone(),
+        address,
+        channel,
+        action: "login".to_owned(),
+        result,
     }
 }
 

@@ -138,7 +138,14 @@ impl Rig {
         let owners = Arc::new(Owners {
             table: bridge.table.clone(),
         });
-        let engine = bridge.into_engine(socket, owners, Arc::new(LocalAccounts::new()), None);
+        let (audit, _records) = tokio::sync::mpsc::channel(64);
+        let engine = bridge.into_engine(
+            socket,
+            owners,
+            Arc::new(LocalAccounts::new()),
+            ipmi_router::audit::Auditor::with_queue(audit),
+            None,
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let engine = tokio::spawn(engine.run(async {
             let _ = stopped.await;

@@ -32,8 +32,11 @@
 //! - [`owner`]: the command table an owner daemon fills and serves.
 //! - [`bridge`]: the router a bridge uses to reach the owners.
 //! - [`events`]: the event contract with the SEL logger.
+//! - [`audit`]: what bridges record in the audit trail, and which
+//!   commands change state.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod bridge;
 pub mod command;
 pub mod events;

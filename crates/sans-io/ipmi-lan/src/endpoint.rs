@@ -298,6 +298,8 @@ impl<U: ChannelPolicy> Endpoint<U> {
         self.events.push_back(Event::Request(PendingRequest {
             request,
             context,
+            peer,
+            user_name: Vec::new(),
             route: ReplyRoute::Sessionless { peer, v15 },
         }));
     }
@@ -332,9 +334,12 @@ impl<U: ChannelPolicy> Endpoint<U> {
                     user_id: session.user.id,
                     privilege: session.privilege,
                 };
+                let user_name = session.user.name.clone();
                 self.events.push_back(Event::Request(PendingRequest {
                     request,
                     context,
+                    peer,
+                    user_name,
                     route: ReplyRoute::Session(session_id),
                 }));
                 Ok(())

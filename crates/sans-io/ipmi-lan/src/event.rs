@@ -221,5 +221,10 @@ pub struct PendingRequest {
     pub request: Request,
     /// Who sent it and with what authority.
     pub context: RequestContext,
+    /// Where it came from.
+    pub peer: SocketAddr,
+    /// The session's user name (empty outside a session), for the audit
+    /// trail.
+    pub user_name: Vec<u8>,
     pub(crate) route: ReplyRoute,
 }
