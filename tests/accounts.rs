@@ -313,3 +313,98 @@ fn the_audit_trail_names_who_did_what_from_where() {
         "{export}"
     );
 }
+
+/// pyghmi's view: `{"uid": {"name": ..., "privilege": ...}}` as JSON text.
+fn pyghmi(suite: &Suite, args: &[&str]) -> String {
+    let python = rbmc_e2e::repo_root().join("target/pyghmi-venv/bin/python");
+    assert!(
+        python.exists(),
+        "pyghmi is missing: tests/run.sh installs it into target/pyghmi-venv"
+    );
+    let script = rbmc_e2e::repo_root().join("tests/clients/pyghmi_users.py");
+    let port = suite.port.to_string();
+    let mut all = vec![script.to_str().unwrap(), &port, "admin", PASSWORD];
+    all.extend_from_slice(args);
+    let out = rbmc_e2e::run(python.to_str().unwrap(), &all);
+    assert!(out.status.success(), "pyghmi {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// ipmitool, FreeIPMI and pyghmi each make a user, and all three then
+/// report the same users with the same privileges.
+#[test]
+fn ipmitool_freeipmi_and_pyghmi_agree_on_users() {
+    let suite = Suite::start();
+    // ipmitool: bob, User.
+    ok(&suite, &["user", "set", "name", "3", "bob"]);
+    ok(&suite, &["user", "set", "password", "3", "bob-pw-2026"]);
+    ok(&suite, &["user", "priv", "3", "2", "1"]);
+    ok(&suite, &["user", "enable", "3"]);
+    // FreeIPMI: frank, Operator, with SOL.
+    let host = format!("127.0.0.1:{}", suite.port);
+    let freeipmi = |args: &[&str]| {
+        let mut all = vec![
+            "-h", &host, "-D", "LAN_2_0", "-u", "admin", "-p", PASSWORD, "-I", "17", "-l", "ADMIN",
+        ];
+        all.extend_from_slice(args);
+        let out = rbmc_e2e::run("ipmi-config", &all);
+        assert!(out.status.success(), "ipmi-config {args:?}: {}", text(&out));
+        text(&out)
+    };
+    freeipmi(&[
+        "--commit",
+        "--key-pair=User4:Username=frank",
+        "--key-pair=User4:Password=frank-pw-2026",
+        "--key-pair=User4:Lan_Enable_IPMI_Msgs=Yes",
+        "--key-pair=User4:Lan_Privilege_Limit=Operator",
+        "--key-pair=User4:Enable_User=Yes",
+        "--key-pair=User4:SOL_Payload_Access=Yes",
+    ]);
+    // pyghmi: erin, Operator.
+    pyghmi(&suite, &["create", "5", "erin", "erin-pw-2026", "operator"]);
+
+    let expected = [
+        (3, "bob", "USER", "User"),
+        (4, "frank", "OPERATOR", "Operator"),
+        (5, "erin", "OPERATOR", "Operator"),
+    ];
+    let list = ok(&suite, &["user", "list", "1"]);
+    let py = pyghmi(&suite, &["list"]);
+    for (id, name, ipmitool_privilege, freeipmi_privilege) in expected {
+        assert!(
+            list.lines().any(|l| l.starts_with(&format!("{id} "))
+                && l.contains(name)
+                && l.contains(ipmitool_privilege)),
+            "ipmitool: {list}"
+        );
+        let section = freeipmi(&["--checkout", &format!("--section=User{id}")]);
+        let value = |key: &str| {
+            section
+                .lines()
+                .find(|l| l.trim_start().starts_with(key))
+                .map(|l| l.split_whitespace().last().unwrap_or("").to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(value("Username"), name, "{section}");
+        assert_eq!(
+            value("Lan_Privilege_Limit"),
+            freeipmi_privilege,
+            "{section}"
+        );
+        assert_eq!(value("Enable_User"), "Yes", "{section}");
+        let entry = format!(
+            r#""{id}": {{"name": "{name}", "privilege": "{}"}}"#,
+            freeipmi_privilege.to_lowercase()
+        );
+        assert!(py.contains(&entry), "pyghmi: {py} lacks {entry}");
+    }
+    // Each logs in with the password its client set.
+    for (user, password) in [
+        ("bob", "bob-pw-2026"),
+        ("frank", "frank-pw-2026"),
+        ("erin", "erin-pw-2026"),
+    ] {
+        let out = suite.ipmitool_as(user, password, 17, &["-L", "USER", "mc", "guid"]);
+        assert!(out.status.success(), "{user}: {}", text(&out));
+    }
+}

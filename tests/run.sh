@@ -32,6 +32,12 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The docs build without a broken link or a warning.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+# pyghmi, the third IPMI client the end-to-end tests drive, in a private
+# venv (PyPI).
+if ! target/pyghmi-venv/bin/python -c "import pyghmi" >/dev/null 2>&1; then
+    python3 -m venv target/pyghmi-venv
+    target/pyghmi-venv/bin/pip install -q pyghmi==1.6.19
+fi
 # Build every binary once; the end-to-end tests start them from target/.
 cargo build --workspace --all-targets
 cargo test --workspace
