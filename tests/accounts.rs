@@ -205,6 +205,27 @@ fn a_user_made_over_dbus_logs_in_and_its_deletion_ends_its_sessions() {
         )
     });
     assert!(!ok(&suite, &["user", "list", "1"]).contains("dave"));
+    // Each change over D-Bus is in the audit trail, with the caller's uid
+    // as the bus daemon knows it; the refused password too, without it.
+    let uid = text(&rbmc_e2e::run("id", &["-u"]));
+    let uid = format!(r#""user":"uid {}""#, uid.trim());
+    wait_for(
+        "the D-Bus changes in the audit trail",
+        Duration::from_secs(10),
+        || {
+            let export = audit_export(&suite);
+            let all = [
+                "User.Manager.CreateUser dave priv-admin",
+                "User.Password.SetPassword user 3\",\"result\":\"ok",
+                "User.Password.SetPassword user 3\",\"result\":\"refused",
+                "Object.Delete user 3",
+            ]
+            .iter()
+            .all(|action| has_record(&export, &[r#""source":"dbus""#, &uid, action]));
+            let reason = export.contains("the password is shorter than the minimum length");
+        done_or(all && reason && !export.contains("dave-pw-2026"), export)
+        },
+    );
 }
 
 /// The network bridge holds no password; without rbmc-userd new logins

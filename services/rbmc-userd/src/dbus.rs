@@ -1,13 +1,13 @@
-//! rbmc-userd's objects on D-Bus (the contract is in `rbmc_contracts::user`):
-//! the bridges' authenticator, OpenBMC's user manager and account policy,
-//! and one object per user. Each method reaches the accounts through the
-//! owner task; the per-user objects follow the accounts (`follow`).
+//! rbmc-userd's fixed objects on D-Bus (the contract is in
+//! `rbmc_contracts::user`): the bridges' authenticator, OpenBMC's user
+//! manager and account policy. Each method reaches the accounts through the
+//! owner task. The per-user objects are in [`crate::user_objects`]; every
+//! change asked over D-Bus is recorded in the audit trail with the caller's
+//! uid ([`crate::caller`]).
 
 use std::time::Duration;
 
-use ipmi_accounts::{
-    accounts::AccountError, policy::PolicyError, users::PAYLOAD_SOL, Rakp3Outcome,
-};
+use ipmi_accounts::{accounts::AccountError, policy::PolicyError, Rakp3Outcome};
 use ipmi_wire::{
     crypto::{CipherSuite, RakpTranscript},
     Privilege, RakpStatus,
@@ -26,7 +26,7 @@ fn invalid(message: impl std::fmt::Display) -> CommonError {
     CommonError::InvalidArgument(message.to_string())
 }
 
-fn change_error<E: std::fmt::Display>(err: ChangeError<E>) -> CommonError {
+pub(crate) fn change_error<E: std::fmt::Display>(err: ChangeError<E>) -> CommonError {
     match err {
         ChangeError::Refused(why) => invalid(why),
         ChangeError::Store(io) if io.raw_os_error() == Some(libc_enospc()) => {
@@ -52,7 +52,7 @@ fn account_error(err: AccountError) -> CommonError {
     }
 }
 
-fn flatten<T>(
+pub(crate) fn flatten<T>(
     result: Result<Result<T, AccountError>, ChangeError<AccountError>>,
 ) -> Result<T, CommonError> {
     match result {
@@ -72,7 +72,7 @@ pub fn privilege_name(privilege: Option<Privilege>) -> &'static str {
     }
 }
 
-fn parse_privilege(name: &str) -> Result<Option<Privilege>, CommonError> {
+pub(crate) fn parse_privilege(name: &str) -> Result<Option<Privilege>, CommonError> {
     match name {
         "priv-admin" => Ok(Some(Privilege::Administrator)),
         "priv-operator" => Ok(Some(Privilege::Operator)),
@@ -281,6 +281,59 @@ impl Manager {
         group_names: Vec<String>,
         privilege: String,
         enabled: bool,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) -> Result<(), CommonError> {
+        let who = crate::caller::who(conn, &header).await;
+        let action = format!("User.Manager.CreateUser {user_name} {privilege}");
+        let outcome = self
+            .create(user_name, group_names, privilege, enabled)
+            .await;
+        crate::caller::audit_call(conn, who, action, &outcome);
+        outcome
+    }
+
+    async fn rename_user(
+        &self,
+        user_name: String,
+        new_user_name: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) -> Result<(), CommonError> {
+        let who = crate::caller::who(conn, &header).await;
+        let action = format!("User.Manager.RenameUser {user_name} {new_user_name}");
+        let outcome = flatten(
+            self.accounts
+                .change(move |accounts, _, _| {
+                    let id = accounts
+                        .id_of(user_name.as_bytes())
+                        .ok_or(AccountError::NoUser)?;
+                    Ok(accounts.rename_user(id, new_user_name.as_bytes()))
+                })
+                .await,
+        );
+        crate::caller::audit_call(conn, who, action, &outcome);
+        outcome
+    }
+
+    #[zbus(property)]
+    fn all_privileges(&self) -> Vec<String> {
+        PRIVILEGES.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[zbus(property)]
+    fn all_groups(&self) -> Vec<String> {
+        GROUPS.iter().map(|g| (*g).to_owned()).collect()
+    }
+}
+
+impl Manager {
+    async fn create(
+        &self,
+        user_name: String,
+        group_names: Vec<String>,
+        privilege: String,
+        enabled: bool,
     ) -> Result<(), CommonError> {
         let privilege = parse_privilege(&privilege)?;
         if let Some(unknown) = group_names.iter().find(|g| !GROUPS.contains(&g.as_str())) {
@@ -303,33 +356,6 @@ impl Manager {
         )?;
         info!(id, "user created over D-Bus");
         Ok(())
-    }
-
-    async fn rename_user(
-        &self,
-        user_name: String,
-        new_user_name: String,
-    ) -> Result<(), CommonError> {
-        flatten(
-            self.accounts
-                .change(move |accounts, _, _| {
-                    let id = accounts
-                        .id_of(user_name.as_bytes())
-                        .ok_or(AccountError::NoUser)?;
-                    Ok(accounts.rename_user(id, new_user_name.as_bytes()))
-                })
-                .await,
-        )
-    }
-
-    #[zbus(property)]
-    fn all_privileges(&self) -> Vec<String> {
-        PRIVILEGES.iter().map(|p| (*p).to_owned()).collect()
-    }
-
-    #[zbus(property)]
-    fn all_groups(&self) -> Vec<String> {
-        GROUPS.iter().map(|g| (*g).to_owned()).collect()
     }
 }
 
@@ -428,182 +454,6 @@ impl AccountPolicy {
             Ok(())
         })
         .await
-    }
-}
-
-/// One user's object: `xyz.openbmc_project.User.Attributes`.
-pub struct UserAttributes {
-    /// The user's ID.
-    pub id: u8,
-    /// The accounts.
-    pub accounts: AccountsHandle,
-}
-
-fn fdo_change(err: ChangeError<AccountError>) -> zbus::fdo::Error {
-    match err {
-        ChangeError::Refused(why) => zbus::fdo::Error::InvalidArgs(why.to_string()),
-        other => zbus::fdo::Error::Failed(other.to_string()),
-    }
-}
-
-impl UserAttributes {
-    async fn user<T: Send + 'static>(
-        &self,
-        read: impl FnOnce(&ipmi_accounts::users::UserRecord, u8) -> T + Send + 'static,
-    ) -> zbus::fdo::Result<T> {
-        let id = self.id;
-        self.accounts
-            .with(move |accounts, _, _| {
-                accounts
-                    .users
-                    .get(id)
-                    .map(|record| read(record, accounts.channel))
-            })
-            .await
-            .flatten()
-            .ok_or_else(|| zbus::fdo::Error::UnknownObject("no such user".into()))
-    }
-}
-
-#[zbus::interface(name = "xyz.openbmc_project.User.Attributes")]
-impl UserAttributes {
-    #[zbus(property)]
-    async fn user_groups(&self) -> zbus::fdo::Result<Vec<String>> {
-        self.user(|record, channel| {
-            let mut groups = Vec::new();
-            if record
-                .access
-                .get(&channel)
-                .is_some_and(|a| a.ipmi_messaging)
-            {
-                groups.push("ipmi".to_owned());
-            }
-            if record
-                .payloads
-                .get(&channel)
-                .is_some_and(|p| p & PAYLOAD_SOL != 0)
-            {
-                groups.push("hostconsole".to_owned());
-            }
-            groups
-        })
-        .await
-    }
-
-    #[zbus(property)]
-    async fn user_privilege(&self) -> zbus::fdo::Result<String> {
-        self.user(|record, channel| {
-            privilege_name(record.access.get(&channel).and_then(|a| a.privilege_limit)).to_owned()
-        })
-        .await
-    }
-
-    #[zbus(property)]
-    async fn set_user_privilege(&self, value: String) -> zbus::fdo::Result<()> {
-        let privilege = parse_privilege(&value)
-            .map_err(|err| zbus::fdo::Error::InvalidArgs(err.to_string()))?;
-        let id = self.id;
-        self.accounts
-            .change(move |accounts, _, _| accounts.set_privilege(id, privilege))
-            .await
-            .map_err(fdo_change)
-    }
-
-    #[zbus(property)]
-    async fn user_enabled(&self) -> zbus::fdo::Result<bool> {
-        self.user(|record, _| record.enabled == Some(true)).await
-    }
-
-    #[zbus(property)]
-    async fn set_user_enabled(&self, value: bool) -> zbus::fdo::Result<()> {
-        let id = self.id;
-        self.accounts
-            .change(move |accounts, _, _| accounts.set_enabled(id, value))
-            .await
-            .map_err(fdo_change)
-    }
-
-    #[zbus(property)]
-    async fn user_locked_for_failed_attempt(&self) -> zbus::fdo::Result<bool> {
-        let id = self.id;
-        self.accounts
-            .with(move |_, lockout, now| lockout.is_locked(id, now))
-            .await
-            .ok_or_else(|| zbus::fdo::Error::Failed("the accounts are not available".into()))
-    }
-
-    /// Only `false` may be written: an administrator's unlock.
-    #[zbus(property)]
-    async fn set_user_locked_for_failed_attempt(&self, value: bool) -> zbus::fdo::Result<()> {
-        if value {
-            return Err(zbus::fdo::Error::InvalidArgs(
-                "a user is locked only by failed logins; write false to unlock".into(),
-            ));
-        }
-        let id = self.id;
-        self.accounts
-            .change(move |_, lockout, now| {
-                lockout.unlock(id, now);
-                Ok::<(), AccountError>(())
-            })
-            .await
-            .map_err(fdo_change)
-    }
-
-    #[zbus(property)]
-    fn remote_user(&self) -> bool {
-        false
-    }
-
-    #[zbus(property)]
-    fn user_password_expired(&self) -> bool {
-        false
-    }
-}
-
-/// `xyz.openbmc_project.Object.Delete` on a user's object.
-pub struct DeleteUser {
-    /// The user's ID.
-    pub id: u8,
-    /// The accounts.
-    pub accounts: AccountsHandle,
-}
-
-#[zbus::interface(name = "xyz.openbmc_project.Object.Delete")]
-impl DeleteUser {
-    async fn delete(&self) -> Result<(), CommonError> {
-        let id = self.id;
-        flatten(
-            self.accounts
-                .change(move |accounts, lockout, now| {
-                    lockout.unlock(id, now);
-                    Ok(accounts.delete_user(id))
-                })
-                .await,
-        )?;
-        info!(id, "user deleted over D-Bus");
-        Ok(())
-    }
-}
-
-/// `org.rbmc.User.Password` on a user's object.
-pub struct UserPassword {
-    /// The user's ID.
-    pub id: u8,
-    /// The accounts.
-    pub accounts: AccountsHandle,
-}
-
-#[zbus::interface(name = "org.rbmc.User.Password")]
-impl UserPassword {
-    /// Sets the password after the policy's checks (`InvalidArgument`
-    /// names the rule it breaks, never the password).
-    async fn set_password(&self, password: String) -> Result<(), CommonError> {
-        let id = self.id;
-        self.accounts
-            .change(move |accounts, _, _| accounts.set_password(id, password.as_bytes(), false))
-            .await
-            .map_err(change_error)
     }
 }
 

@@ -14,8 +14,9 @@ use tracing::{debug, warn};
 use zbus::object_server::SignalEmitter;
 
 use crate::{
-    dbus::{Authenticator, DeleteUser, UserAttributes, UserPassword},
+    dbus::Authenticator,
     owner::{AccountsHandle, Changed},
+    user_objects::{DeleteUser, UserAttributes, UserPassword},
 };
 
 /// The event-only Session Audit sensor (type 2Ah) lockouts are logged on.
@@ -179,10 +180,22 @@ async fn act(
 /// Records an account event in the audit trail kept by rbmc-seld; a
 /// missing logger is logged, never fatal.
 pub async fn audit(conn: &zbus::Connection, user: &str, channel: u8, action: &str, result: &str) {
+    audit_as(conn, "userd", user, channel, action, result).await;
+}
+
+/// Records an event seen by `source` in the audit trail.
+pub async fn audit_as(
+    conn: &zbus::Connection,
+    source: &str,
+    user: &str,
+    channel: u8,
+    action: &str,
+    result: &str,
+) {
     let recorded = async {
         let proxy = AuditProxy::new(conn).await.map_err(|e| e.to_string())?;
         proxy
-            .record("userd", user, "", channel, action, result)
+            .record(source, user, "", channel, action, result)
             .await
             .map_err(|e| e.to_string())
     };

@@ -10,12 +10,14 @@
 //! - [`owner`]: the task that owns the accounts; every change is stored
 //!   before it takes effect.
 //! - [`commands`]: the IPMI user commands.
-//! - [`dbus`]: the D-Bus objects.
+//! - [`dbus`]: the fixed D-Bus objects; [`user_objects`]: one per user;
+//!   [`caller`]: who called, for the audit trail.
 //! - [`follow`]: per-user objects, signals and lockout events that follow
 //!   each change.
 //! - [`provision`]: the first users: from the config on first start, or
 //!   from a one-time provisioning file.
 
+pub mod caller;
 pub mod cli;
 pub mod commands;
 pub mod dbus;
@@ -23,6 +25,7 @@ pub mod follow;
 pub mod owner;
 pub mod provision;
 pub mod store;
+pub mod user_objects;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
 
