@@ -223,7 +223,7 @@ fn a_user_made_over_dbus_logs_in_and_its_deletion_ends_its_sessions() {
             .iter()
             .all(|action| has_record(&export, &[r#""source":"dbus""#, &uid, action]));
             let reason = export.contains("the password is shorter than the minimum length");
-        done_or(all && reason && !export.contains("dave-pw-2026"), export)
+            done_or(all && reason && !export.contains("dave-pw-2026"), export)
         },
     );
 }

@@ -131,3 +131,43 @@ fn malformed_frames_are_dropped_and_the_link_carries_on() {
     let log = suite.log_text();
     assert!(log.contains("malformed frame from the VM"), "{log}");
 }
+
+/// Every administrator locked out for good (lockout interval 0: until an
+/// administrator unlocks) does not lock out the host: over KCS, at the
+/// system interface's authority, it sets a new password and enables the
+/// user, which also ends the lock.
+#[test]
+fn the_host_recovers_a_locked_out_administrator() {
+    let suite = Suite::start();
+    let lan = |args: &[&str]| {
+        let out = suite.ipmitool(17, args);
+        assert!(out.status.success(), "{args:?}: {}", rbmc_e2e::text(&out));
+    };
+    // Two failures lock; no reset interval; locked until unlocked.
+    lan(&["lan", "set", "1", "bad_pass_thresh", "2", "0", "0", "0"]);
+    for _ in 0..2 {
+        let wrong = suite.ipmitool_as("admin", "not-the-password", 17, &["mc", "guid"]);
+        assert!(!wrong.status.success());
+    }
+    wait_for("admin locked", Duration::from_secs(30), || {
+        let locked = suite.busctl(&[
+            "get-property",
+            "org.rbmc.Userd",
+            "/xyz/openbmc_project/user/admin",
+            "xyz.openbmc_project.User.Attributes",
+            "UserLockedForFailedAttempt",
+        ]);
+        done_or(locked.trim() == "b true", locked)
+    });
+    assert!(!suite.ipmitool(17, &["mc", "guid"]).status.success());
+
+    let mut vm = Vm::connect(&suite);
+    let mut set = vec![0x02, 0x02];
+    let mut password = b"recovered-pw-1".to_vec();
+    password.resize(16, 0);
+    set.extend(password);
+    assert_eq!(vm.request(0x06, 0x47, &set), (0, vec![]), "set password");
+    assert_eq!(vm.request(0x06, 0x47, &[0x02, 0x01]), (0, vec![]), "enable");
+    let back = suite.ipmitool_as("admin", "recovered-pw-1", 17, &["mc", "guid"]);
+    assert!(back.status.success(), "{}", rbmc_e2e::text(&back));
+}
