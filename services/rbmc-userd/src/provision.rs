@@ -151,3 +151,6 @@ pub fn apply_provisioning_file(
     );
     Ok(accounts)
 }
+
+#[cfg(test)]
+mod tests;
