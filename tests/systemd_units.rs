@@ -119,8 +119,8 @@ fn the_dbus_policy_is_accepted_by_dbus_daemon() {
 /// reads it).
 fn unit_value(unit: &str, key: &str) -> Option<String> {
     unit.lines()
-        .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
         .map(|v| v.trim().to_owned())
 }
 
