@@ -5,7 +5,7 @@
 
 use zbus::message::Header;
 
-use crate::follow;
+use crate::audit;
 
 /// The caller of `header`: `uid N`, or its bus name if the bus daemon
 /// cannot say.
@@ -40,6 +40,6 @@ pub fn audit_call<T, E: std::fmt::Display>(
         Err(err) => format!("refused: {err}"),
     };
     tokio::spawn(async move {
-        follow::audit_as(&conn, "dbus", &who, 0, &action, &result).await;
+        audit::audit_as(&conn, "dbus", &who, 0, &action, &result).await;
     });
 }

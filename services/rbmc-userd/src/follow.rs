@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use ipmi_router::events::SensorIdentity;
 use ipmi_wire::EventReadingType;
-use rbmc_contracts::{audit::AuditProxy, user::user_path};
+use rbmc_contracts::user::user_path;
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::warn;
 use zbus::object_server::SignalEmitter;
 
 use crate::{
@@ -166,7 +166,7 @@ async fn act(
             )
             .await;
         }
-        audit(
+        crate::audit::audit(
             conn,
             &name,
             lan_channel,
@@ -174,34 +174,5 @@ async fn act(
             "locked after failed logins",
         )
         .await;
-    }
-}
-
-/// Records an account event in the audit trail kept by rbmc-seld; a
-/// missing logger is logged, never fatal.
-pub async fn audit(conn: &zbus::Connection, user: &str, channel: u8, action: &str, result: &str) {
-    audit_as(conn, "userd", user, channel, action, result).await;
-}
-
-/// Records an event seen by `source` in the audit trail.
-pub async fn audit_as(
-    conn: &zbus::Connection,
-    source: &str,
-    user: &str,
-    channel: u8,
-    action: &str,
-    result: &str,
-) {
-    let recorded = async {
-        let proxy = AuditProxy::new(conn).await.map_err(|e| e.to_string())?;
-        proxy
-            .record(source, user, "", channel, action, result)
-            .await
-            .map_err(|e| e.to_string())
-    };
-    match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(err)) => debug!(%err, "audit record not written"),
-        Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
     }
 }

@@ -12,11 +12,13 @@
 //! - [`commands`]: the IPMI user commands.
 //! - [`dbus`]: the fixed D-Bus objects; [`user_objects`]: one per user;
 //!   [`caller`]: who called, for the audit trail.
+//! - [`audit`]: records in the audit trail.
 //! - [`follow`]: per-user objects, signals and lockout events that follow
 //!   each change.
 //! - [`provision`]: the first users: from the config on first start, or
 //!   from a one-time provisioning file.
 
+pub mod audit;
 pub mod caller;
 pub mod cli;
 pub mod commands;
@@ -63,6 +65,7 @@ pub async fn run(
         .await?;
     dbus::serve_fixed(startup.connection(), &handle).await?;
     follow::serve_sensor(startup.connection()).await?;
+    tracing::info!("accounts objects served; claiming the names");
     let conn = startup.connection().clone();
     startup.name(names::USERD).name(names::USER_MANAGER);
     let running = startup.claim_names().await?.ready();

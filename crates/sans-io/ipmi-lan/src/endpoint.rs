@@ -100,13 +100,7 @@ impl<U: ChannelPolicy> Endpoint<U> {
     /// handshake of `session_id`: sends RAKP 2 or 4. An answer for a
     /// handshake that has ended meanwhile (timed out, evicted) is dropped.
     pub fn authenticated(&mut self, now: Instant, session_id: u32, answer: AuthAnswer) {
-        let mut setup = Setup {
-            sessions: &mut self.sessions,
-            policy: &self.policy,
-            config: &self.config,
-            rng: &mut *self.rng,
-            events: &mut self.events,
-        };
+        let mut setup = self.setup();
         if let Some(transmit) = setup.on_answer(now, session_id, answer) {
             self.transmits.push_back(transmit);
         }
@@ -265,13 +259,7 @@ impl<U: ChannelPolicy> Endpoint<U> {
             // Stale handshakes give way before the table is counted.
             self.handle_timeout(now);
         }
-        let mut setup = Setup {
-            sessions: &mut self.sessions,
-            policy: &self.policy,
-            config: &self.config,
-            rng: &mut *self.rng,
-            events: &mut self.events,
-        };
+        let mut setup = self.setup();
         let reply = match header.payload_type {
             PayloadType::OPEN_SESSION_REQUEST => {
                 setup.on_open_session(now, packet.payload, peer).map(Some)
@@ -503,6 +491,17 @@ impl<U: ChannelPolicy> Endpoint<U> {
     fn end_session(&mut self, session_id: u32, reason: CloseReason) {
         self.sessions.remove(session_id);
         self.session_ended(session_id, reason);
+    }
+
+    /// Session set-up over the table, the policy and the event queue.
+    fn setup(&mut self) -> Setup<'_, U> {
+        Setup {
+            sessions: &mut self.sessions,
+            policy: &self.policy,
+            config: &self.config,
+            rng: &mut *self.rng,
+            events: &mut self.events,
+        }
     }
 
     fn session_ended(&mut self, session_id: u32, reason: CloseReason) {
