@@ -113,7 +113,19 @@ impl Sensor {
             reason,
         };
         let [min, max] = entry.range;
-        let factors = LinearFactors::for_range(min, max).map_err(|e| fail(e.to_string()))?;
+        // The configured thresholds and hysteresis read back exactly: the
+        // step is the finest that covers the range with all of them on it.
+        let t = &entry.thresholds;
+        let exact: Vec<f64> = [t.lnr, t.lcr, t.lnc, t.unc, t.ucr, t.unr]
+            .into_iter()
+            .flatten()
+            .collect();
+        let steps: Vec<f64> = [entry.hysteresis]
+            .into_iter()
+            .filter(|h| *h > 0.0)
+            .collect();
+        let factors = LinearFactors::for_values(min, max, &exact, &steps, entry.resolution)
+            .map_err(|e| fail(e.to_string()))?;
         let source: Box<dyn ReadingSource> = match &entry.source {
             Source::Hwmon {
                 name,

@@ -65,6 +65,11 @@ pub struct SensorEntry {
     /// Hysteresis in the sensor's unit, both directions.
     #[serde(default)]
     pub hysteresis: f64,
+    /// The step of one raw count, in the sensor's unit (the SDR's
+    /// M x 10^Rexp). Without it, the finest step that covers `range` and on
+    /// which every threshold and the hysteresis are exact.
+    #[serde(default)]
+    pub resolution: Option<f64>,
     /// How the development simulator animates this sensor (ignored on real
     /// hardware).
     #[serde(default)]
@@ -288,6 +293,9 @@ pub fn check_sensors(sensors: &[SensorEntry]) -> Result<(), String> {
         }
         if !(s.hysteresis.is_finite() && s.hysteresis >= 0.0) {
             return Err(format!("{at}: hysteresis must be a non-negative number"));
+        }
+        if s.resolution.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+            return Err(format!("{at}: resolution must be a positive number"));
         }
         let t = &s.thresholds;
         let ordered = [t.lnr, t.lcr, t.lnc, t.unc, t.ucr, t.unr];

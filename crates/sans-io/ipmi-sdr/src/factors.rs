@@ -201,6 +201,6 @@ pub(crate) fn scale(v: f64, e: i32) -> f64 {
     clippy::cast_possible_truncation,
     reason = "callers round and clamp into the i16 range first"
 )]
-fn f64_to_i16(x: f64) -> i16 {
+pub(crate) fn f64_to_i16(x: f64) -> i16 {
     x as i16
 }

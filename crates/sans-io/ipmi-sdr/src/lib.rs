@@ -32,6 +32,7 @@
 
 mod codes;
 mod factors;
+mod grid;
 mod records;
 
 pub use codes::{device_capabilities, EntityId, EventReadingType, RecordType, SensorType, Unit};
@@ -68,6 +69,18 @@ pub enum SdrError {
     /// No M, B and exponents within their bit widths cover the range.
     #[error("sensor range [{min}, {max}] cannot be encoded with 8-bit linear SDR factors")]
     Unrepresentable {
+        /// Requested lower end.
+        min: f64,
+        /// Requested upper end.
+        max: f64,
+    },
+    /// No factors covering the range have every configured value on their
+    /// grid (or the resolution asked for cannot hold them).
+    #[error(
+        "sensor range [{min}, {max}]: no 8-bit linear factors have every configured threshold \
+         and hysteresis exactly on their grid; pick values on a common step, or a resolution"
+    )]
+    NotExact {
         /// Requested lower end.
         min: f64,
         /// Requested upper end.
