@@ -99,6 +99,34 @@ fn power_control_drives_the_host() {
 
     power_on(&suite);
     assert!(ipmi_ok(&suite, &["chassis", "power", "status"]).contains("Chassis Power is on"));
+    // The event names its sensor: the event-only sensors have compact SDR
+    // records (sensor type 22h, entity 23 = system chassis).
+    wait_for(
+        "the power-on event in the SEL",
+        Duration::from_secs(5),
+        || {
+            let shown = text(&suite.ipmitool(17, &["sel", "elist"]));
+            done_or(
+                shown.contains(
+                    "System ACPI Power State ACPI Power State | S0/G0: working | Asserted",
+                ),
+                shown,
+            )
+        },
+    );
+    let acpi = ipmi_ok(&suite, &["sdr", "type", "0x22"]);
+    assert!(
+        acpi.contains("ACPI Power State | E0h |") && acpi.contains("| 23.1 |"),
+        "{acpi}"
+    );
+    for (kind, name) in [
+        ("0x09", "Power Unit       | E1h"),
+        ("0x23", "Watchdog         | E2h"),
+        ("0x2a", "Session Audit    | E3h"),
+    ] {
+        let shown = ipmi_ok(&suite, &["sdr", "type", kind]);
+        assert!(shown.contains(name), "{kind}: {shown}");
+    }
     let status = ipmi_ok(&suite, &["chassis", "status"]);
     assert!(status.contains("System Power         : on"), "{status}");
     assert!(
@@ -365,7 +393,7 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     wait_for("watchdog event in the SEL", Duration::from_secs(3), || {
         let shown = text(&suite.ipmitool(17, &["sel", "elist"]));
         done_or(
-            shown.contains("Watchdog2 #0xe2 | Hard reset | Asserted"),
+            shown.contains("Watchdog2 Watchdog | Hard reset | Asserted"),
             shown,
         )
     });

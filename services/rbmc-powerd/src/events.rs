@@ -12,42 +12,25 @@
 //!   transition the host did not follow).
 //! - `/xyz/openbmc_project/sensors/watchdog/host0`: Watchdog 2 (23h).
 
-use ipmi_wire::{AcpiPowerStateOffset, EventReadingType, PowerUnitOffset, SensorType};
+use ipmi_router::events::{ACPI_POWER_STATE, POWER_UNIT, WATCHDOG};
+use ipmi_wire::{AcpiPowerStateOffset, PowerUnitOffset};
 use tracing::info;
 
 use crate::{control::Events, sequencer::PowerEvent};
 
 /// ACPI power state sensor path.
-pub const ACPI_PATH: &str = "/xyz/openbmc_project/sensors/acpi_power/host0";
+pub const ACPI_PATH: &str = ACPI_POWER_STATE.path;
 /// Power unit sensor path.
-pub const POWER_UNIT_PATH: &str = "/xyz/openbmc_project/sensors/power_unit/host0";
+pub const POWER_UNIT_PATH: &str = POWER_UNIT.path;
 /// Watchdog 2 sensor path.
-pub const WATCHDOG_PATH: &str = "/xyz/openbmc_project/sensors/watchdog/host0";
+pub const WATCHDOG_PATH: &str = WATCHDOG.path;
 
-/// Sensor numbers of the event-only sensors (BMC LUN 0, above the range the
-/// dev config gives hwmon sensors).
-const ACPI_NUMBER: u8 = 0xE0;
-const POWER_UNIT_NUMBER: u8 = 0xE1;
-const WATCHDOG_NUMBER: u8 = 0xE2;
-
-/// Serves the event-only sensors' objects.
+/// Serves the event-only sensors' objects (numbers, types and names are in
+/// `ipmi_router::events`, shared with the SDR).
 pub async fn serve_sensors(conn: &zbus::Connection) -> zbus::Result<()> {
     let server = conn.object_server();
-    for (path, number, sensor_type) in [
-        (ACPI_PATH, ACPI_NUMBER, SensorType::SYSTEM_ACPI_POWER_STATE),
-        (POWER_UNIT_PATH, POWER_UNIT_NUMBER, SensorType::POWER_UNIT),
-        (WATCHDOG_PATH, WATCHDOG_NUMBER, SensorType::WATCHDOG_2),
-    ] {
-        server
-            .at(
-                path,
-                ipmi_router::events::SensorIdentity {
-                    number,
-                    sensor_type: sensor_type.code(),
-                    event_reading_type: EventReadingType::SENSOR_SPECIFIC.code(),
-                },
-            )
-            .await?;
+    for sensor in [ACPI_POWER_STATE, POWER_UNIT, WATCHDOG] {
+        server.at(sensor.path, sensor.identity()).await?;
     }
     Ok(())
 }

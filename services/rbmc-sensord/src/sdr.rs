@@ -9,10 +9,10 @@
 //! non-zero offset; any change to a record (Set Sensor Thresholds,
 //! Set Sensor Hysteresis) cancels it, as the spec requires.
 
-use ipmi_router::HandlerResult;
+use ipmi_router::{events::EVENT_ONLY_SENSORS, HandlerResult};
 use ipmi_sdr::{
-    FruDeviceLocator, FullSensorRecord, McDeviceLocator, BMC_SLAVE_ADDRESS as BMC_ADDRESS,
-    SDR_VERSION,
+    CompactSensorRecord, FruDeviceLocator, FullSensorRecord, McDeviceLocator,
+    BMC_SLAVE_ADDRESS as BMC_ADDRESS, SDR_VERSION,
 };
 use ipmi_wire::CompletionCode;
 
@@ -51,6 +51,25 @@ impl SdrRepository {
             let id = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
             sensor_records.push(((sensor.entry.lun, sensor.entry.number.0), records.len()));
             records.push(full_sensor_record(id, sensor, &sensor.snapshot()));
+        }
+        // The event-only sensors of the other daemons (power, watchdog,
+        // session audit): a name and entity for the events they log.
+        for sensor in EVENT_ONLY_SENSORS {
+            let id = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
+            records.push(
+                CompactSensorRecord {
+                    record_id: id,
+                    lun: 0,
+                    number: sensor.number,
+                    entity_id: sensor.entity_id,
+                    entity_instance: 1,
+                    sensor_type: sensor.sensor_type,
+                    event_reading_type: sensor.identity().event_reading_type,
+                    offsets: sensor.offsets,
+                    id_string: sensor.name.into(),
+                }
+                .emit(),
+            );
         }
         let id = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
         records.push(
@@ -221,20 +240,25 @@ thresholds = { lcr = 10.0, ucr = 13.0 }
     #[test]
     fn records_chain_and_read_whole() {
         let sdr = repository();
-        // MC locator, one full sensor record, FRU locator.
+        // MC locator, one full sensor record, the four event-only
+        // sensors' compact records, FRU locator.
         let info = sdr.cmd_info(&[]).unwrap();
-        assert_eq!(info[..3], [0x51, 3, 0]);
+        assert_eq!(info[..3], [0x51, 7, 0]);
         let first = sdr.cmd_get(&[0, 0, 0, 0, 0, 0xFF]).unwrap();
         assert_eq!(first[..2], [2, 0], "next record ID");
         assert_eq!(first[2 + 3], 0x12, "MC device locator");
         let second = sdr.cmd_get(&[0, 0, 2, 0, 0, 0xFF]).unwrap();
         assert_eq!(second[..2], [3, 0]);
         assert_eq!(second[2 + 3], 0x01, "full sensor record");
+        for id in 3..=6u8 {
+            let compact = sdr.cmd_get(&[0, 0, id, 0, 0, 0xFF]).unwrap();
+            assert_eq!(compact[2 + 3], 0x02, "compact sensor record {id}");
+        }
         let last = sdr.cmd_get(&[0, 0, 0xFF, 0xFF, 0, 0xFF]).unwrap();
         assert_eq!(last[..2], [0xFF, 0xFF]);
         assert_eq!(last[2 + 3], 0x11, "FRU device locator");
         assert_eq!(
-            sdr.cmd_get(&[0, 0, 9, 0, 0, 0xFF]),
+            sdr.cmd_get(&[0, 0, 9, 1, 0, 0xFF]),
             Err(CompletionCode::NOT_PRESENT)
         );
     }

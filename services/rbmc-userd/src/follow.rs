@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ipmi_router::events::SensorIdentity;
-use ipmi_wire::EventReadingType;
+use ipmi_router::events::SESSION_AUDIT;
 use rbmc_contracts::user::user_path;
 use tokio::sync::mpsc;
 use tracing::warn;
@@ -20,25 +19,14 @@ use crate::{
 };
 
 /// The event-only Session Audit sensor (type 2Ah) lockouts are logged on.
-pub const SESSION_AUDIT_PATH: &str = "/xyz/openbmc_project/sensors/session_audit/bmc";
-/// Its number: after powerd's event-only sensors (E0h-E2h).
-const SESSION_AUDIT_NUMBER: u8 = 0xE3;
-/// Sensor type Session Audit (IPMI v2.0 Table 42-3).
-const SESSION_AUDIT: u8 = 0x2A;
+pub const SESSION_AUDIT_PATH: &str = SESSION_AUDIT.path;
 /// Offset 03h: "invalid password disable".
 const INVALID_PASSWORD_DISABLE: u8 = 0x03;
 
 /// Serves the Session Audit sensor's identity.
 pub async fn serve_sensor(conn: &zbus::Connection) -> zbus::Result<()> {
     conn.object_server()
-        .at(
-            SESSION_AUDIT_PATH,
-            SensorIdentity {
-                number: SESSION_AUDIT_NUMBER,
-                sensor_type: SESSION_AUDIT,
-                event_reading_type: EventReadingType::SENSOR_SPECIFIC.code(),
-            },
-        )
+        .at(SESSION_AUDIT.path, SESSION_AUDIT.identity())
         .await?;
     Ok(())
 }

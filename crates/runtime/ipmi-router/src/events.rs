@@ -17,6 +17,84 @@ pub use rbmc_contracts::{
     names::SEL_LOGGER,
 };
 
+/// An event-only sensor of the BMC: it has no reading, only the
+/// sensor-specific events its owner logs. rbmc-sensord describes each with
+/// a Compact Sensor Record, so clients name its events; the owner serves
+/// its [`SensorIdentity`] at `path`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct EventOnlySensor {
+    /// The owner's object path.
+    pub path: &'static str,
+    /// The sensor number (BMC LUN 0, above the config's sensors).
+    pub number: u8,
+    /// The sensor type (IPMI v2.0 Table 42-3).
+    pub sensor_type: u8,
+    /// The entity it belongs to (Table 43-13).
+    pub entity_id: u8,
+    /// Its name in the SDR.
+    pub name: &'static str,
+    /// The offsets it asserts (bit n: offset n).
+    pub offsets: u16,
+}
+
+impl EventOnlySensor {
+    /// Its identity on the bus (sensor-specific events, 6Fh).
+    pub fn identity(&self) -> SensorIdentity {
+        SensorIdentity {
+            number: self.number,
+            sensor_type: self.sensor_type,
+            event_reading_type: 0x6F,
+        }
+    }
+}
+
+/// rbmc-powerd's System ACPI Power State (22h): S0/G0 on power-on, G2/S5
+/// soft-off on power-off.
+pub const ACPI_POWER_STATE: EventOnlySensor = EventOnlySensor {
+    path: "/xyz/openbmc_project/sensors/acpi_power/host0",
+    number: 0xE0,
+    sensor_type: 0x22,
+    entity_id: 0x17,
+    name: "ACPI Power State",
+    offsets: 1 << 0 | 1 << 5,
+};
+
+/// rbmc-powerd's Power Unit (09h): AC lost, soft power control failure.
+pub const POWER_UNIT: EventOnlySensor = EventOnlySensor {
+    path: "/xyz/openbmc_project/sensors/power_unit/host0",
+    number: 0xE1,
+    sensor_type: 0x09,
+    entity_id: 0x13,
+    name: "Power Unit",
+    offsets: 1 << 4 | 1 << 5,
+};
+
+/// rbmc-powerd's Watchdog 2 (23h): expiry actions and the pre-timeout
+/// interrupt.
+pub const WATCHDOG: EventOnlySensor = EventOnlySensor {
+    path: "/xyz/openbmc_project/sensors/watchdog/host0",
+    number: 0xE2,
+    sensor_type: 0x23,
+    entity_id: 0x07,
+    name: "Watchdog",
+    offsets: 0x000F | 1 << 8,
+};
+
+/// rbmc-userd's Session Audit (2Ah): a user locked after failed logins
+/// (offset 03h, "invalid password disable").
+pub const SESSION_AUDIT: EventOnlySensor = EventOnlySensor {
+    path: "/xyz/openbmc_project/sensors/session_audit/bmc",
+    number: 0xE3,
+    sensor_type: 0x2A,
+    entity_id: 0x06,
+    name: "Session Audit",
+    offsets: 1 << 3,
+};
+
+/// Every event-only sensor, for the SDR.
+pub const EVENT_ONLY_SENSORS: [EventOnlySensor; 4] =
+    [ACPI_POWER_STATE, POWER_UNIT, WATCHDOG, SESSION_AUDIT];
+
 /// `org.rbmc.Ipmi.Sensor`: the IPMI identity of a sensor object.
 #[derive(Clone, Copy, Debug)]
 pub struct SensorIdentity {

@@ -38,7 +38,8 @@ mod records;
 pub use codes::{device_capabilities, EntityId, EventReadingType, RecordType, SensorType, Unit};
 pub use factors::LinearFactors;
 pub use records::{
-    validate_id_string, FruDeviceLocator, FullSensorRecord, McDeviceLocator, SdrHeader, Thresholds,
+    validate_id_string, CompactSensorRecord, FruDeviceLocator, FullSensorRecord, McDeviceLocator,
+    SdrHeader, Thresholds,
 };
 use thiserror::Error;
 

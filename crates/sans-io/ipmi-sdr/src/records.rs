@@ -250,6 +250,67 @@ impl McDeviceLocator {
     }
 }
 
+/// Compact Sensor Record for an event-only, sensor-specific sensor at the
+/// BMC (type 02h, IPMI v2.0 §43.2, Table 43-2): it gives the sensor a name
+/// and entity, so clients can name the events logged against it.
+///
+/// ```text
+/// byte  field (1-based)
+///  1-5  header: record ID, 51h, 02h, length
+///    6  sensor owner: 20h (the BMC)       7  owner LUN (channel 0)
+///    8  sensor number                     9  entity ID
+///   10  entity instance                  11  initialization: 21h (events
+///                                            and scanning enabled)
+///   12  capabilities: 41h (auto re-arm, entire-sensor event control)
+///   13  sensor type                      14  event/reading type
+/// 15-16 assertion event mask        17-18  deassertion event mask
+/// 19-20 discrete reading mask       21-23  units: none
+/// 24-25 record sharing: none        26-27  hysteresis: none
+/// 28-30 reserved                         31  OEM
+///   32  ID string type/length       33:48  ID string bytes
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct CompactSensorRecord {
+    /// Record ID.
+    pub record_id: u16,
+    /// Sensor owner LUN (0-3).
+    pub lun: u8,
+    /// Sensor number.
+    pub number: u8,
+    /// Entity ID ([`EntityId`](crate::EntityId) code).
+    pub entity_id: u8,
+    /// Entity instance.
+    pub entity_instance: u8,
+    /// Sensor type code (Table 42-3).
+    pub sensor_type: u8,
+    /// Event/reading type code (Table 42-1/42-2).
+    pub event_reading_type: u8,
+    /// The offsets the sensor asserts (bit n: offset n).
+    pub offsets: u16,
+    /// Sensor name, printable ASCII, at most 16 bytes.
+    pub id_string: String,
+}
+
+impl CompactSensorRecord {
+    /// Encodes the record.
+    pub fn emit(&self) -> Vec<u8> {
+        let [mask_lo, mask_hi] = (self.offsets & 0x7FFF).to_le_bytes();
+        #[rustfmt::skip]
+        let mut body = vec![
+            BMC_SLAVE_ADDRESS, self.lun & 0x03, self.number,           // 6-8
+            self.entity_id, self.entity_instance & 0x7F,               // 9-10
+            0x21, 0x41,                                                // 11-12
+            self.sensor_type, self.event_reading_type,                 // 13-14
+            mask_lo, mask_hi, 0x00, 0x00, mask_lo, mask_hi,            // 15-20
+            0x00, 0x00, 0x00,                                          // 21-23
+            0x00, 0x00, 0x00, 0x00,                                    // 24-27
+            0x00, 0x00, 0x00, 0x00,                                    // 28-31
+        ];
+        push_id_string(&mut body, &self.id_string);
+        with_header(self.record_id, RecordType::COMPACT_SENSOR, body)
+    }
+}
+
 /// FRU Device Locator for a logical FRU device at the BMC (type 11h, IPMI
 /// v2.0 §43.8, Table 43-7).
 ///

@@ -457,3 +457,41 @@ proptest! {
         prop_assert_eq!(at.map(|i| bytes[i]), th);
     }
 }
+
+#[test]
+fn compact_sensor_record_bytes() {
+    let rec = CompactSensorRecord {
+        record_id: 0x0021,
+        lun: 0,
+        number: 0xE2,
+        entity_id: 0x07,
+        entity_instance: 1,
+        sensor_type: 0x23,
+        event_reading_type: 0x6F,
+        offsets: 0x010F,
+        id_string: "Watchdog".into(),
+    };
+    let bytes = rec.emit();
+    const fn at(spec_byte: usize) -> usize {
+        spec_byte - 1
+    }
+    assert_eq!(
+        bytes[..5],
+        [
+            0x21,
+            0x00,
+            0x51,
+            0x02,
+            u8::try_from(bytes.len() - 5).unwrap()
+        ]
+    );
+    assert_eq!(bytes[at(6)..=at(10)], [0x20, 0x00, 0xE2, 0x07, 0x01]);
+    assert_eq!(bytes[at(13)..=at(14)], [0x23, 0x6F]);
+    // Assertion and discrete reading masks: offsets 0-3 and 8.
+    assert_eq!(bytes[at(15)..=at(20)], [0x0F, 0x01, 0x00, 0x00, 0x0F, 0x01]);
+    assert_eq!(bytes[at(32)], 0xC0 | 8);
+    assert_eq!(&bytes[at(33)..], b"Watchdog");
+    assert_eq!(bytes.len(), 48 - 16 + 8);
+    let header = SdrHeader::parse(&bytes).unwrap();
+    assert_eq!(header.record_type, RecordType::COMPACT_SENSOR);
+}
