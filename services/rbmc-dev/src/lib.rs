@@ -152,6 +152,23 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
     // Each daemon is this executable started under the daemon's name.
     let launcher = std::env::current_exe().context("locating rbmc-dev")?;
     let listen = format!("127.0.0.1:{}", args.port);
+    // A port another program holds would leave a daemon in a restart loop
+    // and the launcher waiting; say so at once instead.
+    if let Err(err) = std::net::UdpSocket::bind(&listen) {
+        eprintln!(
+            "rbmc-dev: UDP {listen} (RMCP+) is not free: {err}; is another rbmc-dev running? \
+             Pick another port with --port N"
+        );
+        return Ok(ExitCode::from(69));
+    }
+    let qemu_listen = format!("127.0.0.1:{}", args.qemu_port);
+    if let Err(err) = std::net::TcpListener::bind(&qemu_listen) {
+        eprintln!(
+            "rbmc-dev: TCP {qemu_listen} (the QEMU KCS link) is not free: {err}; pick another \
+             port with --qemu-port N"
+        );
+        return Ok(ExitCode::from(69));
+    }
     // Serial over LAN's host console: the simulated host's, or the VM's
     // serial port (QEMU: -chardev socket,id=sol,path=<this>,server=on,wait=off
     // -serial chardev:sol).
