@@ -151,13 +151,24 @@ fn readings_match_the_sysfs_files() {
         .filter(|s| s.kind == SensorKind::Temperature)
         .count();
     assert_eq!(listed, temperatures, "{}", text(&out));
+    // The config's sensors, and the four event-only sensors of powerd and
+    // userd (compact records: no reading of their own).
     let out = suite.ipmitool(17, &["sdr", "list"]);
-    assert_eq!(
-        text(&out).lines().count(),
-        config.sensors.len(),
-        "{}",
-        text(&out)
-    );
+    let shown = text(&out);
+    assert_eq!(shown.lines().count(), config.sensors.len() + 4, "{shown}");
+    for name in [
+        "ACPI Power State",
+        "Power Unit",
+        "Watchdog",
+        "Session Audit",
+    ] {
+        assert!(
+            shown
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains("Not Readable")),
+            "{name}: {shown}"
+        );
+    }
 }
 
 #[test]
@@ -238,8 +249,22 @@ fn injected_faults_show_and_raise_events() {
             .await
     });
     assert!(alarm);
+    // The stopped fan is a cooling fault in the chassis status, and pyghmi's
+    // health names it.
+    wait_for("the cooling fault", Duration::from_secs(4), || {
+        let shown = text(&suite.ipmitool(17, &["chassis", "status"]));
+        done_or(shown.contains("Cooling/Fan Fault    : true"), shown)
+    });
+    let (health, bad) = pyghmi_health(&suite);
+    assert!(health >= 2, "pyghmi health {health}: {bad:?}");
+    assert!(bad.iter().any(|name| name == "FAN1"), "{bad:?}");
 
     // Clearing the fault clears the alarm and deasserts.
+    suite.simulator("Clear", "s", &["FAN1"]);
+    wait_for("the cooling fault to clear", Duration::from_secs(4), || {
+        let shown = text(&suite.ipmitool(17, &["chassis", "status"]));
+        done_or(shown.contains("Cooling/Fan Fault    : false"), shown)
+    });
     suite.simulator("Clear", "s", &["CPU0 Temp"]);
     wait_for("deassertion", Duration::from_secs(4), || {
         let shown = text(&suite.ipmitool(17, &["sel", "elist"]));
@@ -283,4 +308,33 @@ fn fru_print_and_read() {
     assert_eq!(bytes[..8].iter().fold(0u8, |a, b| a.wrapping_add(*b)), 0);
     let needle = product.product_name.as_bytes();
     assert!(bytes.windows(needle.len()).any(|w| w == needle));
+}
+
+/// pyghmi's `get_health`: the health bits and the bad sensors' names.
+fn pyghmi_health(suite: &Suite) -> (u32, Vec<String>) {
+    let root = rbmc_e2e::repo_root();
+    let python = root.join("target/pyghmi-venv/bin/python");
+    assert!(
+        python.exists(),
+        "tests/run.sh installs pyghmi into target/pyghmi-venv"
+    );
+    let script = root.join("tests/clients/pyghmi_health.py");
+    let port = suite.port.to_string();
+    let out = rbmc_e2e::run(
+        python.to_str().unwrap(),
+        &[
+            script.to_str().unwrap(),
+            &port,
+            rbmc_e2e::USER,
+            rbmc_e2e::PASSWORD,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = shown.lines();
+    let health = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (health, lines.map(str::to_owned).collect())
 }

@@ -86,9 +86,70 @@ pub fn cmd_get_chassis_status(p: &Powerd, request: &IpmiRequest) -> HandlerResul
         Identify::Until(_) => 0b01,
         Identify::Forever => 0b10,
     };
-    // Bit 6: identify command and state supported.
-    let misc = 0x40 | identify << 4 | u8::from(state.intrusion);
+    // Bit 6: identify command and state supported; bit 3: cooling/fan
+    // fault, from rbmc-sensord's fans.
+    let cooling = p.cooling_fault.load(std::sync::atomic::Ordering::Relaxed);
+    let misc = 0x40 | identify << 4 | u8::from(cooling) << 3 | u8::from(state.intrusion);
     Ok(vec![power, state.last_power_event, misc])
+}
+
+/// Follows rbmc-sensord's `CoolingFault` into `flag`, for as long as the
+/// bus lasts. The match is on the object's path and interface, not on the
+/// sender's name, so a sensord that starts (or restarts) later is heard;
+/// until it signals, there is no fault.
+pub async fn follow_cooling_fault(
+    conn: zbus::Connection,
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use futures_util::StreamExt as _;
+    use rbmc_contracts::sensor::HEALTH_PATH;
+    use std::sync::atomic::Ordering;
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .interface("org.freedesktop.DBus.Properties")
+        .and_then(|b| b.member("PropertiesChanged"))
+        .and_then(|b| b.path(HEALTH_PATH))
+        .map(|b| b.build());
+    let stream = match rule {
+        Ok(rule) => zbus::MessageStream::for_match_rule(rule, &conn, None).await,
+        Err(err) => Err(err),
+    };
+    let mut stream = match stream {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!(%err, "cannot follow the sensors' health: no cooling fault in chassis status");
+            return;
+        }
+    };
+    let initial = async {
+        rbmc_contracts::sensor::HealthProxy::builder(&conn)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await?
+            .cooling_fault()
+            .await
+    };
+    // Bounded: a call to a name nobody owns yet may go unanswered.
+    if let Ok(Ok(fault)) = tokio::time::timeout(std::time::Duration::from_secs(1), initial).await {
+        flag.store(fault, Ordering::Relaxed);
+    }
+    while let Some(message) = stream.next().await {
+        let Ok(message) = message else { continue };
+        let body = message.body();
+        let Ok((interface, changed, _)) = body.deserialize::<(
+            String,
+            std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+            Vec<String>,
+        )>() else {
+            continue;
+        };
+        if interface != "org.rbmc.Sensord.Health" {
+            continue;
+        }
+        if let Some(Ok(fault)) = changed.get("CoolingFault").map(bool::try_from) {
+            flag.store(fault, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Chassis Control (§28.3): 0 power down, 1 power up, 2 power cycle, 3 hard
@@ -228,6 +289,7 @@ mod tests {
         let powerd = Powerd {
             control,
             has_intrusion: false,
+            cooling_fault: std::sync::Arc::default(),
         };
         (powerd, dir.join("power.toml"))
     }

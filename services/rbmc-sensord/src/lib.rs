@@ -3,6 +3,8 @@
 //! threshold events to the SEL logger.
 //!
 //! # Layout
+//! - [`health`]: faults derived from the sensors (cooling) for the
+//!   chassis status.
 //! - [`source`]: where readings come from (hwmon sysfs).
 //! - [`sensor`]: one sensor's conversion, source and run-time state.
 //! - [`thresholds`]: threshold evaluation with hysteresis.
@@ -21,6 +23,7 @@ pub mod commands;
 pub mod dbus;
 pub mod events;
 pub mod fru;
+pub mod health;
 pub mod identity;
 pub mod sdr;
 pub mod sensor;
@@ -214,12 +217,22 @@ pub async fn run(
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);
     }
+    conn.object_server()
+        .at(
+            rbmc_contracts::sensor::HEALTH_PATH,
+            health::HealthObject::default(),
+        )
+        .await?;
+    let health = conn
+        .object_server()
+        .interface::<_, health::HealthObject>(rbmc_contracts::sensor::HEALTH_PATH)
+        .await?;
     startup.name(names::SENSORD);
     let named = startup.claim_names().await?;
     info!(sensors = state.sensors.len(), "sensors on the bus");
     let poller = {
         let state = state.clone();
-        tokio::spawn(async move { poll_forever(&state, &objects, &conn).await })
+        tokio::spawn(async move { poll_forever(&state, &objects, &health, &conn).await })
     };
     let result = named.ready().until(shutdown).await;
     poller.abort();
@@ -256,7 +269,12 @@ fn check_devices(sensors: &[sensor::Sensor]) -> anyhow::Result<()> {
 /// One task and a queue ordered by due time serve all sensors: a task per
 /// sensor would cost each one its own copy of this future's state (measured
 /// with `rbmc-bench sensors`).
-async fn poll_forever(state: &Sensord, objects: &[dbus::SensorObjects], conn: &zbus::Connection) {
+async fn poll_forever(
+    state: &Sensord,
+    objects: &[dbus::SensorObjects],
+    health: &zbus::object_server::InterfaceRef<health::HealthObject>,
+    conn: &zbus::Connection,
+) {
     use std::{cmp::Reverse, collections::BinaryHeap};
     let start = tokio::time::Instant::now();
     let mut due: BinaryHeap<Reverse<(tokio::time::Instant, usize)>> = (0..state.sensors.len())
@@ -276,6 +294,11 @@ async fn poll_forever(state: &Sensord, objects: &[dbus::SensorObjects], conn: &z
         failing[index] = failure.is_some();
         if let Err(err) = objects[index].update(sensor).await {
             warn!(sensor = %sensor.entry.name.0, cause = %err, "cannot publish on D-Bus");
+        }
+        if sensor.entry.kind == rbmc_config::SensorKind::Fan {
+            if let Err(err) = health::publish(health, &state.sensors).await {
+                warn!(cause = %err, "cannot publish the sensors' health");
+            }
         }
         if !events.is_empty() {
             let path = dbus::sensor_path(&sensor.entry);

@@ -158,3 +158,19 @@ pub trait OperationalStatus {
     #[zbus(property)]
     fn functional(&self) -> zbus::Result<bool>;
 }
+
+/// The object of `org.rbmc.Sensord.Health`.
+pub const HEALTH_PATH: &str = "/org/rbmc/Sensord/Health";
+
+/// Client of `org.rbmc.Sensord.Health`: faults rbmc-sensord derives from
+/// its sensors for the chassis status (IPMI v2.0 Table 28-4, byte 3).
+#[zbus::proxy(
+    interface = "org.rbmc.Sensord.Health",
+    default_service = "org.rbmc.Sensord",
+    default_path = "/org/rbmc/Sensord/Health"
+)]
+pub trait Health {
+    /// A fan reads past a critical or non-recoverable threshold.
+    #[zbus(property)]
+    fn cooling_fault(&self) -> zbus::Result<bool>;
+}
