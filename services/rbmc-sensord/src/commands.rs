@@ -12,7 +12,10 @@
 //! | 2Bh | Get Sensor Event Status      | User      |
 //! | 2Dh | Get Sensor Reading           | User      |
 
-use ipmi_router::{HandlerResult, IpmiRequest};
+use ipmi_router::{
+    events::{EventOnlySensor, EVENT_ONLY_SENSORS},
+    HandlerResult, IpmiRequest,
+};
 use ipmi_sdr::Thresholds;
 use ipmi_wire::CompletionCode;
 
@@ -49,6 +52,19 @@ fn sensor<'a>(
         .ok_or(CompletionCode::NOT_PRESENT)
 }
 
+/// An event-only sensor of another daemon (power, watchdog, session
+/// audit) that the SDR describes: it has no reading, and its events are
+/// always enabled. Clients that walk the SDR (FreeIPMI's `ipmi-config`)
+/// ask it what they ask every sensor.
+fn event_only(request: &IpmiRequest, number: u8) -> Option<EventOnlySensor> {
+    (request.lun == 0)
+        .then(|| EVENT_ONLY_SENSORS.into_iter().find(|s| s.number == number))
+        .flatten()
+}
+
+/// Events and scanning enabled, reading unavailable (Table 35-15 byte 2).
+const EVENT_ONLY_FLAGS: u8 = 0xE0;
+
 fn status_flags(s: &crate::sensor::SensorState) -> u8 {
     let unavailable = s.raw.is_none() || !s.initial_update_done;
     (if s.events_enabled { 0x80 } else { 0 })
@@ -63,6 +79,9 @@ pub fn cmd_get_sensor_reading(state: &Sensord, request: &IpmiRequest) -> Handler
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
+    if event_only(request, number).is_some() {
+        return Ok(vec![0x00, EVENT_ONLY_FLAGS, 0x00, 0x80]);
+    }
     let s = sensor(state, request, number)?.snapshot();
     let status = if s.raw.is_some() {
         s.asserted & 0x3F
@@ -209,10 +228,27 @@ pub async fn cmd_set_sensor_event_enable(state: &Sensord, request: &IpmiRequest)
     if !(2..=6).contains(&data.len()) {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     }
-    let sensor = sensor(state, request, data[0])?;
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let assertion = u16::from_le_bytes([byte(2), byte(3)]);
     let deassertion = u16::from_le_bytes([byte(4), byte(5)]);
+    if let Some(fixed) = event_only(request, data[0]) {
+        // Its enables are fixed: a request that leaves them as they are
+        // succeeds (a configuration committed back unchanged); any other is
+        // refused.
+        let unchanged = byte(1) & 0xC0 == 0xC0
+            && match (byte(1) >> 4) & 0x03 {
+                0b00 => true,
+                0b01 => assertion & !fixed.offsets == 0 && deassertion == 0,
+                0b10 => assertion == 0 && deassertion == 0,
+                _ => false,
+            };
+        return if unchanged {
+            Ok(Vec::new())
+        } else {
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        };
+    }
+    let sensor = sensor(state, request, data[0])?;
     let change = |s: &mut crate::sensor::SensorState| {
         let supported = crate::sensor::supported_offsets(&s.thresholds);
         match (byte(1) >> 4) & 0x03 {
@@ -243,6 +279,10 @@ pub fn cmd_get_sensor_event_enable(state: &Sensord, request: &IpmiRequest) -> Ha
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
+    if let Some(fixed) = event_only(request, number) {
+        let [lo, hi] = fixed.offsets.to_le_bytes();
+        return Ok(vec![0xC0, lo, hi, 0, 0]);
+    }
     let s = sensor(state, request, number)?.snapshot();
     let a = s.assertion_enables.to_le_bytes();
     let d = s.deassertion_enables.to_le_bytes();
@@ -254,6 +294,9 @@ pub fn cmd_get_sensor_event_status(state: &Sensord, request: &IpmiRequest) -> Ha
     let [number] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
+    if event_only(request, number).is_some() {
+        return Ok(vec![EVENT_ONLY_FLAGS, 0, 0, 0, 0]);
+    }
     let s = sensor(state, request, number)?.snapshot();
     let asserted = (0..6u8)
         .filter(|bit| s.asserted & (1 << bit) != 0)
@@ -403,6 +446,39 @@ hysteresis = 2.0
         assert_eq!(
             cmd_set_sensor_event_enable(&s, &request(&[7, 0xD0, 0x10, 0x00])).await,
             Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+    }
+
+    #[test]
+    fn event_only_sensors_answer_as_unreadable_with_fixed_enables() {
+        let s = state("event-only");
+        // Watchdog 2 (E2h): offsets 0-3 and 8.
+        assert_eq!(
+            cmd_get_sensor_reading(&s, &request(&[0xE2])),
+            Ok(vec![0x00, 0xE0, 0x00, 0x80])
+        );
+        assert_eq!(
+            cmd_get_sensor_event_enable(&s, &request(&[0xE2])),
+            Ok(vec![0xC0, 0x0F, 0x01, 0, 0])
+        );
+        let set = |data: &[u8]| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(cmd_set_sensor_event_enable(&s, &request(data)))
+        };
+        // Unchanged: accepted. Disabling events or an offset: refused.
+        assert_eq!(set(&[0xE2, 0xC0]), Ok(Vec::new()));
+        assert_eq!(set(&[0xE2, 0xD0, 0x0F, 0x01]), Ok(Vec::new()));
+        assert_eq!(set(&[0xE2, 0x40]), Err(CompletionCode::INVALID_DATA_FIELD));
+        assert_eq!(
+            set(&[0xE2, 0xE0, 0x01]),
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        // Numbers that are nobody's stay absent.
+        assert_eq!(
+            cmd_get_sensor_reading(&s, &request(&[0xE9])),
+            Err(CompletionCode::NOT_PRESENT)
         );
     }
 
