@@ -252,6 +252,14 @@ fn restore_policy_applies_when_the_daemon_restarts() {
             ipmi_ok(&suite, &["chassis", "power", "off"]);
             wait_host(&suite, "off", Duration::from_secs(4), "PowerGood", "false");
         }
+        // The power state reaches the disk in the background; the AC loss
+        // below comes once it has (a loss within those milliseconds would
+        // restore the state before).
+        let stored = suite.state_dir.join("rbmc-powerd/power.toml");
+        wait_for("the power state stored", Duration::from_secs(5), || {
+            let text = std::fs::read_to_string(&stored).unwrap_or_default();
+            done_or(text.contains(&format!("host-on = {before}")), text)
+        });
         // Killing the daemon drops the simulated board with it: to the host
         // this is AC power going away and coming back.
         restart_powerd(&suite);
