@@ -22,7 +22,9 @@ use ipmi_lan::{
     RequestContext,
 };
 use ipmi_router::{
-    audit::Auditor, owner::CommandTable, Context, HandlerResult, IpmiRequest, Router,
+    audit::{changes_state, AuditRecord, Auditor},
+    owner::CommandTable,
+    Context, HandlerResult, IpmiRequest, Router,
 };
 use ipmi_wire::CompletionCode;
 use std::pin::Pin;
@@ -533,14 +535,25 @@ impl Engine {
         tokio::spawn(async move {
             let (netfn, cmd, channel) = (routed.netfn, routed.cmd, routed.context.channel);
             let result = router.route(routed).await;
-            let outcome = result.as_ref().map(|_| ()).map_err(|cc| *cc);
-            let (user, peer) = (
-                String::from_utf8_lossy(&pending.user_name).into_owned(),
-                pending.peer.ip().to_string(),
-            );
+            // Only state changes are recorded: reads cost no record and no
+            // string on the request path.
+            let record = changes_state(netfn, cmd).then(|| {
+                let outcome = result.as_ref().map(|_| ()).map_err(|cc| *cc);
+                AuditRecord::command(
+                    "rmcp+",
+                    String::from_utf8_lossy(&pending.user_name).into_owned(),
+                    pending.peer.ip().to_string(),
+                    channel,
+                    netfn,
+                    cmd,
+                    outcome,
+                )
+            });
             handle.respond(pending, result).await;
             drop(permit);
-            auditor.command("rmcp+", user, peer, channel, netfn, cmd, outcome);
+            if let Some(record) = record {
+                auditor.record(record);
+            }
         });
     }
 }
