@@ -49,11 +49,12 @@ fn killed_owner_answers_quickly_then_recovers() {
         before,
         "the owner was not restarted"
     );
-    assert!(
-        suite.log_text().contains("rbmc-sensord died"),
-        "{}",
-        suite.log_text()
-    );
+    // The launcher's line is read from its output by another thread: wait
+    // for it rather than race it.
+    wait_for("the launcher's report", Duration::from_secs(5), || {
+        let log = suite.log_text();
+        done_or(log.contains("rbmc-sensord died"), log)
+    });
 }
 
 #[test]
