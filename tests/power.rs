@@ -449,3 +449,68 @@ fn watchdog_expiry_acts_on_the_host_and_is_logged() {
     assert_eq!(host(&suite, "PowerGood"), "true");
     assert_eq!(host_state(&suite), "Running");
 }
+
+/// Issue 14, point 5: a request that arrives while a cycle is under way is
+/// queued and carried out when the cycle ends, never lost; a third one
+/// while one waits is refused as busy, with a message.
+#[test]
+fn a_reset_during_a_cycle_runs_once_the_host_is_back() {
+    let suite = Suite::start();
+    power_on(&suite);
+    let ipmipower = |action: &str| {
+        let out = suite.freeipmi("ipmipower", &[action]);
+        assert!(out.status.success(), "{action}: {}", text(&out));
+        text(&out)
+    };
+    assert!(ipmipower("--cycle").contains(": ok"));
+    assert!(ipmipower("--reset").contains(": ok"));
+    // The reset waits behind the cycle: the host must not be reset now.
+    assert_eq!(host(&suite, "Resets"), "0");
+    let busy = suite.ipmitool(17, &["chassis", "power", "off"]);
+    assert!(
+        !busy.status.success() && text(&busy).contains("Node busy"),
+        "{}",
+        text(&busy)
+    );
+    wait_host(
+        &suite,
+        "off in the cycle",
+        Duration::from_secs(8),
+        "PowerGood",
+        "false",
+    );
+    assert_eq!(host(&suite, "Resets"), "0");
+    wait_host(
+        &suite,
+        "on after the cycle",
+        Duration::from_secs(8),
+        "PowerGood",
+        "true",
+    );
+    wait_host(
+        &suite,
+        "the queued reset",
+        Duration::from_secs(3),
+        "Resets",
+        "1",
+    );
+    assert!(
+        suite
+            .log_text()
+            .contains("queued power request runs now request=Reset"),
+        "{}",
+        suite.log_text()
+    );
+    // A reset behind a power-off makes no sense: refused at once (D5h).
+    ipmi_ok(&suite, &["chassis", "power", "off"]);
+    let refused = suite.freeipmi("ipmipower", &["--reset"]);
+    assert!(!text(&refused).contains(": ok"), "{}", text(&refused));
+    wait_host(
+        &suite,
+        "forced off",
+        Duration::from_secs(8),
+        "PowerGood",
+        "false",
+    );
+    assert_eq!(host(&suite, "Resets"), "1");
+}

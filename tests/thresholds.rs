@@ -4,15 +4,12 @@
 //! sensor kind, and a value a client sets on that grid reads back as set,
 //! in both clients and in a FreeIPMI checkout/commit round trip.
 
-use rbmc_e2e::{dev_config, run, text, Suite, PASSWORD, USER};
+use rbmc_e2e::{dev_config, text, Suite};
 
 fn freeipmi(suite: &Suite, tool: &str, args: &[&str]) -> String {
-    let host = format!("127.0.0.1:{}", suite.port);
-    let mut all = vec![
-        "-h", &host, "-D", "LAN_2_0", "-u", USER, "-p", PASSWORD, "-I", "17", "-l", "ADMIN",
-    ];
+    let mut all = vec!["-l", "ADMIN"];
     all.extend_from_slice(args);
-    let out = run(tool, &all);
+    let out = suite.freeipmi(tool, &all);
     assert!(out.status.success(), "{tool} {args:?}: {}", text(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

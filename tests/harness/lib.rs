@@ -335,6 +335,17 @@ impl Suite {
         run("ipmitool", &all)
     }
 
+    /// Runs a FreeIPMI `tool` (`ipmi-config`, `ipmipower`, `bmc-info`...)
+    /// as the dev admin over IPMI 2.0 with cipher suite 17.
+    pub fn freeipmi(&self, tool: &str, args: &[&str]) -> Output {
+        let host = format!("127.0.0.1:{}", self.port);
+        let mut all = vec![
+            "-h", &host, "-D", "LAN_2_0", "-u", USER, "-p", PASSWORD, "-I", "17",
+        ];
+        all.extend_from_slice(args);
+        run(tool, &all)
+    }
+
     /// ipmitool's arguments for a lanplus session to this suite (1 s
     /// timeout, 2 retries), before the command's own.
     pub fn lanplus_args(&self, user: &str, password: &str, suite: u8) -> Vec<String> {

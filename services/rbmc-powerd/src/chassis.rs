@@ -153,8 +153,10 @@ pub async fn follow_cooling_fault(
 }
 
 /// Chassis Control (§28.3): 0 power down, 1 power up, 2 power cycle, 3 hard
-/// reset, 4 diagnostic interrupt, 5 soft shutdown. A transition under way
-/// answers C0h (busy); an action that needs power while off answers D5h.
+/// reset, 4 diagnostic interrupt, 5 soft shutdown. During a transition a
+/// request is queued and runs when it ends (`power_sequencer`'s rule): D5h
+/// if it makes no sense where the transition heads, C0h (busy) if another
+/// already waits. An action that needs power while off answers D5h.
 pub fn cmd_chassis_control(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
     let [control] = request.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);

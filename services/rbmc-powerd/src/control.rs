@@ -71,6 +71,8 @@ pub struct State {
     pub stored: Stored,
     /// The cause to record when the host next comes up or resets.
     pub pending_cause: u8,
+    /// The cause of the request queued behind the transition under way.
+    pub queued_cause: u8,
     /// Get Chassis Status "last power event" bits (Table 28-4 byte 2).
     pub last_power_event: u8,
     /// The identify LED.
@@ -173,6 +175,7 @@ impl Controller {
                 sequencer: Sequencer::new(timings(config), inputs.power_good),
                 stored,
                 pending_cause: cause::UNKNOWN,
+                queued_cause: cause::UNKNOWN,
                 last_power_event: 0,
                 identify: Identify::Off,
                 on_since: inputs.power_good.then_some(now),
@@ -282,21 +285,30 @@ impl Controller {
     /// resets because of it.
     pub fn request(&self, request: Request, cause: u8) -> Result<(), power_sequencer::Refused> {
         let mut state = self.lock();
+        let was_queued = state.sequencer.queued().is_some();
         let actions = state.sequencer.request(Instant::now(), request)?;
         if !actions.is_empty() {
-            state.pending_cause = cause;
-            if request == Request::On && cause == cause::CHASSIS_CONTROL {
-                // Table 28-4 byte 2 bit 4: last power-on via IPMI command.
-                state.last_power_event = 0x10;
-            }
-            if request == Request::Reset {
-                state.stored.restart_cause = cause;
-                self.persist(&state);
-            }
+            self.note_start(&mut state, request, cause);
+        } else if !was_queued && state.sequencer.queued().is_some() {
+            info!(?request, "queued behind the power transition under way");
+            state.queued_cause = cause;
         }
         drop(state);
         self.handle(actions);
         Ok(())
+    }
+
+    /// Book-keeping for a request that starts now.
+    fn note_start(&self, state: &mut State, request: Request, cause: u8) {
+        state.pending_cause = cause;
+        if request == Request::On && cause == cause::CHASSIS_CONTROL {
+            // Table 28-4 byte 2 bit 4: last power-on via IPMI command.
+            state.last_power_event = 0x10;
+        }
+        if request == Request::Reset {
+            state.stored.restart_cause = cause;
+            self.persist(state);
+        }
     }
 
     /// Sets the identify LED.
@@ -407,6 +419,20 @@ impl Controller {
     /// Book-keeping for sequencer actions, then hands them to the executor.
     fn handle(&self, actions: Vec<Action>) {
         for action in &actions {
+            if let Action::Dequeued { request, refused } = action {
+                let mut state = self.lock();
+                match refused {
+                    None => {
+                        info!(?request, "queued power request runs now");
+                        let cause = state.queued_cause;
+                        self.note_start(&mut state, *request, cause);
+                    }
+                    Some(reason) => {
+                        warn!(?request, %reason, "queued power request not carried out");
+                    }
+                }
+                state.queued_cause = cause::UNKNOWN;
+            }
             if let Action::Event(event) = action {
                 let mut state = self.lock();
                 let now = Instant::now();

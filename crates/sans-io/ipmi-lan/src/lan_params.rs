@@ -125,6 +125,56 @@ impl LanParameters {
         self.suite_privileges.get(index).copied()
     }
 
+    /// Parameter 24's sixteen 4-bit fields. Field N is the highest
+    /// privilege of cipher suite ID N (not of entry N of parameter 23):
+    /// ipmitool's `Cipher Suite Priv Max` prints character N for suite N,
+    /// and FreeIPMI's `Maximum_Privilege_Cipher_Suite_Id_N` and OpenBMC
+    /// index the table by ID too. An ID that is not offered reads 0
+    /// (ipmitool's `X`); an offered suite above 15 has no field, and keeps
+    /// the limit it has.
+    fn privilege_nibbles(&self) -> [u8; 16] {
+        let mut nibbles = [0u8; 16];
+        for (id, level) in self.suites.iter().zip(&self.suite_privileges) {
+            if let Some(slot) = nibbles.get_mut(usize::from(*id)) {
+                *slot = level.level();
+            }
+        }
+        nibbles
+    }
+
+    /// The limits a Set of parameter 24 asks for (`levels`: data 2-9),
+    /// checked whole before anything changes: an offered suite takes
+    /// Callback to Administrator, and a suite that is not offered only 0.
+    fn privileges_from_nibbles(&self, levels: &[u8]) -> Result<Vec<Privilege>, CompletionCode> {
+        let nibble = |id: usize| {
+            let byte = levels.get(id / 2).copied().unwrap_or(0);
+            (byte >> (4 * (id % 2))) & 0x0F
+        };
+        for id in 0..16u8 {
+            if !self.suites.contains(&id) && nibble(usize::from(id)) != 0 {
+                return Err(CompletionCode::INVALID_DATA_FIELD);
+            }
+        }
+        self.suites
+            .iter()
+            .zip(&self.suite_privileges)
+            .map(|(&id, &current)| {
+                if id >= 16 {
+                    return Ok(current);
+                }
+                match Privilege::from_level(nibble(usize::from(id))) {
+                    Some(
+                        level @ (Privilege::Callback
+                        | Privilege::User
+                        | Privilege::Operator
+                        | Privilege::Administrator),
+                    ) => Ok(level),
+                    _ => Err(CompletionCode::INVALID_DATA_FIELD),
+                }
+            })
+            .collect()
+    }
+
     /// Get LAN Configuration Parameters (§23.2) against the interface's
     /// live values.
     pub fn cmd_get_lan_config(
@@ -163,12 +213,12 @@ impl LanParameters {
                 out
             }
             24 => {
-                let mut nibbles = [0u8; 16];
-                for (slot, level) in nibbles.iter_mut().zip(&self.suite_privileges) {
-                    *slot = level.level();
-                }
                 let mut out = vec![0];
-                out.extend(nibbles.chunks(2).map(|pair| pair[0] | pair[1] << 4));
+                out.extend(
+                    self.privilege_nibbles()
+                        .chunks(2)
+                        .map(|pair| pair[0] | pair[1] << 4),
+                );
                 out
             }
             _ => return Err(CC_PARAMETER_NOT_SUPPORTED),
@@ -182,17 +232,7 @@ impl LanParameters {
         match (parameter, value) {
             (0, _) => config_params::set_in_progress(&mut self.set_in_progress, value),
             (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
-                let mut next = self.suite_privileges.clone();
-                for (index, slot) in next.iter_mut().enumerate().take(16) {
-                    let byte = levels.get(index / 2).copied().unwrap_or(0);
-                    let nibble = (byte >> (4 * (index % 2))) & 0x0F;
-                    *slot = match Privilege::from_level(nibble) {
-                        Some(level @ (Privilege::User | Privilege::Operator)) => level,
-                        Some(Privilege::Callback) => Privilege::Callback,
-                        Some(Privilege::Administrator) => Privilege::Administrator,
-                        _ => return Err(CompletionCode::INVALID_DATA_FIELD),
-                    };
-                }
+                let next = self.privileges_from_nibbles(levels)?;
                 self.suite_privileges = next;
                 Ok(Vec::new())
             }
@@ -275,7 +315,7 @@ mod tests {
         assert_eq!(get(&mut p, 23).unwrap(), [0x11, 0, 17, 3]);
         assert_eq!(
             get(&mut p, 24).unwrap(),
-            [0x11, 0, 0x44, 0, 0, 0, 0, 0, 0, 0]
+            [0x11, 0, 0x00, 0x40, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(get(&mut p, 7), Err(CC_PARAMETER_NOT_SUPPORTED));
     }
@@ -288,15 +328,23 @@ mod tests {
         assert_eq!(set(&[1, 0, 1]).0, Ok(vec![]));
         assert_eq!(set(&[1, 0, 1]).0, Err(CC_SET_IN_PROGRESS));
         assert_eq!(set(&[1, 0, 0]).0, Ok(vec![]));
-        // Suite 17 up to Administrator, suite 3 up to User.
+        // Field 3 is suite 3's: up to User. Suite 17 has no field.
         assert_eq!(
-            set(&[1, 24, 0, 0x24, 0, 0, 0, 0, 0, 0, 0]),
+            set(&[1, 24, 0, 0, 0x20, 0, 0, 0, 0, 0, 0]),
             (Ok(vec![]), true)
         );
-        assert_eq!(
-            set(&[1, 24, 0, 0x04, 0, 0, 0, 0, 0, 0, 0]).0,
-            Err(CompletionCode::INVALID_DATA_FIELD)
-        );
+        // A level for suite 0, which is not offered, or none for suite 3,
+        // is refused, and nothing changes.
+        for refused in [
+            [1, 24, 0, 0x04, 0x20, 0, 0, 0, 0, 0, 0],
+            [1, 24, 0, 0, 0x00, 0, 0, 0, 0, 0, 0],
+            [1, 24, 0, 0, 0x50, 0, 0, 0, 0, 0, 0],
+        ] {
+            assert_eq!(
+                set(&refused),
+                (Err(CompletionCode::INVALID_DATA_FIELD), false)
+            );
+        }
         assert_eq!(set(&[1, 99, 0]).0, Err(CC_PARAMETER_NOT_SUPPORTED));
         assert_eq!(set(&[2, 0, 0]).0, Err(CompletionCode::INVALID_DATA_FIELD));
         assert_eq!(p.suite_limit(3), Some(Privilege::User));

@@ -20,6 +20,20 @@
 //!    └──────────────────────────────────────────────── PoweringOff
 //!             timeout: PowerOffFailed, state stays On
 //! ```
+//!
+//! # A request during a transition
+//! Chassis Control answers before the transition ends, so a second request
+//! can arrive while the first is under way (`ipmipower --cycle` then
+//! `--reset`). It is never dropped silently. It is judged against the
+//! state the transition is heading for: one that makes no sense there (a
+//! reset behind a power-off) is refused at once as [`Refused::WrongState`];
+//! one already satisfied there (on behind a power-on) succeeds with nothing
+//! to do; any other is queued, and runs as soon as the transition ends
+//! ([`Action::Dequeued`], then its presses). One request can wait: a
+//! further one is refused as [`Refused::Busy`] (IPMI C0h, node busy) until
+//! the queue is free. Should the transition fail, the queued request is
+//! judged against the state the host is really in, and a refusal is
+//! reported in [`Action::Dequeued`].
 #![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
@@ -47,6 +61,15 @@ pub enum Action {
     },
     /// Something worth a log entry and a SEL event happened.
     Event(PowerEvent),
+    /// The request queued behind the transition that just ended now runs
+    /// (its actions follow), or was refused against the state the
+    /// transition left.
+    Dequeued {
+        /// What was queued.
+        request: Request,
+        /// Why it cannot run now, if it cannot.
+        refused: Option<Refused>,
+    },
 }
 
 /// Events the sequencer reports.
@@ -88,8 +111,8 @@ pub enum Request {
 /// Why a request was refused.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
 pub enum Refused {
-    /// Another transition is under way.
-    #[error("a power transition is already in progress")]
+    /// A transition is under way and another request already waits for it.
+    #[error("a power transition is under way and another request already waits for it")]
     Busy,
     /// The request makes no sense in this state (e.g. reset while off).
     #[error("not possible while the host is {0}")]
@@ -131,6 +154,8 @@ pub struct Sequencer {
     phase: Phase,
     /// Set when the last transition failed (Get Chassis Status byte 1 bit 4).
     control_fault: bool,
+    /// The request that waits for the transition under way.
+    queued: Option<Request>,
 }
 
 impl Sequencer {
@@ -141,7 +166,67 @@ impl Sequencer {
             power_good,
             phase: Phase::Idle,
             control_fault: false,
+            queued: None,
         }
+    }
+
+    /// The request waiting for the transition under way, if any.
+    pub fn queued(&self) -> Option<Request> {
+        self.queued
+    }
+
+    /// Whether the transition under way is heading for power on.
+    fn heading_on(&self) -> bool {
+        match self.phase {
+            Phase::Idle => self.power_good,
+            Phase::PoweringOn { .. } | Phase::CycleWait { .. } => true,
+            Phase::PoweringOff { then_on, .. } => then_on,
+        }
+    }
+
+    /// A request that arrives during a transition (see the crate docs).
+    fn enqueue(&mut self, request: Request) -> Result<Vec<Action>, Refused> {
+        let heading_on = self.heading_on();
+        match (request, heading_on) {
+            (Request::Cycle | Request::Reset | Request::Diagnostic, false) => {
+                return Err(Refused::WrongState("powering off"))
+            }
+            (Request::On, true) | (Request::Off | Request::SoftOff, false)
+                if self.queued.is_none() =>
+            {
+                return Ok(Vec::new())
+            }
+            _ => {}
+        }
+        if self.queued.is_some() {
+            return Err(Refused::Busy);
+        }
+        self.queued = Some(request);
+        Ok(Vec::new())
+    }
+
+    /// Runs the queued request, if any, once the phase is idle again.
+    fn run_queued(&mut self, now: Instant, mut actions: Vec<Action>) -> Vec<Action> {
+        if self.phase != Phase::Idle {
+            return actions;
+        }
+        let Some(request) = self.queued.take() else {
+            return actions;
+        };
+        match self.request(now, request) {
+            Ok(more) => {
+                actions.push(Action::Dequeued {
+                    request,
+                    refused: None,
+                });
+                actions.extend(more);
+            }
+            Err(refused) => actions.push(Action::Dequeued {
+                request,
+                refused: Some(refused),
+            }),
+        }
+        actions
     }
 
     /// Whether the host has power (power-good).
@@ -170,7 +255,7 @@ impl Sequencer {
     /// Handles a request.
     pub fn request(&mut self, now: Instant, request: Request) -> Result<Vec<Action>, Refused> {
         if self.phase != Phase::Idle {
-            return Err(Refused::Busy);
+            return self.enqueue(request);
         }
         let t = self.timings;
         let press = |button, hold| Action::Press { button, hold };
@@ -221,7 +306,7 @@ impl Sequencer {
             return Vec::new();
         }
         self.power_good = level;
-        match (self.phase, level) {
+        let actions = match (self.phase, level) {
             (Phase::PoweringOn { .. }, true) => {
                 self.phase = Phase::Idle;
                 vec![Action::Event(PowerEvent::PoweredOn)]
@@ -243,12 +328,13 @@ impl Sequencer {
                 self.phase = Phase::Idle;
                 vec![Action::Event(PowerEvent::PowerLost)]
             }
-        }
+        };
+        self.run_queued(now, actions)
     }
 
     /// Handles timeouts due at `now`.
     pub fn poll(&mut self, now: Instant) -> Vec<Action> {
-        match self.phase {
+        let actions = match self.phase {
             Phase::PoweringOn { deadline } if now >= deadline => {
                 self.phase = Phase::Idle;
                 self.control_fault = true;
@@ -264,7 +350,8 @@ impl Sequencer {
                 self.request(now, Request::On).unwrap_or_default()
             }
             _ => Vec::new(),
-        }
+        };
+        self.run_queued(now, actions)
     }
 
     /// When [`Sequencer::poll`] must next run.
@@ -306,10 +393,106 @@ mod tests {
             }]
         );
         assert!(s.powering_on());
-        assert_eq!(s.request(t0, Request::Off), Err(Refused::Busy));
         let actions = s.power_good(t0 + Duration::from_secs(1), true);
         assert_eq!(actions, [Action::Event(PowerEvent::PoweredOn)]);
         assert!(s.is_on() && !s.in_transition());
+    }
+
+    #[test]
+    fn a_request_during_a_cycle_waits_for_it_and_then_runs() {
+        let t0 = Instant::now();
+        let mut s = Sequencer::new(timings(), true);
+        s.request(t0, Request::Cycle).unwrap();
+        // Reset behind a cycle: queued; a third request is refused as busy,
+        // and power on is what the cycle ends in anyway.
+        assert_eq!(s.request(t0, Request::Reset), Ok(vec![]));
+        assert_eq!(s.queued(), Some(Request::Reset));
+        assert_eq!(s.request(t0, Request::Off), Err(Refused::Busy));
+        assert_eq!(s.request(t0, Request::On), Err(Refused::Busy));
+        let off_at = t0 + Duration::from_secs(6);
+        assert_eq!(
+            s.power_good(off_at, false),
+            [Action::Event(PowerEvent::PoweredOff)]
+        );
+        let pressed = s.poll(off_at + Duration::from_secs(2));
+        assert_eq!(pressed.len(), 1, "{pressed:?}");
+        assert_eq!(
+            s.queued(),
+            Some(Request::Reset),
+            "still waiting for power on"
+        );
+        let on_at = off_at + Duration::from_secs(3);
+        let actions = s.power_good(on_at, true);
+        assert_eq!(
+            actions[..2],
+            [
+                Action::Event(PowerEvent::PoweredOn),
+                Action::Dequeued {
+                    request: Request::Reset,
+                    refused: None
+                }
+            ]
+        );
+        assert!(matches!(
+            actions[2],
+            Action::Press {
+                button: Button::Reset,
+                ..
+            }
+        ));
+        assert_eq!(actions[3], Action::Event(PowerEvent::Reset));
+        assert_eq!(s.queued(), None);
+    }
+
+    #[test]
+    fn a_request_during_a_transition_is_judged_against_where_it_heads() {
+        let t0 = Instant::now();
+        let mut s = Sequencer::new(timings(), true);
+        s.request(t0, Request::Off).unwrap();
+        // Nothing to reset or cycle once off: refused now, not later.
+        for request in [Request::Reset, Request::Cycle, Request::Diagnostic] {
+            assert_eq!(
+                s.request(t0, request),
+                Err(Refused::WrongState("powering off"))
+            );
+        }
+        // Off behind off: already satisfied.
+        assert_eq!(s.request(t0, Request::SoftOff), Ok(vec![]));
+        assert_eq!(s.queued(), None);
+        // On behind off: queued, and it powers the host back on.
+        assert_eq!(s.request(t0, Request::On), Ok(vec![]));
+        let actions = s.power_good(t0 + Duration::from_secs(6), false);
+        assert_eq!(
+            actions[..2],
+            [
+                Action::Event(PowerEvent::PoweredOff),
+                Action::Dequeued {
+                    request: Request::On,
+                    refused: None
+                }
+            ]
+        );
+        assert!(s.powering_on());
+    }
+
+    #[test]
+    fn a_queued_request_after_a_failed_transition_meets_the_real_state() {
+        let t0 = Instant::now();
+        let mut s = Sequencer::new(timings(), false);
+        s.request(t0, Request::On).unwrap();
+        s.request(t0, Request::Reset).unwrap();
+        let deadline = s.next_deadline().unwrap();
+        assert_eq!(
+            s.poll(deadline),
+            [
+                Action::Event(PowerEvent::PowerOnFailed),
+                Action::Dequeued {
+                    request: Request::Reset,
+                    refused: Some(Refused::WrongState("off"))
+                }
+            ]
+        );
+        assert!(!s.in_transition() && s.queued().is_none());
     }
 
     #[test]
