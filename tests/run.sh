@@ -11,6 +11,11 @@ command -v bmc-info >/dev/null 2>&1 || missing+=(freeipmi-tools)
 command -v busctl >/dev/null 2>&1 || missing+=(systemd)
 # dbus-daemon checks the image's D-Bus policy file.
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
+# The LAN settings test runs systemd-networkd (from systemd) in a network
+# namespace made with iproute2 and util-linux's unshare.
+[ -x /lib/systemd/systemd-networkd ] || missing+=(systemd)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 # The KCS end-to-end test boots a real Linux guest under QEMU.
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)

@@ -22,6 +22,8 @@ use ipmi_wire::{crypto::CipherSuite, message::Response, NetFn, Privilege};
 use nix::{sys::signal::Signal, unistd::Pid};
 use ring::rand::SecureRandom;
 
+pub mod netns;
+
 /// The dev user every test logs in as (configs/dev.toml).
 pub const USER: &str = "admin";
 /// The dev password.
@@ -132,6 +134,8 @@ pub struct Suite {
     pub state_dir: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
     extra_args: Vec<String>,
+    /// The network namespace the suite and its clients run in, if any.
+    netns: Option<String>,
 }
 
 impl Suite {
@@ -149,7 +153,37 @@ impl Suite {
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
         let _ = std::fs::remove_dir_all(&state_dir);
         let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
-        Self::launch(port, qemu_port, state_dir, extra_args)
+        Self::launch(port, qemu_port, state_dir, extra_args, None)
+    }
+
+    /// Like [`Suite::start_with`], with the suite inside network namespace
+    /// `netns` (the clients this suite runs go there too).
+    pub fn start_in(netns: &str, extra_args: &[&str]) -> Self {
+        let port = free_udp_port();
+        let qemu_port = free_tcp_port();
+        let state_dir =
+            std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
+        Self::launch(
+            port,
+            qemu_port,
+            state_dir,
+            extra_args,
+            Some(netns.to_owned()),
+        )
+    }
+
+    /// Runs a client program where the suite is (its network namespace).
+    pub fn client(&self, program: &str, args: &[&str]) -> Output {
+        match &self.netns {
+            Some(netns) => {
+                let mut all = vec!["netns", "exec", netns.as_str(), program];
+                all.extend_from_slice(args);
+                run("ip", &all)
+            }
+            None => run(program, args),
+        }
     }
 
     /// Stops the whole suite (SIGTERM to the launcher, which stops every
@@ -160,8 +194,9 @@ impl Suite {
         let (port, qemu_port) = (self.port, self.qemu_port);
         let state_dir = std::mem::take(&mut self.state_dir);
         let extra_args = std::mem::take(&mut self.extra_args);
+        let netns = self.netns.take();
         std::mem::forget(self);
-        Self::launch(port, qemu_port, state_dir, extra_args)
+        Self::launch(port, qemu_port, state_dir, extra_args, netns)
     }
 
     fn stop_launcher(&mut self) {
@@ -177,14 +212,29 @@ impl Suite {
         }
     }
 
-    fn launch(port: u16, qemu_port: u16, state_dir: PathBuf, extra_args: Vec<String>) -> Self {
+    fn launch(
+        port: u16,
+        qemu_port: u16,
+        state_dir: PathBuf,
+        extra_args: Vec<String>,
+        netns: Option<String>,
+    ) -> Self {
         let launcher = bin_dir().join("rbmc-dev");
         assert!(
             launcher.exists(),
             "{} is missing: run `cargo build --workspace` first",
             launcher.display()
         );
-        let mut child = Command::new(&launcher)
+        // `ip netns exec` execs the launcher, so the child is still it.
+        let mut command = match &netns {
+            Some(netns) => {
+                let mut ip = Command::new("ip");
+                ip.args(["netns", "exec", netns]).arg(&launcher);
+                ip
+            }
+            None => Command::new(&launcher),
+        };
+        let mut child = command
             .arg("--port")
             .arg(port.to_string())
             .arg("--state-dir")
@@ -222,6 +272,7 @@ impl Suite {
             state_dir,
             log,
             extra_args,
+            netns,
         };
         if ready_rx.recv_timeout(Duration::from_secs(30)).is_err() {
             panic!("suite did not come up:\n{}", suite.log_text());
@@ -332,7 +383,7 @@ impl Suite {
         let mut all = self.lanplus_args(user, password, suite);
         all.extend(args.iter().map(|a| (*a).to_owned()));
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        run("ipmitool", &all)
+        self.client("ipmitool", &all)
     }
 
     /// Runs a FreeIPMI `tool` (`ipmi-config`, `ipmipower`, `bmc-info`...)
@@ -343,7 +394,7 @@ impl Suite {
             "-h", &host, "-D", "LAN_2_0", "-u", USER, "-p", PASSWORD, "-I", "17",
         ];
         all.extend_from_slice(args);
-        run(tool, &all)
+        self.client(tool, &all)
     }
 
     /// ipmitool's arguments for a lanplus session to this suite (1 s

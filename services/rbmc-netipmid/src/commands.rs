@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use ipmi_lan::{channels, commands, config_params, lan_params, session_commands, sol, Endpoint};
+use ipmi_lan::{
+    channels, commands, config_params, lan_addressing, lan_params, session_commands, sol, Endpoint,
+};
 use ipmi_router::{owner::CommandTable, HandlerResult, IpmiRequest};
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn, Privilege};
 use rbmc_contracts::{user::AuthenticatorProxy, CommonError};
@@ -19,7 +21,8 @@ use rbmc_contracts::{user::AuthenticatorProxy, CommonError};
 use crate::{
     accounts::Accounts,
     engine::{lan_context, EngineHandle, Facts},
-    lan_info::{self, LanSource},
+    lan_info,
+    network::NetworkHandle,
 };
 
 /// LAN parameter 26 (1Ah): Bad Password Threshold.
@@ -30,7 +33,7 @@ pub struct Owner {
     engine: EngineHandle,
     /// rbmc-userd, once the bus is up.
     userd: std::sync::OnceLock<AuthenticatorProxy<'static>>,
-    lan_source: Arc<LanSource>,
+    network: NetworkHandle,
     lan_channel: u8,
     suites: Vec<CipherSuite>,
 }
@@ -39,14 +42,14 @@ impl Owner {
     /// The handlers' state.
     pub fn new(
         engine: EngineHandle,
-        lan_source: LanSource,
+        network: NetworkHandle,
         lan_channel: u8,
         suites: Vec<CipherSuite>,
     ) -> Self {
         Self {
             engine,
             userd: std::sync::OnceLock::new(),
-            lan_source: Arc::new(lan_source),
+            network,
             lan_channel,
             suites,
         }
@@ -252,36 +255,54 @@ async fn cmd_get_session_info(owner: Arc<Owner>, request: IpmiRequest) -> Handle
         .await
 }
 
-/// Get LAN Configuration Parameters: the interface is read off the
-/// engine's path, then the parameters are read in it.
+/// Get LAN Configuration Parameters: the address parameters from the
+/// network task, parameter 26 from rbmc-userd, the rest from the accounts.
 async fn cmd_get_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
-    if request.data.get(1) == Some(&BAD_PASSWORD_THRESHOLD) {
-        let (_, revision_only) =
-            config_params::parse_get(&request.data, owner.lan_channel, request.context.channel)?;
-        let value = owner
-            .userd()?
-            .bad_password_threshold()
-            .await
-            .map_err(|err| userd_error(&err))?;
-        return Ok(config_params::get_response(revision_only, value));
+    match request.data.get(1) {
+        Some(&BAD_PASSWORD_THRESHOLD) => {
+            let (_, revision_only) = config_params::parse_get(
+                &request.data,
+                owner.lan_channel,
+                request.context.channel,
+            )?;
+            let value = owner
+                .userd()?
+                .bad_password_threshold()
+                .await
+                .map_err(|err| userd_error(&err))?;
+            Ok(config_params::get_response(revision_only, value))
+        }
+        Some(&parameter) if lan_addressing::owns(parameter) => {
+            owner
+                .network
+                .get(request.data.clone(), request.context.channel)
+                .await
+        }
+        _ => {
+            owner
+                .engine
+                .accounts(Box::new(move |accounts, _| {
+                    accounts
+                        .lan
+                        .cmd_get_lan_config(&request.data, request.context.channel)
+                }))
+                .await
+        }
     }
-    let source = owner.lan_source.clone();
-    let live = tokio::task::spawn_blocking(move || source.snapshot())
-        .await
-        .map_err(|_| CompletionCode::UNSPECIFIED)?;
-    owner
-        .engine
-        .accounts(Box::new(move |accounts, _| {
-            accounts
-                .lan
-                .cmd_get_lan_config(&request.data, request.context.channel, &live)
-        }))
-        .await
 }
 
-/// Set LAN Configuration Parameters: parameter 26 at rbmc-userd, the rest
-/// on the accounts, durably.
+/// Set LAN Configuration Parameters: the address parameters through the
+/// network task (and systemd-networkd), parameter 26 at rbmc-userd, the
+/// rest on the accounts, durably.
 async fn cmd_set_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    if let Some(&parameter) = request.data.get(1) {
+        if lan_addressing::owns(parameter) {
+            return owner
+                .network
+                .set(request.data.clone(), request.context.channel)
+                .await;
+        }
+    }
     if request.data.get(1) == Some(&BAD_PASSWORD_THRESHOLD) {
         let (_, value) =
             config_params::parse_set(&request.data, owner.lan_channel, request.context.channel)?;

@@ -27,6 +27,8 @@ pub mod console;
 pub mod engine;
 pub mod lan_info;
 pub mod login;
+pub mod network;
+pub mod networkd;
 pub mod store;
 
 use std::{future::Future, path::Path, sync::Arc};
@@ -182,9 +184,18 @@ impl Bridge {
             Box::new(SystemRandom::default()),
         );
         let (handle, mailbox) = EngineHandle::channel();
+        let lan_source = Arc::new(lan_info::LanSource::from_config(&config.lan));
+        let networkd = config
+            .lan
+            .networkd
+            .as_ref()
+            .zip(config.lan.interface.clone())
+            .map(|(networkd, interface)| networkd::Networkd::new(interface, networkd));
+        let network =
+            network::NetworkHandle::spawn(config.network.channel, lan_source.clone(), networkd);
         let table = Arc::new(commands::command_table(commands::Owner::new(
             handle.clone(),
-            lan_info::LanSource::from_config(&config.lan),
+            network,
             config.network.channel,
             config.network.suites(),
         )));

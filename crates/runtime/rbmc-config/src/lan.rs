@@ -28,6 +28,45 @@ pub struct Lan {
     pub mac: Option<MacAddress>,
     /// Static 802.1q VLAN ID.
     pub vlan: Option<VlanId>,
+    /// `[lan.networkd]`: Set LAN Configuration Parameters change
+    /// `interface` through systemd-networkd. Without it the address
+    /// parameters are read-only (82h), but for writes of equal values.
+    pub networkd: Option<Networkd>,
+}
+
+impl Lan {
+    /// Rules serde cannot express.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.networkd.is_some() && self.interface.is_none() {
+            return Err("lan.networkd needs lan.interface: the interface it configures".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[lan.networkd]`: where rbmc-netipmid writes the interface's
+/// `.network` file, and the bus on which it asks systemd-networkd
+/// (`org.freedesktop.network1`) to reload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Networkd {
+    /// The configuration directory (`/etc/systemd/network`).
+    pub directory: std::path::PathBuf,
+    /// The D-Bus address of networkd's bus (default: the system bus).
+    pub bus: Option<String>,
+    /// How long to wait for networkd to take a change before answering,
+    /// in milliseconds.
+    pub settle_timeout_ms: u64,
+}
+
+impl Default for Networkd {
+    fn default() -> Self {
+        Self {
+            directory: "/etc/systemd/network".into(),
+            bus: None,
+            settle_timeout_ms: 3000,
+        }
+    }
 }
 
 /// A MAC address written `aa:bb:cc:dd:ee:ff`.

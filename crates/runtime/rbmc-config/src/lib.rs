@@ -22,7 +22,7 @@ mod sensors;
 pub use audit::{Audit, AuditCapacity};
 pub use cidr::Cidr;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
-pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Sol, VlanId};
+pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Networkd, Sol, VlanId};
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
 pub use sensors::{
     Hwmon, PmbusReading, SensorEntry, SensorKind, SensorName, SensorNumber, Simulation, Source,
@@ -165,6 +165,7 @@ impl Config {
         config.check_users().map_err(invalid)?;
         config.sol.validate().map_err(invalid)?;
         config.network.validate().map_err(invalid)?;
+        config.lan.validate().map_err(invalid)?;
         sensors::check_sensors(&config.sensors).map_err(invalid)?;
         Ok(config)
     }

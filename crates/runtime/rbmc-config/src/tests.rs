@@ -125,3 +125,20 @@ fn the_shipped_config_files_still_parse() {
         assert_eq!(config.audit.capacity.get(), 4096, "{name}");
     }
 }
+
+#[test]
+fn lan_networkd_needs_the_interface_it_configures() {
+    let refused = error("[lan.networkd]\ndirectory = \"/run/x\"\n");
+    assert!(
+        refused.contains("lan.networkd needs lan.interface"),
+        "{refused}"
+    );
+    let config = Config::from_toml(
+        "[lan]\ninterface = \"bmc0\"\n[lan.networkd]\nbus = \"unix:path=/run/x.sock\"\n",
+        "t",
+    )
+    .unwrap();
+    let networkd = config.lan.networkd.unwrap();
+    assert_eq!(networkd.directory, Path::new("/etc/systemd/network"));
+    assert_eq!(networkd.bus.as_deref(), Some("unix:path=/run/x.sock"));
+}

@@ -1,13 +1,10 @@
-//! LAN Configuration Parameters (IPMI v2.0 §23.1-23.2, Table 23-4), sans-IO.
+//! LAN Configuration Parameters (IPMI v2.0 §23.1-23.2, Table 23-4), sans-IO:
+//! the channel's authentication and cipher suite parameters (1, 2, 22-24).
 //!
-//! The address parameters describe a Linux interface the BMC does not own
-//! here: its addresses come from systemd-networkd (or the dev config), so
-//! this module reads them from a [`LanSnapshot`] the service takes, and a
-//! Set of them is refused with 82h (read-only parameter). An operator
-//! changes the BMC's address with the distribution's network manager, which
-//! rbmc then reports. What IPMI itself owns is writable and persisted by the
-//! service: the set-in-progress flag and the cipher suites' privilege
-//! levels.
+//! The address parameters (0, 3-6, 12-15, 20, 21) are the interface's and
+//! live in [`crate::lan_addressing`]; [`LanSnapshot`] is how the service
+//! hands both modules the interface as it is. The cipher suites'
+//! privilege levels are writable and persisted by the service.
 
 use std::net::Ipv4Addr;
 
@@ -75,6 +72,12 @@ impl Default for LanSnapshot {
     }
 }
 
+/// Parameter 10, BMC-generated ARP control: the kernel answers ARP requests
+/// (bit 1); nothing sends gratuitous ARPs (bit 0).
+const ARP_CONTROL: u8 = 0x02;
+/// Parameter 51, IPv6/IPv4 addressing enables: 00h, IPv4 only.
+const IPV4_ONLY: u8 = 0x00;
+
 /// The LAN channel's parameters that IPMI owns.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct LanParameters {
@@ -84,7 +87,6 @@ pub struct LanParameters {
     pub suites: Vec<u8>,
     /// The highest privilege each entry allows (parameter 24).
     pub suite_privileges: Vec<Privilege>,
-    set_in_progress: bool,
 }
 
 impl LanParameters {
@@ -106,7 +108,6 @@ impl LanParameters {
             channel,
             suites,
             suite_privileges,
-            set_in_progress: false,
         }
     }
 
@@ -175,37 +176,17 @@ impl LanParameters {
             .collect()
     }
 
-    /// Get LAN Configuration Parameters (§23.2) against the interface's
-    /// live values.
-    pub fn cmd_get_lan_config(
-        &self,
-        data: &[u8],
-        present: u8,
-        live: &LanSnapshot,
-    ) -> CommandResult {
+    /// Get LAN Configuration Parameters (§23.2) for this module's
+    /// parameters.
+    pub fn cmd_get_lan_config(&self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let value = match parameter {
-            0 => vec![u8::from(self.set_in_progress)],
             // No IPMI v1.5 authentication type is supported or enabled.
             1 => vec![0x00],
             2 => vec![0x00; 5],
-            3 => live.ip.octets().to_vec(),
-            4 => vec![live.source.code()],
-            5 => live.mac.to_vec(),
-            6 => live.netmask.octets().to_vec(),
-            12 => live.gateway.octets().to_vec(),
-            13 => live.gateway_mac.to_vec(),
-            // No backup gateway.
-            14 => vec![0; 4],
-            15 => vec![0; 6],
-            20 => match live.vlan {
-                Some(id) => {
-                    let [lo, hi] = (id & 0x0FFF).to_le_bytes();
-                    vec![lo, 0x80 | hi]
-                }
-                None => vec![0, 0],
-            },
-            21 => vec![0],
+            10 => vec![ARP_CONTROL],
+            11 => vec![0],
+            51 => vec![IPV4_ONLY],
             22 => vec![u8::try_from(self.suites.len()).unwrap_or(16).min(16)],
             23 => {
                 let mut out = vec![0];
@@ -230,16 +211,20 @@ impl LanParameters {
     pub fn cmd_set_lan_config(&mut self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
         match (parameter, value) {
-            (0, _) => config_params::set_in_progress(&mut self.set_in_progress, value),
             (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
                 let next = self.privileges_from_nibbles(levels)?;
                 self.suite_privileges = next;
                 Ok(Vec::new())
             }
             (24, _) => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
-            // Addresses, VLAN and the suite list are the system's network
-            // configuration (or this config file's), not IPMI's to change.
-            (1..=6 | 12..=15 | 20..=23, _) => Err(CC_READ_ONLY_PARAMETER),
+            // The kernel answers ARP and sends no gratuitous ARPs; IPv6
+            // is not offered. Each can be written only as it is.
+            (10, &[ARP_CONTROL]) | (11, &[0]) | (51, &[IPV4_ONLY]) => Ok(Vec::new()),
+            (10 | 11, &[_]) => Err(CC_READ_ONLY_PARAMETER),
+            (51, &[_]) => Err(CompletionCode::INVALID_DATA_FIELD),
+            (10 | 11 | 51, _) => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
+            // What the BMC supports and offers is fixed.
+            (1 | 2 | 22 | 23, _) => Err(CC_READ_ONLY_PARAMETER),
             _ => Err(CC_PARAMETER_NOT_SUPPORTED),
         }
     }
@@ -265,17 +250,11 @@ mod tests {
     /// The dispatcher the service's command table replaces: one
     /// entry per command, for these tests.
     impl LanParameters {
-        /// Runs Get or Set LAN Configuration Parameters against `live`; `None`
-        /// for another command. The flag says whether a persisted value changed.
-        fn execute(
-            &mut self,
-            cmd: u8,
-            data: &[u8],
-            present: u8,
-            live: &LanSnapshot,
-        ) -> Option<(CommandResult, bool)> {
+        /// Runs Get or Set LAN Configuration Parameters; `None` for another
+        /// command. The flag says whether a persisted value changed.
+        fn execute(&mut self, cmd: u8, data: &[u8], present: u8) -> Option<(CommandResult, bool)> {
             match cmd {
-                CMD_GET_LAN_CONFIG => Some((self.cmd_get_lan_config(data, present, live), false)),
+                CMD_GET_LAN_CONFIG => Some((self.cmd_get_lan_config(data, present), false)),
                 CMD_SET_LAN_CONFIG => {
                     let before = self.suite_privileges.clone();
                     let result = self.cmd_set_lan_config(data, present);
@@ -286,31 +265,18 @@ mod tests {
         }
     }
 
-    fn live() -> LanSnapshot {
-        LanSnapshot {
-            ip: Ipv4Addr::new(192, 0, 2, 10),
-            source: IpSource::Static,
-            netmask: Ipv4Addr::new(255, 255, 255, 0),
-            mac: [0x02, 0, 0, 0, 0, 0x01],
-            gateway: Ipv4Addr::new(192, 0, 2, 1),
-            gateway_mac: [0; 6],
-            vlan: Some(100),
-        }
-    }
-
     fn get(p: &mut LanParameters, param: u8) -> CommandResult {
-        p.execute(CMD_GET_LAN_CONFIG, &[1, param, 0, 0], 1, &live())
+        p.execute(CMD_GET_LAN_CONFIG, &[1, param, 0, 0], 1)
             .unwrap()
             .0
     }
 
     #[test]
-    fn address_parameters_come_from_the_snapshot() {
+    fn suite_and_fixed_parameters_read() {
         let mut p = LanParameters::new(1, vec![17, 3], &[]);
-        assert_eq!(get(&mut p, 3).unwrap(), [0x11, 192, 0, 2, 10]);
-        assert_eq!(get(&mut p, 4).unwrap(), [0x11, 1]);
-        assert_eq!(get(&mut p, 5).unwrap(), [0x11, 2, 0, 0, 0, 0, 1]);
-        assert_eq!(get(&mut p, 20).unwrap(), [0x11, 100, 0x80]);
+        assert_eq!(get(&mut p, 1).unwrap(), [0x11, 0]);
+        assert_eq!(get(&mut p, 10).unwrap(), [0x11, 0x02]);
+        assert_eq!(get(&mut p, 51).unwrap(), [0x11, 0x00]);
         assert_eq!(get(&mut p, 22).unwrap(), [0x11, 2]);
         assert_eq!(get(&mut p, 23).unwrap(), [0x11, 0, 17, 3]);
         assert_eq!(
@@ -318,16 +284,26 @@ mod tests {
             [0x11, 0, 0x00, 0x40, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(get(&mut p, 7), Err(CC_PARAMETER_NOT_SUPPORTED));
+        assert_eq!(get(&mut p, 3), Err(CC_PARAMETER_NOT_SUPPORTED));
     }
 
     #[test]
     fn only_what_ipmi_owns_can_be_set() {
         let mut p = LanParameters::new(1, vec![17, 3], &[]);
-        let mut set = |data: &[u8]| p.execute(CMD_SET_LAN_CONFIG, data, 1, &live()).unwrap();
-        assert_eq!(set(&[1, 3, 10, 0, 0, 1]).0, Err(CC_READ_ONLY_PARAMETER));
-        assert_eq!(set(&[1, 0, 1]).0, Ok(vec![]));
-        assert_eq!(set(&[1, 0, 1]).0, Err(CC_SET_IN_PROGRESS));
-        assert_eq!(set(&[1, 0, 0]).0, Ok(vec![]));
+        let mut set = |data: &[u8]| p.execute(CMD_SET_LAN_CONFIG, data, 1).unwrap();
+        assert_eq!(set(&[1, 23, 0, 3, 17]).0, Err(CC_READ_ONLY_PARAMETER));
+        // Fixed values: as they are, yes; otherwise no.
+        assert_eq!(set(&[1, 10, 0x02]).0, Ok(vec![]));
+        assert_eq!(set(&[1, 10, 0x03]).0, Err(CC_READ_ONLY_PARAMETER));
+        assert_eq!(set(&[1, 51, 0x00]).0, Ok(vec![]));
+        assert_eq!(
+            set(&[1, 51, 0x02]).0,
+            Err(CompletionCode::INVALID_DATA_FIELD)
+        );
+        assert_eq!(
+            set(&[1, 11, 0, 0]).0,
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
         // Field 3 is suite 3's: up to User. Suite 17 has no field.
         assert_eq!(
             set(&[1, 24, 0, 0, 0x20, 0, 0, 0, 0, 0, 0]),

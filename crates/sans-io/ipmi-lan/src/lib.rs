@@ -44,6 +44,7 @@ pub mod directory;
 pub mod endpoint;
 pub mod event;
 pub mod handshake;
+pub mod lan_addressing;
 pub mod lan_params;
 mod login;
 mod payload;
