@@ -170,18 +170,30 @@ fn sol_parameters_and_payload_access() {
     bob.wait_for(PROMPT, WAIT);
 }
 
-/// With `[sol] takeover = true`, a second console takes the host console
-/// over and the first is told it was deactivated.
-#[test]
-fn takeover_when_configured() {
+/// The suite with `[sol] takeover = true` (on a port below 32768, which
+/// ipmiconsole needs), and the directory of its config.
+fn suite_with_takeover(name: &str) -> (Suite, std::path::PathBuf) {
     let dev = std::fs::read_to_string(repo_root().join("configs/dev.toml")).unwrap();
     let config = dev.replace("takeover = false", "takeover = true");
     assert_ne!(config, dev, "dev.toml sets takeover");
-    let dir = std::env::temp_dir().join(format!("rbmc-sol-takeover-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("rbmc-sol-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("takeover.toml");
     std::fs::write(&path, config).unwrap();
-    let suite = Suite::start_with(&["--config", path.to_str().unwrap()]);
+    let port = rbmc_e2e::free_low_udp_port();
+    (
+        Suite::start_on(port, &["--config", path.to_str().unwrap()]),
+        dir,
+    )
+}
+
+/// With `[sol] takeover = true`, a second console takes the host console
+/// over and the first is told it was deactivated: ipmitool ignores the
+/// notice's status bit, so once the notice is acknowledged its session is
+/// closed, and its next keystroke ends it with "SOL session closed by BMC".
+#[test]
+fn takeover_when_configured() {
+    let (suite, dir) = suite_with_takeover("takeover");
 
     let mut first = sol_terminal(&suite, USER, PASSWORD);
     first.wait_for(PROMPT, WAIT);
@@ -201,11 +213,54 @@ fn takeover_when_configured() {
             .is_some_and(|(_, after)| after.contains(PROMPT))
     });
     assert!(!first.screen().contains("taken"), "{}", first.screen());
+    first.type_bytes(b"x");
+    first.wait_for("SOL session closed by BMC", Duration::from_secs(30));
+    assert!(first.wait_exit(WAIT).is_some());
+    assert!(
+        suite.log_text().contains("reason=\"SOL taken over\""),
+        "{}",
+        suite.log_text()
+    );
     second.type_bytes(b"\r~.");
     assert!(second.wait_exit(WAIT).is_some_and(|s| s.success()));
-    first.type_bytes(b"\r~.");
-    let _ = first.wait_exit(WAIT);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// FreeIPMI's ipmiconsole ends on the notice itself.
+#[test]
+fn ipmiconsole_is_told_its_console_was_taken() {
+    let (suite, dir) = suite_with_takeover("stolen");
+    let host = format!("127.0.0.1:{}", suite.port);
+    let mut first = Terminal::spawn(
+        "ipmiconsole",
+        &["-h", &host, "-u", USER, "-p", PASSWORD, "-I", "17"],
+    );
+    first.wait_for("[SOL established]", WAIT);
+    let mut second = sol_terminal(&suite, USER, PASSWORD);
+    second.wait_for("[SOL Session operational", WAIT);
+    first.wait_for("[SOL session stolen]", WAIT);
+    assert!(first.wait_exit(WAIT).is_some());
+    second.type_bytes(b"\r~.");
+    assert!(second.wait_exit(WAIT).is_some_and(|s| s.success()));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// ipmitool's `sol looptest` activates and at once deactivates, and takes
+/// the first datagram after each request as its answer: host characters
+/// (the simulated console prints its boot log to every new connection)
+/// must not come between the two answers.
+#[test]
+fn sol_looptest_passes() {
+    let suite = Suite::start();
+    ok(&suite, &["chassis", "power", "on"]);
+    let out = ok(&suite, &["sol", "looptest", "5"]);
+    assert_eq!(out.matches("[SOL Session operational").count(), 5, "{out}");
+    assert!(!out.contains("failed"), "{out}");
+    // The console still works after the loop.
+    let mut console = sol_terminal(&suite, USER, PASSWORD);
+    console.wait_for(PROMPT, WAIT);
+    console.type_bytes(b"\r~.");
+    assert!(console.wait_exit(WAIT).is_some_and(|s| s.success()));
 }
 
 /// The console on a terminal device (a UART on a BMC; a pty here), opened

@@ -115,6 +115,16 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
+/// A free UDP port on 127.0.0.1 below 32768, for clients that refuse
+/// higher ones (ipmiconsole calls `host:45000` an invalid hostname).
+pub fn free_low_udp_port() -> u16 {
+    let start = 20_000 + u16::try_from(std::process::id() % 10_000).unwrap_or(0);
+    (start..32_768)
+        .chain(20_000..start)
+        .find(|port| UdpSocket::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free UDP port below 32768")
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -147,7 +157,11 @@ impl Suite {
     /// Like [`Suite::start`], with more `rbmc-dev` arguments (e.g.
     /// `--config FILE`).
     pub fn start_with(extra_args: &[&str]) -> Self {
-        let port = free_udp_port();
+        Self::start_on(free_udp_port(), extra_args)
+    }
+
+    /// Like [`Suite::start_with`], with RMCP+ on `port`.
+    pub fn start_on(port: u16, extra_args: &[&str]) -> Self {
         let qemu_port = free_tcp_port();
         let state_dir =
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));

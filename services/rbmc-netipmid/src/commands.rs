@@ -157,10 +157,10 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
             |e, r| e.close_session(&lan_context(&r.context), &r.data),
         ),
         (app, sol::CMD_ACTIVATE_PAYLOAD, Usr, |e, r| {
-            e.activate_sol(&lan_context(&r.context), &r.data)
+            e.activate_sol(std::time::Instant::now(), &lan_context(&r.context), &r.data)
         }),
         (app, sol::CMD_DEACTIVATE_PAYLOAD, Usr, |e, r| {
-            e.deactivate_sol(&lan_context(&r.context), &r.data)
+            e.deactivate_sol(std::time::Instant::now(), &lan_context(&r.context), &r.data)
         }),
         (app, sol::CMD_GET_PAYLOAD_ACTIVATION_STATUS, Usr, |e, r| {
             e.sol_activation_status(&r.data)

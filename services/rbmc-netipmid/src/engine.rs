@@ -343,7 +343,9 @@ impl Engine {
 
     fn on_command(&mut self, command: EngineCommand) {
         match command {
-            EngineCommand::Respond { pending, result } => self.endpoint.respond(&pending, result),
+            EngineCommand::Respond { pending, result } => {
+                self.endpoint.respond(now(), &pending, result)
+            }
             EngineCommand::Session { command, reply } => {
                 let _ = reply.send(command(&mut self.endpoint));
             }
@@ -476,6 +478,7 @@ impl Engine {
                     CloseReason::Closed => "closed",
                     CloseReason::Idle => "idle",
                     CloseReason::SetupTimeout => "never completed",
+                    CloseReason::SolTakenOver => "SOL taken over",
                 };
                 info!(
                     session = format_args!("{session_id:#010x}"),
@@ -521,12 +524,12 @@ impl Engine {
         // netipmid's own cheap commands are answered here, without a task.
         let routed = to_routed(&pending);
         if let Some(result) = self.parts.table.execute_now(&routed) {
-            self.endpoint.respond(&pending, result);
+            self.endpoint.respond(now(), &pending, result);
             return;
         }
         let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
             self.endpoint
-                .respond(&pending, Err(CompletionCode::NODE_BUSY));
+                .respond(now(), &pending, Err(CompletionCode::NODE_BUSY));
             return;
         };
         let router = self.parts.router.clone();

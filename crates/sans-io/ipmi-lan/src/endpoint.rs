@@ -26,7 +26,7 @@ use ipmi_wire::{
     message::{self, Request, Response},
     rmcp::{self, AsfHeader, MessageClass, RmcpHeader},
     session::{V15Packet, V20Packet, AUTH_TYPE_RMCP_PLUS},
-    CompletionCode, PayloadType, Privilege, RakpStatus, WireError,
+    CompletionCode, NetFn, PayloadType, Privilege, RakpStatus, WireError,
 };
 
 use crate::{
@@ -182,6 +182,14 @@ impl<U: ChannelPolicy> Endpoint<U> {
         }
         let (sol, mut io, _) = self.sol_parts();
         sol.poll(now, &mut io);
+        self.end_notified_session();
+    }
+
+    /// Closes the session a SOL deactivation notice is done with.
+    fn end_notified_session(&mut self) {
+        if let Some(session_id) = self.sol.take_notified() {
+            self.end_session(session_id, CloseReason::SolTakenOver);
+        }
     }
 
     /// Handles one datagram received at `now` from `peer`. What it causes
@@ -308,7 +316,9 @@ impl<U: ChannelPolicy> Endpoint<U> {
         match packet.header.payload_type {
             PayloadType::SOL => {
                 let (sol, mut io, _) = self.sol_parts();
-                sol.on_packet(now, session_id, &plain, &mut io)
+                let result = sol.on_packet(now, session_id, &plain, &mut io);
+                self.end_notified_session();
+                result
             }
             PayloadType::IPMI => {
                 let request = Request::parse(&plain)?;
@@ -339,8 +349,18 @@ impl<U: ChannelPolicy> Endpoint<U> {
     /// Queues the answer to `pending`: the response message, sealed for
     /// its session (or framed as the sessionless request was). Nothing is
     /// sent if the session has gone meanwhile. A closing session ends with
-    /// the last answer it owes, sealed under its keys.
-    pub fn respond(&mut self, pending: &PendingRequest, result: Result<Vec<u8>, CompletionCode>) {
+    /// the last answer it owes, sealed under its keys. A successful
+    /// Activate Payload answered at `now` lets its SOL data flow after a
+    /// hold ([`crate::sol::SolLink::held_until_answered`]).
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        pending: &PendingRequest,
+        result: Result<Vec<u8>, CompletionCode>,
+    ) {
+        let activated = result.is_ok()
+            && pending.request.netfn == NetFn::APP
+            && pending.request.cmd == crate::sol::CMD_ACTIVATE_PAYLOAD;
         let (code, data) = match result {
             Ok(data) => (CompletionCode::SUCCESS, data),
             Err(code) => (code, Vec::new()),
@@ -356,6 +376,9 @@ impl<U: ChannelPolicy> Endpoint<U> {
                 if let Ok(contents) = session.seal(PayloadType::IPMI, &response, &mut *self.rng) {
                     let destination = session.peer;
                     self.send(destination, contents);
+                }
+                if activated {
+                    self.sol.activation_answered(now, session_id);
                 }
                 if ends {
                     self.end_session(session_id, CloseReason::Closed);
@@ -422,16 +445,30 @@ impl<U: ChannelPolicy> Endpoint<U> {
         )
     }
 
-    /// Activate Payload (SOL) asked in `context`.
-    pub fn activate_sol(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
+    /// Activate Payload (SOL) asked in `context` at `now`.
+    pub fn activate_sol(
+        &mut self,
+        now: Instant,
+        context: &RequestContext,
+        data: &[u8],
+    ) -> CommandResult {
         let (sol, mut io, policy) = self.sol_parts();
-        sol.activate(context.session_id, data, policy, &mut io)
+        let result = sol.activate(now, context.session_id, data, policy, &mut io);
+        self.end_notified_session();
+        result
     }
 
-    /// Deactivate Payload (SOL) asked in `context`.
-    pub fn deactivate_sol(&mut self, context: &RequestContext, data: &[u8]) -> CommandResult {
+    /// Deactivate Payload (SOL) asked in `context` at `now`.
+    pub fn deactivate_sol(
+        &mut self,
+        now: Instant,
+        context: &RequestContext,
+        data: &[u8],
+    ) -> CommandResult {
         let (sol, mut io, _) = self.sol_parts();
-        sol.deactivate(context.session_id, context.privilege, data, &mut io)
+        let result = sol.deactivate(now, context.session_id, context.privilege, data, &mut io);
+        self.end_notified_session();
+        result
     }
 
     /// Get Payload Activation Status (SOL).

@@ -105,6 +105,9 @@ pub enum CloseReason {
     Idle,
     /// Set-up never completed within the set-up timeout.
     SetupTimeout,
+    /// Its SOL was taken over (or ended) by another session, and the
+    /// console was told.
+    SolTakenOver,
 }
 
 /// A login that succeeded or was refused, for the service's audit log.

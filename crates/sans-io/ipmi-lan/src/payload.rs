@@ -23,6 +23,21 @@ struct ActiveSol {
     link: SolLink,
 }
 
+/// The "SOL deactivating" notice owed to a console whose SOL was taken
+/// over or ended by another session: resent every retry interval until the
+/// console acknowledges it, closes its session, or the retries run out.
+/// Then its session is closed too: ipmitool ignores the notice's status
+/// bit, and only a closed session makes it end ("SOL session closed by
+/// BMC"); ipmiconsole ends on the notice itself ("SOL session stolen").
+#[derive(Debug)]
+struct Deactivating {
+    session_id: u32,
+    notice: SolPacket,
+    sent_at: Instant,
+    retries: u8,
+    config: sol::SolConfig,
+}
+
 /// What the payload engine works with.
 pub(crate) struct Io<'a> {
     pub sessions: &'a mut SessionTable,
@@ -50,6 +65,9 @@ impl Io<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct SolEngine {
     active: Option<ActiveSol>,
+    deactivating: Option<Deactivating>,
+    /// A session the notice is done with, for the endpoint to close.
+    notified: Option<u32>,
     host: HostState,
 }
 
@@ -69,11 +87,47 @@ impl SolEngine {
 
     /// When [`SolEngine::poll`] next has work.
     pub fn deadline(&self) -> Option<Instant> {
-        self.active.as_ref()?.link.next_deadline()
+        let link = self
+            .active
+            .as_ref()
+            .and_then(|sol| sol.link.next_deadline());
+        let notice = self
+            .deactivating
+            .as_ref()
+            .map(|d| d.sent_at + d.config.retry_interval());
+        match (link, notice) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The session a deactivation notice is done with (acknowledged or
+    /// given up), which the endpoint now closes.
+    pub fn take_notified(&mut self) -> Option<u32> {
+        self.notified.take()
+    }
+
+    /// The Activate Payload response of session `session_id` went out at
+    /// `now`: its host characters may follow, after a hold.
+    pub fn activation_answered(&mut self, now: Instant, session_id: u32) {
+        if let Some(active) = self
+            .active
+            .as_mut()
+            .filter(|sol| sol.session_id == session_id)
+        {
+            active.link.answered(now);
+        }
     }
 
     /// Session `session_id` is gone: its SOL ends with it.
     pub fn session_ended(&mut self, session_id: u32, events: &mut VecDeque<Event>) {
+        if self
+            .deactivating
+            .as_ref()
+            .is_some_and(|d| d.session_id == session_id)
+        {
+            self.deactivating = None;
+        }
         if self
             .active
             .as_ref()
@@ -92,6 +146,20 @@ impl SolEngine {
         plain: &[u8],
         io: &mut Io<'_>,
     ) -> Result<(), DropReason> {
+        if let Some(deactivating) = self
+            .deactivating
+            .as_ref()
+            .filter(|d| d.session_id == session_id)
+        {
+            // Only the acknowledgement of the notice matters now.
+            if SolPacket::parse(plain)
+                .is_some_and(|p| p.ack_sequence == deactivating.notice.sequence)
+            {
+                self.deactivating = None;
+                self.notified = Some(session_id);
+            }
+            return Ok(());
+        }
         let Some(active) = self
             .active
             .as_mut()
@@ -132,8 +200,22 @@ impl SolEngine {
         }
     }
 
-    /// Runs SOL timers: retransmissions and accumulated characters.
+    /// Runs SOL timers: retransmissions, accumulated characters, and the
+    /// deactivation notice.
     pub fn poll(&mut self, now: Instant, io: &mut Io<'_>) {
+        if let Some(d) = self.deactivating.as_mut() {
+            if now.duration_since(d.sent_at) >= d.config.retry_interval() {
+                if d.retries < d.config.retry_count {
+                    d.retries += 1;
+                    d.sent_at = now;
+                    let (session_id, notice) = (d.session_id, d.notice.clone());
+                    io.send(session_id, &notice);
+                } else {
+                    self.notified = Some(d.session_id);
+                    self.deactivating = None;
+                }
+            }
+        }
         let Some(active) = self.active.as_mut() else {
             return;
         };
@@ -146,6 +228,7 @@ impl SolEngine {
     /// Activate Payload (§24.1) for SOL, asked by session `session_id`.
     pub fn activate(
         &mut self,
+        now: Instant,
         session_id: u32,
         data: &[u8],
         policy: &dyn ChannelPolicy,
@@ -182,11 +265,11 @@ impl SolEngine {
             if !may_end_sol_of(io.sessions, active.session_id, session_id, privilege) {
                 return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
             }
-            self.deactivate_with_notice(io);
+            self.deactivate_with_notice(now, io);
         }
         self.active = Some(ActiveSol {
             session_id,
-            link: SolLink::new(policy.config),
+            link: SolLink::held_until_answered(policy.config),
         });
         io.events.push_back(Event::SolActive(true));
         Ok(sol::activate_response(policy.port))
@@ -197,6 +280,7 @@ impl SolEngine {
     /// another session's console is told.
     pub fn deactivate(
         &mut self,
+        now: Instant,
         session_id: u32,
         caller_privilege: Privilege,
         data: &[u8],
@@ -215,16 +299,27 @@ impl SolEngine {
             if !may_end_sol_of(io.sessions, active.session_id, session_id, caller_privilege) {
                 return Err(CompletionCode::INSUFFICIENT_PRIVILEGE);
             }
-            self.deactivate_with_notice(io);
+            self.deactivate_with_notice(now, io);
         }
         io.events.push_back(Event::SolActive(false));
         Ok(Vec::new())
     }
 
-    fn deactivate_with_notice(&mut self, io: &mut Io<'_>) {
+    fn deactivate_with_notice(&mut self, now: Instant, io: &mut Io<'_>) {
         if let Some(mut old) = self.active.take() {
             let notice = old.link.deactivated_notice();
             io.send(old.session_id, &notice);
+            // A console still owed an older notice: its session ends now.
+            if let Some(earlier) = self.deactivating.take() {
+                self.notified = Some(earlier.session_id);
+            }
+            self.deactivating = Some(Deactivating {
+                session_id: old.session_id,
+                notice,
+                sent_at: now,
+                retries: 0,
+                config: old.link.config().clone(),
+            });
         }
     }
 

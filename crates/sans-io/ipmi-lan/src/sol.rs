@@ -298,10 +298,28 @@ pub struct SolInput {
     pub send_break: bool,
 }
 
+/// When host characters may start to flow on a new link.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Hold {
+    /// Not before the Activate Payload response is out.
+    UntilAnswered,
+    /// Not before this time.
+    Until(Instant),
+    /// Flowing.
+    Open,
+}
+
+/// The least time host characters are held after the Activate Payload
+/// response: a console that deactivates at once (ipmitool's `sol
+/// looptest`) takes the first datagram after each request as its answer,
+/// so no SOL packet may come between the two responses.
+pub const FIRST_DATA_HOLD: Duration = Duration::from_millis(100);
+
 /// The BMC's side of one active SOL payload instance.
 #[derive(Debug)]
 pub struct SolLink {
     config: SolConfig,
+    hold: Hold,
     next_sequence: u8,
     outstanding: Option<Outstanding>,
     pending: VecDeque<u8>,
@@ -311,16 +329,54 @@ pub struct SolLink {
 }
 
 impl SolLink {
-    /// A link with the configured timing.
+    /// A link with the configured timing, sending at once.
     pub fn new(config: SolConfig) -> Self {
+        Self::with_hold(config, Hold::Open)
+    }
+
+    /// A link for a payload being activated: host characters are buffered
+    /// until [`SolLink::answered`] and then for the accumulate interval
+    /// (at least [`FIRST_DATA_HOLD`]), so the Activate Payload response,
+    /// and the answer to a Deactivate sent at once after it, go first.
+    pub fn held_until_answered(config: SolConfig) -> Self {
+        Self::with_hold(config, Hold::UntilAnswered)
+    }
+
+    fn with_hold(config: SolConfig, hold: Hold) -> Self {
         Self {
             config,
+            hold,
             next_sequence: 0,
             outstanding: None,
             pending: VecDeque::new(),
             pending_since: None,
             overrun: false,
             last_inbound: None,
+        }
+    }
+
+    /// The configuration the link runs with.
+    pub fn config(&self) -> &SolConfig {
+        &self.config
+    }
+
+    /// The Activate Payload response was sent at `now`.
+    pub fn answered(&mut self, now: Instant) {
+        if self.hold == Hold::UntilAnswered {
+            self.hold = Hold::Until(now + self.config.accumulate_interval().max(FIRST_DATA_HOLD));
+        }
+    }
+
+    /// Whether host characters are still held at `now`.
+    fn held(&mut self, now: Instant) -> bool {
+        match self.hold {
+            Hold::UntilAnswered => true,
+            Hold::Until(until) if now < until => true,
+            Hold::Until(_) => {
+                self.hold = Hold::Open;
+                false
+            }
+            Hold::Open => false,
         }
     }
 
@@ -354,6 +410,9 @@ impl SolLink {
     /// the send threshold made due.
     pub fn poll(&mut self, now: Instant) -> Vec<SolPacket> {
         let mut out = Vec::new();
+        if self.held(now) {
+            return out;
+        }
         if let Some(outstanding) = &mut self.outstanding {
             if now.duration_since(outstanding.sent_at) < self.config.retry_interval() {
                 return out;
@@ -386,6 +445,11 @@ impl SolLink {
 
     /// When [`SolLink::poll`] next has work, if ever.
     pub fn next_deadline(&self) -> Option<Instant> {
+        match self.hold {
+            Hold::UntilAnswered => return None,
+            Hold::Until(until) => return Some(until),
+            Hold::Open => {}
+        }
         match &self.outstanding {
             Some(o) => Some(o.sent_at + self.config.retry_interval()),
             None => self

@@ -17,6 +17,8 @@ use ipmi_wire::{
 };
 use proptest::prelude::*;
 
+mod sol_notice;
+
 struct Counter(u8);
 
 impl Random for Counter {
@@ -184,7 +186,7 @@ fn drive(ep: &mut Ep, now: Instant, peer: SocketAddr, datagram: &[u8]) -> Outcom
     while let Some(event) = ep.poll_event() {
         match event {
             Event::Request(pending) => match serve_locally(ep, &pending) {
-                Some(result) => ep.respond(&pending, result),
+                Some(result) => ep.respond(Instant::now(), &pending, result),
                 None => routed = Some(pending),
             },
             Event::Authenticate(request) => {
@@ -280,7 +282,7 @@ fn both_suites_log_in_and_route_a_request() {
         };
         assert_eq!(pending.context.privilege, Privilege::Administrator);
         assert_eq!(pending.context.user_id, 2);
-        ep.respond(&pending, Ok(vec![0x20, 0x01]));
+        ep.respond(Instant::now(), &pending, Ok(vec![0x20, 0x01]));
         let bytes = ep.poll_transmit().unwrap().contents;
         let (header, _) = v20_payload(&bytes);
         assert_eq!(header.session_id, 0xC0C0_0001);
@@ -476,7 +478,7 @@ fn close_session_with_a_request_in_flight_answers_both() {
         Outcome::Dropped(DropReason::NoSession(_))
     ));
     // The answer it owed goes out under its keys, and then it is gone.
-    ep.respond(&in_flight, Ok(vec![0x20]));
+    ep.respond(Instant::now(), &in_flight, Ok(vec![0x20]));
     let rsp = console.read(&ep.poll_transmit().unwrap().contents);
     assert_eq!((rsp.cmd, rsp.data), (0x01, vec![0x20]));
     assert_eq!(ep.session_count(), 0);
@@ -518,7 +520,11 @@ fn sessionless_requests_carry_no_authority() {
     assert!(!pending.context.in_session());
     assert_eq!(pending.context.privilege, Privilege::Callback);
     assert_eq!(pending.context.user_id, 0);
-    ep.respond(&pending, Err(CompletionCode::INVALID_COMMAND));
+    ep.respond(
+        Instant::now(),
+        &pending,
+        Err(CompletionCode::INVALID_COMMAND),
+    );
     let transmit = ep.poll_transmit().unwrap();
     assert_eq!(transmit.destination, peer);
     let rsp = Response::parse(&sessionless_v15_message(&transmit.contents).unwrap()).unwrap();
@@ -554,7 +560,9 @@ fn sol_session(ep: &mut Ep) -> Console {
         user_id: 2,
         privilege: Privilege::User,
     };
-    let response = ep.activate_sol(&context, &[1, 1, 0xC6, 0, 0, 0]).unwrap();
+    let response = ep
+        .activate_sol(Instant::now(), &context, &[1, 1, 0xC6, 0, 0, 0])
+        .unwrap();
     assert!(matches!(ep.poll_event(), Some(Event::SolActive(true))));
     assert_eq!(response.len(), 12);
     console

@@ -269,3 +269,20 @@ fn activation_response_is_12_bytes() {
         Err(CompletionCode::INVALID_DATA_FIELD)
     );
 }
+
+#[test]
+fn a_new_link_holds_output_until_answered_and_a_while_after() {
+    let t0 = Instant::now();
+    let mut l = SolLink::held_until_answered(SolConfig::default());
+    // A boot log larger than the send threshold waits, without a deadline.
+    assert!(l.push_output(t0, &[b'x'; 200]).is_empty());
+    assert_eq!(l.next_deadline(), None);
+    assert!(l.poll(t0 + Duration::from_secs(5)).is_empty());
+    let answered = t0 + Duration::from_secs(5);
+    l.answered(answered);
+    assert_eq!(l.next_deadline(), Some(answered + FIRST_DATA_HOLD));
+    assert!(l.poll(answered + Duration::from_millis(99)).is_empty());
+    let sent = l.poll(answered + FIRST_DATA_HOLD);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].sequence, 1);
+}
