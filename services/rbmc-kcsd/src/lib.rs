@@ -47,9 +47,13 @@ pub async fn run(
     let mut table = CommandTable::new(SystemHandle(system.clone()));
     system::register_handle(&mut table).context("registering commands")?;
     let local: Arc<dyn Execute> = Arc::new(table);
+    let mut shared = CommandTable::new(SystemHandle(system.clone()));
+    system::register_shared(&mut shared).context("registering commands")?;
     // The daemons' one start-up path: objects and the router first, then
     // the name, then the transports, then READY=1.
     let mut startup = rbmc_daemon::Startup::connect().await?;
+    // What other channels may ask of the system interface, as an owner.
+    startup.serve_commands(Arc::new(shared)).await?;
     let router = startup
         .start_router(
             names::KCSD,

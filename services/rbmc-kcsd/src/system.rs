@@ -13,6 +13,11 @@
 //! | 58h | Set System Info Parameters           |
 //! | 59h | Get System Info Parameters           |
 //!
+//! Get BMC Global Enables and Set/Get System Info Parameters are also
+//! served on the bus as an owner ([`register_shared`]), so a console on the
+//! LAN reads what the host wrote (`ipmitool mc getsysinfo`, bmc-info's
+//! System Information); the rest is the host's own interface.
+//!
 //! System info parameters the host writes (firmware version, system name,
 //! OS name and version) persist in `<state>/system-info.toml`. A write is
 //! acknowledged once it is durable; the file is written on the blocking
@@ -120,7 +125,7 @@ fn encode_info(info: &BTreeMap<u8, Vec<u8>>) -> Result<Vec<u8>, CompletionCode> 
         })
 }
 
-/// Adds the system interface commands to `table`.
+/// Adds the system interface commands to `table` (the host's own).
 pub fn register_handle<S>(table: &mut CommandTable<S>) -> Result<(), DuplicateCommand>
 where
     S: AsRef<SystemInterface> + Send + Sync + 'static,
@@ -128,12 +133,10 @@ where
     let app = NetFn::APP;
     let admin = Privilege::Administrator;
     let user = Privilege::User;
+    register_shared(table)?;
     table
         .add_sync(app, 0x2E, admin, |s, r| {
             cmd_set_global_enables(s.as_ref(), r)
-        })?
-        .add_sync(app, 0x2F, user, |s, r| {
-            cmd_get_global_enables(s.as_ref(), r)
         })?
         .add_sync(app, 0x30, admin, |s, r| {
             cmd_clear_message_flags(s.as_ref(), r)
@@ -145,11 +148,30 @@ where
         })?
         .add_sync(app, 0x57, user, |s, r| {
             cmd_get_interface_capabilities(s.as_ref(), r)
+        })?;
+    Ok(())
+}
+
+/// Adds the commands every channel may send (served on the bus too): Get
+/// BMC Global Enables and Set/Get System Info Parameters.
+pub fn register_shared<S>(table: &mut CommandTable<S>) -> Result<(), DuplicateCommand>
+where
+    S: AsRef<SystemInterface> + Send + Sync + 'static,
+{
+    let app = NetFn::APP;
+    table
+        .add_sync(app, 0x2F, Privilege::User, |s, r| {
+            cmd_get_global_enables(s.as_ref(), r)
         })?
-        .add(app, 0x58, admin, |s: Arc<S>, r| async move {
-            cmd_set_system_info((*s).as_ref(), &r).await
-        })?
-        .add_sync(app, 0x59, user, |s, r| cmd_get_system_info(s.as_ref(), r))?;
+        .add(
+            app,
+            0x58,
+            Privilege::Administrator,
+            |s: Arc<S>, r| async move { cmd_set_system_info((*s).as_ref(), &r).await },
+        )?
+        .add_sync(app, 0x59, Privilege::User, |s, r| {
+            cmd_get_system_info(s.as_ref(), r)
+        })?;
     Ok(())
 }
 
@@ -241,11 +263,12 @@ async fn cmd_set_system_info(s: &SystemInterface, r: &IpmiRequest) -> HandlerRes
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
     if param == 0 {
-        // Set in progress: accepted, writes apply at once.
-        return if rest.len() == 1 {
-            Ok(Vec::new())
-        } else {
-            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        // Set in progress: accepted, writes apply at once; 11b and bits
+        // 7:2 are reserved.
+        return match rest {
+            [state] if *state <= 2 => Ok(Vec::new()),
+            [_] => Err(CompletionCode::INVALID_DATA_FIELD),
+            _ => Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID),
         };
     }
     if !parameter_supported(param) {
@@ -281,7 +304,11 @@ fn cmd_get_system_info(s: &SystemInterface, r: &IpmiRequest) -> HandlerResult {
     let [get, param, set, _block] = r.data[..] else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
     };
-    // Bit 7 of the first byte: only the parameter revision is wanted.
+    // Bit 7 of the first byte: only the parameter revision is wanted; bits
+    // 6:0 are reserved.
+    if get & 0x7F != 0 {
+        return Err(CompletionCode::INVALID_DATA_FIELD);
+    }
     if get & 0x80 != 0 {
         return Ok(vec![0x11]);
     }

@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use ipmi_lan::{
-    channels, commands, config_params, lan_addressing, lan_params, session_commands, sol, Endpoint,
+    channels, commands, config_params, lan_addressing, lan_params, lan_stats, session_commands,
+    sol, Endpoint,
 };
 use ipmi_router::{owner::CommandTable, HandlerResult, IpmiRequest};
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn, Privilege};
@@ -208,6 +209,14 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
             )
         })
         .and_then(|t| {
+            t.add(
+                transport,
+                lan_stats::CMD_GET_LAN_STATISTICS,
+                Usr,
+                cmd_get_lan_statistics,
+            )
+        })
+        .and_then(|t| {
             t.add_sync(
                 app,
                 commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES,
@@ -321,6 +330,25 @@ async fn cmd_set_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerR
             accounts
                 .lan
                 .cmd_set_lan_config(&request.data, request.context.channel)
+        }))
+        .await
+}
+
+/// Get IP/UDP/RMCP Statistics: the kernel's counters are read off the
+/// engine's path, then the endpoint adds its RMCP count.
+async fn cmd_get_lan_statistics(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    let ip = tokio::task::spawn_blocking(|| {
+        std::fs::read_to_string("/proc/net/snmp")
+            .ok()
+            .and_then(|text| lan_stats::Counters::from_proc_net_snmp(&text))
+            .unwrap_or_default()
+    })
+    .await
+    .map_err(|_| CompletionCode::UNSPECIFIED)?;
+    owner
+        .engine
+        .session(Box::new(move |endpoint| {
+            endpoint.lan_statistics(&lan_context(&request.context), &request.data, ip)
         }))
         .await
 }

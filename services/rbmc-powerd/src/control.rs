@@ -87,6 +87,9 @@ pub struct State {
     pub watchdog: ipmi_watchdog::Watchdog,
     /// When the boot options' timers last advanced.
     pub last_tick: Instant,
+    /// ACPI system and device power states (Get ACPI Power State, §20.7):
+    /// what system software last set, or what power-good implies.
+    pub acpi: crate::acpi::AcpiState,
 }
 
 impl State {
@@ -170,9 +173,13 @@ impl Controller {
         let (events, events_rx) = mpsc::unbounded_channel();
         let (watchdog_events, watchdog_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
+        let mut sequencer = Sequencer::new(timings(config), inputs.power_good);
+        if let Some(seconds) = stored.power_cycle_interval_s {
+            sequencer.set_cycle_off(crate::chassis::cycle_interval(seconds));
+        }
         let controller = Arc::new(Self {
             state: Mutex::new(State {
-                sequencer: Sequencer::new(timings(config), inputs.power_good),
+                sequencer,
                 stored,
                 pending_cause: cause::UNKNOWN,
                 queued_cause: cause::UNKNOWN,
@@ -184,6 +191,7 @@ impl Controller {
                     .unwrap_or_default(),
                 watchdog: ipmi_watchdog::Watchdog::new(),
                 last_tick: now,
+                acpi: crate::acpi::AcpiState::for_power(inputs.power_good),
             }),
             board,
             store,
@@ -453,6 +461,7 @@ impl Controller {
                             state.pending_cause
                         };
                         state.pending_cause = cause::UNKNOWN;
+                        state.acpi.power_changed(true);
                     }
                     PowerEvent::Reset => {
                         let boot_cause = if state.stored.restart_cause == cause::WATCHDOG {
@@ -468,6 +477,7 @@ impl Controller {
                         state.stored.power_on_minutes = state.power_on_minutes(now);
                         state.on_since = None;
                         state.stored.host_on = false;
+                        state.acpi.power_changed(false);
                         if *event == PowerEvent::PowerLost {
                             // Table 28-4 byte 2 bit 3: power down caused by
                             // a power fault.

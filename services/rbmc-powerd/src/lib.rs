@@ -8,6 +8,7 @@
 //! - [`simboard`]: the simulated host board for development.
 //! - [`control`]: the controller that runs the sequencer against a board.
 //! - [`chassis`]: the chassis commands.
+//! - [`acpi`]: the ACPI power state commands.
 //! - [`dbus`]: OpenBMC state objects.
 //! - [`store`]: what survives restarts.
 //! - [`watchdog`]: the BMC watchdog commands.
@@ -15,6 +16,7 @@
 
 pub mod cli;
 
+pub mod acpi;
 pub mod board;
 pub mod chassis;
 pub mod control;
@@ -86,7 +88,13 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
         )?
         .add(c, CMD_GET_SYSTEM_BOOT_OPTIONS, user, |p, r| async move {
             cmd_get_system_boot_options(&p, &r).await
-        })?;
+        })?
+        .add(
+            c,
+            CMD_SET_POWER_CYCLE_INTERVAL,
+            Privilege::Administrator,
+            |p, r| async move { cmd_set_power_cycle_interval(&p, &r).await },
+        )?;
     let app = NetFn::APP;
     table
         .add_sync(
@@ -106,6 +114,18 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
             watchdog::CMD_GET_WATCHDOG,
             user,
             watchdog::cmd_get_watchdog,
+        )?
+        .add_sync(
+            app,
+            acpi::CMD_SET_ACPI_POWER_STATE,
+            Privilege::Administrator,
+            acpi::cmd_set_acpi_power_state,
+        )?
+        .add_sync(
+            app,
+            acpi::CMD_GET_ACPI_POWER_STATE,
+            user,
+            acpi::cmd_get_acpi_power_state,
         )?;
     Ok(())
 }

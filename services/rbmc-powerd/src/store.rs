@@ -1,7 +1,7 @@
 //! What rbmc-powerd keeps across restarts and power loss, in
 //! `<state>/power.toml`, replaced atomically: the restore policy, whether
 //! the host was on (for the "previous" policy), the power-on-hours counter,
-//! the last restart cause and the boot options.
+//! the last restart cause, the boot options and the power cycle interval.
 //!
 //! The file is written only through its [`DurableFile`] (on the blocking
 //! pool, one write at a time); the controller decides what to write and
@@ -28,6 +28,9 @@ pub struct Stored {
     pub restart_cause: u8,
     /// Boot options, as `ipmi_boot::BootOptions::to_bytes`, hex.
     pub boot_options: String,
+    /// Set Power Cycle Interval's seconds; `None` until set, so config
+    /// (`[power] cycle-off-ms`) applies.
+    pub power_cycle_interval_s: Option<u8>,
 }
 
 /// The state file.

@@ -14,6 +14,7 @@
 //! | 0Ah   | 49h | Set SEL Time                  | Operator  |
 //! | 0Ah   | 5Ch | Get SEL Time UTC Offset       | User      |
 //! | 0Ah   | 5Dh | Set SEL Time UTC Offset       | Operator  |
+//! | 0Ah   | 28h | Get SDR Repository Time       | User      |
 //! | 04h   | 02h | Platform Event Message        | Operator  |
 //!
 //! One task owns the [`SelState`] (STYLE items 24 and 52): the command
@@ -77,10 +78,14 @@ pub const CMD_GET_SEL_TIME_UTC_OFFSET: u8 = 0x5C;
 pub const CMD_SET_SEL_TIME_UTC_OFFSET: u8 = 0x5D;
 /// Platform Event Message (Sensor/Event NetFn).
 pub const CMD_PLATFORM_EVENT: u8 = 0x02;
+/// Get SDR Repository Time (§33.11): the SDR's timestamps come from the
+/// same clock as the SEL's, which this daemon keeps (Set SEL Time moves
+/// it), so it answers this one too.
+pub const CMD_GET_SDR_REPOSITORY_TIME: u8 = 0x28;
 
 /// Every command the SEL owns, with its minimum privilege (the table
 /// above).
-pub const COMMANDS: [(NetFn, u8, Privilege); 12] = {
+pub const COMMANDS: [(NetFn, u8, Privilege); 13] = {
     let (st, user, operator) = (NetFn::STORAGE, Privilege::User, Privilege::Operator);
     [
         (st, CMD_GET_SEL_INFO, user),
@@ -94,6 +99,7 @@ pub const COMMANDS: [(NetFn, u8, Privilege); 12] = {
         (st, CMD_SET_SEL_TIME, operator),
         (st, CMD_GET_SEL_TIME_UTC_OFFSET, user),
         (st, CMD_SET_SEL_TIME_UTC_OFFSET, operator),
+        (st, CMD_GET_SDR_REPOSITORY_TIME, user),
         (NetFn::SENSOR_EVENT, CMD_PLATFORM_EVENT, operator),
     ]
 };
@@ -251,7 +257,7 @@ impl SelState {
             CMD_ADD_SEL_ENTRY => self.cmd_add_entry(data).await,
             CMD_DELETE_SEL_ENTRY => self.cmd_delete_entry(data).await,
             CMD_CLEAR_SEL => self.cmd_clear(data).await,
-            CMD_GET_SEL_TIME => self.cmd_get_time(data),
+            CMD_GET_SEL_TIME | CMD_GET_SDR_REPOSITORY_TIME => self.cmd_get_time(data),
             CMD_SET_SEL_TIME => self.cmd_set_time(data).await,
             CMD_GET_SEL_TIME_UTC_OFFSET => self.cmd_get_utc_offset(data),
             CMD_SET_SEL_TIME_UTC_OFFSET => self.cmd_set_utc_offset(data).await,

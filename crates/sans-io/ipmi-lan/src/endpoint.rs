@@ -37,6 +37,7 @@ use crate::{
         AuthAnswer, AuthRequest, AuthStep, CloseReason, DropReason, Event, PendingRequest,
         ReplyRoute, RequestContext, Transmit,
     },
+    lan_stats::{Counters, LanStatistics},
     login::{sessionless_v20, Setup},
     payload::{Io, SolEngine},
     session::{Limits, SessionTable},
@@ -53,6 +54,9 @@ pub struct Endpoint<U> {
     sol: SolEngine,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// Datagrams with a valid RMCP header, for the LAN statistics.
+    rmcp_valid: u64,
+    statistics: LanStatistics,
 }
 
 impl<U> std::fmt::Debug for Endpoint<U> {
@@ -76,13 +80,15 @@ impl<U: ChannelPolicy> Endpoint<U> {
             setup_timeout: config.setup_timeout,
         };
         Self {
-            config,
             policy,
             rng,
             sessions: SessionTable::new(limits),
             sol: SolEngine::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            rmcp_valid: 0,
+            statistics: LanStatistics::new(config.channel),
+            config,
         }
     }
 
@@ -203,6 +209,7 @@ impl<U: ChannelPolicy> Endpoint<U> {
         datagram: &[u8],
     ) -> Result<(), DropReason> {
         let (rmcp_header, rest) = RmcpHeader::parse(datagram)?;
+        self.rmcp_valid += 1;
         if rmcp_header.is_ack {
             return Err(DropReason::Unsupported("RMCP ACK"));
         }
@@ -426,6 +433,22 @@ impl<U: ChannelPolicy> Endpoint<U> {
             self.end_session(target, CloseReason::Closed);
         }
         Ok(Vec::new())
+    }
+
+    /// Get IP/UDP/RMCP Statistics asked in `context`, with the kernel's IP
+    /// and UDP counters `ip` (this endpoint counts the RMCP packets).
+    pub fn lan_statistics(
+        &mut self,
+        context: &RequestContext,
+        data: &[u8],
+        ip: Counters,
+    ) -> CommandResult {
+        let now = Counters {
+            rmcp_valid: self.rmcp_valid,
+            ..ip
+        };
+        self.statistics
+            .cmd_get(data, context.channel, context.privilege, now)
     }
 
     /// Get Session Info asked in `context`; `mac_of` looks a remote

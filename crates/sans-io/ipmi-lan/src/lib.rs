@@ -46,6 +46,7 @@ pub mod event;
 pub mod handshake;
 pub mod lan_addressing;
 pub mod lan_params;
+pub mod lan_stats;
 mod login;
 mod payload;
 mod session;

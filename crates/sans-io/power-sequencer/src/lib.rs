@@ -170,6 +170,17 @@ impl Sequencer {
         }
     }
 
+    /// Sets the off time of a power cycle (Set Power Cycle Interval); a
+    /// cycle already waiting keeps the time it started with.
+    pub fn set_cycle_off(&mut self, cycle_off: Duration) {
+        self.timings.cycle_off = cycle_off;
+    }
+
+    /// The off time of a power cycle.
+    pub fn cycle_off(&self) -> Duration {
+        self.timings.cycle_off
+    }
+
     /// The request waiting for the transition under way, if any.
     pub fn queued(&self) -> Option<Request> {
         self.queued

@@ -1,0 +1,201 @@
+//! The everyday commands of issue 14, point 7, over LAN with the client
+//! that sends each (ipmitool, FreeIPMI's bmc-device and ipmi-chassis), and
+//! their short, long and reserved-bit errors as raw bytes:
+//! Get/Set System Info Parameters and Get BMC Global Enables (answered by
+//! rbmc-kcsd, as an owner on the bus), Get/Set ACPI Power State and Set
+//! Power Cycle Interval (rbmc-powerd), Get SDR Repository Time (rbmc-seld,
+//! which keeps the BMC's clock), Get IP/UDP/RMCP Statistics
+//! (rbmc-netipmid).
+
+use std::time::{Duration, Instant};
+
+use rbmc_e2e::{done_or, text, wait_for, Suite};
+
+fn ipmitool_ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.ipmitool(17, args);
+    assert!(out.status.success(), "ipmitool {args:?}: {}", text(&out));
+    text(&out)
+}
+
+fn freeipmi_ok(suite: &Suite, tool: &str, args: &[&str]) -> String {
+    let out = suite.freeipmi(tool, args);
+    assert!(out.status.success(), "{tool} {args:?}: {}", text(&out));
+    text(&out)
+}
+
+/// `ipmitool raw` with `bytes`, and the completion code it reports
+/// (`00` when it succeeded).
+fn raw_code(suite: &Suite, bytes: &[&str]) -> String {
+    let mut args = vec!["raw"];
+    args.extend_from_slice(bytes);
+    let out = suite.ipmitool(17, &args);
+    if out.status.success() {
+        return "00".into();
+    }
+    let shown = text(&out);
+    shown
+        .split("rsp=0x")
+        .nth(1)
+        .map(|rest| rest[..2].to_owned())
+        .unwrap_or(shown)
+}
+
+fn simulated_host(suite: &Suite, property: &str) -> String {
+    suite
+        .busctl(&[
+            "get-property",
+            "org.rbmc.Powerd",
+            "/org/rbmc/SimulatedHost",
+            "org.rbmc.SimulatedHost",
+            property,
+        ])
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn system_info_and_global_enables_answer_over_lan() {
+    let suite = Suite::start();
+    ipmitool_ok(&suite, &["mc", "setsysinfo", "system_name", "rbmc-node-7"]);
+    let name = ipmitool_ok(&suite, &["mc", "getsysinfo", "system_name"]);
+    assert_eq!(name.trim(), "rbmc-node-7");
+    let info = freeipmi_ok(&suite, "bmc-info", &["--get-system-info"]);
+    assert!(
+        info.contains("System Name                   : rbmc-node-7"),
+        "{info}"
+    );
+    let enables = ipmitool_ok(&suite, &["mc", "getenables"]);
+    assert!(
+        enables.contains("System Event Logging                     : enabled"),
+        "{enables}"
+    );
+    for (bytes, code) in [
+        (&["0x06", "0x59"][..], "c7"),
+        (&["0x06", "0x59", "0", "2", "0", "0", "0"], "c7"),
+        (&["0x06", "0x59", "0x40", "2", "0", "0"], "cc"),
+        (&["0x06", "0x58", "0", "3"], "cc"),
+        (&["0x06", "0x2f", "0"], "c7"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+}
+
+#[test]
+fn acpi_power_state_follows_power_and_system_software() {
+    let suite = Suite::start();
+    let state = |suite: &Suite| freeipmi_ok(suite, "bmc-device", &["--get-acpi-power-state"]);
+    assert!(state(&suite).contains("ACPI System Power State : S5/G2"));
+    ipmitool_ok(&suite, &["chassis", "power", "on"]);
+    wait_for("S0 once the host is on", Duration::from_secs(5), || {
+        let shown = state(&suite);
+        done_or(shown.contains("ACPI System Power State : S0/G0"), shown)
+    });
+    freeipmi_ok(
+        &suite,
+        "bmc-device",
+        &[
+            "--set-acpi-power-state",
+            "--set-acpi-system-power-state=S1",
+            "--set-acpi-device-power-state=D0",
+        ],
+    );
+    let shown = state(&suite);
+    assert!(
+        shown.contains("ACPI System Power State : S1") && shown.contains("Device Power State : D0"),
+        "{shown}"
+    );
+    for (bytes, code) in [
+        (&["0x06", "0x06", "0x80"][..], "c7"),
+        (&["0x06", "0x06", "0x80", "0x80", "0"], "c7"),
+        (&["0x06", "0x06", "0x8b", "0x7f"], "cc"),
+        (&["0x06", "0x06", "0x7f", "0x84"], "cc"),
+        (&["0x06", "0x07", "0"], "c7"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+    // A refused set changed nothing.
+    assert!(state(&suite).contains("ACPI System Power State : S1"));
+}
+
+#[test]
+fn the_power_cycle_interval_sets_the_off_time_and_persists() {
+    let suite = Suite::start();
+    freeipmi_ok(&suite, "ipmi-chassis", &["--set-power-cycle-interval=3"]);
+    let suite = suite.restart();
+    ipmitool_ok(&suite, &["chassis", "power", "on"]);
+    wait_for("on", Duration::from_secs(5), || {
+        let good = simulated_host(&suite, "PowerGood");
+        done_or(good == "true", good)
+    });
+    ipmitool_ok(&suite, &["chassis", "power", "cycle"]);
+    wait_for("off in the cycle", Duration::from_secs(5), || {
+        let good = simulated_host(&suite, "PowerGood");
+        done_or(good == "false", good)
+    });
+    let off_at = Instant::now();
+    wait_for("on after the cycle", Duration::from_secs(10), || {
+        let good = simulated_host(&suite, "PowerGood");
+        done_or(good == "true", good)
+    });
+    // 3 s off (the dev config's own is 1 s), plus the press and power-good.
+    let off = off_at.elapsed();
+    assert!(off >= Duration::from_millis(2900), "off for {off:?}");
+    for (bytes, code) in [
+        (&["0x00", "0x0b"][..], "c7"),
+        (&["0x00", "0x0b", "1", "2"], "c7"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+}
+
+#[test]
+fn sdr_repository_time_is_the_bmcs_clock() {
+    let suite = Suite::start();
+    ipmitool_ok(&suite, &["sel", "time", "set", "01/02/30 03:04:05"]);
+    let shown = freeipmi_ok(&suite, "bmc-device", &["--get-sdr-repository-time"]);
+    assert!(
+        shown.contains("SDR Repository Time : 01/02/2030 - 03:0"),
+        "{shown}"
+    );
+    assert_eq!(raw_code(&suite, &["0x0a", "0x28", "0"]), "c7");
+}
+
+#[test]
+fn lan_statistics_count_and_clear() {
+    let suite = Suite::start();
+    let stats = |suite: &Suite| freeipmi_ok(suite, "bmc-device", &["--get-lan-statistics"]);
+    let valid = |shown: &str| -> u32 {
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix("Valid RMCP Packets Received    : "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no RMCP count in {shown}"))
+    };
+    let before = valid(&stats(&suite));
+    assert!(before > 0, "the packets of this very session count");
+    ipmitool_ok(&suite, &["mc", "info"]);
+    assert!(valid(&stats(&suite)) > before);
+    // ipmitool reads the counters most-significant byte first, against
+    // the spec's least-significant-first; it still prints them all.
+    assert!(ipmitool_ok(&suite, &["lan", "stats", "get", "1"]).contains("RMCP Rx Valid"));
+    // Clearing needs Operator.
+    let user = suite.ipmitool(17, &["-L", "USER", "lan", "stats", "clear", "1"]);
+    assert!(!user.status.success(), "{}", text(&user));
+    let counted = valid(&stats(&suite));
+    freeipmi_ok(&suite, "bmc-device", &["--clear-lan-statistics"]);
+    let after = valid(&stats(&suite));
+    assert!(
+        after < counted,
+        "{after} counting again from the clear, not {counted}"
+    );
+    for (bytes, code) in [
+        (&["0x0c", "0x04", "1"][..], "c7"),
+        (&["0x0c", "0x04", "1", "0", "0"], "c7"),
+        (&["0x0c", "0x04", "1", "2"], "cc"),
+        (&["0x0c", "0x04", "0x21", "0"], "cc"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+}
