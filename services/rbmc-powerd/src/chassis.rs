@@ -185,12 +185,6 @@ pub fn cmd_chassis_control(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
 /// Set Power Cycle Interval (§28.9).
 pub const CMD_SET_POWER_CYCLE_INTERVAL: u8 = 0x0B;
 
-/// The off time of a power cycle set to `seconds`: at least 1 s (the
-/// spec's floor for a cycle, so 0 means the shortest).
-pub fn cycle_interval(seconds: u8) -> std::time::Duration {
-    std::time::Duration::from_secs(u64::from(seconds.max(1)))
-}
-
 /// Set Power Cycle Interval (§28.9): one byte, seconds the host stays off
 /// in a power cycle. Persisted before it applies.
 pub async fn cmd_set_power_cycle_interval(p: &Powerd, request: &IpmiRequest) -> HandlerResult {
@@ -206,7 +200,7 @@ pub async fn cmd_set_power_cycle_interval(p: &Powerd, request: &IpmiRequest) -> 
     p.control
         .lock()
         .sequencer
-        .set_cycle_off(cycle_interval(seconds));
+        .set_cycle_off(crate::control::cycle_interval(seconds));
     Ok(Vec::new())
 }
 

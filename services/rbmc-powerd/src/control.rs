@@ -145,6 +145,13 @@ impl std::fmt::Debug for Controller {
     }
 }
 
+/// The off time of a power cycle set to `seconds` (Set Power Cycle
+/// Interval): at least 1 s, the spec's floor for a cycle, so 0 means the
+/// shortest.
+pub fn cycle_interval(seconds: u8) -> Duration {
+    Duration::from_secs(u64::from(seconds.max(1)))
+}
+
 fn timings(config: &Power) -> Timings {
     let ms = Duration::from_millis;
     Timings {
@@ -175,7 +182,7 @@ impl Controller {
         let now = Instant::now();
         let mut sequencer = Sequencer::new(timings(config), inputs.power_good);
         if let Some(seconds) = stored.power_cycle_interval_s {
-            sequencer.set_cycle_off(crate::chassis::cycle_interval(seconds));
+            sequencer.set_cycle_off(cycle_interval(seconds));
         }
         let controller = Arc::new(Self {
             state: Mutex::new(State {
