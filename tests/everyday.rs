@@ -5,7 +5,8 @@
 //! rbmc-kcsd, as an owner on the bus), Get/Set ACPI Power State and Set
 //! Power Cycle Interval (rbmc-powerd), Get SDR Repository Time (rbmc-seld,
 //! which keeps the BMC's clock), Get IP/UDP/RMCP Statistics
-//! (rbmc-netipmid).
+//! (rbmc-netipmid), BMC Warm Reset and Cold Reset (rbmc-sensord, which
+//! has the daemons restarted).
 
 use std::time::{Duration, Instant};
 
@@ -195,6 +196,57 @@ fn lan_statistics_count_and_clear() {
         (&["0x0c", "0x04", "1", "0", "0"], "c7"),
         (&["0x0c", "0x04", "1", "2"], "cc"),
         (&["0x0c", "0x04", "0x21", "0"], "cc"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+}
+
+const DAEMONS: [&str; 6] = [
+    "rbmc-netipmid",
+    "rbmc-kcsd",
+    "rbmc-powerd",
+    "rbmc-seld",
+    "rbmc-userd",
+    "rbmc-sensord",
+];
+
+/// Waits until the daemons of `restarted` have new PIDs, the others the
+/// same ones, and the suite answers again.
+fn wait_for_restart(suite: &Suite, before: &[Option<i32>], restarted: &[&str]) {
+    wait_for("the reset's restarts", Duration::from_secs(20), || {
+        let now: Vec<Option<i32>> = DAEMONS.iter().map(|d| suite.try_pid_of(d)).collect();
+        let as_expected = DAEMONS
+            .iter()
+            .zip(before.iter().zip(&now))
+            .all(|(d, (b, n))| n.is_some() && (restarted.contains(d) == (b != n)));
+        let answers = as_expected && suite.ipmitool(17, &["mc", "info"]).status.success();
+        done_or(answers, format!("{before:?} -> {now:?}"))
+    });
+}
+
+#[test]
+fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
+    let suite = Suite::start();
+    let pids = |suite: &Suite| -> Vec<Option<i32>> {
+        DAEMONS.iter().map(|d| suite.try_pid_of(d)).collect()
+    };
+    // Administrator only.
+    let operator = suite.ipmitool(17, &["-L", "OPERATOR", "mc", "reset", "warm"]);
+    assert!(!operator.status.success(), "{}", text(&operator));
+    let before = pids(&suite);
+    let sent = ipmitool_ok(&suite, &["mc", "reset", "warm"]);
+    assert!(sent.contains("Sent warm reset command to MC"), "{sent}");
+    wait_for_restart(&suite, &before, &["rbmc-netipmid", "rbmc-kcsd"]);
+    // FreeIPMI waits for the answer, which comes before the restarts.
+    let before = pids(&suite);
+    freeipmi_ok(&suite, "bmc-device", &["--cold-reset"]);
+    wait_for_restart(&suite, &before, &DAEMONS);
+    assert!(suite
+        .log_text()
+        .contains("BMC reset requested kind=\"cold\""));
+    for (bytes, code) in [
+        (&["0x06", "0x02", "0"][..], "c7"),
+        (&["0x06", "0x03", "0"], "c7"),
     ] {
         assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
     }

@@ -325,6 +325,14 @@ impl Suite {
     }
 
     /// The current PID of one daemon, from the launcher's pid file.
+    /// The PID of `daemon`, if its PID file is there and whole (a daemon
+    /// being restarted may have none for a moment).
+    pub fn try_pid_of(&self, daemon: &str) -> Option<i32> {
+        let path = self.state_dir.join("run").join(format!("{daemon}.pid"));
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+
+    /// The PID of `daemon`, from the launcher's PID file.
     pub fn pid_of(&self, daemon: &str) -> i32 {
         let path = self.state_dir.join("run").join(format!("{daemon}.pid"));
         std::fs::read_to_string(&path)

@@ -25,6 +25,7 @@ pub mod events;
 pub mod fru;
 pub mod health;
 pub mod identity;
+pub mod reset;
 pub mod sdr;
 pub mod sensor;
 pub mod settings;
@@ -58,6 +59,8 @@ pub struct Sensord {
     sdr: Mutex<SdrRepository>,
     fru: FruStore,
     settings: Settings,
+    /// Announces BMC resets once the bus is up.
+    pub reset: reset::Reset,
 }
 
 impl AsRef<Identity> for Sensord {
@@ -101,6 +104,7 @@ impl Sensord {
             sdr: Mutex::new(sdr),
             fru,
             settings,
+            reset: reset::Reset::default(),
         })
     }
 
@@ -132,6 +136,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
     use commands::*;
     identity::register(table)?;
+    let admin = Privilege::Administrator;
+    table
+        .add_sync(NetFn::APP, reset::CMD_COLD_RESET, admin, |s, r| {
+            s.reset.cmd_reset(r)
+        })?
+        .add_sync(NetFn::APP, reset::CMD_WARM_RESET, admin, |s, r| {
+            s.reset.cmd_reset(r)
+        })?;
     let se = NetFn::SENSOR_EVENT;
     let st = NetFn::STORAGE;
     let user = Privilege::User;
@@ -213,6 +225,7 @@ pub async fn run(
         .serve_commands(table.clone() as Arc<dyn Execute>)
         .await?;
     let conn = startup.connection().clone();
+    state.reset.connect(conn.clone());
     let mut objects = Vec::new();
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);

@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod bmc;
 pub mod common;
 pub mod control;
 pub mod ipmi;

@@ -171,7 +171,10 @@ impl Named {
     pub fn ready(self) -> Running {
         info!(name = %self.name, "serving");
         crate::notify_ready();
-        Running { conn: self.conn }
+        Running {
+            conn: self.conn,
+            name: self.name,
+        }
     }
 }
 
@@ -179,6 +182,7 @@ impl Named {
 #[derive(Debug)]
 pub struct Running {
     conn: zbus::Connection,
+    name: String,
 }
 
 impl Running {
@@ -187,12 +191,53 @@ impl Running {
         &self.conn
     }
 
-    /// Serves until `shutdown` resolves (`Ok`) or the bus stops answering
-    /// (an error: the supervisor restarts the daemon against a new bus).
+    /// Serves until `shutdown` resolves (`Ok`), the bus stops answering,
+    /// or a BMC reset names this daemon (errors: the supervisor starts the
+    /// daemon again, against a new bus or fresh).
     pub async fn until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::select! {
             () = shutdown => Ok(()),
             () = crate::bus_lost(&self.conn) => anyhow::bail!("lost the connection to the bus"),
+            () = reset_requested(&self.conn, &self.name) => {
+                anyhow::bail!("a BMC reset restarts {}", self.name)
+            }
         }
     }
+}
+
+/// Resolves when rbmc-sensord's `ResetRequested` lists `name`
+/// ([`rbmc_contracts::bmc`]); never, if the match cannot be added.
+async fn reset_requested(conn: &zbus::Connection, name: &str) {
+    use futures_util::StreamExt as _;
+    use rbmc_contracts::{bmc, names};
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .sender(names::SENSORD)
+        .and_then(|b| b.path(bmc::BMC_PATH))
+        .and_then(|b| b.interface(bmc::BMC_INTERFACE))
+        .and_then(|b| b.member(bmc::RESET_REQUESTED))
+        .map(zbus::match_rule::Builder::build);
+    let stream = match rule {
+        Ok(rule) => zbus::MessageStream::for_match_rule(rule, conn, None).await,
+        Err(err) => Err(err),
+    };
+    let mut stream = match stream {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!(cause = %err, "cannot follow BMC resets");
+            return std::future::pending().await;
+        }
+    };
+    while let Some(message) = stream.next().await {
+        let Ok(message) = message else { continue };
+        let listed = message
+            .body()
+            .deserialize::<Vec<String>>()
+            .is_ok_and(|daemons| daemons.iter().any(|d| d == name));
+        if listed {
+            info!(%name, "BMC reset: restarting");
+            return;
+        }
+    }
+    std::future::pending().await
 }
