@@ -233,10 +233,28 @@ fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
     // Administrator only.
     let operator = suite.ipmitool(17, &["-L", "OPERATOR", "mc", "reset", "warm"]);
     assert!(!operator.status.success(), "{}", text(&operator));
+    // Another bus client forging the signal restarts nothing: daemons hear
+    // it from rbmc-sensord's name only. (Signals arrive in order, so had
+    // this one counted, the warm reset below would log a third restart.)
+    suite.busctl(&[
+        "emit",
+        "/org/rbmc/Bmc",
+        "org.rbmc.Bmc",
+        "ResetRequested",
+        "as",
+        "1",
+        "org.rbmc.Netipmid",
+    ]);
     let before = pids(&suite);
     let sent = ipmitool_ok(&suite, &["mc", "reset", "warm"]);
     assert!(sent.contains("Sent warm reset command to MC"), "{sent}");
     wait_for_restart(&suite, &before, &["rbmc-netipmid", "rbmc-kcsd"]);
+    assert_eq!(
+        suite.log_text().matches("BMC reset: restarting").count(),
+        2,
+        "{}",
+        suite.log_text()
+    );
     // FreeIPMI waits for the answer, which comes before the restarts.
     let before = pids(&suite);
     freeipmi_ok(&suite, "bmc-device", &["--cold-reset"]);
