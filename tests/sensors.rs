@@ -338,3 +338,23 @@ fn pyghmi_health(suite: &Suite) -> (u32, Vec<String>) {
         .unwrap_or(0);
     (health, lines.map(str::to_owned).collect())
 }
+
+/// A supply rail past its critical threshold is a main power fault in the
+/// chassis status (Table 28-4 byte 1 bit 3), and clears with it.
+#[test]
+fn a_dead_rail_is_a_power_fault() {
+    let suite = Suite::start();
+    let status = |suite: &Suite| text(&suite.ipmitool(17, &["chassis", "status"]));
+    assert!(status(&suite).contains("Main Power Fault     : false"));
+    suite.simulator("Inject", "ss", &["P3V3", "stop"]);
+    wait_for("the power fault", Duration::from_secs(4), || {
+        let shown = status(&suite);
+        done_or(shown.contains("Main Power Fault     : true"), shown)
+    });
+    assert!(status(&suite).contains("Cooling/Fan Fault    : false"));
+    suite.simulator("Clear", "s", &["P3V3"]);
+    wait_for("the power fault to clear", Duration::from_secs(4), || {
+        let shown = status(&suite);
+        done_or(shown.contains("Main Power Fault     : false"), shown)
+    });
+}

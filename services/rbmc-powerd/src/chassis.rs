@@ -74,7 +74,10 @@ pub fn cmd_get_chassis_status(p: &Powerd, request: &IpmiRequest) -> HandlerResul
     no_data(request)?;
     let state = p.control.lock();
     let policy = state.policy(p.control.default_policy);
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    // Bit 3: main power fault, from rbmc-sensord's supply rails.
     let power = u8::from(state.sequencer.is_on())
+        | u8::from(p.faults.power.load(relaxed)) << 3
         | if state.sequencer.control_fault() {
             0x10
         } else {
@@ -88,19 +91,25 @@ pub fn cmd_get_chassis_status(p: &Powerd, request: &IpmiRequest) -> HandlerResul
     };
     // Bit 6: identify command and state supported; bit 3: cooling/fan
     // fault, from rbmc-sensord's fans.
-    let cooling = p.cooling_fault.load(std::sync::atomic::Ordering::Relaxed);
+    let cooling = p.faults.cooling.load(relaxed);
     let misc = 0x40 | identify << 4 | u8::from(cooling) << 3 | u8::from(state.intrusion);
     Ok(vec![power, state.last_power_event, misc])
 }
 
-/// Follows rbmc-sensord's `CoolingFault` into `flag`, for as long as the
-/// bus lasts. The match is on the object's path and interface, not on the
+/// rbmc-sensord's faults, as last signalled (none until it signals).
+#[derive(Debug, Default)]
+pub struct SensorFaults {
+    /// `CoolingFault`: Get Chassis Status byte 3 bit 3.
+    pub cooling: std::sync::atomic::AtomicBool,
+    /// `PowerFault`: Get Chassis Status byte 1 bit 3 (main power fault).
+    pub power: std::sync::atomic::AtomicBool,
+}
+
+/// Follows rbmc-sensord's `CoolingFault` and `PowerFault` into `faults`,
+/// for as long as the bus lasts. The match is on the object's path and interface, not on the
 /// sender's name, so a sensord that starts (or restarts) later is heard;
 /// until it signals, there is no fault.
-pub async fn follow_cooling_fault(
-    conn: zbus::Connection,
-    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) {
+pub async fn follow_sensor_faults(conn: zbus::Connection, faults: std::sync::Arc<SensorFaults>) {
     use futures_util::StreamExt as _;
     use rbmc_contracts::sensor::HEALTH_PATH;
     use std::sync::atomic::Ordering;
@@ -117,21 +126,23 @@ pub async fn follow_cooling_fault(
     let mut stream = match stream {
         Ok(stream) => stream,
         Err(err) => {
-            tracing::warn!(%err, "cannot follow the sensors' health: no cooling fault in chassis status");
+            tracing::warn!(%err, "cannot follow the sensors' health: no cooling or power fault in chassis status");
             return;
         }
     };
     let initial = async {
-        rbmc_contracts::sensor::HealthProxy::builder(&conn)
+        let health = rbmc_contracts::sensor::HealthProxy::builder(&conn)
             .cache_properties(zbus::proxy::CacheProperties::No)
             .build()
-            .await?
-            .cooling_fault()
-            .await
+            .await?;
+        Ok::<_, zbus::Error>((health.cooling_fault().await?, health.power_fault().await?))
     };
     // Bounded: a call to a name nobody owns yet may go unanswered.
-    if let Ok(Ok(fault)) = tokio::time::timeout(std::time::Duration::from_secs(1), initial).await {
-        flag.store(fault, Ordering::Relaxed);
+    if let Ok(Ok((cooling, power))) =
+        tokio::time::timeout(std::time::Duration::from_secs(1), initial).await
+    {
+        faults.cooling.store(cooling, Ordering::Relaxed);
+        faults.power.store(power, Ordering::Relaxed);
     }
     while let Some(message) = stream.next().await {
         let Ok(message) = message else { continue };
@@ -147,7 +158,10 @@ pub async fn follow_cooling_fault(
             continue;
         }
         if let Some(Ok(fault)) = changed.get("CoolingFault").map(bool::try_from) {
-            flag.store(fault, Ordering::Relaxed);
+            faults.cooling.store(fault, Ordering::Relaxed);
+        }
+        if let Some(Ok(fault)) = changed.get("PowerFault").map(bool::try_from) {
+            faults.power.store(fault, Ordering::Relaxed);
         }
     }
 }
@@ -313,7 +327,7 @@ mod tests {
         let powerd = Powerd {
             control,
             has_intrusion: false,
-            cooling_fault: std::sync::Arc::default(),
+            faults: std::sync::Arc::default(),
         };
         (powerd, dir.join("power.toml"))
     }

@@ -47,9 +47,9 @@ pub struct Powerd {
     pub control: Arc<Controller>,
     /// Whether a chassis intrusion line exists.
     pub has_intrusion: bool,
-    /// rbmc-sensord's cooling fault (a fan past a critical threshold), as
-    /// last signalled.
-    pub cooling_fault: Arc<std::sync::atomic::AtomicBool>,
+    /// rbmc-sensord's faults (a fan, or a supply rail, past a critical
+    /// threshold), as last signalled.
+    pub faults: Arc<chassis::SensorFaults>,
 }
 
 /// Adds every command the power daemon owns.
@@ -176,15 +176,12 @@ pub async fn run(
         });
     }
 
-    let cooling_fault = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    tokio::spawn(chassis::follow_cooling_fault(
-        conn.clone(),
-        cooling_fault.clone(),
-    ));
+    let faults = Arc::new(chassis::SensorFaults::default());
+    tokio::spawn(chassis::follow_sensor_faults(conn.clone(), faults.clone()));
     let mut table = CommandTable::new(Powerd {
         control: control.clone(),
         has_intrusion: config.power.intrusion.is_some(),
-        cooling_fault,
+        faults,
     });
     register(&mut table).context("registering commands")?;
     startup

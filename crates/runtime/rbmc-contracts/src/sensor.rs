@@ -173,4 +173,9 @@ pub trait Health {
     /// A fan reads past a critical or non-recoverable threshold.
     #[zbus(property)]
     fn cooling_fault(&self) -> zbus::Result<bool>;
+
+    /// A voltage, current or power sensor reads past a critical or
+    /// non-recoverable threshold.
+    #[zbus(property)]
+    fn power_fault(&self) -> zbus::Result<bool>;
 }
