@@ -6,7 +6,8 @@
 //! Power Cycle Interval (rbmc-powerd), Get SDR Repository Time (rbmc-seld,
 //! which keeps the BMC's clock), Get IP/UDP/RMCP Statistics
 //! (rbmc-netipmid), BMC Warm Reset and Cold Reset (rbmc-sensord, which
-//! has the daemons restarted).
+//! has the daemons restarted), Get NetFn Support (rbmc-netipmid, from the
+//! live command map).
 
 use std::time::{Duration, Instant};
 
@@ -265,6 +266,29 @@ fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
     for (bytes, code) in [
         (&["0x06", "0x02", "0"][..], "c7"),
         (&["0x06", "0x03", "0"], "c7"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+}
+
+/// Get NetFn Support, with FreeIPMI's ipmi-raw (no client has a command
+/// for it): LUN 00b takes base commands, and the pairs of the NetFns the
+/// owners serve are set: Chassis, S/E, App, Storage, Transport (6Dh).
+#[test]
+fn netfn_support_lists_what_the_owners_serve() {
+    let suite = Suite::start();
+    for channel in ["0e", "0f"] {
+        let shown = freeipmi_ok(&suite, "ipmi-raw", &["00", "06", "09", channel]);
+        assert!(
+            shown.contains("rcvd: 09 00 01 6D 00 00 00 00"),
+            "{channel}: {shown}"
+        );
+    }
+    for (bytes, code) in [
+        (&["0x06", "0x09"][..], "c7"),
+        (&["0x06", "0x09", "1", "0"], "c7"),
+        (&["0x06", "0x09", "0x11"], "cc"),
+        (&["0x06", "0x09", "2"], "cc"),
     ] {
         assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
     }

@@ -12,10 +12,13 @@
 use std::sync::Arc;
 
 use ipmi_lan::{
-    channels, commands, config_params, lan_addressing, lan_params, lan_stats, session_commands,
-    sol, Endpoint,
+    channels, commands, config_params, lan_addressing, lan_params, lan_stats, netfn_support,
+    session_commands, sol, Endpoint,
 };
-use ipmi_router::{owner::CommandTable, HandlerResult, IpmiRequest};
+use ipmi_router::{
+    owner::{CommandTable, Execute as _},
+    HandlerResult, IpmiRequest,
+};
 use ipmi_wire::{crypto::CipherSuite, CompletionCode, NetFn, Privilege};
 use rbmc_contracts::{user::AuthenticatorProxy, CommonError};
 
@@ -37,6 +40,10 @@ pub struct Owner {
     network: NetworkHandle,
     lan_channel: u8,
     suites: Vec<CipherSuite>,
+    /// The bridge's router (for the live command map), once started.
+    router: std::sync::OnceLock<ipmi_router::Router>,
+    /// The NetFns of this daemon's own table.
+    own_netfns: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Owner {
@@ -53,7 +60,14 @@ impl Owner {
             network,
             lan_channel,
             suites,
+            router: std::sync::OnceLock::new(),
+            own_netfns: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The router whose command map Get NetFn Support reads.
+    pub fn set_router(&self, router: ipmi_router::Router) {
+        let _ = self.router.set(router);
     }
 
     /// Where parameter 26 is read and written.
@@ -219,6 +233,14 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
         .and_then(|t| {
             t.add_sync(
                 app,
+                netfn_support::CMD_GET_NETFN_SUPPORT,
+                Usr,
+                cmd_get_netfn_support,
+            )
+        })
+        .and_then(|t| {
+            t.add_sync(
+                app,
                 commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES,
                 Callback,
                 cmd_get_channel_auth_capabilities,
@@ -246,6 +268,9 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
         .allow_pre_session(app, commands::CMD_GET_CHANNEL_AUTH_CAPABILITIES)
         .allow_pre_session(app, commands::CMD_GET_CHANNEL_CIPHER_SUITES)
         .allow_pre_session(app, commands::CMD_GET_SESSION_CHALLENGE);
+    let mut own: Vec<u8> = table.specs().iter().map(|spec| spec.netfn.0).collect();
+    own.dedup();
+    let _ = table.state().own_netfns.set(own);
     table
 }
 
@@ -332,6 +357,25 @@ async fn cmd_set_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerR
                 .cmd_set_lan_config(&request.data, request.context.channel)
         }))
         .await
+}
+
+/// Get NetFn Support: the NetFns of this daemon's table and of the
+/// router's live command map (what the owners on the bus declare now), on
+/// the LAN channel or the system interface.
+fn cmd_get_netfn_support(owner: &Owner, request: &IpmiRequest) -> HandlerResult {
+    let routed = owner
+        .router
+        .get()
+        .map(ipmi_router::Router::command_map)
+        .unwrap_or_default();
+    let own = owner.own_netfns.get().cloned().unwrap_or_default();
+    netfn_support::cmd_get_netfn_support(
+        &request.data,
+        request.context.channel,
+        &[owner.lan_channel, channels::SYSTEM_INTERFACE],
+        own.into_iter()
+            .chain(routed.into_iter().map(|(netfn, ..)| netfn)),
+    )
 }
 
 /// Get IP/UDP/RMCP Statistics: the kernel's counters are read off the

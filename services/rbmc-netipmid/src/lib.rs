@@ -116,6 +116,7 @@ pub async fn serve(
             rbmc_daemon::LocalCommands::Owned,
         )
         .await?;
+    bridge.table.state().set_router(router.clone());
     startup.name(names::NETIPMID);
     let named = startup.claim_names().await?;
     let conn = named.connection().clone();

@@ -48,6 +48,7 @@ pub mod lan_addressing;
 pub mod lan_params;
 pub mod lan_stats;
 mod login;
+pub mod netfn_support;
 mod payload;
 mod session;
 pub mod session_commands;
