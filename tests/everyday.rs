@@ -293,3 +293,43 @@ fn netfn_support_lists_what_the_owners_serve() {
         assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
     }
 }
+
+/// FreeIPMI's `ipmi-config --category=chassis` checks out, commits the
+/// file back unchanged with exit code 0, and reads back the same; a
+/// changed restore policy commits and shows in ipmitool.
+#[test]
+fn ipmi_config_round_trips_the_chassis() {
+    let suite = Suite::start();
+    let checkout =
+        |suite: &Suite| freeipmi_ok(suite, "ipmi-config", &["--category=chassis", "--checkout"]);
+    let before = checkout(&suite);
+    assert!(before.contains("Section Chassis_Power_Conf"), "{before}");
+    let file = suite.state_dir.join("chassis.conf");
+    std::fs::write(&file, &before).unwrap();
+    freeipmi_ok(
+        &suite,
+        "ipmi-config",
+        &[
+            "--category=chassis",
+            "--commit",
+            "--filename",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(checkout(&suite), before);
+    freeipmi_ok(
+        &suite,
+        "ipmi-config",
+        &[
+            "--category=chassis",
+            "--commit",
+            "-e",
+            "Chassis_Power_Conf:Power_Restore_Policy=On_State_AC_Apply",
+        ],
+    );
+    let status = ipmitool_ok(&suite, &["chassis", "status"]);
+    assert!(
+        status.contains("Power Restore Policy : always-on"),
+        "{status}"
+    );
+}

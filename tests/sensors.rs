@@ -358,3 +358,63 @@ fn a_dead_rail_is_a_power_fault() {
         done_or(shown.contains("Main Power Fault     : false"), shown)
     });
 }
+
+/// pyghmi's `get_sensor_data` for one sensor: its value and its states.
+fn pyghmi_sensor(suite: &Suite, name: &str) -> (Option<f64>, Vec<String>) {
+    let root = rbmc_e2e::repo_root();
+    let python = root.join("target/pyghmi-venv/bin/python");
+    let script = root.join("tests/clients/pyghmi_sensor.py");
+    let port = suite.port.to_string();
+    let out = rbmc_e2e::run(
+        python.to_str().unwrap(),
+        &[
+            script.to_str().unwrap(),
+            &port,
+            rbmc_e2e::USER,
+            rbmc_e2e::PASSWORD,
+            name,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = shown.lines();
+    let value = lines.next().and_then(|v| v.parse().ok());
+    (value, lines.map(str::to_owned).collect())
+}
+
+/// pyghmi sees the configured thresholds exactly: with the reading frozen
+/// one grid step short of a threshold no threshold is crossed, and exactly
+/// at it the crossing shows, for an upper (CPU0 Temp, 85 degrees) and a
+/// lower (P3V3, 3.14 V) threshold.
+#[test]
+fn pyghmi_sees_the_configured_thresholds_exactly() {
+    let config = dev_config();
+    let suite = Suite::start();
+    suite.simulator("Pause", "b", &["true"]);
+    for (name, short, at, state) in [
+        (
+            "CPU0 Temp",
+            "84500",
+            "85000",
+            "upper non-critical threshold",
+        ),
+        ("P3V3", "3160", "3140", "lower non-critical threshold"),
+    ] {
+        let entry = config
+            .sensors
+            .iter()
+            .find(|e| e.name.0 == name)
+            .unwrap_or_else(|| panic!("{name} in the dev config"));
+        let file = sysfs_file(&suite.sysfs_root(), entry);
+        for (raw, crossed) in [(short, false), (at, true)] {
+            std::fs::write(&file, raw).unwrap();
+            let expected = raw.parse::<f64>().unwrap() / 1000.0;
+            wait_for("pyghmi's reading", Duration::from_secs(6), || {
+                let (value, states) = pyghmi_sensor(&suite, name);
+                let ok = value.is_some_and(|v| (v - expected).abs() < 1e-6)
+                    && states.iter().any(|s| s == state) == crossed;
+                done_or(ok, format!("{value:?} {states:?}"))
+            });
+        }
+    }
+}
