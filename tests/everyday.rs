@@ -7,7 +7,7 @@
 //! which keeps the BMC's clock), Get IP/UDP/RMCP Statistics
 //! (rbmc-netipmid), BMC Warm Reset and Cold Reset (rbmc-sensord, which
 //! has the daemons restarted), Get NetFn Support (rbmc-netipmid, from the
-//! live command map).
+//! live command map), Master Write-Read (rbmc-sensord, to the allowlist).
 
 use std::time::{Duration, Instant};
 
@@ -332,4 +332,35 @@ fn ipmi_config_round_trips_the_chassis() {
         status.contains("Power Restore Policy : always-on"),
         "{status}"
     );
+}
+
+/// Master Write-Read with ipmitool's `i2c`: an allowed (simulated) EEPROM
+/// on private bus 1 is written and read back; an address the allowlist
+/// does not name, a write to a read-only entry, or an Operator is refused.
+#[test]
+fn master_write_read_reaches_only_the_allowlist() {
+    let suite = Suite::start();
+    ipmitool_ok(
+        &suite,
+        &["i2c", "bus=1", "0xa0", "0", "0x10", "0xde", "0xad"],
+    );
+    let read = ipmitool_ok(&suite, &["i2c", "bus=1", "0xa0", "2", "0x10"]);
+    assert!(read.contains("de ad"), "{read}");
+    // 0x51 is listed read-only: a pointer and a read work, a write not.
+    ipmitool_ok(&suite, &["i2c", "bus=1", "0xa2", "1", "0x00"]);
+    for (bytes, code) in [
+        // Not listed: D6h, as a firmware firewall refuses.
+        (&["0x06", "0x52", "0x03", "0xa4", "1"][..], "d6"),
+        (&["0x06", "0x52", "0x05", "0xa0", "1"], "d6"),
+        (&["0x06", "0x52", "0x03", "0xa2", "0", "0", "1"], "d6"),
+        // No public bus, a reserved address bit, too long a read.
+        (&["0x06", "0x52", "0x02", "0xa0", "1"], "cc"),
+        (&["0x06", "0x52", "0x03", "0xa1", "1"], "cc"),
+        (&["0x06", "0x52", "0x03", "0xa0", "65"], "cc"),
+        (&["0x06", "0x52", "0x03", "0xa0"], "c7"),
+    ] {
+        assert_eq!(raw_code(&suite, bytes), code, "{bytes:?}");
+    }
+    let operator = suite.ipmitool(17, &["-L", "OPERATOR", "i2c", "bus=1", "0xa0", "1", "0x10"]);
+    assert!(!operator.status.success(), "{}", text(&operator));
 }

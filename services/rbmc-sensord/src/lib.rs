@@ -25,6 +25,7 @@ pub mod events;
 pub mod fru;
 pub mod health;
 pub mod identity;
+pub mod master_write_read;
 pub mod reset;
 pub mod sdr;
 pub mod sensor;
@@ -61,6 +62,8 @@ pub struct Sensord {
     settings: Settings,
     /// Announces BMC resets once the bus is up.
     pub reset: reset::Reset,
+    /// Master Write-Read's allowlist and buses.
+    pub master_write_read: master_write_read::MasterWriteRead,
 }
 
 impl AsRef<Identity> for Sensord {
@@ -105,6 +108,10 @@ impl Sensord {
             fru,
             settings,
             reset: reset::Reset::default(),
+            master_write_read: master_write_read::MasterWriteRead::new(
+                config.i2c_allow.clone(),
+                config.i2c.backend,
+            ),
         })
     }
 
@@ -143,7 +150,13 @@ pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
         })?
         .add_sync(NetFn::APP, reset::CMD_WARM_RESET, admin, |s, r| {
             s.reset.cmd_reset(r)
-        })?;
+        })?
+        .add(
+            NetFn::APP,
+            master_write_read::CMD_MASTER_WRITE_READ,
+            admin,
+            master_write_read::cmd_master_write_read,
+        )?;
     let se = NetFn::SENSOR_EVENT;
     let st = NetFn::STORAGE;
     let user = Privilege::User;

@@ -15,6 +15,7 @@
 mod audit;
 mod cidr;
 mod fru;
+mod i2c;
 mod lan;
 mod power;
 mod sensors;
@@ -22,6 +23,7 @@ mod sensors;
 pub use audit::{Audit, AuditCapacity};
 pub use cidr::Cidr;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
+pub use i2c::{I2c, I2cAllow, I2cBackend};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Networkd, Sol, VlanId};
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
 pub use sensors::{
@@ -100,6 +102,12 @@ pub struct Config {
     /// Serial over LAN.
     #[serde(default)]
     pub sol: Sol,
+    /// How Master Write-Read reaches the buses.
+    #[serde(default)]
+    pub i2c: I2c,
+    /// What Master Write-Read may reach; nothing unless listed.
+    #[serde(default)]
+    pub i2c_allow: Vec<I2cAllow>,
 }
 
 /// `[kcs]`: where the host's requests come from.
@@ -166,6 +174,9 @@ impl Config {
         config.sol.validate().map_err(invalid)?;
         config.network.validate().map_err(invalid)?;
         config.lan.validate().map_err(invalid)?;
+        for allow in &config.i2c_allow {
+            allow.validate().map_err(invalid)?;
+        }
         sensors::check_sensors(&config.sensors).map_err(invalid)?;
         Ok(config)
     }

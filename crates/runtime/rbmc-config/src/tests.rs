@@ -142,3 +142,14 @@ fn lan_networkd_needs_the_interface_it_configures() {
     assert_eq!(networkd.directory, Path::new("/etc/systemd/network"));
     assert_eq!(networkd.bus.as_deref(), Some("unix:path=/run/x.sock"));
 }
+
+#[test]
+fn i2c_allow_entries_name_a_private_bus_and_a_7_bit_address() {
+    let e = error("[[i2c-allow]]\nbus = 8\naddress = 0x50\n");
+    assert!(e.contains("not a private bus ID"), "{e}");
+    let e = error("[[i2c-allow]]\nbus = 1\naddress = 0xa0\n");
+    assert!(e.contains("not a 7-bit device address"), "{e}");
+    let config = Config::from_toml("[[i2c-allow]]\nbus = 1\naddress = 0x50\n", "t").unwrap();
+    assert!(!config.i2c_allow[0].writes);
+    assert_eq!(config.i2c.backend, I2cBackend::Kernel);
+}
