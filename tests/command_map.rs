@@ -93,7 +93,7 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
     // User may: completion 0 and the 15-byte Device ID.
     let shown = execute(&["1", "privilege", "i", "2"]);
     assert!(shown.starts_with("yyyyay 7 0 1 0 11 32 1"), "{shown}");
-    // An unknown command: C1h (193).
+    // An unknown command (App 0Ah, Get Command Support): C1h (193).
     let args = [
         "call",
         OWNER,
@@ -103,7 +103,7 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
         "yyyaya{sv}",
         "6",
         "0",
-        "2",
+        "10",
         "0",
         "1",
         "privilege",
@@ -111,5 +111,5 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
         "4",
     ];
     let shown = suite.busctl(&args);
-    assert_eq!(shown.trim(), "yyyyay 7 0 2 193 0");
+    assert_eq!(shown.trim(), "yyyyay 7 0 10 193 0");
 }

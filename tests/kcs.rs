@@ -171,3 +171,47 @@ fn the_host_recovers_a_locked_out_administrator() {
     let back = suite.ipmitool_as("admin", "recovered-pw-1", 17, &["mc", "guid"]);
     assert!(back.status.success(), "{}", rbmc_e2e::text(&back));
 }
+
+/// The everyday commands of issue 14, point 7, from the host's side: what
+/// the host sets over KCS a LAN console reads (system name, ACPI state),
+/// and the commands owned elsewhere answer the host as they answer the LAN.
+#[test]
+fn everyday_commands_answer_the_host_too() {
+    let suite = Suite::start();
+    let mut vm = Vm::connect(&suite);
+    // The host names itself; ipmitool on the LAN reads it.
+    let mut set = vec![0x02, 0x00, 0x00, 0x07];
+    set.extend_from_slice(b"host-42");
+    set.resize(18, 0);
+    assert_eq!(vm.request(0x06, 0x58, &set).0, 0);
+    let name = suite.ipmitool(17, &["mc", "getsysinfo", "system_name"]);
+    assert_eq!(rbmc_e2e::text(&name).trim(), "host-42");
+    // System software reports S0 and D0; the LAN reads them.
+    assert_eq!(vm.request(0x06, 0x06, &[0x80, 0x80]), (0, vec![]));
+    assert_eq!(vm.request(0x06, 0x07, &[]), (0, vec![0x00, 0x00]));
+    let acpi = suite.freeipmi("bmc-device", &["--get-acpi-power-state"]);
+    assert!(
+        rbmc_e2e::text(&acpi).contains("ACPI System Power State : S0/G0"),
+        "{}",
+        rbmc_e2e::text(&acpi)
+    );
+    // NetFn support for the channel the host is on (Fh).
+    let (cc, data) = vm.request(0x06, 0x09, &[0x0E]);
+    assert_eq!((cc, &data[..2]), (0, &[0x01, 0x6D][..]));
+    // SDR repository time, LAN statistics of channel 1, the power cycle
+    // interval and Master Write-Read, as on the LAN.
+    let (cc, data) = vm.request(0x0A, 0x28, &[]);
+    assert_eq!((cc, data.len()), (0, 4));
+    let (cc, data) = vm.request(0x0C, 0x04, &[0x01, 0x00]);
+    assert_eq!((cc, data.len()), (0, 18));
+    assert_eq!(vm.request(0x00, 0x0B, &[5]), (0, vec![]));
+    assert_eq!(
+        vm.request(0x06, 0x52, &[0x03, 0xA0, 0, 0x20, 0x5A]),
+        (0, vec![])
+    );
+    assert_eq!(
+        vm.request(0x06, 0x52, &[0x03, 0xA0, 1, 0x20]),
+        (0, vec![0x5A])
+    );
+    assert_eq!(vm.request(0x06, 0x52, &[0x03, 0xA4, 1]).0, 0xD6);
+}
