@@ -230,3 +230,50 @@ fn lan_print_reads_a_live_interface() {
     );
     let _ = std::fs::remove_file(path);
 }
+
+/// FreeIPMI reads parameter 24 by cipher suite ID as ipmitool does: its
+/// `Rmcpplus_Conf_Privilege` section shows suite 3's level, commits a new
+/// one, and reads it back. (Its checkout of this section exits 1 on any BMC
+/// that does not offer every suite 0-15: FreeIPMI reports each absent ID
+/// as a failed key. The values are what is checked.)
+#[test]
+fn freeipmi_reads_and_commits_suite_privileges() {
+    let suite = Suite::start();
+    let section = |suite: &Suite| {
+        let out = suite.freeipmi(
+            "ipmi-config",
+            &[
+                "--category=core",
+                "--checkout",
+                "-S",
+                "Rmcpplus_Conf_Privilege",
+            ],
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let line = |shown: &str| {
+        shown
+            .lines()
+            .find(|l| {
+                l.trim_start()
+                    .starts_with("Maximum_Privilege_Cipher_Suite_Id_3")
+            })
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no suite 3 line in {shown}"))
+    };
+    assert_eq!(line(&section(&suite)), "Administrator");
+    let out = suite.freeipmi(
+        "ipmi-config",
+        &[
+            "--category=core",
+            "--commit",
+            "-e",
+            "Rmcpplus_Conf_Privilege:Maximum_Privilege_Cipher_Suite_Id_3=User",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(line(&section(&suite)), "User");
+    assert!(
+        ok(&suite, &["lan", "print", "1"]).contains("Cipher Suite Priv Max   : XXXuXXXXXXXXXXX")
+    );
+}
