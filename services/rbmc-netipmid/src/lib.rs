@@ -180,6 +180,7 @@ impl Bridge {
                 setup_timeout: config.network.setup_timeout(),
                 kg: None,
                 max_sessions_per_user: config.network.max_sessions_per_user,
+                max_handshakes_per_address: config.network.max_handshakes_per_address,
             },
             accounts,
             Box::new(SystemRandom::default()),

@@ -436,6 +436,10 @@ pub struct Network {
     pub setup_timeout_secs: u64,
     /// Active sessions one user may hold at once.
     pub max_sessions_per_user: usize,
+    /// Handshakes one source address may have under way at once; past
+    /// that its own oldest gives way (a flood from one address churns
+    /// only its own).
+    pub max_handshakes_per_address: usize,
     /// The key that encrypts stored user passwords (32 random bytes,
     /// created on first start). Default: `user.key` in the state directory.
     pub user_key_file: Option<std::path::PathBuf>,
@@ -452,16 +456,19 @@ impl Default for Network {
             listen: SocketAddr::from(([0, 0, 0, 0], 623)),
             channel: 1,
             cipher_suites: vec![SuiteId(17), SuiteId(3)],
-            // Bounds memory and CPU a peer can claim; OpenBMC allows 15.
-            max_sessions: 16,
+            // Bounds memory and CPU a peer can claim; 48 leaves room for 32
+            // sessions of one automation account and 16 for everyone else
+            // (Get Channel Info can count up to 63).
+            max_sessions: 48,
             // 60 s: the spec's session inactivity timeout (IPMI v2.0 §6.12.15).
             idle_timeout_secs: 60,
             // A console that has not answered within 10 s has given up
             // (ipmitool's whole retry budget is shorter).
             setup_timeout_secs: 10,
-            // Enough for a console plus scripts; keeps one user from taking
-            // every slot.
-            max_sessions_per_user: 8,
+            // 32 parallel sessions of one administrator (fleet automation),
+            // and still not every slot.
+            max_sessions_per_user: 32,
+            max_handshakes_per_address: 32,
             user_key_file: None,
             // No list: the management network's isolation is the
             // deployment's, and an empty default cannot lock anyone out.
@@ -488,6 +495,15 @@ impl Network {
                     suite.suite().id
                 ));
             }
+        }
+        if !(1..=63).contains(&self.max_sessions) {
+            return Err(format!(
+                "network.max-sessions {} is out of range 1-63 (Get Channel Info counts sessions in 6 bits)",
+                self.max_sessions
+            ));
+        }
+        if self.max_handshakes_per_address == 0 {
+            return Err("network.max-handshakes-per-address must be at least 1".into());
         }
         if !(1..=0x0B).contains(&self.channel) {
             return Err(format!(

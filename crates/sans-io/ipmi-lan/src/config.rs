@@ -24,4 +24,7 @@ pub struct EndpointConfig {
     /// Active sessions one user may hold at once (0: no limit beyond
     /// `max_sessions`).
     pub max_sessions_per_user: usize,
+    /// Handshakes one source address may have under way at once: past
+    /// that its own oldest gives way (see `SessionTable::make_room_for`).
+    pub max_handshakes_per_address: usize,
 }

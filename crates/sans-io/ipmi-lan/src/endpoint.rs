@@ -76,6 +76,7 @@ impl<U: ChannelPolicy> Endpoint<U> {
         let limits = Limits {
             max_sessions: config.max_sessions,
             max_sessions_per_user: config.max_sessions_per_user,
+            max_pending_per_peer: config.max_handshakes_per_address,
             idle_timeout: config.idle_timeout,
             setup_timeout: config.setup_timeout,
         };

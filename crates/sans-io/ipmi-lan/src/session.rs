@@ -24,8 +24,9 @@ use crate::{
     window::ReplayWindow,
 };
 
-/// Pending handshakes one source address may hold at once.
-pub const MAX_PENDING_PER_PEER: usize = 4;
+/// Pending handshakes one source address may hold at once, by default:
+/// enough for an automation host logging 32 sessions in in parallel.
+pub const MAX_PENDING_PER_PEER: usize = 32;
 
 /// One entry of the table.
 #[derive(Debug)]
@@ -144,6 +145,7 @@ pub(crate) type AskedAt = (u32, CipherSuite, RakpTranscript);
 pub(crate) struct Limits {
     pub max_sessions: usize,
     pub max_sessions_per_user: usize,
+    pub max_pending_per_peer: usize,
     pub idle_timeout: Duration,
     pub setup_timeout: Duration,
 }
@@ -237,13 +239,14 @@ impl SessionTable {
     ///
     /// Half-open handshakes cost a peer nothing to create, so a flood of
     /// Open Session Requests must not lock out real users. One address
-    /// holds at most [`MAX_PENDING_PER_PEER`] of them: past that its own
+    /// holds at most `max_handshakes_per_address` of them (by default
+    /// [`MAX_PENDING_PER_PEER`]): past that its own
     /// oldest gives way. When the table is full, the oldest handshake of
     /// the address holding the most gives way, so a flooder churns its
     /// own. Active sessions never do.
     pub fn make_room_for(&mut self, peer: IpAddr) -> bool {
         let own = self.pending(|from| from == peer);
-        if own.len() >= MAX_PENDING_PER_PEER {
+        if own.len() >= self.limits.max_pending_per_peer.max(1) {
             if let Some((_, id)) = own.iter().min() {
                 self.remove(*id);
             }

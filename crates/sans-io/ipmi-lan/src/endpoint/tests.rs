@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::*;
 use crate::{
     console::{ConsoleError, ConsoleSession, Handshake},
-    session::MAX_PENDING_PER_PEER,
     sol::SolConfig,
     AuthAnswer, AuthRequest, AuthStep, LoginEvent, Rakp2Answer, SolPolicy,
 };
@@ -135,6 +134,7 @@ fn endpoint() -> Ep {
             setup_timeout: Duration::from_secs(10),
             kg: None,
             max_sessions_per_user: 0,
+            max_handshakes_per_address: 4,
         },
         Users,
         Box::new(Counter(0)),
@@ -642,7 +642,7 @@ fn a_flooding_peer_cannot_evict_another_peers_handshake() {
         );
         let _ = drive(&mut ep, now, flooder, &flood.open_session_request());
     }
-    assert!(ep.session_count() <= 1 + MAX_PENDING_PER_PEER);
+    assert!(ep.session_count() <= 1 + ep.config().max_handshakes_per_address);
     let rakp2 = reply(drive(&mut ep, now, real, &rakp1));
     let rakp3 = handshake.on_rakp2(&rakp2).unwrap();
     let rakp4 = reply(drive(&mut ep, now, real, &rakp3));
