@@ -16,7 +16,9 @@
 //! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`), and
 //! `rbmc-bench sol [BYTES]` Serial over LAN's throughput and keystroke
 //! latency (see `sol.rs`), and `rbmc-bench concurrent [SESSIONS]
-//! [REQUESTS]` many sessions at once (see `concurrent.rs`).
+//! [REQUESTS]` many sessions at once (see `concurrent.rs`). `rbmc-bench
+//! load --target HOST:PORT ...` is the load generator for any RMCP+ BMC,
+//! rbmc or a peer (see `load.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -24,11 +26,17 @@ use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
 mod concurrent;
+mod load;
 mod sel;
 mod sensors;
 mod sol;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("load") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        load::main(&args);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("concurrent") {
         let sessions = std::env::args()
             .nth(2)
@@ -74,7 +82,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS]"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS] | rbmc-bench load --target HOST:PORT [...]"
                 );
                 std::process::exit(64);
             }
