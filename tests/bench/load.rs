@@ -16,7 +16,7 @@
 //! fixed pace and latency counts from when a request was due, so a slow
 //! server is not hidden by a client that waits (coordinated omission).
 //! The command mix is weighted: Get Device ID, Get Sensor Reading (the
-//! sensors given, round robin), Get SDR (whole records, from the first),
+//! sensors given, round robin), Get SDR (a 16-byte chunk of the first),
 //! Get SEL Entry (the first) and Get Chassis Status.
 //!
 //! It reports throughput, latency p50/p99/p99.9, errors (no answer within
@@ -78,8 +78,9 @@ impl Kind {
                 let number = sensors.get(n % sensors.len().max(1)).copied().unwrap_or(1);
                 (NetFn::SENSOR_EVENT, 0x2D, vec![number])
             }
-            // Reservation 0000h is allowed when reading from offset 0.
-            Self::Sdr => (NetFn::STORAGE, 0x23, vec![0, 0, 0, 0, 0, 0xFF]),
+            // The first 16 bytes of the first record, as a client reads
+            // in chunks (reservation 0000h is allowed at offset 0).
+            Self::Sdr => (NetFn::STORAGE, 0x23, vec![0, 0, 0, 0, 0, 16]),
             Self::Sel => (NetFn::STORAGE, 0x43, vec![0, 0, 0, 0, 0, 0xFF]),
             Self::Chassis => (NetFn::CHASSIS, 0x01, vec![]),
         }
@@ -209,6 +210,16 @@ impl Session {
 
     /// One request; its completion code.
     pub fn call(&mut self, netfn: NetFn, cmd: u8, data: &[u8]) -> Result<u8, String> {
+        self.call_data(netfn, cmd, data).map(|(code, _)| code)
+    }
+
+    /// One request; its completion code and data.
+    pub fn call_data(
+        &mut self,
+        netfn: NetFn,
+        cmd: u8,
+        data: &[u8],
+    ) -> Result<(u8, Vec<u8>), String> {
         let datagram = self.session.request(netfn, cmd, data, random());
         self.socket.send(&datagram).map_err(|e| e.to_string())?;
         let mut buf = vec![0u8; 2048];
@@ -217,10 +228,18 @@ impl Session {
             // Anything else (a late answer to an earlier request) is skipped.
             if let Ok(response) = self.session.read_response(&buf[..len]) {
                 if response.cmd == cmd {
-                    return Ok(response.completion.0);
+                    return Ok((response.completion.0, response.data));
                 }
             }
         }
+    }
+}
+
+impl Drop for Session {
+    /// Closes the session, so a peer's slots are free for the next run.
+    fn drop(&mut self) {
+        let id = self.session.bmc_session_id.to_le_bytes();
+        let _ = self.call(NetFn::APP, 0x3C, &id);
     }
 }
 
@@ -357,6 +376,27 @@ pub fn print(name: &str, plan: &Plan, report: &Report) {
         "| {name} | {} | {} | {:.0} | {} | {} | {} | {} | {:.0} | {} |",
         plan.sessions,
         plan.suite.id,
+        report.throughput(),
+        micros(percentile(&report.latencies, 50)),
+        micros(report.latency_per_mille(990)),
+        micros(report.latency_per_mille(999)),
+        report.errors,
+        report.setups_per_second,
+        micros(report.cpu_per_request()),
+    );
+}
+
+/// Appends a one-row table of `report` to `out`.
+pub fn print_to(out: &mut String, name: &str, sessions: usize, suite: u8, report: &Report) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "| run | sessions | suite | requests/s | p50 | p99 | p99.9 | errors | setups/s | server CPU/request |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| {name} | {sessions} | {suite} | {:.0} | {} | {} | {} | {} | {:.0} | {} |",
         report.throughput(),
         micros(percentile(&report.latencies, 50)),
         micros(report.latency_per_mille(990)),

@@ -18,20 +18,28 @@
 //! latency (see `sol.rs`), and `rbmc-bench concurrent [SESSIONS]
 //! [REQUESTS]` many sessions at once (see `concurrent.rs`). `rbmc-bench
 //! load --target HOST:PORT ...` is the load generator for any RMCP+ BMC,
-//! rbmc or a peer (see `load.rs`).
+//! rbmc or a peer (see `load.rs`), and `rbmc-bench compare` runs rbmc
+//! beside OpenIPMI's ipmi_sim, its twin, in one run (see `compare.rs`).
 
 use std::time::{Duration, Instant};
 
 use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
+mod compare;
 mod concurrent;
 mod load;
+mod peer;
 mod sel;
 mod sensors;
 mod sol;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("compare") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        compare::main(&args);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("load") {
         let args: Vec<String> = std::env::args().skip(2).collect();
         load::main(&args);
