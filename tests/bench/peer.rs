@@ -4,7 +4,7 @@
 //!
 //! [`capture`] reads from rbmc over RMCP+ what a client can see: Get Device
 //! ID, the System GUID, Get SEL Info, every SDR record (raw), the FRU
-//! image and each sensor's raw reading. [`write_twin`] turns that into
+//! image and each sensor's raw reading. [`start_twin`] turns that into
 //! ipmi_sim's `lan.conf` and emulator command file:
 //! - the device ID, GUID and SEL geometry;
 //! - each sensor added and its raw reading set *before* its thresholds
