@@ -312,31 +312,36 @@ fn fru_print_and_read() {
 
 /// pyghmi's `get_health`: the health bits and the bad sensors' names.
 fn pyghmi_health(suite: &Suite) -> (u32, Vec<String>) {
-    let root = rbmc_e2e::repo_root();
-    let python = root.join("target/pyghmi-venv/bin/python");
-    assert!(
-        python.exists(),
-        "tests/run.sh installs pyghmi into target/pyghmi-venv"
-    );
-    let script = root.join("tests/clients/pyghmi_health.py");
-    let port = suite.port.to_string();
-    let out = rbmc_e2e::run(
-        python.to_str().unwrap(),
-        &[
-            script.to_str().unwrap(),
-            &port,
-            rbmc_e2e::USER,
-            rbmc_e2e::PASSWORD,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let shown = pyghmi(suite, "pyghmi_health.py", &[]);
     let mut lines = shown.lines();
     let health = lines
         .next()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
     (health, lines.map(str::to_owned).collect())
+}
+
+/// Runs `tests/clients/SCRIPT PORT USER PASSWORD EXTRA...` with pyghmi's
+/// venv; its stdout.
+fn pyghmi(suite: &Suite, script: &str, extra: &[&str]) -> String {
+    let root = rbmc_e2e::repo_root();
+    let python = root.join("target/pyghmi-venv/bin/python");
+    assert!(
+        python.exists(),
+        "tests/run.sh installs pyghmi into target/pyghmi-venv"
+    );
+    let script = root.join("tests/clients").join(script);
+    let port = suite.port.to_string();
+    let mut args = vec![
+        script.to_str().unwrap(),
+        &port,
+        rbmc_e2e::USER,
+        rbmc_e2e::PASSWORD,
+    ];
+    args.extend_from_slice(extra);
+    let out = rbmc_e2e::run(python.to_str().unwrap(), &args);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A supply rail past its critical threshold is a main power fault in the
@@ -361,22 +366,7 @@ fn a_dead_rail_is_a_power_fault() {
 
 /// pyghmi's `get_sensor_data` for one sensor: its value and its states.
 fn pyghmi_sensor(suite: &Suite, name: &str) -> (Option<f64>, Vec<String>) {
-    let root = rbmc_e2e::repo_root();
-    let python = root.join("target/pyghmi-venv/bin/python");
-    let script = root.join("tests/clients/pyghmi_sensor.py");
-    let port = suite.port.to_string();
-    let out = rbmc_e2e::run(
-        python.to_str().unwrap(),
-        &[
-            script.to_str().unwrap(),
-            &port,
-            rbmc_e2e::USER,
-            rbmc_e2e::PASSWORD,
-            name,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let shown = pyghmi(suite, "pyghmi_sensor.py", &[name]);
     let mut lines = shown.lines();
     let value = lines.next().and_then(|v| v.parse().ok());
     (value, lines.map(str::to_owned).collect())

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Each session is a thread with its own socket and a blocking RMCP+
-//! client built on `ipmi_lan::console` (a few microseconds of client CPU a
-//! request, so the client is not what is measured). Closed loop by
+//! client (the harness's `Console`, on `ipmi_lan::console`: a few
+//! microseconds of client CPU a request, so the client is not what is
+//! measured). Closed loop by
 //! default: each session sends its next request when the last is
 //! answered. With `--rate` the load is open loop: requests are due at a
 //! fixed pace and latency counts from when a request was due, so a slow
@@ -27,13 +28,13 @@
 //! request (from /proc) and their memory.
 
 use std::{
-    net::{SocketAddr, UdpSocket},
+    net::SocketAddr,
     sync::{Arc, Barrier},
     time::{Duration, Instant},
 };
 
-use ipmi_lan::console::{ConsoleSession, Handshake};
-use ipmi_wire::{crypto::CipherSuite, NetFn, Privilege};
+use ipmi_wire::{crypto::CipherSuite, NetFn};
+use rbmc_e2e::Console;
 
 use crate::{micros, percentile};
 
@@ -148,64 +149,24 @@ impl Report {
     }
 }
 
-/// One blocking RMCP+ session.
+/// One blocking RMCP+ session (the test harness's console), closed when
+/// dropped so a peer's slots are free for the next run.
 pub struct Session {
-    socket: UdpSocket,
-    session: ConsoleSession,
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut out)
-        .expect("random bytes");
-    out
+    console: Console,
 }
 
 impl Session {
-    /// Logs in to `target` as `user`, at Administrator.
+    /// Logs in to `target` as `user`, at Administrator; requests then wait
+    /// a second for their answer.
     pub fn login(
         target: SocketAddr,
         suite: CipherSuite,
         user: &str,
         password: &str,
     ) -> Result<Self, String> {
-        let socket = UdpSocket::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
-        socket.connect(target).map_err(|e| e.to_string())?;
-        socket
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .map_err(|e| e.to_string())?;
-        let mut handshake = Handshake::new(
-            suite,
-            user.as_bytes(),
-            password.as_bytes(),
-            Privilege::Administrator,
-            u32::from_le_bytes(random()),
-            random(),
-        );
-        let exchange = |datagram: &[u8]| -> Result<Vec<u8>, String> {
-            socket.send(datagram).map_err(|e| e.to_string())?;
-            let mut buf = vec![0u8; 2048];
-            let len = socket.recv(&mut buf).map_err(|e| e.to_string())?;
-            buf.truncate(len);
-            Ok(buf)
-        };
-        let reply = exchange(&handshake.open_session_request())?;
-        let rakp1 = handshake
-            .on_open_session_response(&reply)
-            .map_err(|e| e.to_string())?;
-        let rakp3 = handshake
-            .on_rakp2(&exchange(&rakp1)?)
-            .map_err(|e| e.to_string())?;
-        let session = handshake
-            .on_rakp4(&exchange(&rakp3)?)
-            .map_err(|e| e.to_string())?;
-        let mut session = Self { socket, session };
-        session.call(NetFn::APP, 0x3B, &[0x04])?;
-        session
-            .socket
-            .set_read_timeout(Some(Duration::from_secs(1)))
-            .map_err(|e| e.to_string())?;
-        Ok(session)
+        let console = Console::login_to(target, suite, user, password)?;
+        console.set_timeout(Duration::from_secs(1))?;
+        Ok(Self { console })
     }
 
     /// One request; its completion code.
@@ -220,26 +181,15 @@ impl Session {
         cmd: u8,
         data: &[u8],
     ) -> Result<(u8, Vec<u8>), String> {
-        let datagram = self.session.request(netfn, cmd, data, random());
-        self.socket.send(&datagram).map_err(|e| e.to_string())?;
-        let mut buf = vec![0u8; 2048];
-        loop {
-            let len = self.socket.recv(&mut buf).map_err(|e| e.to_string())?;
-            // Anything else (a late answer to an earlier request) is skipped.
-            if let Ok(response) = self.session.read_response(&buf[..len]) {
-                if response.cmd == cmd {
-                    return Ok((response.completion.0, response.data));
-                }
-            }
-        }
+        let response = self.console.call(netfn, cmd, data)?;
+        Ok((response.completion.0, response.data))
     }
 }
 
 impl Drop for Session {
-    /// Closes the session, so a peer's slots are free for the next run.
     fn drop(&mut self) {
-        let id = self.session.bmc_session_id.to_le_bytes();
-        let _ = self.call(NetFn::APP, 0x3C, &id);
+        let id = self.console.session_id().to_le_bytes();
+        let _ = self.console.call(NetFn::APP, 0x3C, &id);
     }
 }
 

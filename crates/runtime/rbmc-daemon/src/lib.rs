@@ -74,6 +74,7 @@ where
             return ExitCode::from(exit::SOFTWARE);
         }
     };
+    start_deadline(START_DEADLINE);
     match runtime.block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -81,6 +82,35 @@ where
             ExitCode::from(exit::UNAVAILABLE)
         }
     }
+}
+
+/// How long a daemon may take from start to serving (`READY=1`).
+pub const START_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Set once the daemon serves ([`startup::Named::ready`]).
+static READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the daemon as serving.
+pub(crate) fn mark_ready() {
+    READY.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Ends the process if it is not serving within `deadline`: a start-up that
+/// hangs (a bus call nobody answers, say) then becomes an exit, which the
+/// supervisor (systemd, rbmc-dev) answers with a fresh start, rather than
+/// a daemon that holds its place and serves nobody. A thread of its own,
+/// so a stuck runtime cannot hold it up.
+fn start_deadline(deadline: std::time::Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(deadline);
+        if !READY.load(std::sync::atomic::Ordering::Relaxed) {
+            error!(
+                ?deadline,
+                "start-up did not finish in time; exiting to be started again"
+            );
+            std::process::exit(i32::from(exit::UNAVAILABLE));
+        }
+    });
 }
 
 /// Which of a bridge's own commands other bridges may call.

@@ -170,6 +170,7 @@ impl Named {
     /// Tells systemd the daemon is ready (`READY=1`).
     pub fn ready(self) -> Running {
         info!(name = %self.name, "serving");
+        crate::mark_ready();
         crate::notify_ready();
         Running {
             conn: self.conn,
