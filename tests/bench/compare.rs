@@ -173,6 +173,11 @@ pub fn main(args: &[String]) {
             .push(sdr_walk(twin_addr, CipherSuite::SUITE_3).expect("ipmi_sim's SDR walk"));
     }
     let suite17 = load::run(&plan(rbmc, CipherSuite::SUITE_17, rbmc_pids.clone()));
+    let one_sensor = load::run(&Plan {
+        sessions: 1,
+        mix: load::parse_mix("sensor").expect("mix"),
+        ..plan(rbmc, CipherSuite::SUITE_3, rbmc_pids.clone())
+    });
 
     let figure = |reports: &[Report], f: &dyn Fn(&Report) -> f64| {
         median(reports.iter().map(f).collect::<Vec<f64>>())
@@ -293,6 +298,24 @@ pub fn main(args: &[String]) {
         "\nrbmc alone on cipher suite 17 (HMAC-SHA256, AES-128):\n"
     );
     load::print_to(&mut page, "rbmc, suite 17", sessions, 17, &suite17);
+    let _ = writeln!(
+        page,
+        "\nOne session, Get Sensor Reading only (through rbmc-sensord and back), suite 3; \
+         the goal is a p99 under 500 µs:\n"
+    );
+    load::print_to(&mut page, "rbmc, one session", 1, 3, &one_sensor);
+    let _ = writeln!(
+        page,
+        "\nrbmc's processes at idle (the dev launcher carries the bus):\n"
+    );
+    let _ = writeln!(page, "| process | RSS KiB | PSS KiB | open fds |");
+    let _ = writeln!(page, "|---|---|---|---|");
+    for pid in &rbmc_pids {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
+        let (rss, pss) = memory_kib(*pid);
+        let _ = writeln!(page, "| {} | {rss} | {pss} | {fds} |", name.trim());
+    }
     print!("{page}");
     if let Some(path) = write {
         std::fs::write(&path, &page).unwrap_or_else(|e| panic!("write {path}: {e}"));
