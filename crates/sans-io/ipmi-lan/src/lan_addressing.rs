@@ -30,14 +30,14 @@ use crate::{
     lan_params::{IpSource, LanSnapshot},
 };
 
-/// The parameters this module answers.
-pub const PARAMETERS: [u8; 10] = [0, 3, 4, 5, 6, 12, 13, 14, 15, 20];
-/// VLAN priority (parameter 21), also answered here.
+/// VLAN priority (parameter 21).
 pub const VLAN_PRIORITY: u8 = 21;
+/// The parameters this module answers.
+pub const PARAMETERS: [u8; 11] = [0, 3, 4, 5, 6, 12, 13, 14, 15, 20, VLAN_PRIORITY];
 
 /// Whether `parameter` is one of the address parameters answered here.
 pub fn owns(parameter: u8) -> bool {
-    PARAMETERS.contains(&parameter) || parameter == VLAN_PRIORITY
+    PARAMETERS.contains(&parameter)
 }
 
 /// Where the interface's IPv4 address comes from.
@@ -145,11 +145,6 @@ impl LanAddressing {
     /// The settings in effect.
     pub fn settings(&self) -> &NetworkSettings {
         &self.applied
-    }
-
-    /// Whether a client has set "set in progress".
-    pub fn set_in_progress(&self) -> bool {
-        self.staged.is_some()
     }
 
     /// What reads show: the staged settings during a set, else the applied.

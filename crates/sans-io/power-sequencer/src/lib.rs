@@ -176,11 +176,6 @@ impl Sequencer {
         self.timings.cycle_off = cycle_off;
     }
 
-    /// The off time of a power cycle.
-    pub fn cycle_off(&self) -> Duration {
-        self.timings.cycle_off
-    }
-
     /// The request waiting for the transition under way, if any.
     pub fn queued(&self) -> Option<Request> {
         self.queued
