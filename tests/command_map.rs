@@ -2,6 +2,8 @@
 //! declared commands, the bridge's live command map, and `execute` called by
 //! hand, with the privilege checked by the owner itself.
 
+use std::time::Duration;
+
 use rbmc_e2e::Suite;
 
 const OWNER: &str = "org.rbmc.Sensord";
@@ -112,4 +114,48 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
     ];
     let shown = suite.busctl(&args);
     assert_eq!(shown.trim(), "yyyyay 7 0 10 193 0");
+}
+
+/// Both bridges reach every owner on a direct (peer-to-peer) route once
+/// they have found it on the bus, and say so on their router object; a
+/// request then costs two messages instead of four and no broker wake-up
+/// (docs/BENCHMARKS.md measures it).
+#[test]
+fn bridges_route_to_every_owner_directly() {
+    let suite = Suite::start();
+    let direct_routes = |bridge: &str| {
+        suite.busctl(&[
+            "get-property",
+            bridge,
+            "/org/rbmc/Ipmi/Router",
+            "org.rbmc.Ipmi.Router",
+            "DirectRoutes",
+        ])
+    };
+    let owners = [
+        "org.rbmc.Powerd",
+        "org.rbmc.Seld",
+        "org.rbmc.Sensord",
+        "org.rbmc.Userd",
+    ];
+    for (bridge, other_bridge) in [
+        ("org.rbmc.Netipmid", "org.rbmc.Kcsd"),
+        ("org.rbmc.Kcsd", "org.rbmc.Netipmid"),
+    ] {
+        rbmc_e2e::wait_for(
+            "every owner routed directly",
+            Duration::from_secs(5),
+            || {
+                let shown = direct_routes(bridge);
+                let all = owners
+                    .iter()
+                    .chain([&other_bridge])
+                    .all(|owner| shown.contains(&format!("\"{owner}\"")));
+                rbmc_e2e::done_or(all, format!("{bridge}: {shown}"))
+            },
+        );
+    }
+    // And the routed commands answer through them.
+    let out = suite.ipmitool(17, &["sdr", "elist"]);
+    assert!(out.status.success(), "{}", rbmc_e2e::text(&out));
 }

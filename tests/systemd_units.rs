@@ -212,3 +212,48 @@ fn the_seal_key_is_out_of_netipmid_s_reach_under_the_image_s_units() {
         "the owner reads its key"
     );
 }
+
+/// A direct route reaches the same commands as `execute`, so the bus
+/// policy must grant `org.rbmc.Ipmi.DirectRoute` to exactly the users it
+/// grants `xyz.openbmc_project.Ipmi.Server` to, and deny it by default.
+#[test]
+fn the_policy_grants_the_direct_route_with_execute() {
+    let policy =
+        std::fs::read_to_string(repo_root().join("systemd/dbus-1/system.d/org.rbmc.conf")).unwrap();
+    let mut blocks = Vec::new();
+    for block in policy.split("<policy ").skip(1) {
+        let block = block.split("</policy>").next().unwrap();
+        let head = block.lines().next().unwrap().trim().to_string();
+        let rules = |iface: &str| -> Vec<&str> {
+            block
+                .lines()
+                .map(str::trim)
+                .filter(|line| line.contains(&format!("send_interface=\"{iface}\"")))
+                .map(|line| line.split_whitespace().next().unwrap())
+                .collect()
+        };
+        let execute = rules("xyz.openbmc_project.Ipmi.Server");
+        let direct = rules("org.rbmc.Ipmi.DirectRoute");
+        assert_eq!(
+            execute, direct,
+            "policy {head}: execute {execute:?}, direct route {direct:?}"
+        );
+        if !execute.is_empty() {
+            blocks.push((head, execute));
+        }
+    }
+    assert!(
+        blocks
+            .iter()
+            .any(|(head, rules)| head.contains("default") && rules == &["<deny"]),
+        "the default context must deny both: {blocks:?}"
+    );
+    for user in ["rbmc-netipmid", "rbmc-kcsd", "root"] {
+        assert!(
+            blocks
+                .iter()
+                .any(|(head, rules)| head.contains(user) && rules == &["<allow"]),
+            "{user} must be allowed both: {blocks:?}"
+        );
+    }
+}

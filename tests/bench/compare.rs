@@ -1,18 +1,23 @@
 //! `rbmc-bench compare`: rbmc beside OpenIPMI's `ipmi_sim` in one run.
 //!
 //! ```text
-//! rbmc-bench compare [--sessions 16] [--seconds 10] [--rounds 2] [--write FILE]
+//! rbmc-bench compare [--sessions 16] [--seconds 10] [--rounds 2] [--idle-seconds 30]
+//!     [--write FILE]
 //! ```
 //!
-//! Starts the suite, freezes its simulated sensors, makes ipmi_sim its twin
-//! (`peer.rs`: the same SDRs, readings, thresholds and FRU), and drives
-//! both with the same load (`load.rs`), alternating, `--rounds` times. Each
+//! Starts the suite as the image runs it (`footprint.rs`: the multi-call
+//! `rbmc` under `dbus-daemon`), makes ipmi_sim its twin (`peer.rs`: the
+//! same SDRs, readings, thresholds and FRU), measures both idle side by
+//! side (`--idle-seconds`, 30: CPU, memory, descriptors), then drives both
+//! with the same load (`load.rs`), alternating, `--rounds` times. Each
 //! figure is the median over the rounds, with the ratio rbmc / ipmi_sim.
 //! Cipher suite 3 for the ratio (ipmi_sim has no suite 17); suite 17 for
 //! rbmc alone. Also: one SDR walk with readings (a client's `sensor list`
-//! by hand), each side's memory at idle, and the machine it ran on. With
-//! `--write` the tables go to a Markdown page (`docs/BENCHMARKS.md`).
-//! Build with `--release`: `bash tests/bench/compare.sh` does it all.
+//! by hand), memory after the load, the sizes on flash, and the machine it
+//! ran on. With `--write` the tables go to a Markdown page
+//! (`docs/BENCHMARKS.md`) and the latency plot beside it
+//! (`benchmarks-latency.png`, `plot.rs`). Build with `--release`: `bash
+//! tests/bench/compare.sh` does it all.
 
 use std::{
     fmt::Write as _,
@@ -21,32 +26,13 @@ use std::{
 };
 
 use ipmi_wire::{crypto::CipherSuite, NetFn};
-use rbmc_e2e::{Suite, PASSWORD, USER};
+use rbmc_e2e::{PASSWORD, USER};
 
 use crate::{
+    footprint::{self, ImageSuite},
     load::{self, memory_kib, Plan, Report, Session},
-    micros, peer,
+    micros, peer, plot,
 };
-
-const DAEMONS: [&str; 6] = [
-    "rbmc-netipmid",
-    "rbmc-sensord",
-    "rbmc-powerd",
-    "rbmc-seld",
-    "rbmc-userd",
-    "rbmc-kcsd",
-];
-
-/// The parent of `pid` (rbmc-dev, which also carries the bus).
-fn parent_of(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
 
 /// One SDR walk with readings, as `sensor list` does it: every record (a
 /// reservation, the header, the body in 16-byte chunks), and a reading for
@@ -88,9 +74,47 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}, Linux {}", kernel.trim())
 }
 
-/// Runs the comparison and prints (or writes) the page.
+/// What the page says about where a routed request's CPU goes, from the
+/// profiles taken with `perf` (the commands are on the page). A profile is
+/// not taken in every run: it needs the `profiling` build and root.
+const PROFILE: &str = "\
+Where a routed request's server CPU goes, from `perf record -g` on the \
+`profiling` build (release code with symbols) under this load, Get Sensor \
+Reading only, 16 sessions:
+
+| | before (through the broker, busd) | after (direct route) |
+|---|---|---|
+| server CPU per request | 136 µs | 38 µs |
+| rbmc-netipmid | 38% | 61% |
+| the owner (rbmc-sensord) | 31% | 38% |
+| the broker | 31% | under 1% (no longer on the path) |
+
+Before, the broker forwarded four messages a request, and D-Bus's \
+variant-typed `a{sv}` options (OpenBMC's `execute`) cost more to encode \
+and decode than the request itself: signature parsing (`zvariant` and \
+`winnow`) led the owner's profile. The direct route removed the broker \
+from the path (a peer-to-peer D-Bus connection per bridge and owner, \
+opened through the bus: docs/ARCHITECTURE.md) and speaks a fixed \
+signature; cheap handlers answer without a task.
+
+What is left, in rbmc-netipmid: a third is the kernel's loopback UDP send \
+and receive and the wake-ups of a current-thread runtime (epoll, futex), \
+about a tenth the RMCP+ crypto (SHA-1 HMAC, AES), and the rest zbus's \
+message building, its socket-reader task and allocation. In the owner: \
+the same D-Bus message work on the other side. ipmi_sim does all of it \
+in one process with no second hop; rbmc pays for a process boundary per \
+request, which is what lets an owner die, restart and be upgraded alone.
+
+Reproduce: `cargo build --profile profiling --bin rbmc-dev`, run \
+`target/profiling/rbmc-dev --port 6240`, then `perf record -F 1999 -g -p \
+<pids of rbmc-dev, rbmc-netipmid, rbmc-sensord>` while `rbmc-bench load \
+--target 127.0.0.1:6240 --mix sensor=1 --sensors 1,2,3` runs, and `perf \
+report --sort pid,dso,sym`.";
+
+/// Runs the comparison and prints (or writes) the page and its plot.
 pub fn main(args: &[String]) {
     let (mut sessions, mut seconds, mut rounds, mut write) = (16usize, 10.0f64, 2usize, None);
+    let mut idle_seconds = 30.0f64;
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         let value = args.next().cloned().unwrap_or_default();
@@ -98,6 +122,7 @@ pub fn main(args: &[String]) {
             "--sessions" => sessions = value.parse().unwrap_or(sessions),
             "--seconds" => seconds = value.parse().unwrap_or(seconds),
             "--rounds" => rounds = value.parse().unwrap_or(rounds),
+            "--idle-seconds" => idle_seconds = value.parse().unwrap_or(idle_seconds),
             "--write" => write = Some(value),
             other => {
                 eprintln!("rbmc-bench compare: unknown flag {other}");
@@ -105,9 +130,10 @@ pub fn main(args: &[String]) {
             }
         }
     }
-    let suite = Suite::start();
-    suite.simulator("Pause", "b", &["true"]);
-    let rbmc: SocketAddr = ([127, 0, 0, 1], suite.port).into();
+    let image = ImageSuite::start().unwrap_or_else(|e| panic!("starting rbmc: {e}"));
+    let rbmc = image.target;
+    let processes = image.processes();
+    let rbmc_pids = image.pids();
     let capture = {
         let mut session =
             Session::login(rbmc, CipherSuite::SUITE_3, USER, PASSWORD).expect("log in to rbmc");
@@ -117,14 +143,6 @@ pub fn main(args: &[String]) {
     let twin_addr: SocketAddr = ([127, 0, 0, 1], rbmc_e2e::free_udp_port()).into();
     let twin = peer::start_twin(&capture, &twin_dir, twin_addr, USER, PASSWORD)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut named: Vec<(&str, i32)> = DAEMONS
-        .iter()
-        .filter_map(|d| Some((*d, suite.try_pid_of(d)?)))
-        .collect();
-    if let Some(launcher) = named.first().and_then(|(_, pid)| parent_of(*pid)) {
-        named.push(("rbmc-dev (launcher and bus)", launcher));
-    }
-    let rbmc_pids: Vec<i32> = named.iter().map(|(_, pid)| *pid).collect();
     // Sensors with a reading (not the event-only ones, which both answer
     // without one, differently).
     let sensors: Vec<u8> = capture
@@ -149,12 +167,16 @@ pub fn main(args: &[String]) {
         sensors: sensors.clone(),
         pids,
     };
-    let memory = |pids: &[i32]| -> (u64, u64) {
-        pids.iter()
-            .map(|pid| memory_kib(*pid))
-            .fold((0, 0), |(r, p), (rss, pss)| (r + rss, p + pss))
-    };
-    let (rbmc_memory, twin_memory) = (memory(&rbmc_pids), memory(&[twin.pid()]));
+
+    // Both idle, side by side in the same window.
+    let idle_window = Duration::from_secs_f64(idle_seconds);
+    let twin_pid = twin.pid();
+    let twin_idle_cpu = std::thread::spawn(move || footprint::cpu_share(&[twin_pid], idle_window));
+    let rbmc_idle_cpu = footprint::cpu_share(&rbmc_pids, idle_window);
+    let twin_idle_cpu = twin_idle_cpu.join().unwrap_or(f64::NAN);
+    let idle = footprint::sample(&processes);
+    let twin_idle = memory_kib(twin_pid);
+
     let mut ours: Vec<Report> = Vec::new();
     let mut theirs: Vec<Report> = Vec::new();
     let mut walks = (Vec::new(), Vec::new());
@@ -167,7 +189,7 @@ pub fn main(args: &[String]) {
         theirs.push(load::run(&plan(
             twin_addr,
             CipherSuite::SUITE_3,
-            vec![twin.pid()],
+            vec![twin_pid],
         )));
         walks
             .0
@@ -182,6 +204,38 @@ pub fn main(args: &[String]) {
         mix: load::parse_mix("sensor").expect("mix"),
         ..plan(rbmc, CipherSuite::SUITE_3, rbmc_pids.clone())
     });
+    let loaded = footprint::sample(&processes);
+    let twin_loaded = memory_kib(twin_pid);
+
+    let plot_path = write.as_ref().map_or_else(
+        || std::env::temp_dir().join("benchmarks-latency.png"),
+        |page| std::path::Path::new(page).with_file_name("benchmarks-latency.png"),
+    );
+    let all = |reports: &[Report]| -> Vec<Duration> {
+        reports
+            .iter()
+            .flat_map(|r| r.latencies.iter().copied())
+            .collect()
+    };
+    let (ours_all, theirs_all) = (all(&ours), all(&theirs));
+    let plot = plot::latency_distributions(
+        &plot_path,
+        &format!("Latency under load: {sessions} sessions, closed loop, the mix below"),
+        &[
+            plot::Series {
+                title: "rbmc, cipher suite 3".into(),
+                latencies: &ours_all,
+            },
+            plot::Series {
+                title: "ipmi_sim, cipher suite 3".into(),
+                latencies: &theirs_all,
+            },
+            plot::Series {
+                title: "rbmc, cipher suite 17".into(),
+                latencies: &suite17.latencies,
+            },
+        ],
+    );
 
     let figure = |reports: &[Report], f: &dyn Fn(&Report) -> f64| {
         median(reports.iter().map(f).collect::<Vec<f64>>())
@@ -212,10 +266,14 @@ pub fn main(args: &[String]) {
     let _ = writeln!(
         page,
         "Generated by `bash tests/bench/compare.sh` (`rbmc-bench compare`, release build). \
-         Machine: {}. Load: {sessions} sessions, closed loop, {seconds} s a run, mix Get Device ID 1 : \
-         Get Sensor Reading 4 : Get SDR 2 : Get SEL Entry 1 : Get Chassis Status 1, cipher suite 3 \
-         (ipmi_sim has no suite 17); medians of {rounds} alternating rounds. ipmi_sim serves the \
-         same SDR records, readings, thresholds and FRU, captured from rbmc.\n",
+         Machine: {}. rbmc runs as the image runs it: the multi-call `rbmc` executable, each \
+         daemon started on its own under a real `dbus-daemon`, no dev launcher (the hwmon tree \
+         its sensors read is written once and then holds still; powerd drives its simulated \
+         board, there being no GPIO here). Load: {sessions} sessions, closed loop, {seconds} s a \
+         run, mix Get Device ID 1 : Get Sensor Reading 4 : Get SDR 2 : Get SEL Entry 1 : Get \
+         Chassis Status 1, cipher suite 3 (ipmi_sim has no suite 17); medians of {rounds} \
+         alternating rounds. ipmi_sim serves the same SDR records, readings, thresholds and FRU, \
+         captured from rbmc. Server CPU counts every rbmc process, the bus broker included.\n",
         machine()
     );
     let _ = writeln!(
@@ -249,21 +307,39 @@ pub fn main(args: &[String]) {
         walk_a.as_secs_f64() / walk_b.as_secs_f64(),
         if walk_a <= walk_b { "rbmc" } else { "ipmi_sim" }
     );
+    let total = |samples: &[footprint::Sample]| {
+        samples
+            .iter()
+            .fold((0, 0), |(r, p), s| (r + s.rss_kib, p + s.pss_kib))
+    };
+    let (idle_total, loaded_total) = (total(&idle), total(&loaded));
+    let pss = idle_total.1 as f64 / twin_idle.1.max(1) as f64;
     let _ = writeln!(
         page,
-        "| memory at idle, RSS / PSS KiB (rbmc: {} processes, the dev launcher's bus included) | {} / {} | {} / {} | {:.2} (PSS) | {} |",
-        rbmc_pids.len(),
-        rbmc_memory.0,
-        rbmc_memory.1,
-        twin_memory.0,
-        twin_memory.1,
-        rbmc_memory.1 as f64 / twin_memory.1.max(1) as f64,
-        if rbmc_memory.1 <= twin_memory.1 { "rbmc" } else { "ipmi_sim" }
+        "| memory at idle, RSS / PSS KiB (rbmc: {} processes, the broker included) | {} / {} | {} / {} | {pss:.2} (PSS) | {} |",
+        processes.len(),
+        idle_total.0,
+        idle_total.1,
+        twin_idle.0,
+        twin_idle.1,
+        if idle_total.1 <= twin_idle.1 { "rbmc" } else { "ipmi_sim" }
+    );
+    let _ = writeln!(
+        page,
+        "| CPU at idle, % of one core, over {idle_seconds} s | {rbmc_idle_cpu:.3} | {twin_idle_cpu:.3} | | {} |",
+        if rbmc_idle_cpu <= twin_idle_cpu { "rbmc" } else { "ipmi_sim" }
+    );
+    let rbmc_size = footprint::stripped_size(&rbmc_e2e::bin_dir().join("rbmc"));
+    let twin_size = footprint::peer_size(twin_pid);
+    let _ = writeln!(
+        page,
+        "| on flash, KiB (rbmc: the stripped multi-call executable; ipmi_sim: its executable and OpenIPMI libraries) | {rbmc_size} | {twin_size} | {:.2} | {} |",
+        rbmc_size as f64 / twin_size.max(1) as f64,
+        if rbmc_size <= twin_size { "rbmc" } else { "ipmi_sim" }
     );
     let ratio = |f: &dyn Fn(&Report) -> f64| figure(&ours, f) / figure(&theirs, f);
     let throughput = ratio(&|r| r.throughput());
     let cpu = ratio(&|r| us(r.cpu_per_request()));
-    let pss = rbmc_memory.1 as f64 / twin_memory.1.max(1) as f64;
     let _ = writeln!(page, "\n## Goals of issue 15, from this run\n");
     for (goal, met, figure) in [
         (
@@ -277,34 +353,44 @@ pub fn main(args: &[String]) {
             format!("{cpu:.2}x"),
         ),
         (
-            "PSS at idle: at most 2x ipmi_sim's (here the dev launcher's processes, not the image's multi-call binary)",
+            "p99 of Get Sensor Reading in one session, through the owner and back: under 500 µs",
+            one_sensor.latency_per_mille(990) < Duration::from_micros(500),
+            micros(one_sensor.latency_per_mille(990)),
+        ),
+        (
+            "image configuration, all daemons idle: PSS at most 2x ipmi_sim's",
             pss <= 2.0,
             format!("{pss:.2}x"),
+        ),
+        (
+            "image configuration, all daemons idle: under 0.2% of one core",
+            rbmc_idle_cpu < 0.2,
+            format!("{rbmc_idle_cpu:.3}%"),
         ),
         (
             "an SDR walk with readings under 100 ms (here the dev config's records, not 100 sensors)",
             walk_a < Duration::from_millis(100),
             micros(walk_a),
         ),
-        (
-            "p99 of Get Sensor Reading in one session, through the owner and back: under 500 µs",
-            one_sensor.latency_per_mille(990) < Duration::from_micros(500),
-            micros(one_sensor.latency_per_mille(990)),
-        ),
     ] {
         let verdict = if met { "met" } else { "missed" };
         let _ = writeln!(page, "- {goal}: {figure}, {verdict}.");
     }
+    match &plot {
+        Ok(()) => {
+            let _ = writeln!(
+                page,
+                "\n![Latency distributions of rbmc and ipmi_sim under the same load](benchmarks-latency.png)"
+            );
+        }
+        Err(err) => {
+            let _ = writeln!(page, "\n(No plot in this run: {err}.)");
+        }
+    }
+    let _ = writeln!(page, "\n## Where the time goes\n\n{PROFILE}");
     let _ = writeln!(
         page,
-        "\nWhere the routed request's CPU goes (the profile taken when issue 15 was filed): about \
-         a third in the D-Bus broker, a third in rbmc-netipmid, a quarter in the owner; RMCP+ \
-         itself costs what the peer's does. The fix planned is a direct connection from each \
-         bridge to each owner, with discovery still on the bus."
-    );
-    let _ = writeln!(
-        page,
-        "\nrbmc alone on cipher suite 17 (HMAC-SHA256, AES-128):\n"
+        "\n## More runs\n\nrbmc alone on cipher suite 17 (HMAC-SHA256, AES-128):\n"
     );
     load::print_to(&mut page, "rbmc, suite 17", sessions, 17, &suite17);
     let _ = writeln!(
@@ -315,19 +401,49 @@ pub fn main(args: &[String]) {
     load::print_to(&mut page, "rbmc, one session", 1, 3, &one_sensor);
     let _ = writeln!(
         page,
-        "\nrbmc's processes at idle (the dev launcher carries the bus):\n"
+        "\n## Footprint, process by process\n\nAt idle (before any load) and after the runs \
+         above; ipmi_sim is one process.\n"
     );
-    let _ = writeln!(page, "| process | RSS KiB | PSS KiB | open fds |");
-    let _ = writeln!(page, "|---|---|---|---|");
-    for (name, pid) in &named {
-        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
-        let (rss, pss) = memory_kib(*pid);
-        let _ = writeln!(page, "| {name} | {rss} | {pss} | {fds} |");
+    let _ = writeln!(
+        page,
+        "| process | RSS KiB idle | PSS KiB idle | RSS KiB after load | PSS KiB after load | open fds |"
+    );
+    let _ = writeln!(page, "|---|---|---|---|---|---|");
+    for (at_idle, after) in idle.iter().zip(&loaded) {
+        let _ = writeln!(
+            page,
+            "| {} | {} | {} | {} | {} | {} |",
+            at_idle.name,
+            at_idle.rss_kib,
+            at_idle.pss_kib,
+            after.rss_kib,
+            after.pss_kib,
+            at_idle.fds
+        );
     }
+    let fds: usize = idle.iter().map(|s| s.fds).sum();
+    let _ = writeln!(
+        page,
+        "| **rbmc, all** | {} | {} | {} | {} | {fds} |",
+        idle_total.0, idle_total.1, loaded_total.0, loaded_total.1
+    );
+    let twin_fds = std::fs::read_dir(format!("/proc/{twin_pid}/fd")).map_or(0, Iterator::count);
+    let _ = writeln!(
+        page,
+        "| ipmi_sim | {} | {} | {} | {} | {twin_fds} |",
+        twin_idle.0, twin_idle.1, twin_loaded.0, twin_loaded.1
+    );
     print!("{page}");
+    if let Err(err) = &plot {
+        eprintln!("rbmc-bench compare: no plot: {err}");
+    }
     if let Some(path) = write {
         std::fs::write(&path, &page).unwrap_or_else(|e| panic!("write {path}: {e}"));
-        eprintln!("rbmc-bench compare: wrote {path}");
+        eprintln!(
+            "rbmc-bench compare: wrote {path} and {}",
+            plot_path.display()
+        );
     }
     drop(twin);
+    drop(image);
 }

@@ -28,8 +28,10 @@ use rbmc_e2e::Suite;
 
 mod compare;
 mod concurrent;
+mod footprint;
 mod load;
 mod peer;
+mod plot;
 mod sel;
 mod sensors;
 mod sol;

@@ -17,7 +17,11 @@ use rbmc_contracts::{
 use tracing::{debug, error, info, warn};
 use zbus::{fdo, fdo::DBusProxy, names::BusName, proxy::CacheProperties, Connection};
 
-use crate::{owner::Execute, CommandSpec, HandlerResult, IpmiRequest, OWNER_PATH, ROUTER_PATH};
+use crate::{
+    direct::{self, DirectLink},
+    owner::Execute,
+    CommandSpec, HandlerResult, IpmiRequest, OWNER_PATH, ROUTER_PATH,
+};
 
 /// Settings of a [`Router`].
 #[derive(Clone, Debug)]
@@ -39,6 +43,13 @@ struct Inner {
     timeout: Duration,
     routes: RwLock<HashMap<(u8, u8), Route>>,
     proxies: HashMap<Arc<str>, IpmiServerProxy<'static>>,
+    /// Direct routes, for the owners that gave one (the rest go through the
+    /// broker on `proxies`).
+    direct: RwLock<HashMap<Arc<str>, Arc<DirectLink>>>,
+    /// Owners known to have left the bus (until their name is back): their
+    /// commands answer node busy without a call, whatever the broker does
+    /// with a message to a name nobody holds (busd drops it silently).
+    away: RwLock<std::collections::HashSet<Arc<str>>>,
     local: Option<Arc<dyn Execute>>,
     /// Owners whose declarations have been read at least once.
     loaded: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -93,6 +104,8 @@ impl Router {
                 timeout: config.call_timeout,
                 routes: RwLock::new(routes),
                 proxies,
+                direct: Default::default(),
+                away: Default::default(),
                 local,
                 loaded: Default::default(),
                 last_load_missing: Default::default(),
@@ -137,6 +150,12 @@ impl Router {
                 self.load_declarations(owner).await;
             } else {
                 warn!(owner, "command owner left the bus");
+                self.inner
+                    .away
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(owner.into());
+                self.drop_direct(owner, None);
             }
         }
         Ok(())
@@ -150,6 +169,37 @@ impl Router {
                 return false;
             }
         };
+        let accepted = self.install_routes(owner, specs);
+        self.inner
+            .away
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(owner);
+        self.inner
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(owner.to_owned());
+        info!(
+            owner,
+            commands = accepted,
+            "command owner declared its commands"
+        );
+        // A fresh instance of the owner: route to it directly if it lets us.
+        self.drop_direct(owner, None);
+        if let Some(link) = direct::open(&self.inner.conn, owner, self.inner.timeout).await {
+            self.inner
+                .direct
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(owner.into(), Arc::new(link));
+        }
+        true
+    }
+
+    /// Replaces `owner`'s routes with `specs`, refusing commands another
+    /// owner holds; returns how many were taken.
+    fn install_routes(&self, owner: &str, specs: Vec<CommandSpec>) -> usize {
         let owner_name: Arc<str> = owner.into();
         let mut routes = self.inner.routes.write().unwrap_or_else(|e| e.into_inner());
         routes.retain(|_, route| route.owner != owner_name);
@@ -170,18 +220,18 @@ impl Router {
             );
             accepted += 1;
         }
-        drop(routes);
-        self.inner
-            .loaded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(owner.to_owned());
-        info!(
-            owner,
-            commands = accepted,
-            "command owner declared its commands"
-        );
-        true
+        accepted
+    }
+
+    /// Forgets the direct route to `owner` (only `link`, if given, so a
+    /// newer route is kept).
+    fn drop_direct(&self, owner: &str, link: Option<&Arc<DirectLink>>) {
+        let mut direct = self.inner.direct.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(current) = direct.get(owner) {
+            if link.is_none_or(|link| Arc::ptr_eq(link, current)) {
+                direct.remove(owner);
+            }
+        }
     }
 
     /// Reads the declarations of owners never heard from: covers an owner
@@ -247,6 +297,14 @@ impl Router {
         owners
     }
 
+    /// Owners routed to directly, sorted (the rest go through the broker).
+    pub fn direct_owners(&self) -> Vec<String> {
+        let direct = self.inner.direct.read().unwrap_or_else(|e| e.into_inner());
+        let mut owners: Vec<String> = direct.keys().map(|owner| owner.to_string()).collect();
+        owners.sort();
+        owners
+    }
+
     /// The live command map: (netfn, cmd, privilege, owner).
     pub fn command_map(&self) -> Vec<(u8, u8, u8, String)> {
         let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
@@ -289,23 +347,59 @@ impl Router {
                 None => Err(CompletionCode::INVALID_COMMAND),
             };
         }
-        let Some(proxy) = self.inner.proxies.get(&route.owner) else {
+        let Some(bus_proxy) = self.inner.proxies.get(&route.owner) else {
             return Err(CompletionCode::INVALID_COMMAND);
         };
-        let call = proxy.execute(
-            request.netfn.0,
-            request.lun,
-            request.cmd,
-            &request.data,
-            request.context.to_options(),
-        );
+        let away = self
+            .inner
+            .away
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&route.owner);
+        if away {
+            return Err(CompletionCode::NODE_BUSY);
+        }
+        let link = self
+            .inner
+            .direct
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&route.owner)
+            .cloned();
+        let call = async {
+            match &link {
+                Some(link) => link.execute(&request).await,
+                None => bus_proxy
+                    .execute(
+                        request.netfn.0,
+                        request.lun,
+                        request.cmd,
+                        &request.data,
+                        request.context.to_options(),
+                    )
+                    .await
+                    .map(|(_netfn, _lun, _cmd, code, data)| (code, data)),
+            }
+        };
         match tokio::time::timeout(self.inner.timeout, call).await {
             Err(_) => {
                 warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,
                     timeout_ms = self.inner.timeout.as_millis(), "owner did not answer in time");
                 Err(CompletionCode::TIMEOUT)
             }
-            Ok(Ok((_netfn, _lun, _cmd, code, data))) => {
+            // The direct route broke: the owner closed it, which it does
+            // only when it goes away. As for a death mid-call on the bus,
+            // node busy; later requests go through the bus until the
+            // owner is back and gives a new route.
+            Ok(Err(CommonError::ZBus(err)))
+                if link.is_some()
+                    && !matches!(err, zbus::Error::MethodError(..) | zbus::Error::FDO(_)) =>
+            {
+                warn!(owner = %route.owner, cause = %err, "direct route to the owner lost");
+                self.drop_direct(&route.owner, link.as_ref());
+                Err(CompletionCode::NODE_BUSY)
+            }
+            Ok(Ok((code, data))) => {
                 if code == 0 {
                     Ok(data)
                 } else {
@@ -407,6 +501,13 @@ impl RouterObject {
     #[zbus(property)]
     fn loaded_owners(&self) -> Vec<String> {
         self.router.loaded_owners()
+    }
+
+    /// The owners this bridge reaches on a direct route (peer-to-peer);
+    /// requests to the others go through the broker.
+    #[zbus(property)]
+    fn direct_routes(&self) -> Vec<String> {
+        self.router.direct_owners()
     }
 }
 

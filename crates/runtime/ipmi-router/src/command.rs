@@ -1,9 +1,12 @@
 //! The values that cross the routing contract.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, future::Future, pin::Pin};
 
 use ipmi_wire::{CompletionCode, NetFn, Privilege};
 use zbus::zvariant::{OwnedValue, Value};
+
+/// A boxed future, as [`Execute`] returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// The result of executing a command: response data after the completion
 /// code, or a completion code other than success.
@@ -103,6 +106,20 @@ pub struct IpmiRequest {
     pub data: Vec<u8>,
     /// Who asked.
     pub context: Context,
+}
+
+/// Anything that executes routed requests: a `CommandTable`, or a test
+/// double in a bridge's own tests.
+pub trait Execute: Send + Sync + 'static {
+    /// The commands declared, with their minimum privilege.
+    fn specs(&self) -> Vec<CommandSpec>;
+    /// Runs one request.
+    fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult>;
+    /// Runs `request` at once if its handler answers without waiting;
+    /// `None` if it waits (then [`Execute::execute`] runs it).
+    fn execute_now(&self, _request: &IpmiRequest) -> Option<HandlerResult> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! IPMI bridges (the RMCP+ network bridge, the KCS host interface) receive
 //! requests; owner daemons execute them. This crate is the only place that
-//! knows how the two meet on D-Bus, so the transport can change (say, a
-//! direct peer connection per owner) without touching any daemon.
+//! knows how the two meet on D-Bus, so the transport can change (today a
+//! direct peer-to-peer connection per owner, found through the bus)
+//! without touching any daemon.
 //!
 //! The contract:
 //! - An owner serves, at [`OWNER_PATH`], the interface
@@ -31,6 +32,7 @@
 //! - [`command`]: requests, contexts, command declarations.
 //! - [`owner`]: the command table an owner daemon fills and serves.
 //! - [`bridge`]: the router a bridge uses to reach the owners.
+//! - [`direct`]: the peer-to-peer route from a bridge to an owner.
 //! - [`events`]: the event contract with the SEL logger.
 //! - [`audit`]: what bridges record in the audit trail, and which
 //!   commands change state.
@@ -39,6 +41,7 @@
 pub mod audit;
 pub mod bridge;
 pub mod command;
+pub mod direct;
 pub mod events;
 pub mod owner;
 
@@ -47,6 +50,9 @@ pub use command::{CommandSpec, Context, HandlerResult, IpmiRequest};
 pub use owner::CommandTable;
 
 pub use rbmc_contracts::{
-    ipmi::{COMMAND_OWNER_INTERFACE, OWNER_PATH, ROUTER_INTERFACE, ROUTER_PATH, SERVER_INTERFACE},
+    ipmi::{
+        COMMAND_OWNER_INTERFACE, DIRECT_ROUTE_INTERFACE, OWNER_PATH, ROUTER_INTERFACE, ROUTER_PATH,
+        SERVER_INTERFACE,
+    },
     names,
 };

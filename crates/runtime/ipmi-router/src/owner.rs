@@ -5,26 +5,17 @@
 //! [`register_owner`] (rbmc_daemon's start-up does). The table answers unknown commands with 0xC1 and checks
 //! privilege (0xD4) before any handler runs, whoever called.
 
-use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
+use std::{collections::HashMap, future::Future, sync::Arc};
 
 use ipmi_wire::{CompletionCode, NetFn, Privilege};
 use tracing::debug;
 use zbus::{zvariant::OwnedValue, Connection};
 
-use crate::{CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
+pub use crate::command::Execute;
+use crate::{command::BoxFuture, CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<HandlerResult> + Send + Sync>;
 type SyncHandler<S> = fn(&S, &IpmiRequest) -> HandlerResult;
-
-/// Anything that executes routed requests: a [`CommandTable`], or a test
-/// double in a bridge's own tests.
-pub trait Execute: Send + Sync + 'static {
-    /// The commands declared, with their minimum privilege.
-    fn specs(&self) -> Vec<CommandSpec>;
-    /// Runs one request.
-    fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult>;
-}
 
 /// Two handlers were registered for one command.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
@@ -121,7 +112,8 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
     /// Runs `request` at once if its handler answers without waiting
     /// (after the same privilege check as [`Execute::execute`]); `None` for
     /// a command that is not here or whose handler waits. A bridge uses it
-    /// to answer its own cheap commands without a task.
+    /// to answer its own cheap commands without a task, a direct route to
+    /// answer without one.
     pub fn execute_now(&self, request: &IpmiRequest) -> Option<HandlerResult> {
         let key = (request.netfn.0, request.cmd);
         let handler = self.immediate.get(&key)?;
@@ -153,10 +145,14 @@ impl<S: Send + Sync + 'static> Execute for CommandTable<S> {
         }
         handler(self.state.clone(), request)
     }
+
+    fn execute_now(&self, request: &IpmiRequest) -> Option<HandlerResult> {
+        CommandTable::execute_now(self, request)
+    }
 }
 
 /// `xyz.openbmc_project.Ipmi.Server` on an owner.
-struct ServerObject {
+pub(crate) struct ServerObject {
     table: Arc<dyn Execute>,
 }
 
@@ -174,18 +170,31 @@ impl ServerObject {
         data: Vec<u8>,
         options: HashMap<String, OwnedValue>,
     ) -> (u8, u8, u8, u8, Vec<u8>) {
-        let request = IpmiRequest {
-            netfn: NetFn(netfn),
-            lun,
-            cmd,
-            data,
-            context: Context::from_options(&options),
-        };
-        let response_netfn = NetFn(netfn).response().0;
-        match self.table.execute(request).await {
-            Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
-            Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
-        }
+        execute_wire(&*self.table, netfn, lun, cmd, data, &options).await
+    }
+}
+
+/// Runs one `execute` call, on the bus or on a direct route: the
+/// response NetFn, LUN, command, completion code and data.
+pub(crate) async fn execute_wire(
+    table: &dyn Execute,
+    netfn: u8,
+    lun: u8,
+    cmd: u8,
+    data: Vec<u8>,
+    options: &HashMap<String, OwnedValue>,
+) -> (u8, u8, u8, u8, Vec<u8>) {
+    let request = IpmiRequest {
+        netfn: NetFn(netfn),
+        lun,
+        cmd,
+        data,
+        context: Context::from_options(options),
+    };
+    let response_netfn = NetFn(netfn).response().0;
+    match table.execute(request).await {
+        Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
+        Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
     }
 }
 
@@ -207,7 +216,8 @@ impl CommandOwnerObject {
     }
 }
 
-/// Serves `table` at [`OWNER_PATH`] on an existing connection; the caller
+/// Serves `table` at [`OWNER_PATH`] on an existing connection (with the
+/// direct route that reaches the same table without the broker); the caller
 /// requests its bus name afterwards (for owners that serve more objects
 /// than the contract's before they take their name).
 pub async fn register_owner(conn: &Connection, table: Arc<dyn Execute>) -> zbus::Result<()> {
@@ -220,7 +230,17 @@ pub async fn register_owner(conn: &Connection, table: Arc<dyn Execute>) -> zbus:
             },
         )
         .await?;
-    server.at(OWNER_PATH, CommandOwnerObject { table }).await?;
+    server
+        .at(
+            OWNER_PATH,
+            CommandOwnerObject {
+                table: table.clone(),
+            },
+        )
+        .await?;
+    server
+        .at(OWNER_PATH, crate::direct::DirectRouteObject::new(table))
+        .await?;
     Ok(())
 }
 

@@ -6,6 +6,12 @@
 //!   y cc, ay data)`; and `org.rbmc.Ipmi.CommandOwner`
 //!   ([`CommandOwnerProxy`]), whose `Commands` (`a(yyy)`) declares each
 //!   (netfn, cmd, minimum privilege) it owns.
+//! - Every owner also serves, at [`OWNER_PATH`], `org.rbmc.Ipmi.DirectRoute`
+//!   ([`DirectRouteProxy`]): `Open() -> h` hands a bridge one end of a
+//!   socket pair, a peer-to-peer D-Bus connection to the same command
+//!   table, so routed requests skip the broker (`ipmi-router`'s `direct`
+//!   module has the method spoken on it). The bus policy grants `Open` to
+//!   exactly those allowed to call `execute`.
 //! - Every bridge serves, at [`ROUTER_PATH`], `org.rbmc.Ipmi.Router`
 //!   ([`RouterProxy`]): the command map it has learned and the owners it
 //!   has heard from.
@@ -27,6 +33,8 @@ pub const OWNER_PATH: &str = "/xyz/openbmc_project/Ipmi";
 pub const SERVER_INTERFACE: &str = "xyz.openbmc_project.Ipmi.Server";
 /// The interface declaring which commands an owner serves.
 pub const COMMAND_OWNER_INTERFACE: &str = "org.rbmc.Ipmi.CommandOwner";
+/// The interface that opens a direct (peer-to-peer) route to an owner.
+pub const DIRECT_ROUTE_INTERFACE: &str = "org.rbmc.Ipmi.DirectRoute";
 /// Object path where a bridge publishes its live command map.
 pub const ROUTER_PATH: &str = "/org/rbmc/Ipmi/Router";
 /// The interface of a bridge's live command map.
@@ -67,6 +75,20 @@ pub trait CommandOwner {
     fn commands(&self) -> zbus::Result<Vec<(u8, u8, u8)>>;
 }
 
+/// Client of `org.rbmc.Ipmi.DirectRoute` on an owner.
+#[zbus::proxy(
+    interface = "org.rbmc.Ipmi.DirectRoute",
+    default_path = "/xyz/openbmc_project/Ipmi"
+)]
+pub trait DirectRoute {
+    /// One end of a new socket pair: a peer-to-peer D-Bus connection
+    /// (ANONYMOUS authentication: holding the descriptor is the right) on
+    /// which the owner serves `org.rbmc.Ipmi.DirectRoute.Execute` at
+    /// [`OWNER_PATH`]. `TooManyResources` once the owner's direct routes
+    /// are all taken.
+    fn open(&self) -> Result<zbus::zvariant::OwnedFd, CommonError>;
+}
+
 /// Client of `org.rbmc.Ipmi.Router` on a bridge (no default service: there
 /// is one per bridge).
 #[zbus::proxy(
@@ -82,6 +104,11 @@ pub trait Router {
     /// The owners whose declarations the bridge has read, sorted.
     #[zbus(property)]
     fn loaded_owners(&self) -> zbus::Result<Vec<String>>;
+
+    /// The owners the bridge reaches on a direct (peer-to-peer) route,
+    /// sorted; it routes to the others through the broker.
+    #[zbus(property)]
+    fn direct_routes(&self) -> zbus::Result<Vec<String>>;
 }
 
 /// Client of `org.rbmc.Ipmi.Sensor`, a sensor object's IPMI identity (no
