@@ -220,7 +220,7 @@ pub fn main(args: &[String]) {
     let (ours_all, theirs_all) = (all(&ours), all(&theirs));
     let plot = plot::latency_distributions(
         &plot_path,
-        &format!("Latency under load: {sessions} sessions, closed loop, the mix below"),
+        &format!("Latency under load: {sessions} sessions, closed loop, the mix on the page"),
         &[
             plot::Series {
                 title: "rbmc, cipher suite 3".into(),

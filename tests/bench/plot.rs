@@ -54,7 +54,7 @@ pub fn latency_distributions(png: &Path, heading: &str, series: &[Series]) -> Re
         ));
     }
     let script = format!(
-        "set terminal pngcairo size 960,540 font 'sans,11'\n\
+        "set terminal pngcairo size 960,540 font 'sans,11' noenhanced\n\
          set output '{}'\n\
          set title '{}'\n\
          set logscale x\n\
