@@ -194,15 +194,46 @@ pub fn sample(processes: &[(String, i32)]) -> Vec<Sample> {
 }
 
 /// The CPU the processes use together over `window` while nobody asks
-/// them anything, in percent of one core (/proc's 10 ms ticks: over 30 s
-/// that resolves 0.03%).
+/// them anything, in percent of one core (from the scheduler's own count,
+/// every thread included).
 pub fn cpu_share(pids: &[i32], window: Duration) -> f64 {
-    let total = |pids: &[i32]| pids.iter().map(|pid| cpu_time(*pid)).sum::<Duration>();
+    let total = |pids: &[i32]| pids.iter().map(|pid| on_cpu(*pid)).sum::<Duration>();
     let before = total(pids);
     let started = Instant::now();
     std::thread::sleep(window);
     let used = total(pids).saturating_sub(before);
     100.0 * used.as_secs_f64() / started.elapsed().as_secs_f64()
+}
+
+/// The time `pid`'s threads have run, from the scheduler's count per
+/// thread (`se.sum_exec_runtime` in /proc/PID/task/TID/sched, in ms with
+/// µs decimals; /proc/PID/stat counts 10 ms ticks, too coarse for an idle
+/// process, and this kernel leaves schedstat at 0); /proc/PID/stat's ticks
+/// where the kernel has no such file.
+fn on_cpu(pid: i32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let millis = std::fs::read_to_string(task.path().join("sched"))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix("se.sum_exec_runtime"))
+                    .and_then(|rest| {
+                        rest.trim_start_matches([' ', ':'])
+                            .trim()
+                            .parse::<f64>()
+                            .ok()
+                    })
+            });
+        match millis {
+            Some(millis) => total += Duration::from_secs_f64(millis / 1000.0),
+            None => return cpu_time(pid),
+        }
+    }
+    total
 }
 
 /// The size of `path` on disk, in KiB (the release build strips symbols).

@@ -137,6 +137,36 @@ pub struct Controller {
     watchdog_events: mpsc::UnboundedSender<ipmi_watchdog::WatchdogEvent>,
     /// Wakes the background writer ([`Controller::save_in_background`]).
     dirty: Notify,
+    /// Wakes the timer task ([`Controller::run_timers`]) after any change,
+    /// which may have set or moved a deadline.
+    rearm: Notify,
+}
+
+/// The state, locked; releasing it wakes the timer task, so a deadline a
+/// change set is never slept past.
+pub struct StateGuard<'a> {
+    guard: std::sync::MutexGuard<'a, State>,
+    rearm: &'a Notify,
+}
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        self.rearm.notify_one();
+    }
 }
 
 impl std::fmt::Debug for Controller {
@@ -207,6 +237,7 @@ impl Controller {
             events,
             watchdog_events,
             dirty: Notify::new(),
+            rearm: Notify::new(),
         });
         (
             controller,
@@ -218,9 +249,61 @@ impl Controller {
         )
     }
 
-    /// The state, locked.
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    /// The state, locked (releasing it rearms the timers).
+    pub fn lock(&self) -> StateGuard<'_> {
+        StateGuard {
+            guard: self.lock_quietly(),
+            rearm: &self.rearm,
+        }
+    }
+
+    /// The state, locked, without waking the timer task: for the timer
+    /// task itself.
+    fn lock_quietly(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The earliest time [`Controller::tick`] has something to do: a
+    /// power transition's deadline, the watchdog's, the boot options'
+    /// valid-bit timeout, the end of a timed identify.
+    fn next_deadline(&self) -> Option<Instant> {
+        let state = self.lock_quietly();
+        let identify = match state.identify {
+            Identify::Until(until) => Some(until),
+            _ => None,
+        };
+        [
+            state.sequencer.next_deadline(),
+            state.watchdog.next_deadline(),
+            state
+                .boot
+                .timeout_remaining()
+                .map(|left| state.last_tick + left),
+            identify,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs the timers: sleeps until the next deadline, or until a change
+    /// may have moved it, and ticks. No periodic wake-up: an idle BMC
+    /// costs nothing here.
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            self.tick();
+            let deadline = self.next_deadline();
+            let rearmed = self.rearm.notified();
+            match deadline {
+                Some(deadline) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(deadline.into()) => {}
+                        () = rearmed => {}
+                    }
+                }
+                None => rearmed.await,
+            }
+        }
     }
 
     /// Has the background writer save the state soon; returns at once (the
@@ -365,10 +448,10 @@ impl Controller {
         }
     }
 
-    /// Handles timeouts; called periodically.
+    /// Handles what is due: called by the timer task ([`Controller::run_timers`]).
     pub fn tick(&self) {
         let now = Instant::now();
-        let mut state = self.lock();
+        let mut state = self.lock_quietly();
         let actions = state.sequencer.poll(now);
         let identify_done = matches!(state.identify, Identify::Until(until) if now >= until);
         let elapsed = now.saturating_duration_since(state.last_tick);

@@ -165,16 +165,7 @@ pub async fn run(
     tokio::spawn(control.clone().execute(actions));
     tokio::spawn(control.clone().follow_inputs());
     tokio::spawn(control.clone().save_in_background());
-    {
-        let control = control.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tick.tick().await;
-                control.tick();
-            }
-        });
-    }
+    tokio::spawn(control.clone().run_timers());
 
     let faults = Arc::new(chassis::SensorFaults::default());
     tokio::spawn(chassis::follow_sensor_faults(conn.clone(), faults.clone()));
