@@ -2,7 +2,7 @@
 //!
 //! Starts the suite (as the tests do), holds one RMCP+ session and times
 //! sequential requests two ways:
-//! - Get Device ID, which goes bridge → D-Bus (busd) → rbmc-sensord → back;
+//! - Get Device ID, which goes bridge → D-Bus (the direct route) → rbmc-sensord → back;
 //! - Get Channel Authentication Capabilities inside the same session, which
 //!   the bridge answers in-process: the same UDP, crypto and session path
 //!   without the D-Bus hop.
