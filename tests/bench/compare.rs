@@ -13,7 +13,7 @@
 //! figure is the median over the rounds, with the ratio rbmc / ipmi_sim.
 //! Cipher suite 3 for the ratio (ipmi_sim has no suite 17); suite 17 for
 //! rbmc alone. Also: one SDR walk with readings (a client's `sensor list`
-//! by hand), memory after the load, the sizes on flash, and the machine it
+//! by hand), memory under load, the sizes on flash, and the machine it
 //! ran on. With `--write` the tables go to a Markdown page
 //! (`docs/BENCHMARKS.md`) and the latency plot beside it
 //! (`benchmarks-latency.png`, `plot.rs`). Build with `--release`: `bash
@@ -180,17 +180,38 @@ pub fn main(args: &[String]) {
     let mut ours: Vec<Report> = Vec::new();
     let mut theirs: Vec<Report> = Vec::new();
     let mut walks = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
+    let (mut loaded, mut twin_loaded) = (Vec::new(), (0, 0));
+    for round in 0..rounds {
+        // Memory under load: sampled halfway through the first round of
+        // each.
+        let halfway = Duration::from_secs_f64(seconds / 2.0);
+        let sampler = |pids: Vec<(String, i32)>| {
+            std::thread::spawn(move || {
+                std::thread::sleep(halfway);
+                footprint::sample(&pids)
+            })
+        };
+        let ours_sampler = (round == 0).then(|| sampler(processes.clone()));
         ours.push(load::run(&plan(
             rbmc,
             CipherSuite::SUITE_3,
             rbmc_pids.clone(),
         )));
+        if let Some(samples) = ours_sampler.and_then(|s| s.join().ok()) {
+            loaded = samples;
+        }
+        let twin_sampler = (round == 0).then(|| sampler(vec![("ipmi_sim".into(), twin_pid)]));
         theirs.push(load::run(&plan(
             twin_addr,
             CipherSuite::SUITE_3,
             vec![twin_pid],
         )));
+        if let Some(sample) = twin_sampler
+            .and_then(|s| s.join().ok())
+            .and_then(|samples| samples.into_iter().next())
+        {
+            twin_loaded = (sample.rss_kib, sample.pss_kib);
+        }
         walks
             .0
             .push(sdr_walk(rbmc, CipherSuite::SUITE_3).expect("rbmc's SDR walk"));
@@ -204,8 +225,6 @@ pub fn main(args: &[String]) {
         mix: load::parse_mix("sensor").expect("mix"),
         ..plan(rbmc, CipherSuite::SUITE_3, rbmc_pids.clone())
     });
-    let loaded = footprint::sample(&processes);
-    let twin_loaded = memory_kib(twin_pid);
 
     let plot_path = write.as_ref().map_or_else(
         || std::env::temp_dir().join("benchmarks-latency.png"),
@@ -401,24 +420,19 @@ pub fn main(args: &[String]) {
     load::print_to(&mut page, "rbmc, one session", 1, 3, &one_sensor);
     let _ = writeln!(
         page,
-        "\n## Footprint, process by process\n\nAt idle (before any load) and after the runs \
-         above; ipmi_sim is one process.\n"
+        "\n## Footprint, process by process\n\nAt idle (before any load) and under load \
+         (halfway through the first round); ipmi_sim is one process.\n"
     );
     let _ = writeln!(
         page,
-        "| process | RSS KiB idle | PSS KiB idle | RSS KiB after load | PSS KiB after load | open fds |"
+        "| process | RSS KiB idle | PSS KiB idle | RSS KiB under load | PSS KiB under load | open fds |"
     );
     let _ = writeln!(page, "|---|---|---|---|---|---|");
-    for (at_idle, after) in idle.iter().zip(&loaded) {
+    for (at_idle, busy) in idle.iter().zip(&loaded) {
         let _ = writeln!(
             page,
             "| {} | {} | {} | {} | {} | {} |",
-            at_idle.name,
-            at_idle.rss_kib,
-            at_idle.pss_kib,
-            after.rss_kib,
-            after.pss_kib,
-            at_idle.fds
+            at_idle.name, at_idle.rss_kib, at_idle.pss_kib, busy.rss_kib, busy.pss_kib, at_idle.fds
         );
     }
     let fds: usize = idle.iter().map(|s| s.fds).sum();
