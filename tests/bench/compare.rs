@@ -79,23 +79,25 @@ fn machine() -> String {
 /// not taken in every run: it needs the `profiling` build and root.
 const PROFILE: &str = "\
 Where a routed request's server CPU goes, from `perf record -g` on the \
-`profiling` build (release code with symbols) under this load, Get Sensor \
-Reading only, 16 sessions:
+`profiling` build (release code with symbols) and `rbmc-bench load` \
+(Get Sensor Reading only, 16 sessions, rbmc-dev), step by step; the last \
+two are medians of eight alternating runs, which vary by a fifth:
 
-| | before (through the broker, busd) | after (direct route) |
-|---|---|---|
-| server CPU per request | 136 µs | 38 µs |
-| rbmc-netipmid | 38% | 61% |
-| the owner (rbmc-sensord) | 31% | 38% |
-| the broker | 31% | under 1% (no longer on the path) |
+| step | server CPU per request | rbmc-netipmid | the owner (rbmc-sensord) | the broker (busd) |
+|---|---|---|---|---|
+| through the broker, OpenBMC's `execute` | 136 µs | 38% | 31% | 31% |
+| direct route, the same `a{sv}` options | 50 µs | 61% | 38% | under 1% |
+| direct route, a struct of eight fields; answered in place | 42 µs | 63% | 36% | under 1% |
+| direct route, one packed byte array each way | 36 µs | 66% | 33% | under 1% |
 
 Before, the broker forwarded four messages a request, and D-Bus's \
-variant-typed `a{sv}` options (OpenBMC's `execute`) cost more to encode \
-and decode than the request itself: signature parsing (`zvariant` and \
-`winnow`) led the owner's profile. The direct route removed the broker \
-from the path (a peer-to-peer D-Bus connection per bridge and owner, \
-opened through the bus: docs/ARCHITECTURE.md) and speaks a fixed \
-signature; cheap handlers answer without a task.
+variant-typed `a{sv}` options cost more to encode and decode than the \
+request itself: signature parsing (`zvariant` and `winnow`) led the \
+owner's profile. The direct route (a peer-to-peer D-Bus connection per \
+bridge and owner, opened through the bus: docs/ARCHITECTURE.md) took the \
+broker off the path; packing the request and the answer into one byte \
+array each left the least for zvariant to parse; handlers that answer at \
+once are answered without a task.
 
 What is left, in rbmc-netipmid: a third is the kernel's loopback UDP send \
 and receive and the wake-ups of a current-thread runtime (epoll, futex), \

@@ -83,8 +83,8 @@ pub trait CommandOwner {
 pub trait DirectRoute {
     /// One end of a new socket pair: a peer-to-peer D-Bus connection
     /// (ANONYMOUS authentication: holding the descriptor is the right) on
-    /// which the owner serves `org.rbmc.Ipmi.DirectRoute.Execute` at
-    /// [`OWNER_PATH`]. `TooManyResources` once the owner's direct routes
+    /// which the owner serves `org.rbmc.Ipmi.DirectRoute.Execute(ay) -> ay`
+    /// (a packed request and answer) at [`OWNER_PATH`]. `TooManyResources` once the owner's direct routes
     /// are all taken.
     fn open(&self) -> Result<zbus::zvariant::OwnedFd, CommonError>;
 }
