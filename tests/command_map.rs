@@ -116,6 +116,47 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
     assert_eq!(shown.trim(), "yyyyay 7 0 10 193 0");
 }
 
+/// Issue 16, point 2: an `execute` whose options name a privilege that is
+/// not a level (99 used to run as its low bits, Operator) or give it the
+/// wrong type is refused with OpenBMC's InvalidArgument, naming the field;
+/// nothing runs.
+#[test]
+fn execute_refuses_options_outside_their_range() {
+    let suite = Suite::start();
+    for (kind, value) in [("i", "99"), ("i", "0"), ("s", "4"), ("u", "4294967295")] {
+        let out = std::process::Command::new("busctl")
+            .arg(format!("--address={}", suite.bus_address()))
+            .args([
+                "call",
+                OWNER,
+                PATH,
+                "xyz.openbmc_project.Ipmi.Server",
+                "execute",
+                "yyyaya{sv}",
+                "6",
+                "0",
+                "1",
+                "0",
+                "1",
+                "privilege",
+                kind,
+                value,
+            ])
+            .output()
+            .unwrap();
+        let shown = rbmc_e2e::text(&out);
+        assert!(
+            !out.status.success(),
+            "privilege {kind} {value} ran: {shown}"
+        );
+        assert!(
+            shown.contains("privilege") && shown.contains("not a")
+                || shown.contains("out of range"),
+            "privilege {kind} {value}: {shown}"
+        );
+    }
+}
+
 /// Both bridges reach every owner on a direct (peer-to-peer) route once
 /// they have found it on the bus, and say so on their router object; a
 /// request then costs two messages instead of four and no broker wake-up

@@ -67,29 +67,59 @@ impl Context {
         ])
     }
 
-    /// Decodes `execute` options. Missing or malformed fields fall back to
-    /// the least authority: Callback privilege, channel 0, no user.
-    pub fn from_options(options: &HashMap<String, OwnedValue>) -> Self {
-        let int = |key: &str| -> Option<i64> {
-            match options.get(key).map(|v| &**v) {
-                Some(Value::U8(v)) => Some((*v).into()),
-                Some(Value::I32(v)) => Some((*v).into()),
-                Some(Value::U32(v)) => Some((*v).into()),
-                Some(Value::I64(v)) => Some(*v),
-                _ => None,
+    /// Decodes `execute` options. A field that is missing falls back to the
+    /// least authority (Callback privilege, channel 0, no user, no
+    /// session); a field that is present must be an integer (any D-Bus
+    /// integer type) in its range, and the privilege one of the levels
+    /// Callback (1) to OEM (5). Anything else is refused, naming the
+    /// field, never rounded, masked or replaced by a default: an owner
+    /// must not run a command at an authority nobody gave.
+    pub fn from_options(options: &HashMap<String, OwnedValue>) -> Result<Self, String> {
+        let int = |key: &str| -> Result<Option<i64>, String> {
+            let Some(value) = options.get(key) else {
+                return Ok(None);
+            };
+            let number = match &**value {
+                Value::U8(v) => i64::from(*v),
+                Value::I16(v) => i64::from(*v),
+                Value::U16(v) => i64::from(*v),
+                Value::I32(v) => i64::from(*v),
+                Value::U32(v) => i64::from(*v),
+                Value::I64(v) => *v,
+                Value::U64(v) => {
+                    i64::try_from(*v).map_err(|_| format!("{key} {v} is out of range"))?
+                }
+                other => {
+                    return Err(format!(
+                        "{key} is a {}, not an integer",
+                        other.value_signature()
+                    ))
+                }
+            };
+            Ok(Some(number))
+        };
+        let byte = |key: &str| -> Result<Option<u8>, String> {
+            int(key)?
+                .map(|v| u8::try_from(v).map_err(|_| format!("{key} {v} is out of range")))
+                .transpose()
+        };
+        let privilege = match byte("privilege")? {
+            None => Privilege::Callback,
+            Some(level) => Privilege::from_code(level)
+                .ok_or_else(|| format!("privilege {level} is not a privilege level"))?,
+        };
+        let session_id = match int("currentSessionId")? {
+            None => 0,
+            Some(v) => {
+                u32::try_from(v).map_err(|_| format!("currentSessionId {v} is out of range"))?
             }
         };
-        let byte = |key: &str| int(key).and_then(|v| u8::try_from(v).ok());
-        Self {
-            channel: byte("channel").unwrap_or(0),
-            privilege: byte("privilege")
-                .and_then(Privilege::from_level)
-                .unwrap_or(Privilege::Callback),
-            user_id: byte("userId").unwrap_or(0),
-            session_id: int("currentSessionId")
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(0),
-        }
+        Ok(Self {
+            channel: byte("channel")?.unwrap_or(0),
+            privilege,
+            user_id: byte("userId")?.unwrap_or(0),
+            session_id,
+        })
     }
 }
 
@@ -139,12 +169,36 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.try_into().unwrap()))
             .collect();
-        assert_eq!(Context::from_options(&options), ctx);
+        assert_eq!(Context::from_options(&options), Ok(ctx));
+    }
+
+    /// Issue 16, point 2: privilege 99 used to run as a privilege level
+    /// (its low bits), and a wrongly typed one as the least.
+    #[test]
+    fn options_outside_their_range_are_refused_not_rounded() {
+        let options = |key: &str, value: Value<'static>| -> HashMap<String, OwnedValue> {
+            HashMap::from([(key.to_owned(), value.try_into().unwrap())])
+        };
+        for (key, value) in [
+            ("privilege", Value::I32(99)),
+            ("privilege", Value::I32(0)),
+            ("privilege", Value::I32(-4)),
+            ("privilege", Value::from("4")),
+            ("channel", Value::I32(300)),
+            ("userId", Value::Bool(true)),
+            ("currentSessionId", Value::I64(-1)),
+        ] {
+            let refused = Context::from_options(&options(key, value.clone()));
+            assert!(refused.is_err(), "{key} = {value:?} accepted: {refused:?}");
+            assert!(refused.unwrap_err().contains(key));
+        }
+        let admin = Context::from_options(&options("privilege", Value::U8(4))).unwrap();
+        assert_eq!(admin.privilege, Privilege::Administrator);
     }
 
     #[test]
     fn missing_options_mean_least_authority() {
-        let ctx = Context::from_options(&HashMap::new());
+        let ctx = Context::from_options(&HashMap::new()).unwrap();
         assert_eq!(ctx.privilege, Privilege::Callback);
         assert_eq!(ctx.user_id, 0);
     }

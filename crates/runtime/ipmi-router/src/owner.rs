@@ -12,6 +12,8 @@ use tracing::debug;
 use zbus::{zvariant::OwnedValue, Connection};
 
 pub use crate::command::Execute;
+use rbmc_contracts::CommonError;
+
 use crate::{command::BoxFuture, CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
 
 type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<HandlerResult> + Send + Sync>;
@@ -169,32 +171,23 @@ impl ServerObject {
         cmd: u8,
         data: Vec<u8>,
         options: HashMap<String, OwnedValue>,
-    ) -> (u8, u8, u8, u8, Vec<u8>) {
-        execute_wire(&*self.table, netfn, lun, cmd, data, &options).await
-    }
-}
-
-/// Runs one `execute` call, on the bus or on a direct route: the
-/// response NetFn, LUN, command, completion code and data.
-pub(crate) async fn execute_wire(
-    table: &dyn Execute,
-    netfn: u8,
-    lun: u8,
-    cmd: u8,
-    data: Vec<u8>,
-    options: &HashMap<String, OwnedValue>,
-) -> (u8, u8, u8, u8, Vec<u8>) {
-    let request = IpmiRequest {
-        netfn: NetFn(netfn),
-        lun,
-        cmd,
-        data,
-        context: Context::from_options(options),
-    };
-    let response_netfn = NetFn(netfn).response().0;
-    match table.execute(request).await {
-        Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
-        Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
+    ) -> Result<(u8, u8, u8, u8, Vec<u8>), CommonError> {
+        let context = Context::from_options(&options).map_err(|refusal| {
+            debug!(refusal, "execute refused: its options");
+            CommonError::InvalidArgument(refusal)
+        })?;
+        let request = IpmiRequest {
+            netfn: NetFn(netfn),
+            lun,
+            cmd,
+            data,
+            context,
+        };
+        let response_netfn = NetFn(netfn).response().0;
+        Ok(match self.table.execute(request).await {
+            Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
+            Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
+        })
     }
 }
 
