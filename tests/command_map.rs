@@ -66,25 +66,30 @@ fn command_map_is_readable_with_busctl() {
     assert!(shown.contains("6 1 2 \"org.rbmc.Sensord\""), "{shown}");
 }
 
+/// busctl's arguments for `execute` of App command `cmd` on the owner, with
+/// `options` as busctl writes an `a{sv}` (the count, then name, type and
+/// value of each).
+fn execute_args<'a>(cmd: &'a str, options: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "call",
+        OWNER,
+        PATH,
+        "xyz.openbmc_project.Ipmi.Server",
+        "execute",
+        "yyyaya{sv}",
+        "6",
+        "0",
+        cmd,
+        "0",
+    ];
+    args.extend_from_slice(options);
+    args
+}
+
 #[test]
 fn execute_by_hand_checks_privilege_at_the_owner() {
     let suite = Suite::start();
-    let execute = |options: &[&str]| {
-        let mut args = vec![
-            "call",
-            OWNER,
-            PATH,
-            "xyz.openbmc_project.Ipmi.Server",
-            "execute",
-            "yyyaya{sv}",
-            "6",
-            "0",
-            "1",
-            "0",
-        ];
-        args.extend_from_slice(options);
-        suite.busctl(&args)
-    };
+    let execute = |options: &[&str]| suite.busctl(&execute_args("1", options));
     // No context at all: the lowest privilege, refused with D4h (212).
     assert_eq!(execute(&["0"]).trim(), "yyyyay 7 0 1 212 0");
     // Callback is below Get Device ID's User minimum.
@@ -96,23 +101,7 @@ fn execute_by_hand_checks_privilege_at_the_owner() {
     let shown = execute(&["1", "privilege", "i", "2"]);
     assert!(shown.starts_with("yyyyay 7 0 1 0 11 32 1"), "{shown}");
     // An unknown command (App 0Ah, Get Command Support): C1h (193).
-    let args = [
-        "call",
-        OWNER,
-        PATH,
-        "xyz.openbmc_project.Ipmi.Server",
-        "execute",
-        "yyyaya{sv}",
-        "6",
-        "0",
-        "10",
-        "0",
-        "1",
-        "privilege",
-        "i",
-        "4",
-    ];
-    let shown = suite.busctl(&args);
+    let shown = suite.busctl(&execute_args("10", &["1", "privilege", "i", "4"]));
     assert_eq!(shown.trim(), "yyyyay 7 0 10 193 0");
 }
 
@@ -126,22 +115,7 @@ fn execute_refuses_options_outside_their_range() {
     for (kind, value) in [("i", "99"), ("i", "0"), ("s", "4"), ("u", "4294967295")] {
         let out = std::process::Command::new("busctl")
             .arg(format!("--address={}", suite.bus_address()))
-            .args([
-                "call",
-                OWNER,
-                PATH,
-                "xyz.openbmc_project.Ipmi.Server",
-                "execute",
-                "yyyaya{sv}",
-                "6",
-                "0",
-                "1",
-                "0",
-                "1",
-                "privilege",
-                kind,
-                value,
-            ])
+            .args(execute_args("1", &["1", "privilege", kind, value]))
             .output()
             .unwrap();
         let shown = rbmc_e2e::text(&out);

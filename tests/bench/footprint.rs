@@ -63,35 +63,13 @@ impl ImageSuite {
         let sysfs = dir.join("sys");
         rbmc_sim::Simulator::new(&config, &sysfs).map_err(|e| format!("hwmon tree: {e}"))?;
 
-        let socket = dir.join("bus.sock");
-        std::fs::write(
-            dir.join("bus.conf"),
-            format!(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n \
-                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n\
-                 <type>system</type>\n<listen>unix:path={}</listen>\n<auth>EXTERNAL</auth>\n\
-                 <policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\
-                 <allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy>\n</busconfig>\n",
-                socket.display()
-            ),
-        )
-        .map_err(|e| e.to_string())?;
-        let bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", dir.join("bus.conf").display()))
-            .args(["--nofork", "--nopidfile"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("dbus-daemon (install dbus): {e}"))?;
+        let (bus, socket) = rbmc_e2e::start_private_dbus_daemon(&dir)?;
         let mut suite = Self {
             dir: dir.clone(),
             bus,
             daemons: Vec::new(),
             target: ([127, 0, 0, 1], rbmc_e2e::free_udp_port()).into(),
         };
-        wait(Duration::from_secs(5), || socket.exists())
-            .map_err(|()| "dbus-daemon did not listen".to_owned())?;
         let address = format!("unix:path={}", socket.display());
         let qemu = format!("127.0.0.1:{}", rbmc_e2e::free_tcp_port());
         let console = format!("unix:{}", dir.join("console.sock").display());

@@ -85,6 +85,43 @@ pub fn done_or<E>(done: bool, seen: E) -> Result<(), E> {
     }
 }
 
+/// Starts a private `dbus-daemon` (a system-type bus on which everyone may
+/// own and call anything) listening at `dir/bus.sock`, and returns it and
+/// its socket once the socket exists (within 5 s). The caller stops it.
+pub fn start_private_dbus_daemon(dir: &Path) -> Result<(Child, PathBuf), String> {
+    let socket = dir.join("bus.sock");
+    let config = dir.join("bus.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n \
+             \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n\
+             <type>system</type>\n<listen>unix:path={}</listen>\n<auth>EXTERNAL</auth>\n\
+             <policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\
+             <allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy>\n</busconfig>\n",
+            socket.display()
+        ),
+    )
+    .map_err(|e| format!("{}: {e}", config.display()))?;
+    let mut daemon = Command::new("dbus-daemon")
+        .arg(format!("--config-file={}", config.display()))
+        .args(["--nofork", "--nopidfile"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("dbus-daemon (is the dbus package installed?): {e}"))?;
+    let listening = poll_until(Duration::from_secs(5), || {
+        done_or(socket.exists(), "no socket yet")
+    });
+    if listening.is_err() {
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        return Err("dbus-daemon did not listen within 5 s".into());
+    }
+    Ok((daemon, socket))
+}
+
 /// The directory holding the workspace's binaries.
 pub fn bin_dir() -> PathBuf {
     // target/<profile>/deps/<test> -> target/<profile>

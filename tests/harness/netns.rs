@@ -83,31 +83,8 @@ impl PrivateNetwork {
             "ip netns add {name} && ip -n {name} link add {INTERFACE} type veth peer name {PEER} \
              && ip -n {name} link set lo up && ip -n {name} link set {PEER} up"
         ));
-        let bus = dir.join("bus.sock");
-        std::fs::write(
-            dir.join("bus.conf"),
-            format!(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n \
-                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n\
-                 <type>system</type>\n<listen>unix:path={}</listen>\n<auth>EXTERNAL</auth>\n\
-                 <policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\
-                 <allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy>\n</busconfig>\n",
-                bus.display()
-            ),
-        )
-        .unwrap();
-        let dbus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", dir.join("bus.conf").display()))
-            .args(["--nofork", "--nopidfile"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dbus-daemon (is the dbus package installed?)")
-            .id();
-        wait_for("the private bus", Duration::from_secs(5), || {
-            done_or(bus.exists(), "no socket yet")
-        });
+        let (dbus, bus) = crate::start_private_dbus_daemon(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let dbus = dbus.id();
         // networkd in the namespace, in a mount namespace of its own: a
         // read-only /sys (so it does not wait for udev), its own
         // /run/systemd, and the test's configuration directories.
