@@ -430,3 +430,74 @@ fn ipmitool_freeipmi_and_pyghmi_agree_on_users() {
         assert!(out.status.success(), "{user}: {}", text(&out));
     }
 }
+
+/// Runs rbmc-userd alone with `config` (no bus: it must stop before it
+/// needs one, or fail for the want of one); its exit code and output.
+fn userd_alone(config: &str, state: &std::path::Path) -> (Option<i32>, String) {
+    let dir = state.parent().unwrap();
+    let config_path = dir.join("rbmc.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let out = std::process::Command::new(rbmc_e2e::bin_dir().join("rbmc-userd"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--state-dir")
+        .arg(state)
+        .env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/nonexistent/rbmc-test-bus",
+        )
+        .output()
+        .unwrap();
+    (out.status.code(), text(&out))
+}
+
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rbmc-userd-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Issue 16, point 8: a `user-key-file` whose directory is missing was
+/// created silently (0755, root's); it is the config's mistake, exit 78,
+/// naming the path, and nothing is made.
+#[test]
+fn a_key_file_in_a_missing_directory_is_a_configuration_error() {
+    let dir = scratch("keydir");
+    let missing = dir.join("no-such-dir");
+    let config = std::fs::read_to_string(rbmc_e2e::repo_root().join("configs/dev.toml"))
+        .unwrap()
+        .replacen(
+            "[network]\n",
+            &format!(
+                "[network]\nuser-key-file = \"{}/user.key\"\n",
+                missing.display()
+            ),
+            1,
+        );
+    let (code, shown) = userd_alone(&config, &dir.join("state"));
+    assert_eq!(code, Some(78), "{shown}");
+    assert!(shown.contains(&missing.display().to_string()), "{shown}");
+    assert!(!missing.exists(), "the directory was made");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 16, point 8: a store that does not open with its key made the
+/// accounts owner exit 69, so systemd restarted it for ever; restarting
+/// cannot mend it, so it is 78, with what to do.
+#[test]
+fn a_key_that_does_not_open_the_store_is_a_configuration_error() {
+    let dir = scratch("wrongkey");
+    let state = dir.join("state");
+    let config = std::fs::read_to_string(rbmc_e2e::repo_root().join("configs/dev.toml")).unwrap();
+    // The first start seals the config's users with a new key, then stops
+    // for want of a bus.
+    let (code, shown) = userd_alone(&config, &state);
+    assert_eq!(code, Some(69), "{shown}");
+    assert!(state.join("userd.toml").exists(), "{shown}");
+    std::fs::write(state.join("user.key"), [0x5Au8; 32]).unwrap();
+    let (code, shown) = userd_alone(&config, &state);
+    assert_eq!(code, Some(78), "{shown}");
+    assert!(shown.contains("does not decrypt with this key"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

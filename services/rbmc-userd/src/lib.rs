@@ -29,14 +29,40 @@ pub mod provision;
 pub mod store;
 pub mod user_objects;
 
-use std::{future::Future, path::PathBuf, sync::Arc};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use anyhow::Context as _;
 use ipmi_router::owner::Execute;
 use rbmc_config::Config;
 use rbmc_contracts::names;
 
-use crate::{owner::AccountsHandle, store::Store};
+use rbmc_daemon::ConfigProblem;
+
+use crate::{
+    owner::AccountsHandle,
+    store::{Store, StoreError},
+};
+
+/// A store error that restarting will not mend (a key of the wrong size
+/// or one that does not open the store, a store that does not parse)
+/// becomes a [`ConfigProblem`]: the daemon exits 78 and systemd stops
+/// instead of starting it again and again.
+fn lasting_as_config(err: anyhow::Error) -> anyhow::Error {
+    let lasting = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_lasting)
+    });
+    if lasting {
+        ConfigProblem(format!("{err:#}")).into()
+    } else {
+        err
+    }
+}
 
 /// Serves the accounts until `shutdown` resolves.
 pub async fn run(
@@ -46,15 +72,29 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let channel = config.network.channel;
-    let key_file = config
-        .network
-        .user_key_file
-        .clone()
-        .unwrap_or_else(|| state_dir.join("user.key"));
+    let key_file = match &config.network.user_key_file {
+        // A key the config places: its directory must be there already,
+        // with the permissions someone chose; never made here.
+        Some(path) => {
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            if !dir.is_dir() {
+                return Err(ConfigProblem(format!(
+                    "[network] user-key-file {}: its directory {} does not exist",
+                    path.display(),
+                    dir.display()
+                ))
+                .into());
+            }
+            path.clone()
+        }
+        None => state_dir.join("user.key"),
+    };
     let store = Store::open(state_dir.join("userd.toml"), &key_file)
-        .context("opening the accounts store")?;
+        .context("opening the accounts store")
+        .map_err(lasting_as_config)?;
     let accounts = provision::load_or_create(&config, &store, migrate_from.as_deref())
-        .context("loading the accounts")?;
+        .context("loading the accounts")
+        .map_err(lasting_as_config)?;
     let accounts = provision::apply_provisioning_file(&store, accounts, &state_dir)
         .context("applying the provisioning file")?;
     let (handle, changes) = AccountsHandle::spawn(accounts, Arc::new(store));

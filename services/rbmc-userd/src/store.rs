@@ -69,6 +69,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether restarting cannot mend it: the key or the store needs an
+    /// operator (the I/O errors may pass, a full disk above all).
+    pub fn is_lasting(&self) -> bool {
+        matches!(
+            self,
+            Self::BadKey { .. } | Self::WrongKey { .. } | Self::Corrupt { .. }
+        )
+    }
+
     /// The I/O error underneath, if any (a full disk answers C4h).
     pub fn io(&self) -> Option<&std::io::Error> {
         match self {

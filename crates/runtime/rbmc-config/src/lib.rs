@@ -177,7 +177,7 @@ impl Config {
         for allow in &config.i2c_allow {
             allow.validate().map_err(invalid)?;
         }
-        sensors::check_sensors(&config.sensors).map_err(invalid)?;
+        sensors::check_sensors(&config.sensors, &sensors::table_lines(text)).map_err(invalid)?;
         Ok(config)
     }
 

@@ -262,20 +262,53 @@ pub struct Simulation {
     pub load_gain: f64,
 }
 
+/// The line (from 1) of each `[[sensors]]` table in `text`, in order: what
+/// [`check_sensors`] names a sensor by. Empty when the sensors are written
+/// another way (an inline array).
+pub fn table_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let compact: String = line
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            compact == "[[sensors]]"
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
 /// Checks rules that span sensors: unique numbers and names, sane ranges and
-/// thresholds inside them, in order.
-pub fn check_sensors(sensors: &[SensorEntry]) -> Result<(), String> {
+/// thresholds inside them, in order. `lines` (from [`table_lines`]) places
+/// each sensor in the file, so a clash names both lines.
+pub fn check_sensors(sensors: &[SensorEntry], lines: &[usize]) -> Result<(), String> {
+    let place = |i: usize| {
+        lines
+            .get(i)
+            .filter(|_| lines.len() == sensors.len())
+            .map(|line| format!(", line {line}"))
+            .unwrap_or_default()
+    };
     for (i, s) in sensors.iter().enumerate() {
-        let at = format!("sensors[{i}] ({:?})", s.name.0);
-        for other in &sensors[..i] {
+        let at = format!("sensors[{i}] ({:?}{})", s.name.0, place(i));
+        for (j, other) in sensors[..i].iter().enumerate() {
             if other.number == s.number && other.lun == s.lun {
                 return Err(format!(
-                    "{at}: sensor number {:#04x} on LUN {} is already used by {:?}",
-                    s.number.0, s.lun, other.name.0
+                    "{at}: sensor number {:#04x} on LUN {} is already used by {:?}{}",
+                    s.number.0,
+                    s.lun,
+                    other.name.0,
+                    place(j).replacen(", ", " at ", 1)
                 ));
             }
             if other.name == s.name {
-                return Err(format!("{at}: sensor name is used twice"));
+                return Err(format!(
+                    "{at}: sensor name is used twice (first{})",
+                    place(j).replacen(", ", " at ", 1)
+                ));
             }
         }
         if !matches!(s.lun, 0 | 1 | 3) {
@@ -325,7 +358,7 @@ mod tests {
             sensors: Vec<SensorEntry>,
         }
         let w: Wrapper = toml::from_str(toml_text).map_err(|e| e.to_string())?;
-        check_sensors(&w.sensors)?;
+        check_sensors(&w.sensors, &table_lines(toml_text))?;
         Ok(w.sensors)
     }
 
@@ -361,5 +394,21 @@ thresholds = { unc = 80.0, ucr = 90.0 }
         assert!(sensor(&unknown).is_err());
         let long = ONE.replace("CPU0 Temp", "A very long sensor name");
         assert!(sensor(&long).unwrap_err().contains("1-16"));
+    }
+
+    /// Issue 16, point 8: a clash named both sensors but not where they
+    /// are; a long config needs the lines.
+    #[test]
+    fn a_duplicate_sensor_number_names_both_lines() {
+        // ONE starts with an empty line: its table is on line 2, the
+        // second copy's on line 11.
+        let twice = format!("{ONE}{}", ONE.replace("CPU0", "CPU1"));
+        assert_eq!(table_lines(&twice), [2, 11]);
+        let err = sensor(&twice).unwrap_err();
+        assert!(err.contains("\"CPU1 Temp\", line 11"), "{err}");
+        assert!(err.contains("\"CPU0 Temp\" at line 2"), "{err}");
+        let renamed = format!("{ONE}{}", ONE.replace("number = 1", "number = 2"));
+        let err = sensor(&renamed).unwrap_err();
+        assert!(err.contains("used twice (first at line 2)"), "{err}");
     }
 }

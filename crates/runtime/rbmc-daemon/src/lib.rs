@@ -38,6 +38,31 @@ pub mod exit {
     pub const CONFIG: u8 = 78;
 }
 
+/// A problem that restarting will not mend (a path the config names that
+/// does not exist, a key that does not open the store): a daemon returns
+/// it, inside its `anyhow` error, to exit with [`exit::CONFIG`] (78), so
+/// systemd's `RestartPreventExitStatus=78` stops instead of looping.
+#[derive(Debug)]
+pub struct ConfigProblem(pub String);
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigProblem {}
+
+/// The exit code for a daemon's failure: 78 for a [`ConfigProblem`]
+/// anywhere in its chain, else 69 (a service it needs is unavailable).
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|cause| cause.is::<ConfigProblem>()) {
+        exit::CONFIG
+    } else {
+        exit::UNAVAILABLE
+    }
+}
+
 /// Arguments every daemon takes.
 #[derive(Clone, Debug, clap::Args)]
 pub struct CommonArgs {
@@ -79,7 +104,11 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             error!("{err:#}");
-            ExitCode::from(exit::UNAVAILABLE)
+            let code = exit_code_for(&err);
+            if code == exit::CONFIG {
+                eprintln!("configuration error: {err:#}");
+            }
+            ExitCode::from(code)
         }
     }
 }
