@@ -18,8 +18,7 @@
 use std::{collections::BTreeMap, collections::VecDeque, future::Future, sync::Arc};
 
 use ipmi_lan::{
-    sol::HostState, AuthAnswer, CloseReason, Endpoint, Event, LoginEvent, PendingRequest,
-    RequestContext,
+    sol::HostState, AuthAnswer, CloseReason, Endpoint, Event, PendingRequest, RequestContext,
 };
 use ipmi_router::{
     audit::{changes_state, AuditRecord, Auditor},
@@ -39,6 +38,7 @@ use tracing::{debug, error, info, warn};
 use crate::{
     accounts::Accounts,
     login::{login_record, Authenticates},
+    login_log::{self, Line, LoginLog},
     store::{Store, StoreError},
 };
 
@@ -256,6 +256,7 @@ pub struct Engine {
     saving: Option<Saving>,
     drops: BTreeMap<&'static str, u64>,
     next_drop_report: Option<Instant>,
+    logins: LoginLog,
 }
 
 impl Engine {
@@ -270,6 +271,7 @@ impl Engine {
             saving: None,
             drops: BTreeMap::new(),
             next_drop_report: None,
+            logins: LoginLog::default(),
         }
     }
 
@@ -281,6 +283,7 @@ impl Engine {
             let wake = [
                 self.endpoint.poll_timeout().map(Instant::from_std),
                 self.next_drop_report,
+                self.logins.summary_due(),
             ]
             .into_iter()
             .flatten()
@@ -339,6 +342,7 @@ impl Engine {
             self.drops.clear();
             self.next_drop_report = None;
         }
+        login_log::write_summary(&self.logins.take_summary(Instant::now()));
     }
 
     fn on_command(&mut self, command: EngineCommand) {
@@ -471,7 +475,9 @@ impl Engine {
                 self.parts
                     .auditor
                     .record(login_record(&login, self.endpoint.config().channel));
-                log_login(login);
+                if let Line::Full(login) = self.logins.record(Instant::now(), login) {
+                    login_log::write(&login);
+                }
             }
             Event::SessionClosed { session_id, reason } => {
                 let why = match reason {
@@ -591,29 +597,6 @@ pub fn completion_for(err: &StoreError) -> CompletionCode {
             CompletionCode::OUT_OF_SPACE
         }
         _ => CompletionCode::UNSPECIFIED,
-    }
-}
-
-/// The audit trail of logins: who, from where, and why one was refused.
-/// Names are printed escaped; passwords never reach this point.
-fn log_login(event: LoginEvent) {
-    match event {
-        LoginEvent::Refused { user, peer, status } => {
-            warn!(user = ?user, peer = ?peer, %status, "login refused");
-        }
-        LoginEvent::Abandoned { user, peer } => {
-            warn!(user = ?user, peer = ?peer,
-                "login abandoned after RAKP 2 (a wrong password at the console?)");
-        }
-        LoginEvent::Opened {
-            user,
-            peer,
-            session_id,
-            privilege,
-        } => {
-            info!(user = ?user, peer = ?peer, session = format_args!("{session_id:#010x}"),
-                privilege = privilege.name(), "session opened");
-        }
     }
 }
 

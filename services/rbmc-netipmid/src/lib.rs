@@ -15,6 +15,7 @@
 //! - [`commands`]: the command table and its handlers.
 //! - [`accounts`]: channels, LAN and SOL parameters.
 //! - [`login`]: the password's part of logins, asked of rbmc-userd.
+//! - [`login_log`]: the log lines of logins, bounded against floods.
 //! - [`store`]: the channel settings on disk.
 //! - [`console`]: the host console behind SOL.
 //! - [`lan_info`]: the live interface behind the LAN parameters.
@@ -27,6 +28,7 @@ pub mod console;
 pub mod engine;
 pub mod lan_info;
 pub mod login;
+pub mod login_log;
 pub mod network;
 pub mod networkd;
 pub mod store;

@@ -73,7 +73,13 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 Ok(accepted) => accepted,
                 Err(err) => return refuse(err.status),
             };
-        if !self.sessions.make_room_for(peer.ip()) {
+        let room = self.sessions.make_room_for(peer.ip());
+        if let Some((user, peer)) = room.abandoned {
+            // Pushed out after RAKP 2: reported like one that timed out.
+            self.events
+                .push_back(Event::Login(LoginEvent::Abandoned { user, peer }));
+        }
+        if !room.available {
             return refuse(RakpStatus::INSUFFICIENT_RESOURCES);
         }
         // The highest privilege this suite allows (LAN parameter 24) caps

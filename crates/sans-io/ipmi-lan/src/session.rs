@@ -244,18 +244,34 @@ impl SessionTable {
     /// oldest gives way. When the table is full, the oldest handshake of
     /// the address holding the most gives way, so a flooder churns its
     /// own. Active sessions never do.
-    pub fn make_room_for(&mut self, peer: IpAddr) -> bool {
+    pub fn make_room_for(&mut self, peer: IpAddr) -> Room {
         let own = self.pending(|from| from == peer);
-        if own.len() >= self.limits.max_pending_per_peer.max(1) {
-            if let Some((_, id)) = own.iter().min() {
-                self.remove(*id);
-            }
+        let victim = if own.len() >= self.limits.max_pending_per_peer.max(1) {
+            own.iter().min().map(|(_, id)| *id)
         } else if self.slots.len() >= self.limits.max_sessions {
-            if let Some(id) = self.pending_of_busiest_peer() {
-                self.remove(id);
-            }
+            self.pending_of_busiest_peer()
+        } else {
+            None
+        };
+        let abandoned = victim.and_then(|id| self.evict(id));
+        Room {
+            available: self.slots.len() < self.limits.max_sessions,
+            abandoned,
         }
-        self.slots.len() < self.limits.max_sessions
+    }
+
+    /// Removes the handshake `id` to make room; the console's name and
+    /// address if it had been sent RAKP 2 (the BMC's code for its
+    /// password: a capture worth a log line, CVE-2013-4786).
+    fn evict(&mut self, id: u32) -> Option<(String, Option<IpAddr>)> {
+        let peer = self.peer_of(id);
+        let name = match self.slots.remove(&id)? {
+            Slot::ExpectRakp3(state, _) => Some(state.user_name().to_vec()),
+            Slot::AwaitRakp4(state, _, _) => Some(state.user_name().to_vec()),
+            _ => None,
+        };
+        self.pending_peers.remove(&id);
+        name.map(|name| (String::from_utf8_lossy(&name).into_owned(), peer))
     }
 
     /// Adds a handshake that answered Open Session.
@@ -469,6 +485,16 @@ impl SessionTable {
             .max_by_key(|handshakes| (handshakes.len(), handshakes.iter().min().copied()))?;
         busiest.into_iter().min().map(|(_, id)| id)
     }
+}
+
+/// What [`SessionTable::make_room_for`] did.
+#[derive(Debug, Default)]
+pub struct Room {
+    /// Whether a new handshake fits now.
+    pub available: bool,
+    /// A handshake pushed out after RAKP 2 went to it: its name and
+    /// address, for the log.
+    pub abandoned: Option<(String, Option<IpAddr>)>,
 }
 
 /// What a completed handshake hands the table.

@@ -613,42 +613,6 @@ proptest! {
     }
 }
 
-/// One address flooding Open Session Requests only churns its own pending
-/// handshakes: another console's handshake in progress still completes.
-#[test]
-fn a_flooding_peer_cannot_evict_another_peers_handshake() {
-    let mut ep = endpoint();
-    let now = Instant::now();
-    let real: SocketAddr = "192.0.2.7:40000".parse().unwrap();
-    let flooder: SocketAddr = "198.51.100.9:50000".parse().unwrap();
-    let mut handshake = Handshake::new(
-        CipherSuite::SUITE_17,
-        b"admin",
-        b"rbmc-admin",
-        Privilege::Administrator,
-        0xC0C0_0002,
-        [0x22; 16],
-    );
-    let open = reply(drive(&mut ep, now, real, &handshake.open_session_request()));
-    let rakp1 = handshake.on_open_session_response(&open).unwrap();
-    for i in 0..50u32 {
-        let flood = Handshake::new(
-            CipherSuite::SUITE_17,
-            b"x",
-            b"y",
-            Privilege::User,
-            1000 + i,
-            [0; 16],
-        );
-        let _ = drive(&mut ep, now, flooder, &flood.open_session_request());
-    }
-    assert!(ep.session_count() <= 1 + ep.config().max_handshakes_per_address);
-    let rakp2 = reply(drive(&mut ep, now, real, &rakp1));
-    let rakp3 = handshake.on_rakp2(&rakp2).unwrap();
-    let rakp4 = reply(drive(&mut ep, now, real, &rakp3));
-    assert!(handshake.on_rakp4(&rakp4).is_ok());
-}
-
 #[test]
 fn logins_are_reported_for_the_audit_log() {
     let mut ep = endpoint();
@@ -671,3 +635,5 @@ fn logins_are_reported_for_the_audit_log() {
         matches!(&ep.take_login_events()[..], [LoginEvent::Abandoned { user, .. }] if user == "admin")
     );
 }
+
+mod handshake_table;
