@@ -50,6 +50,9 @@ struct Inner {
     /// commands answer node busy without a call, whatever the broker does
     /// with a message to a name nobody holds (busd drops it silently).
     away: RwLock<std::collections::HashSet<Arc<str>>>,
+    /// How many times each owner has left the bus: a call that times out
+    /// while this moved was cut off by the owner's death (C0h, not C3h).
+    departures: std::sync::Mutex<HashMap<Arc<str>, u64>>,
     local: Option<Arc<dyn Execute>>,
     /// Owners whose declarations have been read at least once.
     loaded: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -106,6 +109,7 @@ impl Router {
                 proxies,
                 direct: Default::default(),
                 away: Default::default(),
+                departures: Default::default(),
                 local,
                 loaded: Default::default(),
                 last_load_missing: Default::default(),
@@ -150,6 +154,13 @@ impl Router {
                 self.load_declarations(owner).await;
             } else {
                 warn!(owner, "command owner left the bus");
+                *self
+                    .inner
+                    .departures
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(owner.into())
+                    .or_default() += 1;
                 self.inner
                     .away
                     .write()
@@ -297,6 +308,17 @@ impl Router {
         owners
     }
 
+    /// How many times `owner` has left the bus.
+    fn departures(&self, owner: &Arc<str>) -> u64 {
+        self.inner
+            .departures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(owner)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Owners routed to directly, sorted (the rest go through the broker).
     pub fn direct_owners(&self) -> Vec<String> {
         let direct = self.inner.direct.read().unwrap_or_else(|e| e.into_inner());
@@ -366,6 +388,7 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .get(&route.owner)
             .cloned();
+        let departures_before = self.departures(&route.owner);
         let call = async {
             match &link {
                 Some(link) => link.execute(&request).await,
@@ -382,6 +405,13 @@ impl Router {
             }
         };
         match tokio::time::timeout(self.inner.timeout, call).await {
+            // The owner left the bus while we waited: it died mid-call (a
+            // broker such as busd drops the call instead of answering).
+            Err(_) if self.departures(&route.owner) != departures_before => {
+                warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,
+                    "owner left the bus during the call");
+                Err(CompletionCode::NODE_BUSY)
+            }
             Err(_) => {
                 warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,
                     timeout_ms = self.inner.timeout.as_millis(), "owner did not answer in time");
