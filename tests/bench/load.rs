@@ -320,22 +320,6 @@ pub fn parse_mix(text: &str) -> Result<Vec<Kind>, String> {
     Ok(mix)
 }
 
-/// Prints a report as a table row.
-pub fn print(name: &str, plan: &Plan, report: &Report) {
-    println!(
-        "| {name} | {} | {} | {:.0} | {} | {} | {} | {} | {:.0} | {} |",
-        plan.sessions,
-        plan.suite.id,
-        report.throughput(),
-        micros(percentile(&report.latencies, 50)),
-        micros(report.latency_per_mille(990)),
-        micros(report.latency_per_mille(999)),
-        report.errors,
-        report.setups_per_second,
-        micros(report.cpu_per_request()),
-    );
-}
-
 /// Appends a one-row table of `report` to `out`.
 pub fn print_to(out: &mut String, name: &str, sessions: usize, suite: u8, report: &Report) {
     use std::fmt::Write as _;
@@ -355,14 +339,6 @@ pub fn print_to(out: &mut String, name: &str, sessions: usize, suite: u8, report
         report.setups_per_second,
         micros(report.cpu_per_request()),
     );
-}
-
-/// The table's header.
-pub fn print_header() {
-    println!(
-        "| BMC | sessions | suite | requests/s | p50 | p99 | p99.9 | errors | setups/s | server CPU/request |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
 }
 
 /// `rbmc-bench load ...` from the command line.
@@ -432,8 +408,15 @@ pub fn main(args: &[String]) {
         }
     }
     let report = run(&plan);
-    print_header();
-    print(&plan.target.to_string(), &plan, &report);
+    let mut table = String::new();
+    print_to(
+        &mut table,
+        &plan.target.to_string(),
+        plan.sessions,
+        plan.suite.id,
+        &report,
+    );
+    print!("{table}");
     for pid in &plan.pids {
         let (rss, pss) = memory_kib(*pid);
         println!("pid {pid}: RSS {rss} KiB, PSS {pss} KiB");
