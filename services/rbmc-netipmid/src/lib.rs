@@ -33,7 +33,7 @@ pub mod network;
 pub mod networkd;
 pub mod store;
 
-use std::{future::Future, path::Path, sync::Arc};
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use ipmi_lan::{Endpoint, EndpointConfig, Random};
@@ -183,6 +183,10 @@ impl Bridge {
                 kg: None,
                 max_sessions_per_user: config.network.max_sessions_per_user,
                 max_handshakes_per_address: config.network.max_handshakes_per_address,
+                failed_login_burst: config.network.failed_login_burst,
+                failed_login_interval: Duration::from_secs(
+                    config.network.failed_login_interval_secs,
+                ),
             },
             accounts,
             Box::new(SystemRandom::default()),

@@ -13,7 +13,8 @@ pub struct EndpointConfig {
     pub guid: [u8; 16],
     /// The suites offered, in order of preference.
     pub cipher_suites: Vec<CipherSuite>,
-    /// How many sessions (set up or being set up) may exist at once.
+    /// How many sessions may be active at once (handshakes under way are
+    /// kept apart and bounded on their own: `crate::pending`).
     pub max_sessions: usize,
     /// An active session with no valid packet for this long is closed.
     pub idle_timeout: Duration,
@@ -25,6 +26,12 @@ pub struct EndpointConfig {
     /// `max_sessions`).
     pub max_sessions_per_user: usize,
     /// Handshakes one source address may have under way at once: past
-    /// that its own oldest gives way (see `SessionTable::make_room_for`).
+    /// that its own oldest gives way (see `crate::pending`).
     pub max_handshakes_per_address: usize,
+    /// Failed logins one source address may make in a row (see
+    /// `crate::guess_limit`).
+    pub failed_login_burst: u32,
+    /// Past the burst, one more failed login per this interval (zero: no
+    /// limit).
+    pub failed_login_interval: Duration,
 }

@@ -37,6 +37,7 @@ use crate::{
         AuthAnswer, AuthRequest, AuthStep, CloseReason, DropReason, Event, PendingRequest,
         ReplyRoute, RequestContext, Transmit,
     },
+    guess_limit::FailureBudget,
     lan_stats::{Counters, LanStatistics},
     login::{sessionless_v20, Setup},
     payload::{Io, SolEngine},
@@ -51,6 +52,7 @@ pub struct Endpoint<U> {
     policy: U,
     rng: Box<dyn Random + Send>,
     sessions: SessionTable,
+    failures: FailureBudget,
     sol: SolEngine,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -84,6 +86,7 @@ impl<U: ChannelPolicy> Endpoint<U> {
             policy,
             rng,
             sessions: SessionTable::new(limits),
+            failures: FailureBudget::new(config.failed_login_burst, config.failed_login_interval),
             sol: SolEngine::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -107,8 +110,8 @@ impl<U: ChannelPolicy> Endpoint<U> {
     /// handshake of `session_id`: sends RAKP 2 or 4. An answer for a
     /// handshake that has ended meanwhile (timed out, evicted) is dropped.
     pub fn authenticated(&mut self, now: Instant, session_id: u32, answer: AuthAnswer) {
-        let mut setup = self.setup();
-        if let Some(transmit) = setup.on_answer(now, session_id, answer) {
+        let mut setup = self.setup(now);
+        if let Some(transmit) = setup.on_answer(session_id, answer) {
             self.transmits.push_back(transmit);
         }
     }
@@ -180,6 +183,9 @@ impl<U: ChannelPolicy> Endpoint<U> {
                         status: RakpStatus::INVALID_INTEGRITY_CHECK_VALUE,
                     },
                 }));
+            }
+            if let Some(from) = peer {
+                self.failures.spend(from, now);
             }
             self.events
                 .push_back(Event::Login(crate::LoginEvent::Abandoned { user, peer }));
@@ -275,10 +281,10 @@ impl<U: ChannelPolicy> Endpoint<U> {
             // Stale handshakes give way before the table is counted.
             self.handle_timeout(now);
         }
-        let mut setup = self.setup();
+        let mut setup = self.setup(now);
         let reply = match header.payload_type {
             PayloadType::OPEN_SESSION_REQUEST => {
-                setup.on_open_session(now, packet.payload, peer).map(Some)
+                setup.on_open_session(packet.payload, peer).map(Some)
             }
             PayloadType::RAKP1 => setup.on_rakp1(packet.payload, peer),
             PayloadType::RAKP3 => setup.on_rakp3(packet.payload, peer),
@@ -555,9 +561,11 @@ impl<U: ChannelPolicy> Endpoint<U> {
     }
 
     /// Session set-up over the table, the policy and the event queue.
-    fn setup(&mut self) -> Setup<'_, U> {
+    fn setup(&mut self, now: Instant) -> Setup<'_, U> {
         Setup {
+            now,
             sessions: &mut self.sessions,
+            failures: &mut self.failures,
             policy: &self.policy,
             config: &self.config,
             rng: &mut *self.rng,

@@ -12,8 +12,10 @@
 //!
 //! # Layout
 //! - [`endpoint`]: the state machine and datagram dispatch.
-//! - `session`: the session table, replay windows, handles, per-address
-//!   accounting of handshakes, expiry, sealing of outgoing packets.
+//! - `session`: the session table, replay windows, handles, expiry,
+//!   sealing of outgoing packets; `pending`: the handshakes under way, in
+//!   two bounded tiers apart from the active sessions; `guess_limit`: the
+//!   per-source budget of failed logins.
 //! - [`handshake`]: Open Session and RAKP 1-4 as explicit states; `login`
 //!   runs them against the table and builds their replies.
 //! - `payload`: the SOL payload engine (which session holds SOL, its flow
@@ -43,6 +45,7 @@ pub mod console;
 pub mod directory;
 pub mod endpoint;
 pub mod event;
+mod guess_limit;
 pub mod handshake;
 pub mod lan_addressing;
 pub mod lan_params;
@@ -50,6 +53,7 @@ pub mod lan_stats;
 mod login;
 pub mod netfn_support;
 mod payload;
+mod pending;
 mod session;
 pub mod session_commands;
 pub mod sol;

@@ -6,7 +6,11 @@
 //! the password's part; its answer ([`Setup::on_answer`]) sends RAKP 2 or
 //! 4.
 
-use std::{collections::VecDeque, net::SocketAddr, time::Instant};
+use std::{
+    collections::VecDeque,
+    net::{IpAddr, SocketAddr},
+    time::Instant,
+};
 
 use ipmi_wire::{
     rakp::{OpenSessionRequest, OpenSessionResponse, Rakp1, RakpReply},
@@ -19,14 +23,18 @@ use crate::{
     config::EndpointConfig,
     directory::{random16, ChannelPolicy, Random},
     event::{AuthAnswer, AuthRequest, AuthStep, DropReason, Event, LoginEvent, Transmit},
+    guess_limit::FailureBudget,
     handshake::ExpectRakp1,
-    session::{NewSession, SessionTable},
+    pending::Handshake,
+    session::{NewSession, Proving, SessionTable},
 };
 
-/// What set-up works with: the table, the directory, the settings, and
-/// where audit events go.
+/// What set-up works with: the time, the table, the sources' failure
+/// budgets, the directory, the settings, and where audit events go.
 pub(crate) struct Setup<'a, U> {
+    pub now: Instant,
     pub sessions: &'a mut SessionTable,
+    pub failures: &'a mut FailureBudget,
     pub policy: &'a U,
     pub config: &'a EndpointConfig,
     pub rng: &'a mut dyn Random,
@@ -37,7 +45,6 @@ impl<U: ChannelPolicy> Setup<'_, U> {
     /// Open Session Request (§13.17): the reply to send.
     pub fn on_open_session(
         &mut self,
-        now: Instant,
         payload: &[u8],
         peer: SocketAddr,
     ) -> Result<Vec<u8>, DropReason> {
@@ -65,6 +72,10 @@ impl<U: ChannelPolicy> Setup<'_, U> {
             // The channel's access mode is "disabled".
             return refuse(RakpStatus::INSUFFICIENT_RESOURCES);
         }
+        if self.failures.exhausted(peer.ip(), self.now) {
+            // This address failed too often of late: a guesser.
+            return refuse(RakpStatus::INSUFFICIENT_RESOURCES);
+        }
         let bmc_session_id = self.sessions.new_session_id(self.rng);
         // Validate first: a request that will be refused must not cost a
         // real login its slot.
@@ -73,13 +84,9 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 Ok(accepted) => accepted,
                 Err(err) => return refuse(err.status),
             };
-        let room = self.sessions.make_room_for(peer.ip());
-        if let Some((user, peer)) = room.abandoned {
-            // Pushed out after RAKP 2: reported like one that timed out.
-            self.events
-                .push_back(Event::Login(LoginEvent::Abandoned { user, peer }));
-        }
-        if !room.available {
+        if !self.sessions.has_room_for_active() {
+            // Every session slot is taken: this handshake could not end in
+            // a session.
             return refuse(RakpStatus::INSUFFICIENT_RESOURCES);
         }
         // The highest privilege this suite allows (LAN parameter 24) caps
@@ -88,7 +95,7 @@ impl<U: ChannelPolicy> Setup<'_, U> {
             .max_privilege
             .min(self.policy.privilege_cap(state.suite.id).level());
         self.sessions
-            .insert_pending(bmc_session_id, state, now, peer.ip());
+            .insert_opening(bmc_session_id, state, self.now, peer.ip());
         Ok(sessionless_v20(
             PayloadType::OPEN_SESSION_RESPONSE,
             &response.emit(),
@@ -105,13 +112,17 @@ impl<U: ChannelPolicy> Setup<'_, U> {
         let message = Rakp1::parse(payload)?;
         // Take only a handshake waiting for RAKP 1: a RAKP 1 naming an
         // active session must not disturb it.
-        let (state, started) = self
+        let opening = self
             .sessions
             .take_expect_rakp1(message.bmc_session_id)
             .ok_or(DropReason::NoSession(message.bmc_session_id))?;
+        let state = &opening.state;
         let console_session_id = state.console_session_id;
         let cap = self.policy.privilege_cap(state.suite.id);
-        match state.on_rakp1(&message, random16(self.rng), self.config.guid, cap) {
+        match state
+            .clone()
+            .on_rakp1(&message, random16(self.rng), self.config.guid, cap)
+        {
             Ok(awaiting) => {
                 self.events.push_back(Event::Authenticate(AuthRequest {
                     session_id: message.bmc_session_id,
@@ -120,13 +131,23 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                     transcript: awaiting.transcript.clone(),
                     step: AuthStep::Rakp2,
                 }));
-                self.sessions
-                    .insert_await_rakp2(message.bmc_session_id, awaiting, started, peer);
+                let proving = Handshake {
+                    state: Proving::AwaitRakp2(awaiting, peer),
+                    started: opening.started,
+                    from: opening.from,
+                };
+                if let Some((user, peer)) = self
+                    .sessions
+                    .insert_proving(message.bmc_session_id, proving)
+                {
+                    // Pushed out after RAKP 2: reported (and charged) like
+                    // one that timed out.
+                    self.abandoned(user, peer);
+                }
                 Ok(None)
             }
             Err(err) => {
-                self.refused(&message.username, message.bmc_session_id, err.status);
-                self.sessions.remove(message.bmc_session_id);
+                self.refused(&message.username, Some(opening.from), err.status);
                 Ok(Some(rakp_error(
                     PayloadType::RAKP2,
                     message.tag,
@@ -137,12 +158,26 @@ impl<U: ChannelPolicy> Setup<'_, U> {
         }
     }
 
-    fn refused(&mut self, user: &[u8], session_id: u32, status: RakpStatus) {
+    /// A login refused: reported, and charged to its source unless the
+    /// BMC lacked room (not the console's doing).
+    fn refused(&mut self, user: &[u8], from: Option<IpAddr>, status: RakpStatus) {
+        if let Some(from) = from.filter(|_| status != RakpStatus::INSUFFICIENT_RESOURCES) {
+            self.failures.spend(from, self.now);
+        }
         self.events.push_back(Event::Login(LoginEvent::Refused {
             user: String::from_utf8_lossy(user).into_owned(),
-            peer: self.sessions.peer_of(session_id),
+            peer: from,
             status,
         }));
+    }
+
+    /// A login abandoned after RAKP 2: reported, and charged to its source.
+    fn abandoned(&mut self, user: String, from: Option<IpAddr>) {
+        if let Some(from) = from {
+            self.failures.spend(from, self.now);
+        }
+        self.events
+            .push_back(Event::Login(LoginEvent::Abandoned { user, peer: from }));
     }
 
     /// RAKP 3 (§13.22): asks the accounts owner to check its code. A RAKP
@@ -155,10 +190,11 @@ impl<U: ChannelPolicy> Setup<'_, U> {
     ) -> Result<Option<Vec<u8>>, DropReason> {
         let message = RakpReply::parse(payload)?;
         let id = message.session_id;
-        let (state, started) = self
+        let expecting = self
             .sessions
             .take_expect_rakp3(id)
             .ok_or(DropReason::NoSession(id))?;
+        let state = &expecting.state;
         if message.status != RakpStatus::NO_ERRORS {
             self.events.push_back(Event::Authenticate(AuthRequest {
                 session_id: id,
@@ -169,8 +205,7 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                     status: message.status,
                 },
             }));
-            self.refused(state.user_name(), id, message.status);
-            self.sessions.remove(id);
+            self.refused(state.user_name(), Some(expecting.from), message.status);
             return Err(DropReason::Unsupported("RAKP 3 with error status"));
         }
         self.events.push_back(Event::Authenticate(AuthRequest {
@@ -182,28 +217,38 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 code: message.body.clone(),
             },
         }));
-        let awaiting = state.on_rakp3(&message);
-        self.sessions
-            .insert_await_rakp4(id, awaiting, started, peer);
+        let awaiting = Handshake {
+            state: Proving::AwaitRakp4(expecting.state.on_rakp3(&message), peer),
+            started: expecting.started,
+            from: expecting.from,
+        };
+        // It just left the tier, so nothing gives way.
+        let _ = self.sessions.insert_proving(id, awaiting);
         Ok(None)
     }
 
     /// The accounts owner's answer for handshake `id`: RAKP 2 or RAKP 4 to
     /// send. An answer for a handshake that has since ended is dropped.
-    pub fn on_answer(&mut self, now: Instant, id: u32, answer: AuthAnswer) -> Option<Transmit> {
+    pub fn on_answer(&mut self, id: u32, answer: AuthAnswer) -> Option<Transmit> {
         match answer {
             AuthAnswer::Rakp2(answer) => {
-                let (state, started, peer) = self.sessions.take_await_rakp2(id)?;
+                let (awaiting, peer) = self.sessions.take_await_rakp2(id)?;
+                let state = awaiting.state;
                 let (tag, console_session_id) = (state.tag(), state.console_session_id);
                 let user = state.transcript.username.clone();
                 let reply = match state.answer(answer) {
                     Ok((next, rakp2)) => {
-                        self.sessions.insert_expect_rakp3(id, next, started);
+                        let expecting = Handshake {
+                            state: Proving::ExpectRakp3(next),
+                            started: awaiting.started,
+                            from: awaiting.from,
+                        };
+                        // It just left the tier, so nothing gives way.
+                        let _ = self.sessions.insert_proving(id, expecting);
                         sessionless_v20(PayloadType::RAKP2, &rakp2.emit())
                     }
                     Err(err) => {
-                        self.refused(&user, id, err.status);
-                        self.sessions.remove(id);
+                        self.refused(&user, Some(awaiting.from), err.status);
                         rakp_error(PayloadType::RAKP2, tag, err.status, console_session_id)
                     }
                 };
@@ -213,12 +258,16 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 })
             }
             AuthAnswer::Rakp3(sik) => {
-                let (state, peer) = self.sessions.take_await_rakp4(id)?;
+                let (awaiting, peer) = self.sessions.take_await_rakp4(id)?;
+                let state = awaiting.state;
                 let (tag, console_session_id) = (state.tag(), state.console_session_id);
-                let from = self.sessions.peer_of(id);
+                let from = Some(awaiting.from);
                 let user = String::from_utf8_lossy(state.user_name()).into_owned();
                 let status = match state.answer(sik) {
-                    Ok(done) if !self.sessions.user_at_session_limit(done.user.id) => {
+                    Ok(done)
+                        if self.sessions.has_room_for_active()
+                            && !self.sessions.user_at_session_limit(done.user.id) =>
+                    {
                         let rakp4 = sessionless_v20(PayloadType::RAKP4, &done.rakp4.emit()).ok()?;
                         self.events.push_back(Event::Login(LoginEvent::Opened {
                             user,
@@ -228,7 +277,7 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                         }));
                         self.sessions.activate(
                             id,
-                            now,
+                            self.now,
                             peer,
                             NewSession {
                                 console_session_id,
@@ -245,12 +294,7 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                     Ok(_) => RakpStatus::INSUFFICIENT_RESOURCES,
                     Err(err) => err.status,
                 };
-                self.sessions.remove(id);
-                self.events.push_back(Event::Login(LoginEvent::Refused {
-                    user,
-                    peer: from,
-                    status,
-                }));
+                self.refused(user.as_bytes(), from, status);
                 Some(Transmit {
                     destination: peer,
                     contents: rakp_error(PayloadType::RAKP4, tag, status, console_session_id)

@@ -1,8 +1,9 @@
-//! The session table: sessions being set up and active, each active
-//! session's replay window and outbound numbering, the session handles,
-//! which address each pending handshake came from (so one flooding address
-//! cannot evict another's login), expiry, and the sealing of outgoing
-//! packets under a session's keys.
+//! The session table: active sessions, each one's replay window and
+//! outbound numbering, the session handles, the handshakes under way (in
+//! two tiers of [`crate::pending`], apart from the active sessions, so no
+//! flood of them can take a session's place or crowd out a console that
+//! answers), expiry, and the sealing of outgoing packets under a
+//! session's keys.
 
 use std::{
     collections::HashMap,
@@ -21,27 +22,47 @@ use crate::{
     directory::{random16, Random, User},
     event::{CloseReason, DropReason},
     handshake::{AwaitRakp2, AwaitRakp4, ExpectRakp1, ExpectRakp3},
+    pending::{Handshake, Tier},
     window::ReplayWindow,
 };
 
-/// Pending handshakes one source address may hold at once, by default:
-/// enough for an automation host logging 32 sessions in in parallel.
+/// Pending handshakes one source address may hold in each tier, by
+/// default: enough for an automation host logging 32 sessions in in
+/// parallel.
 pub const MAX_PENDING_PER_PEER: usize = 32;
 
-/// One entry of the table.
+/// Handshakes that answered Open Session and wait for RAKP 1, at most: an
+/// entry is a few dozen bytes, and the more there are, the longer a
+/// console's handshake outlives a flood from more addresses than it holds.
+pub const MAX_OPENING_HANDSHAKES: usize = 1024;
+
+/// Handshakes past RAKP 1 (their console receives at its address), at
+/// most.
+pub const MAX_PROVING_HANDSHAKES: usize = 64;
+
+/// A handshake past RAKP 1.
 #[derive(Debug)]
-pub(crate) enum Slot {
-    /// Open Session answered; waiting for RAKP 1.
-    ExpectRakp1(ExpectRakp1, Instant),
+pub(crate) enum Proving {
     /// RAKP 1 taken; waiting for the accounts owner's RAKP 2 code (the
     /// console's address, for the reply).
-    AwaitRakp2(AwaitRakp2, Instant, SocketAddr),
+    AwaitRakp2(AwaitRakp2, SocketAddr),
     /// RAKP 2 sent; waiting for RAKP 3.
-    ExpectRakp3(ExpectRakp3, Instant),
+    ExpectRakp3(ExpectRakp3),
     /// RAKP 3 taken; waiting for the accounts owner's check and key.
-    AwaitRakp4(AwaitRakp4, Instant, SocketAddr),
-    /// Established.
-    Active(Box<ActiveSession>),
+    AwaitRakp4(AwaitRakp4, SocketAddr),
+}
+
+impl Proving {
+    /// The name the console logs in as, once RAKP 2 went to it (the BMC's
+    /// code for its password: a capture worth a log line, CVE-2013-4786).
+    fn name_after_rakp2(&self) -> Option<String> {
+        let name = match self {
+            Proving::AwaitRakp2(..) => return None,
+            Proving::ExpectRakp3(state) => state.user_name(),
+            Proving::AwaitRakp4(state, _) => state.user_name(),
+        };
+        Some(String::from_utf8_lossy(name).into_owned())
+    }
 }
 
 /// An established session.
@@ -150,14 +171,14 @@ pub(crate) struct Limits {
     pub setup_timeout: Duration,
 }
 
-/// Every session of one endpoint.
+/// Every session of one endpoint: the active ones, and the handshakes in
+/// two tiers apart from them ([`crate::pending`]).
 #[derive(Debug)]
 pub(crate) struct SessionTable {
     limits: Limits,
-    slots: HashMap<u32, Slot>,
-    /// Where each pending handshake came from, and when (a counter).
-    pending_peers: HashMap<u32, (IpAddr, u64)>,
-    opened: u64,
+    active: HashMap<u32, Box<ActiveSession>>,
+    opening: Tier<ExpectRakp1>,
+    proving: Tier<Proving>,
     next_handle: u8,
 }
 
@@ -165,19 +186,20 @@ impl SessionTable {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            slots: HashMap::new(),
-            pending_peers: HashMap::new(),
-            opened: 0,
+            active: HashMap::new(),
+            opening: Tier::new(MAX_OPENING_HANDSHAKES, limits.max_pending_per_peer),
+            proving: Tier::new(MAX_PROVING_HANDSHAKES, limits.max_pending_per_peer),
             next_handle: 0,
         }
     }
 
+    /// Sessions, active or being set up.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.active.len() + self.opening.len() + self.proving.len()
     }
 
     pub fn active_count(&self) -> usize {
-        self.active_sessions().count()
+        self.active.len()
     }
 
     pub fn max_sessions(&self) -> usize {
@@ -185,29 +207,20 @@ impl SessionTable {
     }
 
     pub fn contains(&self, id: u32) -> bool {
-        self.slots.contains_key(&id)
+        self.active.contains_key(&id) || self.opening.contains(id) || self.proving.contains(id)
     }
 
     pub fn active(&self, id: u32) -> Option<&ActiveSession> {
-        match self.slots.get(&id) {
-            Some(Slot::Active(session)) => Some(session),
-            _ => None,
-        }
+        self.active.get(&id).map(|session| &**session)
     }
 
     pub fn active_mut(&mut self, id: u32) -> Option<&mut ActiveSession> {
-        match self.slots.get_mut(&id) {
-            Some(Slot::Active(session)) => Some(session),
-            _ => None,
-        }
+        self.active.get_mut(&id).map(|session| &mut **session)
     }
 
     /// Active sessions with their IDs, in no particular order.
     pub fn active_sessions(&self) -> impl Iterator<Item = (u32, &ActiveSession)> {
-        self.slots.iter().filter_map(|(id, slot)| match slot {
-            Slot::Active(session) => Some((*id, &**session)),
-            _ => None,
-        })
+        self.active.iter().map(|(id, session)| (*id, &**session))
     }
 
     /// The ID of the active session holding `handle`.
@@ -217,157 +230,126 @@ impl SessionTable {
             .map(|(id, _)| id)
     }
 
-    /// Where pending handshake `id` came from.
-    pub fn peer_of(&self, id: u32) -> Option<IpAddr> {
-        self.pending_peers.get(&id).map(|(peer, _)| *peer)
-    }
-
-    /// A fresh, non-zero session ID no slot uses.
+    /// A fresh, non-zero session ID no session or handshake uses.
     pub fn new_session_id(&self, rng: &mut dyn Random) -> u32 {
         loop {
             let mut bytes = [0u8; 4];
             rng.fill(&mut bytes);
             let id = u32::from_le_bytes(bytes);
-            if id != 0 && !self.slots.contains_key(&id) {
+            if id != 0 && !self.contains(id) {
                 return id;
             }
         }
     }
 
-    /// Makes room for a handshake from `peer`, and says whether there is
-    /// room now.
-    ///
-    /// Half-open handshakes cost a peer nothing to create, so a flood of
-    /// Open Session Requests must not lock out real users. One address
-    /// holds at most `max_handshakes_per_address` of them (by default
-    /// [`MAX_PENDING_PER_PEER`]): past that its own
-    /// oldest gives way. When the table is full, the oldest handshake of
-    /// the address holding the most gives way, so a flooder churns its
-    /// own. Active sessions never do.
-    pub fn make_room_for(&mut self, peer: IpAddr) -> Room {
-        let own = self.pending(|from| from == peer);
-        let victim = if own.len() >= self.limits.max_pending_per_peer.max(1) {
-            own.iter().min().map(|(_, id)| *id)
-        } else if self.slots.len() >= self.limits.max_sessions {
-            self.pending_of_busiest_peer()
-        } else {
-            None
-        };
-        let abandoned = victim.and_then(|id| self.evict(id));
-        Room {
-            available: self.slots.len() < self.limits.max_sessions,
-            abandoned,
-        }
+    /// Whether another session could become active now. A handshake is
+    /// not started when none could (Open Session answers "insufficient
+    /// resources"), nor completed (RAKP 4 does).
+    pub fn has_room_for_active(&self) -> bool {
+        self.active.len() < self.limits.max_sessions
     }
 
-    /// Removes the handshake `id` to make room; the console's name and
-    /// address if it had been sent RAKP 2 (the BMC's code for its
-    /// password: a capture worth a log line, CVE-2013-4786).
-    fn evict(&mut self, id: u32) -> Option<(String, Option<IpAddr>)> {
-        let peer = self.peer_of(id);
-        let name = match self.slots.remove(&id)? {
-            Slot::ExpectRakp3(state, _) => Some(state.user_name().to_vec()),
-            Slot::AwaitRakp4(state, _, _) => Some(state.user_name().to_vec()),
-            _ => None,
-        };
-        self.pending_peers.remove(&id);
-        name.map(|name| (String::from_utf8_lossy(&name).into_owned(), peer))
-    }
-
-    /// Adds a handshake that answered Open Session.
-    pub fn insert_pending(&mut self, id: u32, state: ExpectRakp1, now: Instant, peer: IpAddr) {
-        self.slots.insert(id, Slot::ExpectRakp1(state, now));
-        self.opened += 1;
-        self.pending_peers.insert(id, (peer, self.opened));
+    /// Adds a handshake that answered Open Session. If its address holds
+    /// its share, or the opening tier is full, another gives way (see
+    /// [`crate::pending`]); it had not had RAKP 2, so nothing to report.
+    pub fn insert_opening(&mut self, id: u32, state: ExpectRakp1, now: Instant, from: IpAddr) {
+        self.opening.insert(
+            id,
+            Handshake {
+                state,
+                started: now,
+                from,
+            },
+        );
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 1; anything else
     /// (an active session above all) is left alone.
-    pub fn take_expect_rakp1(&mut self, id: u32) -> Option<(ExpectRakp1, Instant)> {
-        match self.slots.remove(&id) {
-            Some(Slot::ExpectRakp1(state, started)) => Some((state, started)),
-            Some(other) => {
-                self.slots.insert(id, other);
-                None
-            }
-            None => None,
+    pub fn take_expect_rakp1(&mut self, id: u32) -> Option<Handshake<ExpectRakp1>> {
+        self.opening.remove(id)
+    }
+
+    /// Puts a handshake in the proving tier. The one that gives way, if
+    /// its address holds its share or the tier is full, is returned when
+    /// it had been sent RAKP 2: its name and address, for the log.
+    pub fn insert_proving(&mut self, id: u32, handshake: Handshake<Proving>) -> Option<Pushed> {
+        let (_, pushed) = self.proving.insert(id, handshake)?;
+        let name = pushed.state.name_after_rakp2()?;
+        Some((name, Some(pushed.from)))
+    }
+
+    /// Takes the handshake `id` out if it waits for RAKP 2's code.
+    pub fn take_await_rakp2(&mut self, id: u32) -> Option<(Handshake<AwaitRakp2>, SocketAddr)> {
+        let taken = self
+            .proving
+            .remove_if(id, |state| matches!(state, Proving::AwaitRakp2(..)))?;
+        let Handshake {
+            state: proving,
+            started,
+            from,
+        } = taken;
+        match proving {
+            Proving::AwaitRakp2(state, reply_to) => Some((
+                Handshake {
+                    state,
+                    started,
+                    from,
+                },
+                reply_to,
+            )),
+            _ => None,
         }
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 3.
-    pub fn take_expect_rakp3(&mut self, id: u32) -> Option<(ExpectRakp3, Instant)> {
-        match self.slots.remove(&id) {
-            Some(Slot::ExpectRakp3(state, started)) => Some((state, started)),
-            Some(other) => {
-                self.slots.insert(id, other);
-                None
-            }
-            None => None,
+    pub fn take_expect_rakp3(&mut self, id: u32) -> Option<Handshake<ExpectRakp3>> {
+        let taken = self
+            .proving
+            .remove_if(id, |state| matches!(state, Proving::ExpectRakp3(..)))?;
+        let Handshake {
+            state: proving,
+            started,
+            from,
+        } = taken;
+        match proving {
+            Proving::ExpectRakp3(state) => Some(Handshake {
+                state,
+                started,
+                from,
+            }),
+            _ => None,
         }
-    }
-
-    /// Puts a handshake back in the table while the accounts owner works
-    /// out RAKP 2.
-    pub fn insert_await_rakp2(
-        &mut self,
-        id: u32,
-        state: AwaitRakp2,
-        started: Instant,
-        peer: SocketAddr,
-    ) {
-        self.slots
-            .insert(id, Slot::AwaitRakp2(state, started, peer));
-    }
-
-    /// Takes the handshake `id` out if it waits for RAKP 2's code.
-    pub fn take_await_rakp2(&mut self, id: u32) -> Option<(AwaitRakp2, Instant, SocketAddr)> {
-        match self.slots.remove(&id) {
-            Some(Slot::AwaitRakp2(state, started, peer)) => Some((state, started, peer)),
-            Some(other) => {
-                self.slots.insert(id, other);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Puts a handshake back in the table while the accounts owner checks
-    /// RAKP 3.
-    pub fn insert_await_rakp4(
-        &mut self,
-        id: u32,
-        state: AwaitRakp4,
-        started: Instant,
-        peer: SocketAddr,
-    ) {
-        self.slots
-            .insert(id, Slot::AwaitRakp4(state, started, peer));
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 3's check.
-    pub fn take_await_rakp4(&mut self, id: u32) -> Option<(AwaitRakp4, SocketAddr)> {
-        match self.slots.remove(&id) {
-            Some(Slot::AwaitRakp4(state, _, peer)) => Some((state, peer)),
-            Some(other) => {
-                self.slots.insert(id, other);
-                None
-            }
-            None => None,
+    pub fn take_await_rakp4(&mut self, id: u32) -> Option<(Handshake<AwaitRakp4>, SocketAddr)> {
+        let taken = self
+            .proving
+            .remove_if(id, |state| matches!(state, Proving::AwaitRakp4(..)))?;
+        let Handshake {
+            state: proving,
+            started,
+            from,
+        } = taken;
+        match proving {
+            Proving::AwaitRakp4(state, reply_to) => Some((
+                Handshake {
+                    state,
+                    started,
+                    from,
+                },
+                reply_to,
+            )),
+            _ => None,
         }
-    }
-
-    /// Puts a handshake back in the table after RAKP 2.
-    pub fn insert_expect_rakp3(&mut self, id: u32, state: ExpectRakp3, started: Instant) {
-        self.slots.insert(id, Slot::ExpectRakp3(state, started));
     }
 
     /// Establishes session `id`.
     pub fn activate(&mut self, id: u32, now: Instant, peer: SocketAddr, done: NewSession) {
         let handle = self.new_handle();
-        self.pending_peers.remove(&id);
-        self.slots.insert(
+        self.active.insert(
             id,
-            Slot::Active(Box::new(ActiveSession {
+            Box::new(ActiveSession {
                 console_session_id: done.console_session_id,
                 peer,
                 handle,
@@ -381,7 +363,7 @@ impl SessionTable {
                 last_activity: now,
                 closing: false,
                 in_flight: 0,
-            })),
+            }),
         );
     }
 
@@ -396,55 +378,62 @@ impl SessionTable {
                 >= limit
     }
 
-    /// Removes any slot `id`.
+    /// Removes any session or handshake `id`.
     pub fn remove(&mut self, id: u32) {
-        self.slots.remove(&id);
-        self.pending_peers.remove(&id);
+        self.active.remove(&id);
+        self.opening.remove(id);
+        self.proving.remove(id);
     }
 
     /// When the next session or handshake runs out of time.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.slots.values().map(|slot| self.deadline(slot)).min()
-    }
-
-    fn deadline(&self, slot: &Slot) -> Instant {
-        match slot {
-            Slot::ExpectRakp1(_, started)
-            | Slot::ExpectRakp3(_, started)
-            | Slot::AwaitRakp2(_, started, _)
-            | Slot::AwaitRakp4(_, started, _) => *started + self.limits.setup_timeout,
-            Slot::Active(session) => session.last_activity + self.limits.idle_timeout,
-        }
+        let setup = [self.opening.earliest_start(), self.proving.earliest_start()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|started| started + self.limits.setup_timeout);
+        let idle = self
+            .active
+            .values()
+            .map(|session| session.last_activity + self.limits.idle_timeout)
+            .min();
+        [setup, idle].into_iter().flatten().min()
     }
 
     /// Closes sessions idle past the timeout and handshakes that stalled.
     pub fn expire(&mut self, now: Instant) -> Expired {
         let mut expired = Expired::default();
-        let due: Vec<u32> = self
-            .slots
+        let idle: Vec<u32> = self
+            .active
             .iter()
-            .filter(|(_, slot)| now >= self.deadline(slot))
+            .filter(|(_, session)| now >= session.last_activity + self.limits.idle_timeout)
             .map(|(id, _)| *id)
             .collect();
-        for id in due {
-            let peer = self.peer_of(id);
-            let reason = match self.slots.remove(&id) {
-                Some(Slot::Active(_)) => CloseReason::Idle,
-                Some(Slot::ExpectRakp3(state, _)) => {
+        for id in idle {
+            self.active.remove(&id);
+            expired.removed.push((id, CloseReason::Idle));
+        }
+        let Some(cutoff) = now.checked_sub(self.limits.setup_timeout) else {
+            return expired;
+        };
+        for (id, _) in self.opening.remove_started_by(cutoff) {
+            expired.removed.push((id, CloseReason::SetupTimeout));
+        }
+        for (id, stalled) in self.proving.remove_started_by(cutoff) {
+            let from = Some(stalled.from);
+            match stalled.state {
+                Proving::ExpectRakp3(state) => {
                     let name = String::from_utf8_lossy(state.user_name()).into_owned();
                     let asked = (id, state.suite, state.transcript.clone());
-                    expired.abandoned.push((name, peer, Some(asked)));
-                    CloseReason::SetupTimeout
+                    expired.abandoned.push((name, from, Some(asked)));
                 }
-                Some(Slot::AwaitRakp4(state, _, _)) => {
+                Proving::AwaitRakp4(state, _) => {
                     let name = String::from_utf8_lossy(state.user_name()).into_owned();
-                    expired.abandoned.push((name, peer, None));
-                    CloseReason::SetupTimeout
+                    expired.abandoned.push((name, from, None));
                 }
-                _ => CloseReason::SetupTimeout,
-            };
-            self.pending_peers.remove(&id);
-            expired.removed.push((id, reason));
+                Proving::AwaitRakp2(..) => {}
+            }
+            expired.removed.push((id, CloseReason::SetupTimeout));
         }
         expired
     }
@@ -461,41 +450,10 @@ impl SessionTable {
         }
         self.next_handle
     }
-
-    /// Pending handshakes (order opened, session ID) from peers `from`
-    /// accepts.
-    fn pending(&self, from: impl Fn(IpAddr) -> bool) -> Vec<(u64, u32)> {
-        self.pending_peers
-            .iter()
-            .filter(|(_, (peer, _))| from(*peer))
-            .map(|(id, (_, order))| (*order, *id))
-            .collect()
-    }
-
-    /// The oldest pending handshake of the address holding the most of
-    /// them; between equals, the address that started most recently (a
-    /// console already waiting keeps its place).
-    fn pending_of_busiest_peer(&self) -> Option<u32> {
-        let mut by_peer: HashMap<IpAddr, Vec<(u64, u32)>> = HashMap::new();
-        for (id, (peer, order)) in &self.pending_peers {
-            by_peer.entry(*peer).or_default().push((*order, *id));
-        }
-        let busiest = by_peer
-            .into_values()
-            .max_by_key(|handshakes| (handshakes.len(), handshakes.iter().min().copied()))?;
-        busiest.into_iter().min().map(|(_, id)| id)
-    }
 }
 
-/// What [`SessionTable::make_room_for`] did.
-#[derive(Debug, Default)]
-pub struct Room {
-    /// Whether a new handshake fits now.
-    pub available: bool,
-    /// A handshake pushed out after RAKP 2 went to it: its name and
-    /// address, for the log.
-    pub abandoned: Option<(String, Option<IpAddr>)>,
-}
+/// A handshake pushed out after RAKP 2 went to it: its name and address.
+pub type Pushed = (String, Option<IpAddr>);
 
 /// What a completed handshake hands the table.
 #[derive(Debug)]
