@@ -221,3 +221,121 @@ fn a_many_address_handshake_flood_cannot_lock_out_a_login() {
     let out = suite.ipmitool(17, &["mc", "info"]);
     assert!(out.status.success(), "{}\n{}", text(&out), suite.log_text());
 }
+
+/// Runs busctl on the suite's bus as uid/gid 65534 (nobody).
+fn busctl_as_nobody(suite: &Suite, args: &[&str]) -> std::process::Output {
+    let address = format!("--address={}", suite.bus_address());
+    let mut all = vec![
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "busctl",
+        address.as_str(),
+        "--no-pager",
+    ];
+    all.extend_from_slice(args);
+    rbmc_e2e::run("setpriv", &all)
+}
+
+/// Issue 16, point 1: any local user could power the host on and change
+/// boot and restore policy with `Properties.Set`. Now powerd asks the bus
+/// daemon who called (`GetConnectionUnixUser`) and lets only root and its
+/// own user change state, whatever the bus policy lets through; each
+/// change asked for is in the audit trail with the caller's uid. Reading
+/// stays open to everyone.
+#[test]
+fn an_unprivileged_local_user_cannot_change_power_or_boot() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root, to call as another user");
+        return;
+    }
+    let suite = Suite::start();
+    // The developer's bus socket is its user's; the image's system bus
+    // lets every local user connect. Open this one the same way.
+    let socket = suite.state_dir.join("bus.sock");
+    std::fs::set_permissions(&socket, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let changes: [[&str; 6]; 5] = [
+        [
+            "xyz.openbmc_project.State.Host",
+            "/xyz/openbmc_project/state/host0",
+            "xyz.openbmc_project.State.Host",
+            "RequestedHostTransition",
+            "s",
+            "xyz.openbmc_project.State.Host.Transition.On",
+        ],
+        [
+            "xyz.openbmc_project.State.Chassis",
+            "/xyz/openbmc_project/state/chassis0",
+            "xyz.openbmc_project.State.Chassis",
+            "RequestedPowerTransition",
+            "s",
+            "xyz.openbmc_project.State.Chassis.Transition.On",
+        ],
+        [
+            "org.rbmc.Powerd",
+            "/xyz/openbmc_project/control/host0/power_restore_policy",
+            "xyz.openbmc_project.Control.Power.RestorePolicy",
+            "PowerRestorePolicy",
+            "s",
+            "xyz.openbmc_project.Control.Power.RestorePolicy.Policy.AlwaysOn",
+        ],
+        [
+            "org.rbmc.Powerd",
+            "/xyz/openbmc_project/control/host0/boot",
+            "xyz.openbmc_project.Control.Boot.Source",
+            "BootSource",
+            "s",
+            "xyz.openbmc_project.Control.Boot.Source.Sources.Network",
+        ],
+        [
+            "org.rbmc.Powerd",
+            "/xyz/openbmc_project/control/host0/boot",
+            "xyz.openbmc_project.Control.Boot.Mode",
+            "BootMode",
+            "s",
+            "xyz.openbmc_project.Control.Boot.Mode.Modes.Setup",
+        ],
+    ];
+    let read = |change: &[&str; 6]| {
+        let [service, path, interface, property, _, _] = *change;
+        suite.busctl(&["get-property", service, path, interface, property])
+    };
+    let before: Vec<String> = changes.iter().map(read).collect();
+    let mut refused = 0;
+    for change in &changes {
+        let mut args = vec!["set-property"];
+        args.extend_from_slice(change);
+        let out = busctl_as_nobody(&suite, &args);
+        assert!(!out.status.success(), "{change:?} was allowed");
+        assert!(text(&out).contains("Access denied"), "{}", text(&out));
+        refused += 1;
+    }
+    let after: Vec<String> = changes.iter().map(read).collect();
+    assert_eq!(before, after, "a refused change took effect");
+    // Reading is open to everyone.
+    let [service, path, interface, _, _, _] = changes[0];
+    let out = busctl_as_nobody(
+        &suite,
+        &["get-property", service, path, interface, "CurrentHostState"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Root may, and both are audited with the caller's uid.
+    let mut args = vec!["set-property"];
+    args.extend_from_slice(&changes[3]);
+    suite.busctl(&args);
+    assert_ne!(read(&changes[3]), before[3]);
+    rbmc_e2e::wait_for("the audit records", Duration::from_secs(5), || {
+        let trail = suite.busctl(&[
+            "call",
+            "org.rbmc.Seld",
+            "/org/rbmc/Audit",
+            "org.rbmc.Audit",
+            "ExportJsonLines",
+        ]);
+        let by_nobody = trail.matches(r#"\"user\":\"uid 65534\""#).count();
+        let by_root_ok = trail.contains(
+            r#"\"user\":\"uid 0\",\"address\":\"\",\"channel\":0,\"action\":\"set BootSource"#,
+        );
+        rbmc_e2e::done_or(by_nobody == refused && by_root_ok, trail)
+    });
+}

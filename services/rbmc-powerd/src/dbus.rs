@@ -13,6 +13,9 @@
 //!   override (Default/Regular when none is set).
 //!
 //! The clients are [`rbmc_contracts::state`] and [`rbmc_contracts::control`].
+//! Every `Set` checks its caller: only root and powerd's own user may
+//! change state, whatever the bus policy lets through, and each change
+//! asked for is audited with the caller's uid ([`rbmc_daemon::caller`]).
 //! A refused `Set` is a [`CommonError`] (`InvalidArgument` for an unknown
 //! value, `Unavailable` while another transition runs, `NotAllowed` when the
 //! host's state forbids it), which zbus answers under the nearest
@@ -21,6 +24,8 @@
 use std::sync::{Arc, Mutex};
 
 use rbmc_contracts::CommonError;
+use rbmc_daemon::caller;
+use zbus::message::Header;
 
 use crate::{
     control::{cause, Controller},
@@ -102,9 +107,25 @@ impl ChassisObject {
             .clone()
     }
 
-    /// Asks for On, Off or PowerCycle.
+    /// Asks for On, Off or PowerCycle: root and powerd's own user only,
+    /// audited.
     #[zbus(property)]
-    fn set_requested_power_transition(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_requested_power_transition(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set RequestedPowerTransition {value}");
+        let who = caller::authorize(conn, header.as_ref(), &action).await?;
+        let outcome = self.request_power_transition(value);
+        caller::audit(conn, &who, &action, &outcome);
+        outcome
+    }
+}
+
+impl ChassisObject {
+    fn request_power_transition(&mut self, value: String) -> Result<(), CommonError> {
         let request = match value.strip_prefix(&format!("{CHASSIS}.Transition.")) {
             Some("On") => Request::On,
             Some("Off") => Request::Off,
@@ -163,9 +184,24 @@ impl HostObject {
     }
 
     /// Asks for On, Off (graceful), Reboot, GracefulWarmReboot or
-    /// ForceWarmReboot.
+    /// ForceWarmReboot: root and powerd's own user only, audited.
     #[zbus(property)]
-    fn set_requested_host_transition(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_requested_host_transition(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set RequestedHostTransition {value}");
+        let who = caller::authorize(conn, header.as_ref(), &action).await?;
+        let outcome = self.request_host_transition(value);
+        caller::audit(conn, &who, &action, &outcome);
+        outcome
+    }
+}
+
+impl HostObject {
+    fn request_host_transition(&mut self, value: String) -> Result<(), CommonError> {
         let request = match value.strip_prefix(&format!("{HOST}.Transition.")) {
             Some("On") => Request::On,
             Some("Off") => Request::SoftOff,
@@ -204,9 +240,24 @@ impl RestorePolicyObject {
         format!("{POLICY}.{name}")
     }
 
-    /// Sets the policy.
+    /// Sets the policy: root and powerd's own user only, audited.
     #[zbus(property)]
-    async fn set_power_restore_policy(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_power_restore_policy(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set PowerRestorePolicy {value}");
+        let who = caller::authorize(conn, header.as_ref(), &action).await?;
+        let outcome = self.change_policy(value).await;
+        caller::audit(conn, &who, &action, &outcome);
+        outcome
+    }
+}
+
+impl RestorePolicyObject {
+    async fn change_policy(&mut self, value: String) -> Result<(), CommonError> {
         let code = match value.strip_prefix(&format!("{POLICY}.")) {
             Some("AlwaysOff") => 0,
             Some("Restore") => 1,
@@ -286,9 +337,25 @@ impl BootObject {
         format!("{SOURCES}.{name}")
     }
 
-    /// Sets the next boot's source.
+    /// Sets the next boot's source: root and powerd's own user only,
+    /// audited.
     #[zbus(property)]
-    async fn set_boot_source(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_boot_source(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set BootSource {value}");
+        let who = caller::authorize(conn, header.as_ref(), &action).await?;
+        let outcome = self.change_source(value).await;
+        caller::audit(conn, &who, &action, &outcome);
+        outcome
+    }
+}
+
+impl BootObject {
+    async fn change_source(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{SOURCES}.")) {
             Some("Default") => NoOverride,
@@ -326,9 +393,24 @@ impl BootModeObject {
         format!("{MODES}.{name}")
     }
 
-    /// Sets the next boot's mode.
+    /// Sets the next boot's mode: root and powerd's own user only, audited.
     #[zbus(property)]
-    async fn set_boot_mode(&mut self, value: String) -> Result<(), CommonError> {
+    async fn set_boot_mode(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set BootMode {value}");
+        let who = caller::authorize(conn, header.as_ref(), &action).await?;
+        let outcome = self.change_mode(value).await;
+        caller::audit(conn, &who, &action, &outcome);
+        outcome
+    }
+}
+
+impl BootModeObject {
+    async fn change_mode(&mut self, value: String) -> Result<(), CommonError> {
         use ipmi_boot::BootDevice::*;
         let device = match value.strip_prefix(&format!("{MODES}.")) {
             Some("Regular") => NoOverride,

@@ -13,6 +13,7 @@
 //!   [`write_atomic`].
 #![forbid(unsafe_code)]
 
+pub mod caller;
 pub mod durable;
 pub mod startup;
 

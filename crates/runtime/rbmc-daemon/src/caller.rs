@@ -1,0 +1,146 @@
+//! Who may change a daemon's state over D-Bus, and the audit record of each
+//! change (issue 16, point 1).
+//!
+//! The system bus's policy is the first gate; this is the second, in the
+//! daemon, so a policy mistake cannot hand the host's power to any local
+//! user. A caller is named by its uid as the bus daemon vouches for it
+//! (`GetConnectionUnixUser`), never by what it says of itself, and may
+//! change state only if that uid is root or the daemon's own (the
+//! developer's suite runs every daemon and its clients as one user). Each
+//! change asked for, allowed or not, is recorded in the audit trail
+//! (`org.rbmc.Audit` on rbmc-seld) with the caller's uid and the outcome.
+
+use std::os::unix::fs::MetadataExt as _;
+
+use rbmc_contracts::{audit::AuditProxy, CommonError};
+use tracing::{debug, warn};
+use zbus::message::Header;
+
+/// A caller the bus daemon vouched for.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Caller {
+    /// Its uid, if the bus daemon could say.
+    pub uid: Option<u32>,
+    /// Its unique bus name.
+    pub bus_name: String,
+}
+
+impl Caller {
+    /// How the audit trail names it.
+    pub fn describe(&self) -> String {
+        match self.uid {
+            Some(uid) => format!("uid {uid}"),
+            None => format!("bus name {}", self.bus_name),
+        }
+    }
+}
+
+/// Who sent the message of `header`, asked of the bus daemon.
+pub async fn caller(conn: &zbus::Connection, header: Option<&Header<'_>>) -> Caller {
+    let Some(sender) = header.and_then(|h| h.sender()).map(|s| s.to_owned()) else {
+        return Caller {
+            uid: None,
+            bus_name: String::new(),
+        };
+    };
+    let uid = async {
+        zbus::fdo::DBusProxy::new(conn)
+            .await?
+            .get_connection_unix_user(sender.clone().into())
+            .await
+            .map_err(zbus::Error::from)
+    };
+    Caller {
+        uid: uid.await.ok(),
+        bus_name: sender.to_string(),
+    }
+}
+
+/// The uids that may change state: root and this process's own.
+pub fn trusted_uids() -> Vec<u32> {
+    let own = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    let mut uids = vec![0];
+    uids.extend(own.filter(|uid| *uid != 0));
+    uids
+}
+
+/// Whether `caller` may change state: its uid is known and trusted.
+pub fn is_trusted(caller: &Caller, trusted: &[u32]) -> bool {
+    caller.uid.is_some_and(|uid| trusted.contains(&uid))
+}
+
+/// Checks the caller of a state-changing call: `Ok` with the caller if it
+/// is trusted, otherwise `InsufficientPermission` (and the refusal is
+/// audited). `action` names the change for the trail.
+pub async fn authorize(
+    conn: &zbus::Connection,
+    header: Option<&Header<'_>>,
+    action: &str,
+) -> Result<Caller, CommonError> {
+    let who = caller(conn, header).await;
+    if is_trusted(&who, &trusted_uids()) {
+        return Ok(who);
+    }
+    let refusal = CommonError::InsufficientPermission(format!(
+        "{} may not change this (only root and the daemon's own user may)",
+        who.describe()
+    ));
+    warn!(caller = %who.describe(), action, "state change refused: caller not trusted");
+    audit(conn, &who, action, &Err::<(), _>(&refusal));
+    Err(refusal)
+}
+
+/// Records `action` by `who` and its outcome in the audit trail, off the
+/// caller's path (the reply does not wait for the trail).
+pub fn audit<T, E: std::fmt::Display>(
+    conn: &zbus::Connection,
+    who: &Caller,
+    action: &str,
+    outcome: &Result<T, E>,
+) {
+    let result = match outcome {
+        Ok(_) => "ok".to_owned(),
+        Err(err) => format!("refused: {err}"),
+    };
+    let (conn, who, action) = (conn.clone(), who.describe(), action.to_owned());
+    tokio::spawn(async move {
+        let recorded = async {
+            AuditProxy::new(&conn)
+                .await?
+                .record("dbus", &who, "", 0, &action, &result)
+                .await
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => debug!(%err, "audit record not written"),
+            Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_root_and_the_daemons_own_uid_are_trusted() {
+        let trusted = [0, 1000];
+        let with = |uid| Caller {
+            uid,
+            bus_name: ":1.7".into(),
+        };
+        assert!(is_trusted(&with(Some(0)), &trusted));
+        assert!(is_trusted(&with(Some(1000)), &trusted));
+        assert!(!is_trusted(&with(Some(65534)), &trusted));
+        assert!(!is_trusted(&with(None), &trusted), "unknown is untrusted");
+        assert_eq!(with(Some(65534)).describe(), "uid 65534");
+    }
+
+    #[test]
+    fn the_trusted_set_holds_root_and_this_process() {
+        let trusted = trusted_uids();
+        assert_eq!(trusted[0], 0);
+        let own = std::fs::metadata("/proc/self").unwrap().uid();
+        assert!(trusted.contains(&own));
+    }
+}
