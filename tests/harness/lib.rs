@@ -209,6 +209,19 @@ impl Suite {
         Self::launch(port, qemu_port, state_dir, extra_args, None)
     }
 
+    /// Like [`Suite::start_with`], with the state in `state_dir` as it is
+    /// (a directory the test prepared, a small file system's mount point).
+    pub fn start_with_state_dir(state_dir: PathBuf, extra_args: &[&str]) -> Self {
+        let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
+        Self::launch(
+            free_udp_port(),
+            free_tcp_port(),
+            state_dir,
+            extra_args,
+            None,
+        )
+    }
+
     /// Like [`Suite::start_with`], with the suite inside network namespace
     /// `netns` (the clients this suite runs go there too).
     pub fn start_in(netns: &str, extra_args: &[&str]) -> Self {

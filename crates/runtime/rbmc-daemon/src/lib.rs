@@ -163,12 +163,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("tmp");
-    {
+    let staged = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(err) = staged {
+        // A full disk must not leave a half-written file behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err);
     }
-    std::fs::rename(&tmp, path)?;
     std::fs::File::open(dir)?.sync_all()
 }
 
