@@ -257,3 +257,85 @@ fn the_policy_grants_the_direct_route_with_execute() {
         );
     }
 }
+
+/// Issue 16, point 3: the image's users are static (the bus resolves the
+/// policy's user names at boot, before any unit runs), and defined twice:
+/// `systemd/sysusers.d/rbmc.conf` and the Yocto recipe's useradd class.
+/// Both name the same users and groups, every unit's `User=` is one of
+/// them, no unit asks for a dynamic user, and every user the D-Bus policy
+/// names exists.
+#[test]
+fn the_image_s_users_are_static_and_agree_everywhere() {
+    let read = |path: &str| std::fs::read_to_string(repo_root().join(path)).unwrap();
+    let sysusers = read("systemd/sysusers.d/rbmc.conf");
+    let entries = |kind: &str| -> Vec<String> {
+        let mut names: Vec<String> = sysusers
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                (fields.next() == Some(kind)).then(|| fields.next().unwrap().to_owned())
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let users = entries("u");
+    let groups = entries("g");
+
+    let recipe = read("yocto-layer/meta-rbmc/recipes-rbmc/rbmc/rbmc_git.bb");
+    let mut recipe_users: Vec<String> = recipe
+        .lines()
+        .filter(|line| line.starts_with("USERADD_PARAM:"))
+        .map(|line| {
+            line.trim_end_matches('"')
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    recipe_users.sort();
+    assert_eq!(recipe_users, users, "the recipe's users");
+    let groupadd = recipe
+        .lines()
+        .find(|line| line.starts_with("GROUPADD_PARAM:"))
+        .unwrap();
+    let mut recipe_groups: Vec<String> = groupadd
+        .split_once('"')
+        .unwrap()
+        .1
+        .trim_end_matches('"')
+        .split(';')
+        .map(|entry| entry.split_whitespace().last().unwrap().to_owned())
+        .collect();
+    recipe_groups.sort();
+    assert_eq!(recipe_groups, groups, "the recipe's groups");
+
+    for entry in std::fs::read_dir(repo_root().join("systemd")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "service") {
+            continue;
+        }
+        let unit = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            unit_value(&unit, "DynamicUser").is_none(),
+            "{} asks for a dynamic user",
+            path.display()
+        );
+        let user = unit_value(&unit, "User").unwrap();
+        assert!(users.contains(&user), "{}: User={user}", path.display());
+        if let Some(extra) = unit_value(&unit, "SupplementaryGroups") {
+            for group in extra.split_whitespace() {
+                assert!(groups.contains(&group.to_owned()), "{group}");
+            }
+        }
+    }
+    let policy = read("systemd/dbus-1/system.d/org.rbmc.conf");
+    for named in policy.split("user=\"").skip(1) {
+        let name = named.split('"').next().unwrap();
+        assert!(
+            name == "root" || name == "*" || users.contains(&name.to_owned()),
+            "the policy names {name}, which no one makes"
+        );
+    }
+}

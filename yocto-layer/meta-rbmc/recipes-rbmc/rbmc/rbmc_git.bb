@@ -101,6 +101,11 @@ do_install() {
     install -m 0644 ${RBMC_FILESDIR}/rbmc-kcsd-device-group.conf \
         ${D}${systemd_system_unitdir}/rbmc-kcsd@.service.d/10-device-group.conf
 
+    # The same users and groups as the useradd class below makes; on a
+    # systemd image systemd-sysusers finds them there and does nothing.
+    install -d ${D}${nonarch_libdir}/sysusers.d
+    install -m 0644 ${S}/systemd/sysusers.d/rbmc.conf ${D}${nonarch_libdir}/sysusers.d/
+
     install -d ${D}${datadir}/dbus-1/system.d
     install -m 0644 ${S}/systemd/dbus-1/system.d/org.rbmc.conf ${D}${datadir}/dbus-1/system.d/
 
@@ -141,6 +146,7 @@ FILES:${PN}-kcsd += "${bindir}/rbmc-kcsd \
                      "
 FILES:${PN}-config += "${sysconfdir}/rbmc \
                        ${datadir}/dbus-1/system.d/org.rbmc.conf \
+                       ${nonarch_libdir}/sysusers.d/rbmc.conf \
                        ${systemd_system_unitdir}/rbmc.target \
                        ${nonarch_base_libdir}/udev/rules.d/70-rbmc.rules \
                        "
@@ -166,14 +172,12 @@ SYSTEMD_SERVICE:${PN}-config = "rbmc.target"
 SYSTEMD_AUTO_ENABLE = "enable"
 
 # Users and groups.
-# - The units run with DynamicUser= under fixed names (User=rbmc-sensord, ...)
-#   and the D-Bus policy grants bus names to those names. dbus-daemon and
-#   dbus-broker resolve policy user names when they load their config, before
-#   any rbmc unit has started and so before a dynamic user exists; the
-#   daemons could then not own their names. A system user of the same name
-#   makes the name resolvable at boot, and systemd runs the unit as that user
-#   instead of allocating one (systemd.exec(5), DynamicUser=); the unit's
-#   sandboxing stays as it is.
+# - The units run as static system users (User=rbmc-sensord, ...), and the
+#   D-Bus policy grants bus names to those names. dbus-daemon and
+#   dbus-broker resolve policy user names when they load their config, at
+#   boot, before any rbmc unit has started: the users must exist by then.
+#   These are the users systemd/sysusers.d/rbmc.conf names (installed too);
+#   tests/systemd_units.rs checks the two lists agree.
 # - The groups the units' SupplementaryGroups= name; 70-rbmc.rules gives them
 #   the devices. systemd refuses to start a unit whose group does not exist.
 USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
