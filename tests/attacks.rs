@@ -7,6 +7,14 @@
 //!   (200 Open Session Requests a second) and 25 times faster, while a
 //!   console with a 30 ms round trip logs in ten times: at least nine
 //!   logins succeed within 2 s each.
+//! - A guesser collecting RAKP 2 codes from one address: slowed to its
+//!   share and burst, every failure audited, at most ten logged in full.
+//! - Session ID guessing: no answer to ten thousand guesses.
+//! - A local user's D-Bus calls to change power and boot: refused by the
+//!   daemon itself, and audited.
+//!
+//! Replayed, forged and malformed packets are in `hostile_input.rs`, the
+//! full disk in `full_disk.rs`, the image's policy in `system_bus.rs`.
 
 use std::{
     net::{IpAddr, Ipv4Addr, UdpSocket},
@@ -338,4 +346,130 @@ fn an_unprivileged_local_user_cannot_change_power_or_boot() {
         );
         rbmc_e2e::done_or(by_nobody == refused && by_root_ok, trail)
     });
+}
+
+/// Issue 16, point 6: a guesser collecting RAKP 2 codes (the offline
+/// attack of CVE-2013-4786) from one address gets its 32 pending
+/// handshakes and its burst of 16 failures, then nothing until its budget
+/// refills; the log writes at most 10 of its failures in full (the audit
+/// trail gets each), and the operator, from another address, logs in
+/// throughout.
+#[test]
+fn a_guesser_is_slowed_and_its_failures_are_counted_not_flooded() {
+    let suite = Suite::start();
+    let socket = UdpSocket::bind((Ipv4Addr::new(127, 0, 0, 9), 0)).unwrap();
+    socket.connect(("127.0.0.1", suite.port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let exchange = |datagram: &[u8]| -> Vec<u8> {
+        socket.send(datagram).unwrap();
+        let mut buf = [0u8; 1024];
+        let len = socket.recv(&mut buf).expect("an answer");
+        buf[..len].to_vec()
+    };
+    let (mut collected, mut refused) = (0u32, 0u32);
+    let started = Instant::now();
+    for attempt in 0..100u32 {
+        let mut handshake = Handshake::new(
+            CipherSuite::SUITE_17,
+            USER.as_bytes(),
+            b"a guess",
+            Privilege::Administrator,
+            0x6000_0000 + attempt,
+            random(),
+        );
+        let open = exchange(&handshake.open_session_request());
+        let Ok(rakp1) = handshake.on_open_session_response(&open) else {
+            refused += 1;
+            continue;
+        };
+        let rakp2 = exchange(&rakp1);
+        // RAKP 2 arrived: its code is what an offline guesser keeps.
+        assert!(handshake.on_rakp2(&rakp2).is_err(), "a guess was right");
+        collected += 1;
+    }
+    // One more failure is allowed per 2 s the attack took.
+    let refilled = u32::try_from(started.elapsed().as_secs() / 2).unwrap_or(u32::MAX);
+    eprintln!("guesser: {collected} codes collected, {refused} Open Sessions refused");
+    assert!(
+        (48..=48 + refilled).contains(&collected),
+        "{collected} collected: the share of handshakes (32) and the burst (16)"
+    );
+    assert_eq!(refused + collected, 100);
+
+    // The operator is not charged for it.
+    let out = suite.ipmitool(17, &["mc", "guid"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Those pushed out after RAKP 2 (16, and one per refill): each in the
+    // audit trail, at most ten in the log one by one.
+    let pushed_out = collected - 32;
+    rbmc_e2e::wait_for("the audit records", Duration::from_secs(5), || {
+        let trail = suite.busctl(&[
+            "call",
+            "org.rbmc.Seld",
+            "/org/rbmc/Audit",
+            "org.rbmc.Audit",
+            "ExportJsonLines",
+        ]);
+        let abandoned = trail
+            .matches(r#"\"address\":\"127.0.0.9\",\"channel\":1,\"action\":\"login\",\"result\":\"refused: the console gave up"#)
+            .count();
+        rbmc_e2e::done_or(
+            u32::try_from(abandoned).unwrap_or(0) == pushed_out,
+            format!("{abandoned} in {trail}"),
+        )
+    });
+    let log = suite.log_text();
+    let full_lines = log
+        .lines()
+        .filter(|line| line.contains("login abandoned") && line.contains("127.0.0.9"))
+        .count();
+    assert!(
+        (1..=10).contains(&full_lines),
+        "{full_lines} full lines for {pushed_out} abandoned logins"
+    );
+}
+
+/// Session IDs are random 32-bit numbers: guessing one gets nothing. Ten
+/// thousand encrypted-looking packets naming random sessions get no
+/// answer, and a live session carries on.
+#[test]
+fn session_id_guessing_gets_no_answer() {
+    let suite = Suite::start();
+    let mut console = suite.console(CipherSuite::SUITE_17);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect(("127.0.0.1", suite.port)).unwrap();
+    let live = console.session_id();
+    let mut sent = 0;
+    for _ in 0..10_000 {
+        let guess = u32::from_le_bytes(random());
+        if guess == live || guess == 0 {
+            continue;
+        }
+        // RMCP, auth type RMCP+, IPMI payload encrypted and authenticated,
+        // the guessed session, a sequence, 32 bytes of "ciphertext", a
+        // pad, next header and a 16-byte "integrity code".
+        let mut datagram = vec![0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0];
+        datagram.extend_from_slice(&guess.to_le_bytes());
+        datagram.extend_from_slice(&1u32.to_le_bytes());
+        datagram.extend_from_slice(&32u16.to_le_bytes());
+        datagram.extend_from_slice(&random::<32>());
+        datagram.extend_from_slice(&[0xFF, 0xFF, 0x02, 0x07]);
+        datagram.extend_from_slice(&random::<16>());
+        socket.send(&datagram).unwrap();
+        sent += 1;
+    }
+    // Nothing came back: the live session's answer below is the marker
+    // that everything sent before it was read and dropped.
+    let response = console.call(ipmi_wire::NetFn::APP, 0x01, &[]).unwrap();
+    assert_eq!(response.completion.0, 0);
+    socket.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    assert!(
+        socket.recv(&mut buf).is_err(),
+        "a guessed session got an answer"
+    );
+    eprintln!("session guessing: {sent} packets, 0 answers");
 }

@@ -46,3 +46,6 @@ fi
 # Build every binary once; the end-to-end tests start them from target/.
 cargo build --workspace --all-targets
 cargo test --workspace
+# Coverage-guided fuzzing, 10 s per target (nightly and cargo-fuzz are
+# installed if missing); `bash tests/fuzz/run.sh` alone runs longer.
+bash tests/fuzz/run.sh --smoke

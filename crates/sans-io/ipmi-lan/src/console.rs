@@ -199,18 +199,25 @@ impl ConsoleSession {
     /// Builds an encrypted, signed SOL payload datagram (the four SOL header
     /// bytes and the characters in `payload`); `iv` must be random.
     pub fn sol(&mut self, payload: &[u8], iv: [u8; 16]) -> Vec<u8> {
+        self.seal(PayloadType::SOL, payload, iv)
+    }
+
+    /// Builds an encrypted, signed datagram of this session carrying
+    /// `payload` as `payload_type`, whatever its bytes (the fuzz targets
+    /// send arbitrary bytes this way); `iv` must be random.
+    pub fn seal(&mut self, payload_type: PayloadType, payload: &[u8], iv: [u8; 16]) -> Vec<u8> {
         self.sequence = self.sequence.wrapping_add(1).max(1);
         let mut out = Vec::with_capacity(payload.len() + 64);
         RmcpHeader::IPMI.emit(&mut out);
         let header = V20Header {
             encrypted: true,
             authenticated: true,
-            payload_type: PayloadType::SOL,
+            payload_type,
             oem: None,
             session_id: self.bmc_session_id,
             sequence: self.sequence,
         };
-        // Cannot fail: a SOL packet is far below the limit.
+        // Cannot fail below the payload limit; over it, nothing is sent.
         let _ = header.emit(&self.keys.encrypt(iv, payload), Some(&self.keys), &mut out);
         out
     }

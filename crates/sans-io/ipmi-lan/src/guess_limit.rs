@@ -51,10 +51,13 @@ impl FailureBudget {
         *full_at = (*full_at).max(now) + self.interval;
     }
 
-    /// Whether `from` has spent its burst and may not start a handshake.
+    /// Whether `from` has spent its burst and may not start a handshake:
+    /// one more failure would take it past the burst. (Not "the debt is a
+    /// whole burst": time runs between failures, so the debt after the
+    /// last of a burst is a hair under it.)
     pub fn exhausted(&self, from: IpAddr, now: Instant) -> bool {
         self.full_at.get(&from).is_some_and(|full_at| {
-            full_at.saturating_duration_since(now) >= self.interval * self.burst
+            full_at.saturating_duration_since(now) > self.interval * (self.burst - 1)
         })
     }
 }
@@ -85,6 +88,21 @@ mod tests {
         budget.spend(guesser, later);
         assert!(budget.exhausted(guesser, later));
         assert!(!budget.exhausted(guesser, later + Duration::from_secs(8)));
+    }
+
+    /// Failures spread a little in time still spend the whole burst.
+    #[test]
+    fn a_burst_spread_over_time_is_still_a_burst() {
+        let start = Instant::now();
+        let guesser: IpAddr = "192.0.2.66".parse().unwrap();
+        let mut budget = FailureBudget::new(16, Duration::from_secs(2));
+        let mut at = start;
+        for _ in 0..16 {
+            assert!(!budget.exhausted(guesser, at));
+            budget.spend(guesser, at);
+            at += Duration::from_millis(10);
+        }
+        assert!(budget.exhausted(guesser, at));
     }
 
     #[test]

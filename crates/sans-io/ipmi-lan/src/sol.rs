@@ -605,10 +605,10 @@ pub fn activate_response(port: u16) -> Vec<u8> {
 /// The SOL instance named by a payload command's first two bytes: type 1,
 /// instance 1. Other types and instances are an invalid data field.
 pub fn parse_sol_instance(data: &[u8], length: usize) -> Result<(), CompletionCode> {
-    if data.len() != length {
+    let (Some(&payload_type), true) = (data.first(), data.len() == length) else {
         return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
-    }
-    if data[0] & 0x3F != 0x01 || data[0] & 0xC0 != 0 {
+    };
+    if payload_type & 0x3F != 0x01 || payload_type & 0xC0 != 0 {
         return Err(CompletionCode::INVALID_DATA_FIELD);
     }
     if length > 1 && data[1] != SOL_INSTANCE {

@@ -286,3 +286,15 @@ fn a_new_link_holds_output_until_answered_and_a_while_after() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].sequence, 1);
 }
+
+/// Found by the `command_bodies` fuzz target: no data at an expected
+/// length of zero indexed past the end. Any length, no bytes: C7h.
+#[test]
+fn an_empty_payload_instance_is_a_length_error() {
+    for length in [0, 1, 2, 6] {
+        assert_eq!(
+            parse_sol_instance(&[], length),
+            Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID)
+        );
+    }
+}
