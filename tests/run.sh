@@ -43,6 +43,9 @@ if ! target/pyghmi-venv/bin/python -c "import pyghmi" >/dev/null 2>&1; then
     python3 -m venv target/pyghmi-venv
     target/pyghmi-venv/bin/pip install -q pyghmi==1.6.19
 fi
+# The emulated AST2600's image (the armv7 build, Debian's armhf kernel and
+# busybox; tests/ast2600.rs boots it).
+bash tests/ast2600/image.sh
 # Build every binary once; the end-to-end tests start them from target/.
 cargo build --workspace --all-targets
 cargo test --workspace
