@@ -103,7 +103,7 @@ fn failed_logins_lock_a_user_until_an_administrator_or_the_clock_unlocks_it() {
         "the lockout in the audit trail",
         Duration::from_secs(10),
         || {
-            let export = audit_export(&suite);
+            let export = suite.audit_export();
             done_or(
                 has_record(
                     &export,
@@ -214,7 +214,7 @@ fn a_user_made_over_dbus_logs_in_and_its_deletion_ends_its_sessions() {
         "the D-Bus changes in the audit trail",
         Duration::from_secs(10),
         || {
-            let export = audit_export(&suite);
+            let export = suite.audit_export();
             let all = [
                 "User.Manager.CreateUser dave priv-admin",
                 "User.Password.SetPassword user 3\",\"result\":\"ok",
@@ -272,15 +272,6 @@ fn the_bridge_holds_no_password_and_outlives_the_accounts_owner() {
     });
 }
 
-fn audit_export(suite: &Suite) -> String {
-    suite.on_bus(async |conn| {
-        rbmc_contracts::audit::AuditProxy::new(conn)
-            .await?
-            .export_json_lines()
-            .await
-    })
-}
-
 /// Whether one exported record has every `"key":value` pair given.
 fn has_record(export: &str, pairs: &[&str]) -> bool {
     export
@@ -297,7 +288,7 @@ fn the_audit_trail_names_who_did_what_from_where() {
     assert!(!wrong.status.success());
     ok(&suite, &["chassis", "power", "off"]);
     wait_for("the records", Duration::from_secs(30), || {
-        let export = audit_export(&suite);
+        let export = suite.audit_export();
         let all = has_record(
             &export,
             &[
@@ -328,7 +319,7 @@ fn the_audit_trail_names_who_did_what_from_where() {
         done_or(all, export)
     });
     // Reads are not recorded; no record holds a password.
-    let export = audit_export(&suite);
+    let export = suite.audit_export();
     assert!(!export.contains("Cmd 01h"), "{export}");
     assert!(
         !export.contains(PASSWORD) && !export.contains("not-the-password"),

@@ -333,17 +333,10 @@ fn an_unprivileged_local_user_cannot_change_power_or_boot() {
     suite.busctl(&args);
     assert_ne!(read(&changes[3]), before[3]);
     rbmc_e2e::wait_for("the audit records", Duration::from_secs(5), || {
-        let trail = suite.busctl(&[
-            "call",
-            "org.rbmc.Seld",
-            "/org/rbmc/Audit",
-            "org.rbmc.Audit",
-            "ExportJsonLines",
-        ]);
-        let by_nobody = trail.matches(r#"\"user\":\"uid 65534\""#).count();
-        let by_root_ok = trail.contains(
-            r#"\"user\":\"uid 0\",\"address\":\"\",\"channel\":0,\"action\":\"set BootSource"#,
-        );
+        let trail = suite.audit_export();
+        let by_nobody = trail.matches(r#""user":"uid 65534""#).count();
+        let by_root_ok =
+            trail.contains(r#""user":"uid 0","address":"","channel":0,"action":"set BootSource"#);
         rbmc_e2e::done_or(by_nobody == refused && by_root_ok, trail)
     });
 }
@@ -406,15 +399,9 @@ fn a_guesser_is_slowed_and_its_failures_are_counted_not_flooded() {
     // audit trail, at most ten in the log one by one.
     let pushed_out = collected - 32;
     rbmc_e2e::wait_for("the audit records", Duration::from_secs(5), || {
-        let trail = suite.busctl(&[
-            "call",
-            "org.rbmc.Seld",
-            "/org/rbmc/Audit",
-            "org.rbmc.Audit",
-            "ExportJsonLines",
-        ]);
+        let trail = suite.audit_export();
         let abandoned = trail
-            .matches(r#"\"address\":\"127.0.0.9\",\"channel\":1,\"action\":\"login\",\"result\":\"refused: the console gave up"#)
+            .matches(r#""address":"127.0.0.9","channel":1,"action":"login","result":"refused: the console gave up"#)
             .count();
         rbmc_e2e::done_or(
             u32::try_from(abandoned).unwrap_or(0) == pushed_out,

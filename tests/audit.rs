@@ -33,10 +33,6 @@ fn record_with_busctl(suite: &Suite, user: &str, action: &str) -> u64 {
         .unwrap_or_else(|| panic!("Record answered {out:?}"))
 }
 
-fn export(suite: &Suite) -> String {
-    suite.on_bus(async |conn| AuditProxy::new(conn).await?.export_json_lines().await)
-}
-
 /// The exported line of record `sequence`.
 fn line_of(export: &str, sequence: u64) -> Option<String> {
     let prefix = format!("{{\"sequence\":{sequence},");
@@ -50,7 +46,7 @@ fn line_of(export: &str, sequence: u64) -> Option<String> {
 fn a_record_is_exported_and_survives_sigkill() {
     let suite = Suite::start();
     let sequence = record_with_busctl(&suite, "admin", "login");
-    let exported = export(&suite);
+    let exported = suite.audit_export();
     let line = line_of(&exported, sequence).unwrap_or_else(|| panic!("{exported}"));
     assert!(line.contains(",\"time\":\"20"), "{line}");
     assert!(line.contains("Z\",\"source\":\"rmcp+\",\"user\":\"admin\",\"address\":\"192.0.2.7\",\"channel\":1,\"action\":\"login\",\"result\":\"ok\"}"), "{line}");
@@ -99,7 +95,7 @@ fn a_record_is_exported_and_survives_sigkill() {
             done_or(out.status.success(), text(&out))
         },
     );
-    let after = export(&suite);
+    let after = suite.audit_export();
     assert_eq!(line_of(&after, sequence), Some(line), "{after}");
     assert!(
         suite.log_text().contains("rbmc-seld died"),
@@ -109,7 +105,7 @@ fn a_record_is_exported_and_survives_sigkill() {
     // Numbering goes on after the restart.
     let next = record_with_busctl(&suite, "operator", "chassis power on");
     assert!(next > sequence, "{next} after {sequence}");
-    let after = export(&suite);
+    let after = suite.audit_export();
     let next_line = line_of(&after, next).unwrap_or_else(|| panic!("{after}"));
     assert!(
         next_line.contains("\"user\":\"operator\"")

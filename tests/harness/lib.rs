@@ -376,6 +376,16 @@ impl Suite {
             .unwrap_or_else(|err| panic!("on the bus: {err}"))
     }
 
+    /// The audit trail as rbmc-seld exports it: one JSON object a line.
+    pub fn audit_export(&self) -> String {
+        self.on_bus(async |conn| {
+            rbmc_contracts::audit::AuditProxy::new(conn)
+                .await?
+                .export_json_lines()
+                .await
+        })
+    }
+
     /// The current PID of one daemon, from the launcher's pid file.
     /// The PID of `daemon`, if its PID file is there and whole (a daemon
     /// being restarted may have none for a moment).

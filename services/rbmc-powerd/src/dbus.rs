@@ -117,10 +117,10 @@ impl ChassisObject {
         #[zbus(header)] header: Option<Header<'_>>,
     ) -> Result<(), CommonError> {
         let action = format!("set RequestedPowerTransition {value}");
-        let who = caller::authorize(conn, header.as_ref(), &action).await?;
-        let outcome = self.request_power_transition(value);
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, header.as_ref(), &action, || async {
+            self.request_power_transition(value)
+        })
+        .await
     }
 }
 
@@ -193,10 +193,10 @@ impl HostObject {
         #[zbus(header)] header: Option<Header<'_>>,
     ) -> Result<(), CommonError> {
         let action = format!("set RequestedHostTransition {value}");
-        let who = caller::authorize(conn, header.as_ref(), &action).await?;
-        let outcome = self.request_host_transition(value);
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, header.as_ref(), &action, || async {
+            self.request_host_transition(value)
+        })
+        .await
     }
 }
 
@@ -249,10 +249,7 @@ impl RestorePolicyObject {
         #[zbus(header)] header: Option<Header<'_>>,
     ) -> Result<(), CommonError> {
         let action = format!("set PowerRestorePolicy {value}");
-        let who = caller::authorize(conn, header.as_ref(), &action).await?;
-        let outcome = self.change_policy(value).await;
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, header.as_ref(), &action, || self.change_policy(value)).await
     }
 }
 
@@ -347,10 +344,7 @@ impl BootObject {
         #[zbus(header)] header: Option<Header<'_>>,
     ) -> Result<(), CommonError> {
         let action = format!("set BootSource {value}");
-        let who = caller::authorize(conn, header.as_ref(), &action).await?;
-        let outcome = self.change_source(value).await;
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, header.as_ref(), &action, || self.change_source(value)).await
     }
 }
 
@@ -402,10 +396,7 @@ impl BootModeObject {
         #[zbus(header)] header: Option<Header<'_>>,
     ) -> Result<(), CommonError> {
         let action = format!("set BootMode {value}");
-        let who = caller::authorize(conn, header.as_ref(), &action).await?;
-        let outcome = self.change_mode(value).await;
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, header.as_ref(), &action, || self.change_mode(value)).await
     }
 }
 

@@ -3,7 +3,7 @@
 //! manager and account policy. Each method reaches the accounts through the
 //! owner task. The per-user objects are in [`crate::user_objects`]; every
 //! change asked over D-Bus is recorded in the audit trail with the caller's
-//! uid ([`crate::caller`]).
+//! uid ([`rbmc_daemon::caller`]).
 
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use rbmc_contracts::{
     user::{AUTHENTICATOR_PATH, GROUPS, PRIVILEGES, USER_ROOT},
     CommonError,
 };
+use rbmc_daemon::caller;
 use ring::rand::SecureRandom;
 use tracing::{info, warn};
 use zbus::object_server::SignalEmitter;
@@ -284,12 +285,12 @@ impl Manager {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: zbus::message::Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = crate::caller::who(conn, &header).await;
+        let who = caller::caller(conn, Some(&header)).await;
         let action = format!("User.Manager.CreateUser {user_name} {privilege}");
         let outcome = self
             .create(user_name, group_names, privilege, enabled)
             .await;
-        crate::caller::audit_call(conn, who, action, &outcome);
+        caller::audit(conn, &who, &action, &outcome);
         outcome
     }
 
@@ -300,7 +301,7 @@ impl Manager {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: zbus::message::Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = crate::caller::who(conn, &header).await;
+        let who = caller::caller(conn, Some(&header)).await;
         let action = format!("User.Manager.RenameUser {user_name} {new_user_name}");
         let outcome = flatten(
             self.accounts
@@ -312,7 +313,7 @@ impl Manager {
                 })
                 .await,
         );
-        crate::caller::audit_call(conn, who, action, &outcome);
+        caller::audit(conn, &who, &action, &outcome);
         outcome
     }
 

@@ -11,7 +11,7 @@
 //!   before it takes effect.
 //! - [`commands`]: the IPMI user commands.
 //! - [`dbus`]: the fixed D-Bus objects; [`user_objects`]: one per user;
-//!   [`caller`]: who called, for the audit trail.
+//!   `rbmc_daemon::caller` names who called, for the audit trail.
 //! - [`audit`]: records in the audit trail.
 //! - [`follow`]: per-user objects, signals and lockout events that follow
 //!   each change.
@@ -19,7 +19,6 @@
 //!   from a one-time provisioning file.
 
 pub mod audit;
-pub mod caller;
 pub mod cli;
 pub mod commands;
 pub mod dbus;

@@ -9,8 +9,9 @@ use rbmc_contracts::CommonError;
 use tracing::info;
 use zbus::message::Header;
 
+use rbmc_daemon::caller;
+
 use crate::{
-    caller::audit_call,
     dbus::{change_error, flatten, parse_privilege, privilege_name},
     owner::{AccountsHandle, ChangeError},
 };
@@ -160,7 +161,7 @@ impl DeleteUser {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = crate::caller::who(conn, &header).await;
+        let who = caller::caller(conn, Some(&header)).await;
         let id = self.id;
         let outcome = flatten(
             self.accounts
@@ -170,7 +171,7 @@ impl DeleteUser {
                 })
                 .await,
         );
-        audit_call(conn, who, format!("Object.Delete user {id}"), &outcome);
+        caller::audit(conn, &who, &format!("Object.Delete user {id}"), &outcome);
         outcome?;
         info!(id, "user deleted over D-Bus");
         Ok(())
@@ -195,17 +196,17 @@ impl UserPassword {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = crate::caller::who(conn, &header).await;
+        let who = caller::caller(conn, Some(&header)).await;
         let id = self.id;
         let outcome = self
             .accounts
             .change(move |accounts, _, _| accounts.set_password(id, password.as_bytes(), false))
             .await
             .map_err(change_error);
-        audit_call(
+        caller::audit(
             conn,
-            who,
-            format!("User.Password.SetPassword user {id}"),
+            &who,
+            &format!("User.Password.SetPassword user {id}"),
             &outcome,
         );
         outcome

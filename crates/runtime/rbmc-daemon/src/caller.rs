@@ -90,6 +90,23 @@ pub async fn authorize(
     Err(refusal)
 }
 
+/// A state change asked over D-Bus, whole: checks the caller
+/// ([`authorize`]), makes the change, and audits it with its outcome.
+pub async fn checked<T, F>(
+    conn: &zbus::Connection,
+    header: Option<&Header<'_>>,
+    action: &str,
+    change: impl FnOnce() -> F,
+) -> Result<T, CommonError>
+where
+    F: std::future::Future<Output = Result<T, CommonError>>,
+{
+    let who = authorize(conn, header, action).await?;
+    let outcome = change().await;
+    audit(conn, &who, action, &outcome);
+    outcome
+}
+
 /// Records `action` by `who` and its outcome in the audit trail, off the
 /// caller's path (the reply does not wait for the trail).
 pub fn audit<T, E: std::fmt::Display>(

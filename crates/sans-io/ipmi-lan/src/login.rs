@@ -112,17 +112,17 @@ impl<U: ChannelPolicy> Setup<'_, U> {
         let message = Rakp1::parse(payload)?;
         // Take only a handshake waiting for RAKP 1: a RAKP 1 naming an
         // active session must not disturb it.
-        let opening = self
+        let Handshake {
+            state,
+            started,
+            from,
+        } = self
             .sessions
             .take_expect_rakp1(message.bmc_session_id)
             .ok_or(DropReason::NoSession(message.bmc_session_id))?;
-        let state = &opening.state;
         let console_session_id = state.console_session_id;
         let cap = self.policy.privilege_cap(state.suite.id);
-        match state
-            .clone()
-            .on_rakp1(&message, random16(self.rng), self.config.guid, cap)
-        {
+        match state.on_rakp1(&message, random16(self.rng), self.config.guid, cap) {
             Ok(awaiting) => {
                 self.events.push_back(Event::Authenticate(AuthRequest {
                     session_id: message.bmc_session_id,
@@ -133,8 +133,8 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 }));
                 let proving = Handshake {
                     state: Proving::AwaitRakp2(awaiting, peer),
-                    started: opening.started,
-                    from: opening.from,
+                    started,
+                    from,
                 };
                 if let Some((user, peer)) = self
                     .sessions
@@ -147,7 +147,7 @@ impl<U: ChannelPolicy> Setup<'_, U> {
                 Ok(None)
             }
             Err(err) => {
-                self.refused(&message.username, Some(opening.from), err.status);
+                self.refused(&message.username, Some(from), err.status);
                 Ok(Some(rakp_error(
                     PayloadType::RAKP2,
                     message.tag,

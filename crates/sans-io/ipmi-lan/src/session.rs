@@ -283,22 +283,17 @@ impl SessionTable {
         let taken = self
             .proving
             .remove_if(id, |state| matches!(state, Proving::AwaitRakp2(..)))?;
-        let Handshake {
-            state: proving,
-            started,
-            from,
-        } = taken;
-        match proving {
-            Proving::AwaitRakp2(state, reply_to) => Some((
-                Handshake {
-                    state,
-                    started,
-                    from,
-                },
-                reply_to,
-            )),
-            _ => None,
-        }
+        let Proving::AwaitRakp2(state, reply_to) = taken.state else {
+            return None;
+        };
+        Some((
+            Handshake {
+                state,
+                started: taken.started,
+                from: taken.from,
+            },
+            reply_to,
+        ))
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 3.
@@ -306,19 +301,14 @@ impl SessionTable {
         let taken = self
             .proving
             .remove_if(id, |state| matches!(state, Proving::ExpectRakp3(..)))?;
-        let Handshake {
-            state: proving,
-            started,
-            from,
-        } = taken;
-        match proving {
-            Proving::ExpectRakp3(state) => Some(Handshake {
-                state,
-                started,
-                from,
-            }),
-            _ => None,
-        }
+        let Proving::ExpectRakp3(state) = taken.state else {
+            return None;
+        };
+        Some(Handshake {
+            state,
+            started: taken.started,
+            from: taken.from,
+        })
     }
 
     /// Takes the handshake `id` out if it waits for RAKP 3's check.
@@ -326,22 +316,17 @@ impl SessionTable {
         let taken = self
             .proving
             .remove_if(id, |state| matches!(state, Proving::AwaitRakp4(..)))?;
-        let Handshake {
-            state: proving,
-            started,
-            from,
-        } = taken;
-        match proving {
-            Proving::AwaitRakp4(state, reply_to) => Some((
-                Handshake {
-                    state,
-                    started,
-                    from,
-                },
-                reply_to,
-            )),
-            _ => None,
-        }
+        let Proving::AwaitRakp4(state, reply_to) = taken.state else {
+            return None;
+        };
+        Some((
+            Handshake {
+                state,
+                started: taken.started,
+                from: taken.from,
+            },
+            reply_to,
+        ))
     }
 
     /// Establishes session `id`.
