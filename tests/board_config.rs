@@ -74,3 +74,35 @@ fn each_daemon_fails_fast_naming_the_missing_device() {
         "{log}"
     );
 }
+
+/// The emulated board's config (issue 17) reads every sensor through a
+/// kernel driver and drives power through GPIO lines: nothing in it is
+/// simulated by rbmc. tests/ast2600.rs runs the daemons with it.
+#[test]
+fn the_emulated_boards_config_names_only_kernel_devices() {
+    let path = repo_root().join("configs/qemu-ast2600-evb.toml");
+    let config = rbmc_config::Config::from_file(&path).expect("qemu-ast2600-evb.toml");
+    assert!(config.users.is_empty(), "the image's config holds no user");
+    assert_eq!(config.power.backend, rbmc_config::PowerBackend::Gpio);
+    assert_eq!(
+        config.kcs.device.as_deref(),
+        Some(std::path::Path::new("/dev/ipmi-kcs3"))
+    );
+    for sensor in &config.sensors {
+        assert!(sensor.simulate.is_none(), "{:?} is simulated", sensor.name);
+        assert!(
+            matches!(
+                sensor.source,
+                rbmc_config::Source::Hwmon { .. } | rbmc_config::Source::Iio { .. }
+            ),
+            "{:?} does not read a kernel driver's sysfs",
+            sensor.name
+        );
+    }
+    let iio = config
+        .sensors
+        .iter()
+        .filter(|s| matches!(s.source, rbmc_config::Source::Iio { .. }))
+        .count();
+    assert!(iio >= 2, "the ADC rails come through iio");
+}

@@ -21,7 +21,10 @@ use ipmi_wire::crypto::CipherSuite;
 use nix::{sys::signal::Signal, unistd::Pid};
 use ring::rand::SecureRandom;
 
+pub mod board;
 mod console;
+pub mod cpio;
+mod host_kcs;
 pub mod netns;
 
 pub use console::Console;

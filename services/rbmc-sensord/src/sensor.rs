@@ -7,7 +7,7 @@ use ipmi_sdr::{LinearFactors, Thresholds};
 use rbmc_config::{SensorEntry, Source};
 
 use crate::{
-    source::{hwmon::HwmonInput, i2c::I2cSource, ReadingSource},
+    source::{hwmon::HwmonInput, i2c::I2cSource, iio::IioChannel, ReadingSource},
     thresholds::{self, Crossing, Levels},
 };
 
@@ -106,7 +106,8 @@ impl Sensor {
         self.source.read().map(|_| ())
     }
 
-    /// Builds a sensor; hwmon sources are looked up under `sysfs_root`.
+    /// Builds a sensor; hwmon and iio sources are looked up under
+    /// `sysfs_root`.
     pub fn new(entry: &SensorEntry, sysfs_root: &Path) -> Result<Self, SensorError> {
         let fail = |reason: String| SensorError {
             name: entry.name.0.clone(),
@@ -138,6 +139,19 @@ impl Sensor {
                 input,
                 entry.kind.hwmon_scale(),
             )),
+            Source::Iio { device, channel } => {
+                let channel_type = entry
+                    .kind
+                    .iio_channel_type()
+                    .ok_or_else(|| fail(format!("iio does not measure {:?}", entry.kind)))?;
+                Box::new(IioChannel::new(
+                    sysfs_root,
+                    device,
+                    channel_type,
+                    *channel,
+                    entry.kind.hwmon_scale(),
+                ))
+            }
             Source::Lm75 { bus, address } => Box::new(I2cSource::lm75(*bus, *address)),
             Source::Pmbus {
                 bus,

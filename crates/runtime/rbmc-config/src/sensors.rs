@@ -160,6 +160,19 @@ impl SensorKind {
         }
     }
 
+    /// The iio channel type that measures this kind (`in_<type>N_raw`, in
+    /// milli-units once scaled: ABI `sysfs-bus-iio`), if iio has one in
+    /// the units [`Self::hwmon_scale`] assumes.
+    pub fn iio_channel_type(self) -> Option<&'static str> {
+        match self {
+            Self::Temperature => Some("temp"),
+            Self::Voltage => Some("voltage"),
+            Self::Current => Some("current"),
+            // iio has no tachometer type, and its power is in milliwatts.
+            Self::Fan | Self::Power => None,
+        }
+    }
+
     /// The OpenBMC D-Bus path element (`/xyz/openbmc_project/sensors/<kind>`).
     pub fn dbus_kind(self) -> &'static str {
         match self {
@@ -197,6 +210,17 @@ pub enum Source {
         /// devices with the same name (e.g. `3-0048`).
         #[serde(default)]
         device: Option<String>,
+    },
+    /// A Linux industrial-I/O channel (an ADC, e.g. the AST2600's
+    /// `ast2600-adc0`): `in_<type><channel>_raw`, scaled by the device's
+    /// `scale` and `offset`, where `<type>` follows the sensor's kind
+    /// (`voltage`, `temp` or `current`).
+    Iio {
+        /// The iio device's `name` attribute (never the unstable
+        /// `iio:deviceN`).
+        device: String,
+        /// The channel number.
+        channel: u8,
     },
     /// An LM75/TMP75-class temperature sensor on i2c-dev.
     Lm75 {
@@ -321,6 +345,12 @@ pub fn check_sensors(sensors: &[SensorEntry], lines: &[usize]) -> Result<(), Str
         if s.entity_instance > 127 {
             return Err(format!("{at}: entity-instance must be 0-127"));
         }
+        if matches!(s.source, Source::Iio { .. }) && s.kind.iio_channel_type().is_none() {
+            return Err(format!(
+                "{at}: an iio source reads temperature, voltage or current, not {:?}",
+                s.kind
+            ));
+        }
         if s.poll_ms < 10 {
             return Err(format!("{at}: poll-ms must be at least 10"));
         }
@@ -380,6 +410,28 @@ thresholds = { unc = 80.0, ucr = 90.0 }
         assert_eq!(s.poll_ms, 1000);
         assert_eq!(s.name.object_name(), "CPU0_Temp");
         assert!(matches!(s.source, Source::Hwmon { ref input, .. } if input == "temp1"));
+    }
+
+    #[test]
+    fn an_iio_source_reads_only_what_iio_measures() {
+        let adc = ONE.replace(
+            r#"{ type = "hwmon", name = "coretemp", input = "temp1" }"#,
+            r#"{ type = "iio", device = "ast2600-adc0", channel = 3 }"#,
+        );
+        let s = &sensor(&adc).unwrap()[0];
+        assert_eq!(
+            s.source,
+            Source::Iio {
+                device: "ast2600-adc0".into(),
+                channel: 3
+            }
+        );
+        let fan = adc.replace(r#"kind = "temperature""#, r#"kind = "fan""#);
+        let refused = sensor(&fan).unwrap_err();
+        assert!(
+            refused.contains("iio source") && refused.contains("Fan"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Where readings come from: the kernel's interfaces, behind one small trait.
 //!
 //! - [`hwmon`]: Linux hwmon sysfs attributes, the device found by its `name`.
+//! - [`iio`]: Linux industrial-I/O channels (ADCs), the device found by its
+//!   `name`.
 //! - [`i2c`]: LM75-class and PMBus parts read directly over i2c-dev.
 //!
 //! Every source answers `Ok(value)` in the sensor's unit or a
@@ -8,6 +10,7 @@
 
 pub mod hwmon;
 pub mod i2c;
+pub mod iio;
 
 use std::path::PathBuf;
 
@@ -23,6 +26,12 @@ pub enum SourceError {
         /// The device path filter, if any.
         device: Option<String>,
     },
+    /// No iio device has the configured name.
+    #[error("no iio device named {name:?}")]
+    IioDeviceNotFound {
+        /// The `name` looked for.
+        name: String,
+    },
     /// The attribute could not be read (missing, EIO, ENODATA...).
     #[error("{path}: {source}")]
     Read {
@@ -30,6 +39,15 @@ pub enum SourceError {
         path: PathBuf,
         /// The error.
         source: std::io::Error,
+    },
+    /// The attribute did not hold a number (iio scales and offsets are
+    /// decimals).
+    #[error("{path}: not a number: {text:?}")]
+    NotANumber {
+        /// The attribute file.
+        path: PathBuf,
+        /// What it held (trimmed, at most 32 bytes).
+        text: String,
     },
     /// The attribute did not hold an integer.
     #[error("{path}: not an integer: {text:?}")]
