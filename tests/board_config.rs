@@ -47,8 +47,11 @@ fn run_with_board_config(daemon: &str) -> (Option<i32>, String) {
 #[test]
 fn each_daemon_fails_fast_naming_the_missing_device() {
     for (daemon, names) in [
-        // The board's I2C and ADC sensors.
-        ("rbmc-sensord", &["lm75", "adt7490", "aspeed_tach"][..]),
+        // The board's I2C sensors, ADCs (iio) and fan tachometers.
+        (
+            "rbmc-sensord",
+            &["lm75", "adt7490", "ast2600-adc0", "aspeed_tach"][..],
+        ),
         // The power control lines of the device tree's gpio-line-names.
         ("rbmc-powerd", &["POWER_OUT"]),
         // The BMC side of the host's KCS channel 3.
