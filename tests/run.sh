@@ -43,6 +43,14 @@ if ! target/pyghmi-venv/bin/python -c "import pyghmi" >/dev/null 2>&1; then
     python3 -m venv target/pyghmi-venv
     target/pyghmi-venv/bin/pip install -q pyghmi==1.6.19
 fi
+# DMTF's Redfish client library and validators, for the Redfish tests, in
+# a private venv (PyPI). The validators check against DMTF's schemas in
+# ../shared/redfish-csdl (or $RBMC_REDFISH_CSDL).
+if ! target/redfish-venv/bin/python -c "import redfish, redfish_service_validator, redfish_protocol_validator" >/dev/null 2>&1; then
+    python3 -m venv target/redfish-venv
+    target/redfish-venv/bin/pip install -q redfish==3.4.2 redfish-service-validator==3.1.8 \
+        redfish-protocol-validator==1.3.2
+fi
 # The emulated AST2600's image (the armv7 build, Debian's armhf kernel and
 # busybox; tests/ast2600.rs boots it).
 bash tests/ast2600/image.sh

@@ -182,6 +182,8 @@ pub struct Suite {
     pub port: u16,
     /// The QEMU link's TCP port on 127.0.0.1.
     pub qemu_port: u16,
+    /// Redfish's TCP port on 127.0.0.1.
+    pub redfish_port: u16,
     /// The suite's state directory.
     pub state_dir: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
@@ -209,7 +211,12 @@ impl Suite {
             std::env::temp_dir().join(format!("rbmc-e2e-{}-{}", std::process::id(), port));
         let _ = std::fs::remove_dir_all(&state_dir);
         let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
-        Self::launch(port, qemu_port, state_dir, extra_args, None)
+        Self::launch(
+            [port, qemu_port, free_tcp_port()],
+            state_dir,
+            extra_args,
+            None,
+        )
     }
 
     /// Like [`Suite::start_with`], with the state in `state_dir` as it is
@@ -217,8 +224,7 @@ impl Suite {
     pub fn start_with_state_dir(state_dir: PathBuf, extra_args: &[&str]) -> Self {
         let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
         Self::launch(
-            free_udp_port(),
-            free_tcp_port(),
+            [free_udp_port(), free_tcp_port(), free_tcp_port()],
             state_dir,
             extra_args,
             None,
@@ -235,8 +241,7 @@ impl Suite {
         let _ = std::fs::remove_dir_all(&state_dir);
         let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
         Self::launch(
-            port,
-            qemu_port,
+            [port, qemu_port, free_tcp_port()],
             state_dir,
             extra_args,
             Some(netns.to_owned()),
@@ -260,12 +265,12 @@ impl Suite {
     /// what a reboot of the BMC keeps, it must keep.
     pub fn restart(mut self) -> Self {
         self.stop_launcher();
-        let (port, qemu_port) = (self.port, self.qemu_port);
+        let ports = [self.port, self.qemu_port, self.redfish_port];
         let state_dir = std::mem::take(&mut self.state_dir);
         let extra_args = std::mem::take(&mut self.extra_args);
         let netns = self.netns.take();
         std::mem::forget(self);
-        Self::launch(port, qemu_port, state_dir, extra_args, netns)
+        Self::launch(ports, state_dir, extra_args, netns)
     }
 
     fn stop_launcher(&mut self) {
@@ -281,9 +286,9 @@ impl Suite {
         }
     }
 
+    /// Starts rbmc-dev with RMCP+, the QEMU link and Redfish on `ports`.
     fn launch(
-        port: u16,
-        qemu_port: u16,
+        [port, qemu_port, redfish_port]: [u16; 3],
         state_dir: PathBuf,
         extra_args: Vec<String>,
         netns: Option<String>,
@@ -312,6 +317,8 @@ impl Suite {
             .arg("--no-build")
             .arg("--qemu-port")
             .arg(qemu_port.to_string())
+            .arg("--redfish-port")
+            .arg(redfish_port.to_string())
             .args(&extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -338,6 +345,7 @@ impl Suite {
             child,
             port,
             qemu_port,
+            redfish_port,
             state_dir,
             log,
             extra_args,

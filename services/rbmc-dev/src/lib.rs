@@ -53,6 +53,9 @@ pub struct Args {
     /// Config file for every daemon (default: the built-in configs/dev.toml).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// TCP port on 127.0.0.1 for Redfish (HTTPS).
+    #[arg(long, default_value_t = 8443)]
+    pub redfish_port: u16,
     /// TCP port on 127.0.0.1 where rbmc-kcsd waits for a QEMU VM's
     /// `ipmi-bmc-extern` link.
     #[arg(long, default_value_t = 9002)]
@@ -169,6 +172,14 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(69));
     }
+    let redfish_listen = format!("127.0.0.1:{}", args.redfish_port);
+    if let Err(err) = std::net::TcpListener::bind(&redfish_listen) {
+        eprintln!(
+            "rbmc-dev: TCP {redfish_listen} (Redfish) is not free: {err}; pick another port \
+             with --redfish-port N"
+        );
+        return Ok(ExitCode::from(69));
+    }
     // Serial over LAN's host console: the simulated host's, or the VM's
     // serial port (QEMU: -chardev socket,id=sol,path=<this>,server=on,wait=off
     // -serial chardev:sol).
@@ -227,6 +238,11 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
                 sol_console,
             ],
         },
+        Daemon {
+            binary: "rbmc-redfishd",
+            bus_name: "org.rbmc.Redfishd",
+            extra_args: vec!["--listen".into(), redfish_listen],
+        },
     ];
 
     let _simulator = simulate::serve(simulator, &address)
@@ -265,6 +281,11 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
                 println!(
                     "rbmc-dev: try: ipmitool -I lanplus -H 127.0.0.1 -p {} -U admin -P rbmc-admin -C 17 mc info",
                     args.port
+                );
+                println!(
+                    "rbmc-dev: Redfish at https://127.0.0.1:{port}/redfish/v1 (self-signed); try: \
+                     curl -k -u admin:rbmc-admin https://127.0.0.1:{port}/redfish/v1/Systems/system",
+                    port = args.redfish_port
                 );
             }
             Err(err) => eprintln!("rbmc-dev: suite did not come up: {err:#}"),

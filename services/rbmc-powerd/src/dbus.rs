@@ -37,7 +37,7 @@ const HOST: &str = "xyz.openbmc_project.State.Host";
 const POLICY: &str = "xyz.openbmc_project.Control.Power.RestorePolicy.Policy";
 
 pub use rbmc_contracts::{
-    control::{BOOT_PATH, POWER_RESTORE_POLICY_PATH as POLICY_PATH},
+    control::{BOOT_ONE_TIME_PATH, BOOT_PATH, NMI_PATH, POWER_RESTORE_POLICY_PATH as POLICY_PATH},
     state::{CHASSIS_PATH, HOST_PATH},
 };
 
@@ -220,6 +220,30 @@ impl HostObject {
     }
 }
 
+/// `xyz.openbmc_project.Control.Host.NMI`: the diagnostic interrupt.
+pub struct NmiObject {
+    /// The controller.
+    pub control: Arc<Controller>,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Control.Host.NMI")]
+impl NmiObject {
+    /// Pulses NMI: root and powerd's own user only, audited.
+    #[zbus(name = "NMI")]
+    async fn nmi(
+        &self,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), CommonError> {
+        caller::checked(conn, Some(&header), "NMI", || async {
+            self.control
+                .request(Request::Diagnostic, cause::CHASSIS_CONTROL)
+                .map_err(refused)
+        })
+        .await
+    }
+}
+
 /// `xyz.openbmc_project.Control.Power.RestorePolicy`.
 pub struct RestorePolicyObject {
     /// The controller.
@@ -307,7 +331,8 @@ impl BootObject {
     async fn set_device(&self, device: ipmi_boot::BootDevice) -> Result<(), CommonError> {
         self.control
             .change_setting(|_, boot| {
-                let mut request = boot.boot_request().unwrap_or_default();
+                // The stored type and persistence carry over.
+                let mut request = boot.stored_flags();
                 request.device = device;
                 let request = (device != ipmi_boot::BootDevice::NoOverride).then_some(request);
                 boot.set_boot_request(request);
@@ -414,5 +439,103 @@ impl BootModeObject {
             }
         };
         self.boot.set_device(device).await
+    }
+}
+
+/// `xyz.openbmc_project.Control.Boot.Type` (on the boot path): whether the
+/// override boots EFI or legacy (boot flags data 1 bit 5).
+pub struct BootTypeObject {
+    /// The boot object it shares state with.
+    pub boot: BootObject,
+}
+
+const TYPES: &str = "xyz.openbmc_project.Control.Boot.Type.Types";
+
+#[zbus::interface(name = "xyz.openbmc_project.Control.Boot.Type")]
+impl BootTypeObject {
+    /// Legacy or EFI.
+    #[zbus(property)]
+    fn boot_type(&self) -> String {
+        let efi = self.boot.control.lock().boot.stored_flags().efi;
+        format!("{TYPES}.{}", if efi { "EFI" } else { "Legacy" })
+    }
+
+    /// Sets the override's boot type: root and powerd's own user only,
+    /// audited.
+    #[zbus(property)]
+    async fn set_boot_type(
+        &mut self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set BootType {value}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            let efi = match value.strip_prefix(&format!("{TYPES}.")) {
+                Some("EFI") => true,
+                Some("Legacy") => false,
+                _ => {
+                    return Err(CommonError::InvalidArgument(format!(
+                        "unknown boot type {value}"
+                    )))
+                }
+            };
+            self.boot.change_flags(move |flags| flags.efi = efi).await
+        })
+        .await
+    }
+}
+
+/// `xyz.openbmc_project.Object.Enable` at `.../boot/one_time`: whether
+/// the override applies to the next boot only (enabled) or to every boot
+/// (boot flags data 1 bit 6, persistent).
+pub struct OneTimeObject {
+    /// The boot object it shares state with.
+    pub boot: BootObject,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Object.Enable")]
+impl OneTimeObject {
+    /// Next boot only.
+    #[zbus(property)]
+    fn enabled(&self) -> bool {
+        !self.boot.control.lock().boot.stored_flags().persistent
+    }
+
+    /// Sets next-boot-only (true) or every boot (false): root and powerd's
+    /// own user only, audited.
+    #[zbus(property)]
+    async fn set_enabled(
+        &mut self,
+        value: bool,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set boot one_time Enabled {value}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            self.boot
+                .change_flags(move |flags| flags.persistent = !value)
+                .await
+        })
+        .await
+    }
+}
+
+impl BootObject {
+    /// Changes the stored flags, keeping whether an override is in force;
+    /// acknowledged only once stored.
+    async fn change_flags(
+        &self,
+        change: impl Fn(&mut ipmi_boot::BootRequest) + Send,
+    ) -> Result<(), CommonError> {
+        self.control
+            .change_setting(|_, boot| {
+                let mut flags = boot.stored_flags();
+                change(&mut flags);
+                boot.set_stored_flags(flags);
+                Ok(())
+            })
+            .await
+            .map_err(not_stored)
     }
 }

@@ -191,6 +191,13 @@ pub async fn run(
                 control: control.clone(),
             },
         )
+        .await?
+        .serve_at(
+            dbus::NMI_PATH,
+            dbus::NmiObject {
+                control: control.clone(),
+            },
+        )
         .await?;
     events::serve_sensors(&conn).await?;
     startup
@@ -204,6 +211,24 @@ pub async fn run(
         .serve_at(
             dbus::BOOT_PATH,
             dbus::BootModeObject {
+                boot: dbus::BootObject {
+                    control: control.clone(),
+                },
+            },
+        )
+        .await?
+        .serve_at(
+            dbus::BOOT_PATH,
+            dbus::BootTypeObject {
+                boot: dbus::BootObject {
+                    control: control.clone(),
+                },
+            },
+        )
+        .await?
+        .serve_at(
+            dbus::BOOT_ONE_TIME_PATH,
+            dbus::OneTimeObject {
                 boot: dbus::BootObject {
                     control: control.clone(),
                 },

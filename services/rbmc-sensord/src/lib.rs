@@ -239,6 +239,14 @@ pub async fn run(
         .await?;
     let conn = startup.connection().clone();
     state.reset.connect(conn.clone());
+    // One GetManagedObjects call reads every sensor (the Redfish bridge's
+    // Sensors collection), as dbus-sensors allows.
+    conn.object_server()
+        .at(
+            rbmc_contracts::sensor::SENSORS_ROOT,
+            zbus::fdo::ObjectManager,
+        )
+        .await?;
     let mut objects = Vec::new();
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);

@@ -239,6 +239,49 @@ mod authenticator {
             })
         }
 
+        /// A login with a name and the password itself (Redfish's HTTP
+        /// Basic and sessions): `(granted, user ID, privilege limit on the
+        /// LAN channel, why refused)`. The same users and lockout as an
+        /// RMCP+ login; a locked user is refused whatever the password.
+        async fn password_login(
+            &self,
+            username: String,
+            password: String,
+            peer: String,
+        ) -> Result<(bool, u8, u8, String), CommonError> {
+            let name = username.clone();
+            let outcome = self
+                .accounts
+                .with(move |accounts, lockout, now| {
+                    accounts.password_login(lockout, now, username.as_bytes(), password.as_bytes())
+                })
+                .await
+                .ok_or_else(|| CommonError::Unavailable("the accounts are not available".into()))?;
+            Ok(match outcome {
+                Ok(grant) => (
+                    true,
+                    grant.user_id,
+                    grant.privilege_limit.level(),
+                    String::new(),
+                ),
+                Err(refused) => {
+                    info!(user = %name, %peer, reason = refused.reason.as_str(), "password login refused");
+                    if refused.locked_now {
+                        warn!(user = %name, %peer, "user locked after failed logins");
+                        if let Some(id) = refused.user_id {
+                            self.accounts
+                                .report(Changed {
+                                    revoked: Vec::new(),
+                                    locked_now: vec![id],
+                                })
+                                .await;
+                        }
+                    }
+                    (false, 0, 0, refused.reason.as_str().to_owned())
+                }
+            })
+        }
+
         async fn bad_password_threshold(&self) -> Result<Vec<u8>, CommonError> {
             self.accounts
                 .with(|accounts, _, _| accounts.policy.bad_password_threshold().to_vec())

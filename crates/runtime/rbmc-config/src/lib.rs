@@ -19,6 +19,7 @@ mod i2c;
 mod lan;
 mod network;
 mod power;
+mod redfish;
 mod sensors;
 
 pub use audit::{Audit, AuditCapacity};
@@ -28,6 +29,7 @@ pub use i2c::{I2c, I2cAllow, I2cBackend};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Networkd, Sol, VlanId};
 pub use network::{Network, SuiteId};
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
+pub use redfish::Redfish;
 pub use sensors::{
     Hwmon, PmbusReading, SensorEntry, SensorKind, SensorName, SensorNumber, Simulation, Source,
     ThresholdValues,
@@ -110,6 +112,9 @@ pub struct Config {
     /// What Master Write-Read may reach; nothing unless listed.
     #[serde(default)]
     pub i2c_allow: Vec<I2cAllow>,
+    /// The Redfish service.
+    #[serde(default)]
+    pub redfish: Redfish,
 }
 
 /// `[kcs]`: where the host's requests come from.
@@ -176,6 +181,7 @@ impl Config {
         config.sol.validate().map_err(invalid)?;
         config.network.validate().map_err(invalid)?;
         config.lan.validate().map_err(invalid)?;
+        config.redfish.validate().map_err(invalid)?;
         for allow in &config.i2c_allow {
             allow.validate().map_err(invalid)?;
         }

@@ -7,6 +7,12 @@
 //! - `xyz.openbmc_project.Control.Boot.Source` and `.Boot.Mode` at
 //!   [`BOOT_PATH`] ([`BootSourceProxy`], [`BootModeProxy`]): the next boot's
 //!   override, the same IPMI boot flags seen two ways.
+//! - `xyz.openbmc_project.Control.Boot.Type` at [`BOOT_PATH`] and
+//!   `xyz.openbmc_project.Object.Enable` at [`BOOT_ONE_TIME_PATH`]
+//!   ([`BootTypeProxy`], [`BootOneTimeProxy`]): the override's EFI bit and
+//!   whether it is for the next boot only;
+//! - `xyz.openbmc_project.Control.Host.NMI` at [`NMI_PATH`] ([`NmiProxy`]):
+//!   a diagnostic interrupt to the host now.
 //!
 //! Values are OpenBMC's enumeration strings; an unknown one fails the
 //! property `Set` with `org.freedesktop.DBus.Error.InvalidArgs`.
@@ -16,6 +22,56 @@ pub const POWER_RESTORE_POLICY_PATH: &str =
     "/xyz/openbmc_project/control/host0/power_restore_policy";
 /// The boot override object.
 pub const BOOT_PATH: &str = "/xyz/openbmc_project/control/host0/boot";
+/// Whether the boot override is for the next boot only (OpenBMC's path).
+pub const BOOT_ONE_TIME_PATH: &str = "/xyz/openbmc_project/control/host0/boot/one_time";
+/// The host's diagnostic interrupt (OpenBMC's path).
+pub const NMI_PATH: &str = "/xyz/openbmc_project/control/host0/nmi";
+
+/// Client of `xyz.openbmc_project.Control.Boot.Type`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Control.Boot.Type",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/boot"
+)]
+pub trait BootType {
+    /// `...Boot.Type.Types.` Legacy or EFI.
+    #[zbus(property)]
+    fn boot_type(&self) -> zbus::Result<String>;
+
+    /// Sets the override's boot type.
+    #[zbus(property)]
+    fn set_boot_type(&self, value: &str) -> zbus::Result<()>;
+}
+
+/// Client of `xyz.openbmc_project.Object.Enable` at
+/// [`BOOT_ONE_TIME_PATH`].
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Object.Enable",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/boot/one_time"
+)]
+pub trait BootOneTime {
+    /// Whether the override is for the next boot only.
+    #[zbus(property)]
+    fn enabled(&self) -> zbus::Result<bool>;
+
+    /// Sets next boot only (true) or every boot (false).
+    #[zbus(property)]
+    fn set_enabled(&self, value: bool) -> zbus::Result<()>;
+}
+
+/// Client of `xyz.openbmc_project.Control.Host.NMI`.
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Control.Host.NMI",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/control/host0/nmi"
+)]
+pub trait Nmi {
+    /// Pulses the host's NMI line (IPMI's diagnostic interrupt). Fails
+    /// with `NotAllowed` while the host is off.
+    #[zbus(name = "NMI")]
+    fn nmi(&self) -> Result<(), crate::CommonError>;
+}
 
 /// Client of `xyz.openbmc_project.Control.Power.RestorePolicy`.
 #[zbus::proxy(

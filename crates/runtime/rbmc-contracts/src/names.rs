@@ -22,5 +22,7 @@ pub const STATE_HOST: &str = "xyz.openbmc_project.State.Host";
 pub const STATE_CHASSIS: &str = "xyz.openbmc_project.State.Chassis";
 /// rbmc-seld's second name, OpenBMC's (phosphor-sel-logger's) SEL logger.
 pub const SEL_LOGGER: &str = "xyz.openbmc_project.Logging.IPMI";
+/// rbmc-redfishd: the Redfish service (HTTPS), a bridge like the IPMI ones.
+pub const REDFISHD: &str = "org.rbmc.Redfishd";
 /// rbmc-dev's simulator, on the development bus only.
 pub const SIMULATOR: &str = "org.rbmc.Simulator";

@@ -99,6 +99,19 @@ mod authenticator {
             code: &[u8],
         ) -> Result<(u8, Vec<u8>), CommonError>;
 
+        /// A login with a name and the password itself (Redfish's HTTP Basic
+        /// and sessions), counted in the same lockout as RMCP+ logins.
+        /// Returns whether it is granted, the user ID, the user's privilege
+        /// limit on the LAN channel (IPMI levels: 2 User, 3 Operator, 4
+        /// Administrator) and, when refused, why (for the audit trail; a
+        /// client is told no more than "refused").
+        fn password_login(
+            &self,
+            username: &str,
+            password: &str,
+            peer: &str,
+        ) -> Result<(bool, u8, u8, String), CommonError>;
+
         /// LAN parameter 26, Bad Password Threshold: its six data bytes.
         fn bad_password_threshold(&self) -> Result<Vec<u8>, CommonError>;
 

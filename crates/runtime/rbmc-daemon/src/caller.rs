@@ -5,8 +5,11 @@
 //! daemon, so a policy mistake cannot hand the host's power to any local
 //! user. A caller is named by its uid as the bus daemon vouches for it
 //! (`GetConnectionUnixUser`), never by what it says of itself, and may
-//! change state only if that uid is root or the daemon's own (the
-//! developer's suite runs every daemon and its clients as one user). Each
+//! change state only if that uid is root, the daemon's own (the
+//! developer's suite runs every daemon and its clients as one user), or the
+//! Redfish bridge's (`rbmc-redfishd`, which authenticates its own callers
+//! and checks their Redfish privilege before it asks, as the IPMI bridges
+//! do before they route a command). Each
 //! change asked for, allowed or not, is recorded in the audit trail
 //! (`org.rbmc.Audit` on rbmc-seld) with the caller's uid and the outcome.
 
@@ -56,12 +59,32 @@ pub async fn caller(conn: &zbus::Connection, header: Option<&Header<'_>>) -> Cal
     }
 }
 
-/// The uids that may change state: root and this process's own.
+/// The bridges that check their callers' privilege themselves and may
+/// then change state for them.
+pub const TRUSTED_BRIDGE_USERS: [&str; 1] = ["rbmc-redfishd"];
+
+/// The uids that may change state: root, this process's own, and the
+/// [`TRUSTED_BRIDGE_USERS`] that exist here (`/etc/passwd`).
 pub fn trusted_uids() -> Vec<u32> {
     let own = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
     let mut uids = vec![0];
     uids.extend(own.filter(|uid| *uid != 0));
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    uids.extend(passwd_uids(&passwd, &TRUSTED_BRIDGE_USERS));
     uids
+}
+
+/// The uids of `names` in a passwd file's text.
+fn passwd_uids(passwd: &str, names: &[&str]) -> Vec<u32> {
+    passwd
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let uid = fields.nth(1)?.parse().ok()?;
+            names.contains(&name).then_some(uid)
+        })
+        .collect()
 }
 
 /// Whether `caller` may change state: its uid is known and trusted.
@@ -138,6 +161,17 @@ pub fn audit<T, E: std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_named_bridges_are_read_from_passwd() {
+        let passwd = "root:x:0:0::/root:/bin/sh\n\
+                      rbmc-redfishd:x:991:991::/nonexistent:/bin/false\n\
+                      rbmc-redfishd-evil:x:992:992::/:/bin/false\n\
+                      nobody:x:65534:65534::/:/bin/false\n\
+                      broken line\n";
+        assert_eq!(passwd_uids(passwd, &TRUSTED_BRIDGE_USERS), vec![991]);
+        assert!(passwd_uids("", &TRUSTED_BRIDGE_USERS).is_empty());
+    }
 
     #[test]
     fn only_root_and_the_daemons_own_uid_are_trusted() {

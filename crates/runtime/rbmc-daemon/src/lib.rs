@@ -187,6 +187,15 @@ pub fn activated_udp_socket() -> Option<std::net::UdpSocket> {
         .flatten()
 }
 
+/// The stream socket systemd passed by socket activation, if any (the
+/// Redfish service's TCP 443 on the image).
+pub fn activated_tcp_listener() -> Option<std::net::TcpListener> {
+    listenfd::ListenFd::from_env()
+        .take_tcp_listener(0)
+        .ok()
+        .flatten()
+}
+
 /// Resolves when the bus stops answering. A daemon cut off from its bus can
 /// serve nobody; exiting lets its supervisor start it against a new bus
 /// (and keeps an orphan from lingering after a killed dev launcher).

@@ -89,6 +89,27 @@ pub enum Rakp3Outcome {
     },
 }
 
+/// A login with a name and a password (HTTP Basic or a Redfish session)
+/// that succeeded.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct PasswordGrant {
+    /// The user ID.
+    pub user_id: u8,
+    /// The user's privilege limit on the accounts' channel.
+    pub privilege_limit: Privilege,
+}
+
+/// A login with a name and a password that was refused.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct PasswordLoginRefused {
+    /// The user, when the name was known.
+    pub user_id: Option<u8>,
+    /// Why.
+    pub reason: LoginRefusal,
+    /// This failure locked the user.
+    pub locked_now: bool,
+}
+
 /// Why a password was not accepted. None of these carries the password.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
 pub enum PasswordRefusal {
@@ -272,6 +293,47 @@ impl Accounts {
             user_id: login.id,
             sik: transcript.sik(suite, &login.password),
         }
+    }
+
+    /// A login with a name and a password, for the services that receive
+    /// the password itself (Redfish): the same users, the same lockout, and
+    /// the same rules as an RMCP+ login on the accounts' channel. A locked
+    /// user is refused whatever the password, and that is not counted.
+    pub fn password_login(
+        &self,
+        lockout: &mut Lockout,
+        now: Instant,
+        name: &[u8],
+        password: &[u8],
+    ) -> Result<PasswordGrant, PasswordLoginRefused> {
+        let Some(login) = self.users.login(name, self.channel) else {
+            return Err(PasswordLoginRefused {
+                user_id: None,
+                reason: LoginRefusal::UnknownName,
+                locked_now: false,
+            });
+        };
+        let refused = |reason, locked_now| PasswordLoginRefused {
+            user_id: Some(login.id),
+            reason,
+            locked_now,
+        };
+        if lockout.is_locked(login.id, now) {
+            return Err(refused(LoginRefusal::Locked, false));
+        }
+        let unpadded = |bytes: &[u8]| -> Vec<u8> {
+            let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+            bytes[..end].to_vec()
+        };
+        if !crate::users::constant_time_eq(&unpadded(&login.password), &unpadded(password)) {
+            let locked_now = lockout.record_failure(login.id, now, &self.policy);
+            return Err(refused(LoginRefusal::WrongPassword, locked_now));
+        }
+        lockout.record_success(login.id);
+        Ok(PasswordGrant {
+            user_id: login.id,
+            privilege_limit: login.privilege_limit,
+        })
     }
 
     /// Whether `password` may become user `id`'s password.

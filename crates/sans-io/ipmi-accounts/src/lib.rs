@@ -22,7 +22,10 @@ pub mod lockout;
 pub mod policy;
 pub mod users;
 
-pub use accounts::{Accounts, LoginRefusal, PasswordRefusal, Rakp2Grant, Rakp3Outcome};
+pub use accounts::{
+    Accounts, LoginRefusal, PasswordGrant, PasswordLoginRefused, PasswordRefusal, Rakp2Grant,
+    Rakp3Outcome,
+};
 pub use lockout::Lockout;
 pub use policy::AccountPolicy;
 

@@ -151,6 +151,20 @@ impl BootOptions {
         self.flags_valid.then_some(self.flags)
     }
 
+    /// The boot flags as stored, valid or not: their mode (EFI) and
+    /// persistence stay set while no override is in force, so that a
+    /// later override (from D-Bus or Redfish) uses them.
+    pub fn stored_flags(&self) -> BootRequest {
+        self.flags
+    }
+
+    /// Changes the stored flags without making them valid or not (the
+    /// boot type or persistence, from the BMC's own side).
+    pub fn set_stored_flags(&mut self, mut flags: BootRequest) {
+        flags.device_instance &= 0x1F;
+        self.flags = flags;
+    }
+
     /// Sets or clears the boot flags from the BMC's own side (D-Bus, Redfish),
     /// as an IPMI write of parameter 5 would, but regardless of its lock.
     pub fn set_boot_request(&mut self, request: Option<BootRequest>) {

@@ -1,4 +1,5 @@
-//! The per-source budget of failed logins (issue 16, point 6): each
+//! The per-source budget of failed logins (issue 16, point 6; the Redfish
+//! service keeps one of its own for its password logins): each
 //! refused or abandoned login costs its source address one failure; an
 //! address that spent its burst starts no handshake (Open Session answers
 //! "insufficient resources") until its budget refills, one failure per
@@ -21,7 +22,7 @@ const PRUNE_ABOVE: usize = 1024;
 
 /// Failed logins per source address, as a debt that drains with time.
 #[derive(Debug)]
-pub(crate) struct FailureBudget {
+pub struct FailureBudget {
     burst: u32,
     interval: Duration,
     /// When each address's budget is full again.

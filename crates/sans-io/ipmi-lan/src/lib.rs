@@ -45,7 +45,7 @@ pub mod console;
 pub mod directory;
 pub mod endpoint;
 pub mod event;
-mod guess_limit;
+pub mod guess_limit;
 pub mod handshake;
 pub mod lan_addressing;
 pub mod lan_params;

@@ -15,6 +15,7 @@ RDEPENDS:${PN} = "\
     rbmc-kcsd \
     rbmc-netipmid \
     rbmc-powerd \
+    rbmc-redfishd \
     rbmc-seld \
     rbmc-sensord \
     rbmc-userd \

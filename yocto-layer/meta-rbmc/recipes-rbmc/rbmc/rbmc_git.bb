@@ -6,11 +6,12 @@ SUMMARY:${PN}-seld = "rbmc System Event Log"
 SUMMARY:${PN}-userd = "rbmc accounts owner"
 SUMMARY:${PN}-netipmid = "rbmc RMCP+ (IPMI over LAN) network bridge"
 SUMMARY:${PN}-kcsd = "rbmc KCS host interface"
+SUMMARY:${PN}-redfishd = "rbmc Redfish service (HTTPS)"
 SUMMARY:${PN}-config = "rbmc board config, D-Bus policy, rbmc.target and device rules"
 DESCRIPTION = "Small daemons, one per concern, that talk over D-Bus: sensors \
                and FRU (rbmc-sensord), power and GPIO (rbmc-powerd), the System \
                Event Log (rbmc-seld), accounts (rbmc-userd), IPMI over LAN (rbmc-netipmid) and the KCS \
-               host interface (rbmc-kcsd), with their systemd units, D-Bus \
+               host interface (rbmc-kcsd) and Redfish (rbmc-redfishd), with their systemd units, D-Bus \
                policy and board config."
 # Placeholder, like RBMC_GIT_REPO below: point both at where rbmc is published.
 HOMEPAGE = "https://github.com/rbmc/rbmc"
@@ -55,7 +56,7 @@ inherit cargo cargo-update-recipe-crates systemd useradd
 # of 12.9 MB for five binaries). The workspace also holds rbmc-dev (the
 # development launcher with a built-in bus) and the test crate; neither
 # belongs on a BMC, so only the multi-call package is built.
-RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-userd rbmc-netipmid rbmc-kcsd"
+RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-userd rbmc-netipmid rbmc-kcsd rbmc-redfishd"
 CARGO_BUILD_FLAGS:append = " -p rbmc"
 # The release profile strips symbols itself (Cargo.toml). Leave that to
 # bitbake, which splits debug info into rbmc-dbg and would otherwise flag the
@@ -127,7 +128,7 @@ do_install() {
 # they all run, and the config, D-Bus policy, target and device rules they
 # share. The main package stays empty: install packagegroup-rbmc, or the
 # daemons one by one.
-PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 FILES:${PN}-core += "${bindir}/rbmc"
 
 FILES:${PN}-sensord += "${bindir}/rbmc-sensord ${systemd_system_unitdir}/rbmc-sensord.service"
@@ -144,6 +145,10 @@ FILES:${PN}-kcsd += "${bindir}/rbmc-kcsd \
                      ${systemd_system_unitdir}/rbmc-kcsd@.service \
                      ${systemd_system_unitdir}/rbmc-kcsd@.service.d \
                      "
+FILES:${PN}-redfishd += "${bindir}/rbmc-redfishd \
+                         ${systemd_system_unitdir}/rbmc-redfishd.service \
+                         ${systemd_system_unitdir}/rbmc-redfishd.socket \
+                         "
 FILES:${PN}-config += "${sysconfdir}/rbmc \
                        ${datadir}/dbus-1/system.d/org.rbmc.conf \
                        ${nonarch_libdir}/sysusers.d/rbmc.conf \
@@ -158,8 +163,9 @@ RDEPENDS:${PN}-seld = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-userd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-netipmid = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-kcsd = "${PN}-config ${PN}-core"
+RDEPENDS:${PN}-redfishd = "${PN}-config ${PN}-core"
 
-SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 SYSTEMD_SERVICE:${PN}-sensord = "rbmc-sensord.service"
 SYSTEMD_SERVICE:${PN}-powerd = "rbmc-powerd.service"
 SYSTEMD_SERVICE:${PN}-seld = "rbmc-seld.service"
@@ -168,6 +174,7 @@ SYSTEMD_SERVICE:${PN}-netipmid = "${@' '.join('rbmc-netipmid@%s.socket' % lan fo
 # The instance is the device name escaped as systemd does (- becomes \x2d),
 # so the unit binds to the device's own .device unit.
 SYSTEMD_SERVICE:${PN}-kcsd = "${@' '.join('rbmc-kcsd@%s.service' % kcs.replace('-', '\\x2d') for kcs in d.getVar('RBMC_KCS_DEVICES').split())}"
+SYSTEMD_SERVICE:${PN}-redfishd = "rbmc-redfishd.socket rbmc-redfishd.service"
 SYSTEMD_SERVICE:${PN}-config = "rbmc.target"
 SYSTEMD_AUTO_ENABLE = "enable"
 
@@ -180,7 +187,7 @@ SYSTEMD_AUTO_ENABLE = "enable"
 #   tests/systemd_units.rs checks the two lists agree.
 # - The groups the units' SupplementaryGroups= name; 70-rbmc.rules gives them
 #   the devices. systemd refuses to start a unit whose group does not exist.
-USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-config"
+USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 RBMC_USERADD_OPTS = "--system --no-create-home --home-dir /nonexistent --shell /bin/false --user-group"
 USERADD_PARAM:${PN}-sensord = "${RBMC_USERADD_OPTS} rbmc-sensord"
 USERADD_PARAM:${PN}-powerd = "${RBMC_USERADD_OPTS} rbmc-powerd"
@@ -188,4 +195,5 @@ USERADD_PARAM:${PN}-seld = "${RBMC_USERADD_OPTS} rbmc-seld"
 USERADD_PARAM:${PN}-userd = "${RBMC_USERADD_OPTS} rbmc-userd"
 USERADD_PARAM:${PN}-netipmid = "${RBMC_USERADD_OPTS} rbmc-netipmid"
 USERADD_PARAM:${PN}-kcsd = "${RBMC_USERADD_OPTS} rbmc-kcsd"
+USERADD_PARAM:${PN}-redfishd = "${RBMC_USERADD_OPTS} rbmc-redfishd"
 GROUPADD_PARAM:${PN}-config = "--system i2c; --system gpio; --system ipmi-kcs"

@@ -143,6 +143,58 @@ fn failures_lock_and_a_locked_user_looks_like_a_wrong_password() {
 }
 
 #[test]
+fn a_password_login_shares_the_users_and_the_lockout_with_rmcp() {
+    let accounts = accounts();
+    let mut lockout = Lockout::default();
+    let t0 = Instant::now();
+    assert_eq!(
+        accounts.password_login(&mut lockout, t0, b"admin", b"rbmc-admin"),
+        Ok(PasswordGrant {
+            user_id: 2,
+            privilege_limit: Privilege::Administrator
+        })
+    );
+    let unknown = accounts
+        .password_login(&mut lockout, t0, b"mallory", b"rbmc-admin")
+        .unwrap_err();
+    assert_eq!(
+        (unknown.user_id, unknown.reason),
+        (None, LoginRefusal::UnknownName)
+    );
+    // A prefix or an extension of the password is wrong too.
+    for (attempt, guess) in [&b"rbmc-admi"[..], b"rbmc-admin!", b"", b"guess", b"x"]
+        .into_iter()
+        .enumerate()
+    {
+        let refused = accounts
+            .password_login(&mut lockout, t0, b"admin", guess)
+            .unwrap_err();
+        assert_eq!(refused.reason, LoginRefusal::WrongPassword);
+        assert_eq!(refused.locked_now, attempt == 4);
+    }
+    // Locked by password logins: RMCP+ is refused too, and so is the right
+    // password here, without counting.
+    assert!(matches!(
+        login(&accounts, &mut lockout, t0, b"rbmc-admin"),
+        Rakp3Outcome::Refused {
+            reason: LoginRefusal::Locked,
+            ..
+        }
+    ));
+    let locked = accounts
+        .password_login(&mut lockout, t0, b"admin", b"rbmc-admin")
+        .unwrap_err();
+    assert_eq!(
+        (locked.reason, locked.locked_now),
+        (LoginRefusal::Locked, false)
+    );
+    let later = t0 + Duration::from_secs(300);
+    assert!(accounts
+        .password_login(&mut lockout, later, b"admin", b"rbmc-admin")
+        .is_ok());
+}
+
+#[test]
 fn enabling_the_user_unlocks_it_early() {
     let mut accounts = accounts();
     let mut lockout = Lockout::default();

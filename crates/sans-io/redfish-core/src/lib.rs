@@ -1,0 +1,20 @@
+//! The Redfish service's core, without I/O: what rbmc-redfishd decides
+//! about a request before and after it reads or changes the BMC.
+//!
+//! - [`sessions`]: the SessionService's sessions, their tokens and idle
+//!   timeout, on the caller's clock.
+//! - [`error`]: refusals and failures as Base registry messages with
+//!   their HTTP status.
+//! - [`privilege`]: Redfish roles from IPMI privilege levels, and the
+//!   privileges of DMTF's base PrivilegeRegistry that each role holds.
+//!
+//! Nothing here reads a clock, draws random numbers or touches the
+//! network: the daemon passes `now` and random bytes in.
+
+pub mod error;
+pub mod privilege;
+pub mod sessions;
+
+pub use error::{ApiError, Message};
+pub use privilege::{Privilege, Role};
+pub use sessions::{Session, SessionError, SessionTable};

@@ -1,0 +1,53 @@
+//! The Redfish service: the same BMC as the IPMI bridges, over HTTPS, with
+//! no IPMI inside. Like them it owns no hardware: every resource is read
+//! from, and every change goes to, the D-Bus owners (sensors, power and
+//! boot, the SEL and audit trail, accounts).
+//!
+//! # Layout
+//! - [`tls`]: the certificate (configured, or self-signed and kept) and the
+//!   TLS versions and suites.
+//! - [`listener`]: connections, HTTP/1.1 and HTTP/2, and the limits on
+//!   them.
+//! - [`service`]: one request: body limit, authentication, and the
+//!   response's headers; [`login`]: password logins through the accounts
+//!   owner, with a per-address budget of failures.
+//! - [`routes`]: which resource a path names, its methods and privileges.
+//! - [`resources`]: each resource, read from and changed through its owner.
+//! - `redfish-core` (crate): sessions, roles and privileges, the Base
+//!   registry's errors, without I/O.
+
+pub mod cli;
+
+pub mod listener;
+pub mod login;
+pub mod resources;
+pub mod routes;
+pub mod service;
+pub mod tls;
+
+use std::{future::Future, path::PathBuf, sync::Arc};
+
+use rbmc_config::Config;
+use rbmc_contracts::names;
+
+/// Serves Redfish until `shutdown`.
+pub async fn run(
+    config: Config,
+    state_dir: PathBuf,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    // The certificate and the port first: a bad certificate or a taken
+    // port is a clear, early failure naming it.
+    let tls = tls::server_config(&config.redfish, &state_dir)?;
+    let listener = listener::bind(&config.redfish).await?;
+    let mut startup = rbmc_daemon::Startup::connect().await?;
+    let service = Arc::new(service::Service::new(startup.connection().clone(), &config));
+    startup.name(names::REDFISHD);
+    let running = startup.claim_names().await?.ready();
+    let limits = config.redfish.clone();
+    let serving = listener::serve(listener, tls, service, &limits, std::future::pending());
+    tokio::select! {
+        () = serving => Ok(()),
+        result = running.until(shutdown) => result,
+    }
+}

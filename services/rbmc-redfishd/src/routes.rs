@@ -1,0 +1,251 @@
+//! Which resource a request names, which methods it allows, and the
+//! privilege each method needs (the base PrivilegeRegistry's mapping:
+//! reading needs Login; changing a component ConfigureComponents; the
+//! manager ConfigureManager; accounts ConfigureUsers; one's own session
+//! ConfigureSelf).
+//!
+//! The order a request meets its checks (DSP0266 §7, as DMTF's protocol
+//! validator expects): an `OData-Version` other than 4.0 is refused (412);
+//! then, unless the resource is public, the caller must authenticate
+//! (401); an unknown resource is 404; a method the resource does not allow
+//! 405 with `Allow`; a missing privilege 403; an unknown `$` query option
+//! 501. Without authentication only `/redfish`, the service root,
+//! `$metadata`, `/redfish/v1/odata` and the session login answer.
+
+use hyper::{header, Method};
+use redfish_core::{ApiError, Privilege};
+
+use crate::{
+    resources::{chassis, root, sessions, systems},
+    service::{Caller, Reply, Request, Service},
+};
+
+/// A resource the service has.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Resource<'a> {
+    Versions,
+    Root,
+    OData,
+    Metadata,
+    SessionService,
+    Sessions,
+    Session(&'a str),
+    Systems,
+    System,
+    ResetActionInfo,
+    SystemReset,
+    ChassisCollection,
+    Chassis,
+    Sensors,
+    Sensor(&'a str),
+}
+
+impl<'a> Resource<'a> {
+    fn parse(path: &'a str) -> Option<Self> {
+        if path == "/redfish" || path == "/redfish/" {
+            return Some(Self::Versions);
+        }
+        let rest = path.strip_prefix("/redfish/v1")?;
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        Some(match segments.as_slice() {
+            [] => Self::Root,
+            ["odata"] => Self::OData,
+            ["$metadata"] => Self::Metadata,
+            ["SessionService"] => Self::SessionService,
+            ["SessionService", "Sessions"] | ["SessionService", "Sessions", "Members"] => {
+                Self::Sessions
+            }
+            ["SessionService", "Sessions", id] => Self::Session(id),
+            ["Systems"] => Self::Systems,
+            ["Systems", systems::SYSTEM] => Self::System,
+            ["Systems", systems::SYSTEM, "ResetActionInfo"] => Self::ResetActionInfo,
+            ["Systems", systems::SYSTEM, "Actions", "ComputerSystem.Reset"] => Self::SystemReset,
+            ["Chassis"] => Self::ChassisCollection,
+            ["Chassis", chassis::CHASSIS] => Self::Chassis,
+            ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
+            ["Chassis", chassis::CHASSIS, "Sensors", id] => Self::Sensor(id),
+            _ => return None,
+        })
+    }
+
+    /// The methods it allows (never more than its schema permits).
+    fn allow(self) -> &'static str {
+        match self {
+            Self::Sessions => "GET, HEAD, POST",
+            Self::Session(_) => "GET, HEAD, DELETE",
+            Self::System => "GET, HEAD, PATCH",
+            Self::SystemReset => "POST",
+            _ => "GET, HEAD",
+        }
+    }
+
+    /// Whether `method` on it needs no authentication.
+    fn public(self, method: &Method) -> bool {
+        match self {
+            Self::Versions | Self::Root | Self::OData | Self::Metadata => true,
+            Self::Sessions => *method == Method::POST,
+            _ => false,
+        }
+    }
+
+    /// The schema describing it, for `Link: <...>; rel=describedby`.
+    fn schema(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Root => "ServiceRoot",
+            Self::SessionService => "SessionService",
+            Self::Sessions => "SessionCollection",
+            Self::Session(_) => "Session",
+            Self::Systems => "ComputerSystemCollection",
+            Self::System => "ComputerSystem",
+            Self::ResetActionInfo => "ActionInfo",
+            Self::ChassisCollection => "ChassisCollection",
+            Self::Chassis => "Chassis",
+            Self::Sensors => "SensorCollection",
+            Self::Sensor(_) => "Sensor",
+            Self::Versions | Self::OData | Self::Metadata | Self::SystemReset => return None,
+        })
+    }
+}
+
+fn allows(allow: &str, method: &Method) -> bool {
+    allow.split(", ").any(|m| m == method.as_str())
+}
+
+/// Answers `request`.
+pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiError> {
+    if let Some(version) = request.headers.get("odata-version") {
+        if version.as_bytes() != b"4.0" {
+            return Err(ApiError::precondition_failed());
+        }
+    }
+    let resource = Resource::parse(&request.path);
+    let method = &request.method;
+    let caller = match resource {
+        Some(resource) if resource.public(method) => None,
+        _ => Some(service.authenticate(request).await?),
+    };
+    let resource = resource.ok_or_else(|| ApiError::not_found("Resource", &request.path))?;
+    let allow = resource.allow();
+    if !allows(allow, method) {
+        return Err(ApiError::method_not_allowed(allow));
+    }
+    check_query(request)?;
+    let reply = dispatch(service, request, resource, caller.as_ref()).await?;
+    let mut reply = reply.with_header(header::ALLOW, allow);
+    if let Some(schema) = resource.schema() {
+        reply = reply.with_header(
+            header::LINK,
+            &format!("<https://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby"),
+        );
+    }
+    Ok(reply)
+}
+
+/// Query options: the service supports none yet, so any `$` option is 501
+/// (DSP0266 §7.3: an unsupported query parameter); others are ignored.
+fn check_query(request: &Request) -> Result<(), ApiError> {
+    let Some(query) = &request.query else {
+        return Ok(());
+    };
+    if query.split('&').any(|pair| pair.starts_with('$')) {
+        return Err(ApiError::query_not_supported());
+    }
+    Ok(())
+}
+
+async fn dispatch(
+    service: &Service,
+    request: &Request,
+    resource: Resource<'_>,
+    caller: Option<&Caller>,
+) -> Result<Reply, ApiError> {
+    let get = request.method == Method::GET || request.method == Method::HEAD;
+    // Public resources reach here without a caller; every other one has
+    // one (route() authenticated it).
+    let caller = || caller.ok_or_else(ApiError::no_valid_session);
+    let needs = |privilege: Privilege| -> Result<&Caller, ApiError> {
+        let caller = caller()?;
+        if caller.role.has(privilege) {
+            Ok(caller)
+        } else {
+            Err(ApiError::insufficient_privilege())
+        }
+    };
+    match resource {
+        Resource::Versions => Ok(root::versions()),
+        Resource::Root => Ok(root::service_root(service)),
+        Resource::OData => Ok(root::odata()),
+        Resource::Metadata => Ok(root::metadata()),
+        Resource::SessionService => Ok(sessions::service(service)),
+        Resource::Sessions if get => Ok(sessions::collection(service)),
+        Resource::Sessions => sessions::create(service, request).await,
+        Resource::Session(id) if get => sessions::get(service, caller()?, id),
+        Resource::Session(id) => sessions::delete(service, caller()?, id),
+        Resource::Systems => Ok(systems::collection()),
+        Resource::System if get => systems::get(service).await,
+        Resource::System => {
+            let caller = needs(Privilege::ConfigureComponents)?;
+            systems::patch(service, caller, request).await
+        }
+        Resource::ResetActionInfo => Ok(systems::reset_action_info()),
+        Resource::SystemReset => {
+            let caller = needs(Privilege::ConfigureComponents)?;
+            systems::reset(service, caller, request).await
+        }
+        Resource::ChassisCollection => Ok(chassis::collection()),
+        Resource::Chassis => chassis::get(service).await,
+        Resource::Sensors => chassis::sensors(service).await,
+        Resource::Sensor(id) => chassis::sensor(service, id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_resources_with_or_without_a_trailing_slash() {
+        assert_eq!(Resource::parse("/redfish/v1"), Some(Resource::Root));
+        assert_eq!(Resource::parse("/redfish/v1/"), Some(Resource::Root));
+        assert_eq!(Resource::parse("/redfish"), Some(Resource::Versions));
+        assert_eq!(
+            Resource::parse("/redfish/v1/SessionService/Sessions/Members"),
+            Some(Resource::Sessions)
+        );
+        assert_eq!(
+            Resource::parse("/redfish/v1/Chassis/chassis/Sensors/Board_Temp/"),
+            Some(Resource::Sensor("Board_Temp"))
+        );
+        assert_eq!(Resource::parse("/redfish/v1/Systems/other"), None);
+        assert_eq!(Resource::parse("/redfish/v2"), None);
+        assert_eq!(Resource::parse("/index.html"), None);
+    }
+
+    #[test]
+    fn only_the_entry_points_and_the_login_are_public() {
+        for public in [
+            "/redfish",
+            "/redfish/v1",
+            "/redfish/v1/odata",
+            "/redfish/v1/$metadata",
+        ] {
+            assert!(
+                Resource::parse(public).unwrap().public(&Method::GET),
+                "{public}"
+            );
+        }
+        let sessions = Resource::parse("/redfish/v1/SessionService/Sessions").unwrap();
+        assert!(sessions.public(&Method::POST));
+        assert!(!sessions.public(&Method::GET));
+        assert!(!Resource::parse("/redfish/v1/Systems/system")
+            .unwrap()
+            .public(&Method::GET));
+    }
+
+    #[test]
+    fn allow_lists_only_methods_served() {
+        assert!(allows("GET, HEAD, POST", &Method::POST));
+        assert!(!allows("GET, HEAD", &Method::PATCH));
+        assert!(!allows("GET, HEAD", &Method::from_bytes(b"GETX").unwrap()));
+    }
+}

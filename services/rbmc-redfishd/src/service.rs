@@ -1,0 +1,280 @@
+//! One request, from hyper's to hyper's: the body within its limit,
+//! authentication (a session token, or HTTP Basic checked by the accounts
+//! owner), the route and its privilege, and the headers every Redfish
+//! response carries. Errors are the Base registry's, with their status.
+
+use std::{net::SocketAddr, sync::Mutex, time::Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{
+    body::Incoming,
+    header::{self, HeaderMap, HeaderValue},
+    Method, StatusCode,
+};
+use redfish_core::{ApiError, Role, SessionTable};
+use serde_json::Value;
+use tracing::{debug, info};
+
+use crate::{login::Logins, routes};
+
+/// A response's body and headers, before hyper's framing.
+pub type Response = hyper::Response<Full<Bytes>>;
+
+/// What a route sees of a request.
+#[derive(Debug)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path, without a trailing slash (but `/redfish/v1` stays).
+    pub path: String,
+    /// The raw query string.
+    pub query: Option<String>,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body (within `max-body-bytes`).
+    pub body: Bytes,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+/// Who is asking: from a session or HTTP Basic.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The user's name.
+    pub user: String,
+    /// The user's ID.
+    pub user_id: u8,
+    /// The role.
+    pub role: Role,
+    /// The session, when the request carried its token.
+    pub session: Option<String>,
+}
+
+/// A reply's body.
+#[derive(Debug)]
+pub enum Body {
+    /// JSON (`application/json`).
+    Json(Value),
+    /// Other text, with its media type (`$metadata`'s XML).
+    Text(String, &'static str),
+}
+
+/// What a route answers.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status.
+    pub status: StatusCode,
+    /// The body (none for 204).
+    pub body: Option<Body>,
+    /// Headers beyond the standard ones (Location, X-Auth-Token, ETag...).
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    /// 200 with `body`.
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(Body::Json(body)),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 200 with an XML document.
+    pub fn xml(document: String) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(Body::Text(document, "application/xml")),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `status` with a JSON `body`.
+    pub fn with_status(status: StatusCode, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(Body::Json(body)),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `status` with no body.
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: header::HeaderName, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.push((name, value));
+        }
+        self
+    }
+}
+
+/// The service's state shared by every connection.
+pub struct Service {
+    /// The bus, to the owners.
+    pub bus: zbus::Connection,
+    /// The open sessions.
+    pub sessions: Mutex<SessionTable>,
+    /// Password logins and their per-address budget.
+    pub logins: Logins,
+    /// The suite's configuration.
+    pub config: rbmc_config::Config,
+    max_body_bytes: usize,
+}
+
+impl Service {
+    /// The service for `config`, reaching the owners over `bus`.
+    pub fn new(bus: zbus::Connection, config: &rbmc_config::Config) -> Self {
+        let redfish = &config.redfish;
+        Self {
+            logins: Logins::new(bus.clone(), redfish),
+            bus,
+            sessions: Mutex::new(SessionTable::new(
+                redfish.session_timeout(),
+                redfish.max_sessions,
+            )),
+            config: config.clone(),
+            max_body_bytes: redfish.max_body_bytes,
+        }
+    }
+
+    /// Answers one request.
+    pub async fn call(&self, request: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+        let (parts, body) = request.into_parts();
+        let head_only = parts.method == Method::HEAD;
+        let body = match Limited::new(body, self.max_body_bytes).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(err) => {
+                let error = if err.is::<http_body_util::LengthLimitError>() {
+                    ApiError::payload_too_large(self.max_body_bytes)
+                } else {
+                    debug!(%peer, %err, "request body not read");
+                    ApiError::malformed_json()
+                };
+                return finish(error_reply(&error), head_only);
+            }
+        };
+        let path = parts.uri.path();
+        let path = if path.len() > "/redfish/v1".len() {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        let request = Request {
+            method: parts.method.clone(),
+            path: path.to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            body,
+            peer,
+        };
+        let reply = match routes::route(self, &request).await {
+            Ok(reply) => reply,
+            Err(error) => {
+                if error.status() >= 500 {
+                    info!(%peer, method = %request.method, path = %request.path, status = error.status(), "request failed");
+                }
+                error_reply(&error)
+            }
+        };
+        finish(reply, head_only)
+    }
+
+    /// The caller of `request`: its session, or its Basic credentials, or
+    /// a 401 that says how to authenticate.
+    pub async fn authenticate(&self, request: &Request) -> Result<Caller, ApiError> {
+        let now = Instant::now();
+        if let Some(token) = request.headers.get("x-auth-token") {
+            let token = token.to_str().unwrap_or_default();
+            let session = self
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .authenticate(token, now);
+            return session
+                .map(|s| Caller {
+                    user: s.user,
+                    user_id: s.user_id,
+                    role: s.role,
+                    session: Some(s.id),
+                })
+                .ok_or_else(ApiError::no_valid_session);
+        }
+        if let Some(basic) = request
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+        {
+            let (user, password) =
+                crate::login::decode_basic(basic).ok_or_else(ApiError::no_valid_session)?;
+            let granted = self
+                .logins
+                .login(&user, &password, request.peer.ip(), "basic")
+                .await?;
+            return Ok(Caller {
+                user,
+                user_id: granted.user_id,
+                role: granted.role,
+                session: None,
+            });
+        }
+        Err(ApiError::no_valid_session())
+    }
+}
+
+/// The reply for an error: its status and Base registry body.
+pub fn error_reply(error: &ApiError) -> Reply {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut reply = Reply::with_status(status, error.body());
+    if status == StatusCode::UNAUTHORIZED {
+        reply = reply.with_header(header::WWW_AUTHENTICATE, "Basic realm=\"rbmc\"");
+    }
+    if let Some(allow) = error.allow() {
+        reply = reply.with_header(header::ALLOW, allow);
+    }
+    reply
+}
+
+/// The headers every response carries (DSP0266 §8.2), and the body.
+fn finish(reply: Reply, head_only: bool) -> Response {
+    let (body, media_type) = match &reply.body {
+        Some(Body::Json(value)) => (value.to_string(), "application/json; charset=utf-8"),
+        Some(Body::Text(text, media_type)) => (text.clone(), *media_type),
+        None => (String::new(), ""),
+    };
+    let body = if head_only {
+        Bytes::new()
+    } else {
+        Bytes::from(body)
+    };
+    let mut response = hyper::Response::new(Full::new(body));
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    headers.insert("OData-Version", HeaderValue::from_static("4.0"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !media_type.is_empty() {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    }
+    for (name, value) in reply.headers {
+        headers.append(name, value);
+    }
+    response
+}

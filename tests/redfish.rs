@@ -1,0 +1,370 @@
+//! Redfish beside IPMI (issue 18): rbmc-redfishd serves the same BMC over
+//! HTTPS, driven by DMTF's python `redfish` library (in the venv
+//! tests/run.sh makes) and checked against what ipmitool sees of the same
+//! daemons. Refusals are checked with curl, a second real client, for
+//! their status and Base registry message, and the daemon keeps serving
+//! after each. DMTF's service validator crawls the whole service against
+//! DMTF's schemas and must find no error.
+
+use std::{
+    process::{Command, Output},
+    time::Duration,
+};
+
+use rbmc_e2e::{repo_root, text, wait_for, Suite, PASSWORD, USER};
+use serde_json::Value;
+
+/// Runs tests/clients/redfish_client.py as `user`; its JSON output.
+fn redfish_as(suite: &Suite, user: &str, password: &str, args: &[&str]) -> Result<Value, String> {
+    let python = repo_root().join("target/redfish-venv/bin/python");
+    assert!(
+        python.exists(),
+        "DMTF's redfish library is missing: tests/run.sh installs it into target/redfish-venv"
+    );
+    let output = Command::new(python)
+        .arg(repo_root().join("tests/clients/redfish_client.py"))
+        .arg(suite.redfish_port.to_string())
+        .args([user, password])
+        .args(args)
+        .output()
+        .expect("python");
+    if !output.status.success() {
+        return Err(text(&output));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{e}: {}", text(&output)))
+}
+
+fn redfish(suite: &Suite, args: &[&str]) -> Value {
+    redfish_as(suite, USER, PASSWORD, args).unwrap_or_else(|e| panic!("redfish {args:?}: {e}"))
+}
+
+/// curl against the service: `(status, headers, body)`.
+fn curl(suite: &Suite, args: &[&str]) -> (u16, String, String) {
+    let output: Output = Command::new("curl")
+        .args(["-sk", "-D", "-", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let all = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (rest, status) = all.rsplit_once('\n').unwrap_or((&all, "0"));
+    let (headers, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
+    let _ = suite;
+    (
+        status.trim().parse().unwrap_or(0),
+        headers.to_owned(),
+        body.to_owned(),
+    )
+}
+
+fn url(suite: &Suite, path: &str) -> String {
+    format!("https://127.0.0.1:{}{path}", suite.redfish_port)
+}
+
+fn ipmitool_ok(suite: &Suite, args: &[&str]) -> String {
+    let output = suite.ipmitool(17, args);
+    assert!(
+        output.status.success(),
+        "ipmitool {args:?}: {}",
+        text(&output)
+    );
+    text(&output)
+}
+
+#[test]
+fn a_session_reads_every_sensor_as_ipmitool_does() {
+    let suite = Suite::start();
+    // Stop simulated time: the readings hold still while both clients read.
+    suite.simulator("Pause", "b", &["true"]);
+    wait_for(
+        "both clients to read the same values",
+        Duration::from_secs(20),
+        || {
+            let redfish = redfish(&suite, &["sensors"]);
+            let list = ipmitool_ok(&suite, &["sensor", "list"]);
+            let mut compared = 0;
+            for line in list.lines() {
+                let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+                let (Some(name), Some(Ok(reading))) =
+                    (fields.first(), fields.get(1).map(|r| r.parse::<f64>()))
+                else {
+                    continue;
+                };
+                let Some(sensor) = redfish.get(*name) else {
+                    return Err(format!("Redfish has no sensor {name:?}: {redfish}"));
+                };
+                let over_redfish = sensor["Reading"]
+                    .as_f64()
+                    .ok_or_else(|| format!("{name}: no Redfish reading in {sensor}"))?;
+                let span = sensor["ReadingRangeMax"].as_f64().unwrap_or(255.0)
+                    - sensor["ReadingRangeMin"].as_f64().unwrap_or(0.0);
+                // One step of the SDR's 8-bit conversion over the range, twice:
+                // ipmitool shows the reading as the SDR converts it.
+                let resolution = span / 255.0 * 2.0;
+                if (over_redfish - reading).abs() > resolution {
+                    return Err(format!(
+                    "{name}: Redfish {over_redfish}, ipmitool {reading} (resolution {resolution})"
+                ));
+                }
+                compared += 1;
+            }
+            if compared < 10 {
+                return Err(format!("only {compared} sensors compared:\n{list}"));
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn reset_powers_the_host_off_and_on_as_ipmitool_sees_it() {
+    let suite = Suite::start();
+    let reset = "/redfish/v1/Systems/system/Actions/ComputerSystem.Reset";
+    for (reset_type, status) in [("On", "on"), ("ForceOff", "off"), ("On", "on")] {
+        let reply = redfish(
+            &suite,
+            &[
+                "post",
+                reset,
+                &format!(r#"{{"ResetType": "{reset_type}"}}"#),
+            ],
+        );
+        assert_eq!(reply["status"], 204, "{reset_type}: {reply}");
+        wait_for(
+            &format!("chassis power {status} after {reset_type}"),
+            Duration::from_secs(20),
+            || {
+                let seen = ipmitool_ok(&suite, &["chassis", "power", "status"]);
+                rbmc_e2e::done_or(seen.contains(&format!("is {status}")), seen)
+            },
+        );
+        let system = redfish(&suite, &["get", "/redfish/v1/Systems/system"]);
+        let want = if status == "on" { "On" } else { "Off" };
+        wait_for(
+            "Redfish's PowerState to follow",
+            Duration::from_secs(10),
+            || {
+                let system = redfish(&suite, &["get", "/redfish/v1/Systems/system"]);
+                let state = system["body"]["PowerState"].clone();
+                rbmc_e2e::done_or(state == want, system)
+            },
+        );
+        let _ = system;
+    }
+    let bad = redfish(&suite, &["post", reset, r#"{"ResetType": "Explode"}"#]);
+    assert_eq!(bad["status"], 400, "{bad}");
+    assert!(
+        bad.to_string().contains("ActionParameterValueNotInList"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn a_one_time_pxe_override_is_what_ipmitool_reads_in_boot_flags() {
+    let suite = Suite::start();
+    let patched = redfish(
+        &suite,
+        &[
+            "patch",
+            "/redfish/v1/Systems/system",
+            r#"{"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "UEFI"}}"#,
+        ],
+    );
+    assert_eq!(patched["status"], 200, "{patched}");
+    let boot = &patched["body"]["Boot"];
+    assert_eq!(boot["BootSourceOverrideTarget"], "Pxe", "{patched}");
+    assert_eq!(boot["BootSourceOverrideEnabled"], "Once", "{patched}");
+    assert_eq!(boot["BootSourceOverrideMode"], "UEFI", "{patched}");
+    let flags = ipmitool_ok(&suite, &["chassis", "bootparam", "get", "5"]);
+    assert!(flags.contains("Boot Flag Valid"), "{flags}");
+    assert!(flags.contains("Force PXE"), "{flags}");
+    assert!(flags.contains("Options apply to only next boot"), "{flags}");
+    assert!(flags.contains("BIOS EFI boot"), "{flags}");
+    // And back: no override.
+    let cleared = redfish(
+        &suite,
+        &[
+            "patch",
+            "/redfish/v1/Systems/system",
+            r#"{"Boot": {"BootSourceOverrideEnabled": "Disabled"}}"#,
+        ],
+    );
+    assert_eq!(
+        cleared["body"]["Boot"]["BootSourceOverrideEnabled"], "Disabled",
+        "{cleared}"
+    );
+    // The flags' valid bit is clear: the next boot is a normal one.
+    let flags = ipmitool_ok(&suite, &["chassis", "bootparam", "get", "5"]);
+    assert!(flags.contains("Boot Flag Invalid"), "{flags}");
+}
+
+#[test]
+fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
+    let suite = Suite::start();
+    let system = url(&suite, "/redfish/v1/Systems/system");
+    let admin = format!("{USER}:{PASSWORD}");
+    let message_id = |body: &str| -> String {
+        serde_json::from_str::<Value>(body).map_or_else(
+            |e| format!("not JSON ({e}): {body}"),
+            |v| {
+                v["error"]["@Message.ExtendedInfo"][0]["MessageId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            },
+        )
+    };
+    // No credentials: 401, with how to authenticate.
+    let (status, headers, body) = curl(&suite, &[&system]);
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        headers.to_lowercase().contains("www-authenticate: basic"),
+        "{headers}"
+    );
+    assert_eq!(message_id(&body), "Base.1.20.0.NoValidSession");
+    // Wrong password: 401 too, and neither it nor a token is echoed.
+    let (status, _, body) = curl(&suite, &["-u", "admin:wrong-password", &system]);
+    assert_eq!(status, 401);
+    assert!(!body.contains("wrong-password"), "{body}");
+    let patch = |body: &str| {
+        curl(
+            &suite,
+            &[
+                "-u",
+                &admin,
+                "-X",
+                "PATCH",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+                &system,
+            ],
+        )
+    };
+    let (status, _, body) = patch("{\"Boot\": ");
+    assert_eq!(
+        (status, message_id(&body).as_str()),
+        (400, "Base.1.20.0.MalformedJSON"),
+        "{body}"
+    );
+    let (status, _, body) = patch(r#"{"BogusProp": 1}"#);
+    assert_eq!(
+        (status, message_id(&body).as_str()),
+        (400, "Base.1.20.0.PropertyUnknown"),
+        "{body}"
+    );
+    assert!(body.contains("BogusProp"), "{body}");
+    let (status, _, body) = patch(r#"{"PowerState": "On"}"#);
+    assert_eq!(
+        (status, message_id(&body).as_str()),
+        (400, "Base.1.20.0.PropertyNotWritable"),
+        "{body}"
+    );
+    // A body past max-body-bytes (64 KiB): 413.
+    let big = format!(
+        r#"{{"Boot": {{"BootSourceOverrideTarget": "{}"}}}}"#,
+        "x".repeat(70_000)
+    );
+    let (status, _, body) = patch(&big);
+    assert_eq!(
+        (status, message_id(&body).as_str()),
+        (413, "Base.1.20.0.PayloadTooLarge"),
+        "{body}"
+    );
+    // A method the resource does not have: 405 naming those it does.
+    let (status, headers, _) = curl(&suite, &["-u", &admin, "-X", "DELETE", &system]);
+    assert_eq!(status, 405);
+    assert!(
+        headers.contains("Allow: GET, HEAD, PATCH") || headers.contains("allow: GET, HEAD, PATCH"),
+        "{headers}"
+    );
+    // Plain HTTP is refused, never served.
+    let plain = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/redfish/v1", suite.redfish_port),
+        ])
+        .output()
+        .expect("curl");
+    assert!(text(&plain).contains("HTTPS only"), "{}", text(&plain));
+    // A ReadOnly account (IPMI privilege User) may read but not change.
+    for args in [
+        &["user", "set", "name", "3", "viewer"][..],
+        &["user", "set", "password", "3", "viewer-pw-2026"],
+        &["user", "priv", "3", "2", "1"],
+        &["user", "enable", "3"],
+    ] {
+        ipmitool_ok(&suite, args);
+    }
+    let (status, _, body) = curl(&suite, &["-u", "viewer:viewer-pw-2026", &system]);
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = curl(
+        &suite,
+        &[
+            "-u",
+            "viewer:viewer-pw-2026",
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            r#"{"Boot": {"BootSourceOverrideTarget": "Pxe"}}"#,
+            &system,
+        ],
+    );
+    assert_eq!(
+        (status, message_id(&body).as_str()),
+        (403, "Base.1.20.0.InsufficientPrivilege"),
+        "{body}"
+    );
+    // After all of it the service answers.
+    let root = redfish(&suite, &["get", "/redfish/v1"]);
+    assert_eq!(root["status"], 200, "{root}");
+}
+
+/// DMTF's schema bundle (`../shared/redfish-csdl` beside the repository,
+/// or `RBMC_REDFISH_CSDL`).
+fn csdl_bundle() -> std::path::PathBuf {
+    let bundle = std::env::var_os("RBMC_REDFISH_CSDL").map_or_else(
+        || repo_root().join("../shared/redfish-csdl"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        bundle.join("ServiceRoot_v1.xml").exists(),
+        "DMTF's CSDL bundle is not at {} (set RBMC_REDFISH_CSDL)",
+        bundle.display()
+    );
+    bundle
+}
+
+#[test]
+fn dmtfs_service_validator_finds_no_error() {
+    let suite = Suite::start();
+    let logs = suite.state_dir.join("service-validator");
+    let validator = repo_root().join("target/redfish-venv/bin/rf_service_validator");
+    // --skipschema: validate against the bundle as it is; the validator
+    // would otherwise fetch schemas the $metadata names into it.
+    let output = Command::new(validator)
+        .current_dir(&suite.state_dir)
+        .args(["-r", &url(&suite, ""), "-u", USER, "-p", PASSWORD])
+        .args(["--authtype", "Session", "--skipschema"])
+        .arg("--schema_directory")
+        .arg(csdl_bundle())
+        .arg("--logdir")
+        .arg(&logs)
+        .output()
+        .expect("rf_service_validator");
+    let report = text(&output);
+    // Its exit status is 1 when any check failed (or the login did).
+    assert!(
+        output.status.success(),
+        "the service validator failed:\n{report}"
+    );
+    let totals = report
+        .lines()
+        .skip_while(|l| !l.contains("PASS"))
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("\n");
+    eprintln!("{totals}");
+}
