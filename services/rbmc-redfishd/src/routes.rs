@@ -16,7 +16,7 @@ use hyper::{header, Method};
 use redfish_core::{ApiError, Privilege};
 
 use crate::{
-    resources::{chassis, root, sessions, systems},
+    resources::{accounts, chassis, managers, root, sessions, systems},
     service::{Caller, Reply, Request, Service},
 };
 
@@ -38,6 +38,14 @@ enum Resource<'a> {
     Chassis,
     Sensors,
     Sensor(&'a str),
+    Managers,
+    Manager,
+    NetworkProtocol,
+    AccountService,
+    Accounts,
+    Account(&'a str),
+    Roles,
+    Role(&'a str),
 }
 
 impl<'a> Resource<'a> {
@@ -64,6 +72,14 @@ impl<'a> Resource<'a> {
             ["Chassis", chassis::CHASSIS] => Self::Chassis,
             ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
             ["Chassis", chassis::CHASSIS, "Sensors", id] => Self::Sensor(id),
+            ["Managers"] => Self::Managers,
+            ["Managers", managers::MANAGER] => Self::Manager,
+            ["Managers", managers::MANAGER, "NetworkProtocol"] => Self::NetworkProtocol,
+            ["AccountService"] => Self::AccountService,
+            ["AccountService", "Accounts"] => Self::Accounts,
+            ["AccountService", "Accounts", name] => Self::Account(name),
+            ["AccountService", "Roles"] => Self::Roles,
+            ["AccountService", "Roles", id] => Self::Role(id),
             _ => return None,
         })
     }
@@ -102,6 +118,14 @@ impl<'a> Resource<'a> {
             Self::Chassis => "Chassis",
             Self::Sensors => "SensorCollection",
             Self::Sensor(_) => "Sensor",
+            Self::Managers => "ManagerCollection",
+            Self::Manager => "Manager",
+            Self::NetworkProtocol => "ManagerNetworkProtocol",
+            Self::AccountService => "AccountService",
+            Self::Accounts => "ManagerAccountCollection",
+            Self::Account(_) => "ManagerAccount",
+            Self::Roles => "RoleCollection",
+            Self::Role(_) => "Role",
             Self::Versions | Self::OData | Self::Metadata | Self::SystemReset => return None,
         })
     }
@@ -130,7 +154,27 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
         return Err(ApiError::method_not_allowed(allow));
     }
     check_query(request)?;
-    let reply = dispatch(service, request, resource, caller.as_ref()).await?;
+    if let Some(wanted) = request.headers.get(header::IF_MATCH) {
+        // A change made against a version of the resource the client read:
+        // refused if the resource has changed since.
+        let current = dispatch(service, &request.as_get(), resource, caller.as_ref()).await?;
+        let current = current.etag().unwrap_or_default();
+        if !etag_matches(wanted.to_str().unwrap_or_default(), &current) {
+            return Err(ApiError::precondition_failed());
+        }
+    }
+    let mut reply = dispatch(service, request, resource, caller.as_ref()).await?;
+    if let Some(etag) = reply.tag_with_etag() {
+        if request.method == Method::GET
+            && request
+                .headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|wanted| etag_matches(wanted, &etag))
+        {
+            reply = Reply::empty(hyper::StatusCode::NOT_MODIFIED).with_header(header::ETAG, &etag);
+        }
+    }
     let mut reply = reply.with_header(header::ALLOW, allow);
     if let Some(schema) = resource.schema() {
         reply = reply.with_header(
@@ -139,6 +183,15 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
         );
     }
     Ok(reply)
+}
+
+/// Whether an `If-Match`/`If-None-Match` value (a list, or `*`) names
+/// `current`.
+fn etag_matches(wanted: &str, current: &str) -> bool {
+    wanted
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || (!current.is_empty() && tag == current))
 }
 
 /// Query options: the service supports none yet, so any `$` option is 501
@@ -196,6 +249,14 @@ async fn dispatch(
         Resource::Chassis => chassis::get(service).await,
         Resource::Sensors => chassis::sensors(service).await,
         Resource::Sensor(id) => chassis::sensor(service, id).await,
+        Resource::Managers => Ok(managers::collection()),
+        Resource::Manager => Ok(managers::get(service)),
+        Resource::NetworkProtocol => Ok(managers::network_protocol(service)),
+        Resource::AccountService => accounts::service(service).await,
+        Resource::Accounts => accounts::collection(service).await,
+        Resource::Account(name) => accounts::account(service, name).await,
+        Resource::Roles => Ok(accounts::roles()),
+        Resource::Role(id) => accounts::role(id),
     }
 }
 
@@ -240,6 +301,14 @@ mod tests {
         assert!(!Resource::parse("/redfish/v1/Systems/system")
             .unwrap()
             .public(&Method::GET));
+    }
+
+    #[test]
+    fn etags_match_one_of_a_list_or_a_star() {
+        assert!(etag_matches("\"a\", \"b\"", "\"b\""));
+        assert!(etag_matches("*", "\"b\""));
+        assert!(!etag_matches("\"a\"", "\"b\""));
+        assert!(!etag_matches("", ""));
     }
 
     #[test]

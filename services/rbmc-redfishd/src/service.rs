@@ -38,6 +38,21 @@ pub struct Request {
     pub peer: SocketAddr,
 }
 
+impl Request {
+    /// The same request as a GET without a body: what the resource is now,
+    /// for an `If-Match` check.
+    pub fn as_get(&self) -> Self {
+        Self {
+            method: Method::GET,
+            path: self.path.clone(),
+            query: None,
+            headers: self.headers.clone(),
+            body: Bytes::new(),
+            peer: self.peer,
+        }
+    }
+}
+
 /// Who is asking: from a session or HTTP Basic.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -108,6 +123,36 @@ impl Reply {
         }
     }
 
+    /// Gives a resource (a JSON object that is not a collection) its
+    /// strong ETag, in the `ETag` header and as `@odata.etag`: a digest of
+    /// its content, so it changes exactly when the resource does.
+    pub fn tag_with_etag(&mut self) -> Option<String> {
+        let Some(Body::Json(Value::Object(object))) = &mut self.body else {
+            return None;
+        };
+        if object.contains_key("Members") || !object.contains_key("@odata.id") {
+            return None;
+        }
+        object.remove("@odata.etag");
+        let etag = etag_of(&Value::Object(object.clone()));
+        object.insert("@odata.etag".into(), Value::String(etag.clone()));
+        self.headers.push((
+            header::ETAG,
+            HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+        ));
+        Some(etag)
+    }
+
+    /// The ETag [`Self::tag_with_etag`] would give.
+    pub fn etag(&self) -> Option<String> {
+        let Some(Body::Json(Value::Object(object))) = &self.body else {
+            return None;
+        };
+        let mut object = object.clone();
+        object.remove("@odata.etag");
+        Some(etag_of(&Value::Object(object)))
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: header::HeaderName, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -115,6 +160,18 @@ impl Reply {
         }
         self
     }
+}
+
+/// A strong ETag: the first 8 bytes of the SHA-256 of the JSON text
+/// (serde_json writes object keys in order, so equal content gives equal
+/// text).
+fn etag_of(value: &Value) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, value.to_string().as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"{hex}\"")
 }
 
 /// The service's state shared by every connection.

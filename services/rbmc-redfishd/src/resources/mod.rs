@@ -5,8 +5,12 @@
 //! - [`sessions`]: the SessionService and its sessions.
 //! - [`systems`]: the host: power state, reset, boot override.
 //! - [`chassis`]: the chassis and its sensors.
+//! - [`managers`]: the BMC itself and its network protocols.
+//! - [`accounts`]: the AccountService, its accounts and roles.
 
+pub mod accounts;
 pub mod chassis;
+pub mod managers;
 pub mod root;
 pub mod sessions;
 pub mod systems;

@@ -50,6 +50,8 @@ pub fn service_root(service: &Service) -> Reply {
         "Product": "rbmc",
         "Systems": { "@odata.id": "/redfish/v1/Systems" },
         "Chassis": { "@odata.id": "/redfish/v1/Chassis" },
+        "Managers": { "@odata.id": "/redfish/v1/Managers" },
+        "AccountService": { "@odata.id": "/redfish/v1/AccountService" },
         "SessionService": { "@odata.id": "/redfish/v1/SessionService" },
         "Links": {
             "Sessions": { "@odata.id": "/redfish/v1/SessionService/Sessions" }
@@ -72,7 +74,7 @@ pub fn service_root(service: &Service) -> Reply {
 
 /// The service's UUID: the BMC's GUID when configured, else a fixed
 /// name-based one (the root must carry one; it names this service).
-fn service_uuid(service: &Service) -> String {
+pub fn service_uuid(service: &Service) -> String {
     match service.config.bmc.guid {
         Some(guid) => format_uuid(&guid.0),
         None => "00000000-0000-0000-0000-000000000000".into(),
@@ -97,6 +99,8 @@ pub fn odata() -> Reply {
         ("Service", "/redfish/v1/"),
         ("Systems", "/redfish/v1/Systems"),
         ("Chassis", "/redfish/v1/Chassis"),
+        ("Managers", "/redfish/v1/Managers"),
+        ("AccountService", "/redfish/v1/AccountService"),
         ("SessionService", "/redfish/v1/SessionService"),
         ("Sessions", "/redfish/v1/SessionService/Sessions"),
     ];
