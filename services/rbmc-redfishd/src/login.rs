@@ -9,7 +9,8 @@ use std::{net::IpAddr, sync::Mutex, time::Instant};
 
 use base64::Engine as _;
 use ipmi_lan::guess_limit::FailureBudget;
-use rbmc_contracts::{audit::AuditProxy, user::AuthenticatorProxy};
+use rbmc_contracts::user::AuthenticatorProxy;
+use rbmc_daemon::caller::record_audit;
 use redfish_core::{ApiError, Role};
 use tracing::{debug, info};
 
@@ -121,27 +122,17 @@ impl Logins {
     }
 
     async fn audit(&self, user: &str, peer: IpAddr, how: &str, result: &str) {
-        let recorded = async {
-            let proxy = AuditProxy::new(&self.bus)
-                .await
-                .map_err(|e| e.to_string())?;
-            proxy
-                .record(
-                    "redfishd",
-                    user,
-                    &peer.to_string(),
-                    0,
-                    &format!("login ({how})"),
-                    result,
-                )
-                .await
-                .map_err(|e| e.to_string())
-        };
-        match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => debug!(%err, "audit record not written"),
-            Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
-        }
+        let action = format!("login ({how})");
+        record_audit(
+            &self.bus,
+            "redfishd",
+            user,
+            &peer.to_string(),
+            0,
+            &action,
+            result,
+        )
+        .await;
     }
 }
 

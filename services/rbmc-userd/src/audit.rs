@@ -3,9 +3,6 @@
 //! missing or slow logger is logged, never fatal, and waited for at most
 //! 2 s.
 
-use rbmc_contracts::audit::AuditProxy;
-use tracing::debug;
-
 /// Records an account event in the audit trail kept by rbmc-seld; a
 /// missing logger is logged, never fatal.
 pub async fn audit(conn: &zbus::Connection, user: &str, channel: u8, action: &str, result: &str) {
@@ -21,16 +18,5 @@ pub async fn audit_as(
     action: &str,
     result: &str,
 ) {
-    let recorded = async {
-        let proxy = AuditProxy::new(conn).await.map_err(|e| e.to_string())?;
-        proxy
-            .record(source, user, "", channel, action, result)
-            .await
-            .map_err(|e| e.to_string())
-    };
-    match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(err)) => debug!(%err, "audit record not written"),
-        Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
-    }
+    rbmc_daemon::caller::record_audit(conn, source, user, "", channel, action, result).await;
 }

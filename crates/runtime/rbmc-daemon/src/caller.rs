@@ -144,18 +144,35 @@ pub fn audit<T, E: std::fmt::Display>(
     };
     let (conn, who, action) = (conn.clone(), who.describe(), action.to_owned());
     tokio::spawn(async move {
-        let recorded = async {
-            AuditProxy::new(&conn)
-                .await?
-                .record("dbus", &who, "", 0, &action, &result)
-                .await
-        };
-        match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => debug!(%err, "audit record not written"),
-            Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
-        }
+        record_audit(&conn, "dbus", &who, "", 0, &action, &result).await;
     });
+}
+
+/// Appends one record to the audit trail kept by rbmc-seld
+/// (`org.rbmc.Audit`), waiting at most 2 s: a missing or slow logger is
+/// logged, never fatal. `source` names who saw the event (`dbus`, a
+/// daemon), `address` where it came from, `channel` the IPMI channel (0
+/// when none).
+pub async fn record_audit(
+    conn: &zbus::Connection,
+    source: &str,
+    user: &str,
+    address: &str,
+    channel: u8,
+    action: &str,
+    result: &str,
+) {
+    let recorded = async {
+        AuditProxy::new(conn)
+            .await?
+            .record(source, user, address, channel, action, result)
+            .await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), recorded).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => debug!(%err, "audit record not written"),
+        Err(_) => debug!("audit record not written: rbmc-seld did not answer"),
+    }
 }
 
 #[cfg(test)]

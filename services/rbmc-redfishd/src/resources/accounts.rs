@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use zbus::zvariant::OwnedValue;
 
 use crate::{
-    resources::bus_error,
+    resources::{bus_error, managed_objects},
     service::{Reply, Service},
 };
 
@@ -46,18 +46,7 @@ fn user_name(path: &str) -> Option<String> {
 
 /// Every user with its attributes, by name.
 async fn users(bus: &zbus::Connection) -> Result<Vec<(String, Properties)>, ApiError> {
-    let objects = async {
-        zbus::fdo::ObjectManagerProxy::builder(bus)
-            .destination(names::USERD)?
-            .path(USER_ROOT)?
-            .build()
-            .await?
-            .get_managed_objects()
-            .await
-            .map_err(zbus::Error::from)
-    }
-    .await
-    .map_err(|e| bus_error(&e))?;
+    let objects = managed_objects(bus, names::USERD, USER_ROOT).await?;
     let mut users: Vec<(String, Properties)> = objects
         .into_iter()
         .filter_map(|(path, mut interfaces)| {

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
 use crate::{
-    resources::bus_error,
+    resources::{bus_error, managed_objects},
     service::{Reply, Service},
 };
 
@@ -62,18 +62,7 @@ type Interfaces = HashMap<zbus::names::OwnedInterfaceName, HashMap<String, Owned
 
 /// Every sensor object, by path.
 async fn sensor_objects(bus: &zbus::Connection) -> Result<Vec<(String, Interfaces)>, ApiError> {
-    let objects = async {
-        zbus::fdo::ObjectManagerProxy::builder(bus)
-            .destination(names::SENSORD)?
-            .path(SENSORS_ROOT)?
-            .build()
-            .await?
-            .get_managed_objects()
-            .await
-            .map_err(zbus::Error::from)
-    }
-    .await
-    .map_err(|e| bus_error(&e))?;
+    let objects = managed_objects(bus, names::SENSORD, SENSORS_ROOT).await?;
     let mut sensors: Vec<(String, Interfaces)> = objects
         .into_iter()
         .filter(|(_, interfaces)| {

@@ -18,6 +18,37 @@ pub mod systems;
 use redfish_core::ApiError;
 use serde_json::{Map, Value};
 
+/// What an owner's ObjectManager answers: each object's interfaces and
+/// their properties.
+pub type ManagedObjects = std::collections::HashMap<
+    zbus::zvariant::OwnedObjectPath,
+    std::collections::HashMap<
+        zbus::names::OwnedInterfaceName,
+        std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+    >,
+>;
+
+/// Every object under `root` of the owner `destination`, in one
+/// `GetManagedObjects` call.
+pub async fn managed_objects(
+    bus: &zbus::Connection,
+    destination: &'static str,
+    root: &'static str,
+) -> Result<ManagedObjects, ApiError> {
+    async {
+        zbus::fdo::ObjectManagerProxy::builder(bus)
+            .destination(destination)?
+            .path(root)?
+            .build()
+            .await?
+            .get_managed_objects()
+            .await
+            .map_err(zbus::Error::from)
+    }
+    .await
+    .map_err(|e| bus_error(&e))
+}
+
 /// A request body that must be a JSON object.
 pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
