@@ -6,59 +6,12 @@
 //! after each. DMTF's service validator crawls the whole service against
 //! DMTF's schemas and must find no error.
 
-use std::{
-    process::{Command, Output},
-    time::Duration,
+use std::{process::Command, time::Duration};
+
+use rbmc_e2e::{
+    redfish::{curl, message_id, redfish, url},
+    repo_root, text, wait_for, Suite, PASSWORD, USER,
 };
-
-use rbmc_e2e::{repo_root, text, wait_for, Suite, PASSWORD, USER};
-use serde_json::Value;
-
-/// Runs tests/clients/redfish_client.py as `user`; its JSON output.
-fn redfish_as(suite: &Suite, user: &str, password: &str, args: &[&str]) -> Result<Value, String> {
-    let python = repo_root().join("target/redfish-venv/bin/python");
-    assert!(
-        python.exists(),
-        "DMTF's redfish library is missing: tests/run.sh installs it into target/redfish-venv"
-    );
-    let output = Command::new(python)
-        .arg(repo_root().join("tests/clients/redfish_client.py"))
-        .arg(suite.redfish_port.to_string())
-        .args([user, password])
-        .args(args)
-        .output()
-        .expect("python");
-    if !output.status.success() {
-        return Err(text(&output));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("{e}: {}", text(&output)))
-}
-
-fn redfish(suite: &Suite, args: &[&str]) -> Value {
-    redfish_as(suite, USER, PASSWORD, args).unwrap_or_else(|e| panic!("redfish {args:?}: {e}"))
-}
-
-/// curl against the service: `(status, headers, body)`.
-fn curl(suite: &Suite, args: &[&str]) -> (u16, String, String) {
-    let output: Output = Command::new("curl")
-        .args(["-sk", "-D", "-", "-o", "-", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl");
-    let all = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (rest, status) = all.rsplit_once('\n').unwrap_or((&all, "0"));
-    let (headers, body) = rest.split_once("\r\n\r\n").unwrap_or((rest, ""));
-    let _ = suite;
-    (
-        status.trim().parse().unwrap_or(0),
-        headers.to_owned(),
-        body.to_owned(),
-    )
-}
-
-fn url(suite: &Suite, path: &str) -> String {
-    format!("https://127.0.0.1:{}{path}", suite.redfish_port)
-}
 
 fn ipmitool_ok(suite: &Suite, args: &[&str]) -> String {
     let output = suite.ipmitool(17, args);
@@ -202,19 +155,8 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
     let suite = Suite::start();
     let system = url(&suite, "/redfish/v1/Systems/system");
     let admin = format!("{USER}:{PASSWORD}");
-    let message_id = |body: &str| -> String {
-        serde_json::from_str::<Value>(body).map_or_else(
-            |e| format!("not JSON ({e}): {body}"),
-            |v| {
-                v["error"]["@Message.ExtendedInfo"][0]["MessageId"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
-            },
-        )
-    };
     // No credentials: 401, with how to authenticate.
-    let (status, headers, body) = curl(&suite, &[&system]);
+    let (status, headers, body) = curl(&[&system]);
     assert_eq!(status, 401, "{body}");
     assert!(
         headers.to_lowercase().contains("www-authenticate: basic"),
@@ -222,24 +164,21 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
     );
     assert_eq!(message_id(&body), "Base.1.20.0.NoValidSession");
     // Wrong password: 401 too, and neither it nor a token is echoed.
-    let (status, _, body) = curl(&suite, &["-u", "admin:wrong-password", &system]);
+    let (status, _, body) = curl(&["-u", "admin:wrong-password", &system]);
     assert_eq!(status, 401);
     assert!(!body.contains("wrong-password"), "{body}");
     let patch = |body: &str| {
-        curl(
-            &suite,
-            &[
-                "-u",
-                &admin,
-                "-X",
-                "PATCH",
-                "-H",
-                "Content-Type: application/json",
-                "-d",
-                body,
-                &system,
-            ],
-        )
+        curl(&[
+            "-u",
+            &admin,
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &system,
+        ])
     };
     let (status, _, body) = patch("{\"Boot\": ");
     assert_eq!(
@@ -273,7 +212,7 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
     );
     // A change against a stale version: 412, and nothing changes; against
     // the current one it goes through.
-    let (status, headers, _) = curl(&suite, &["-u", &admin, &system]);
+    let (status, headers, _) = curl(&["-u", &admin, &system]);
     assert_eq!(status, 200);
     let etag = headers
         .lines()
@@ -284,22 +223,19 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
         })
         .unwrap_or_else(|| panic!("no ETag in {headers}"));
     let conditional = |etag: &str| {
-        curl(
-            &suite,
-            &[
-                "-u",
-                &admin,
-                "-X",
-                "PATCH",
-                "-H",
-                "Content-Type: application/json",
-                "-H",
-                &format!("If-Match: {etag}"),
-                "-d",
-                r#"{"Boot": {"BootSourceOverrideTarget": "Hdd", "BootSourceOverrideEnabled": "Once"}}"#,
-                &system,
-            ],
-        )
+        curl(&[
+            "-u",
+            &admin,
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            &format!("If-Match: {etag}"),
+            "-d",
+            r#"{"Boot": {"BootSourceOverrideTarget": "Hdd", "BootSourceOverrideEnabled": "Once"}}"#,
+            &system,
+        ])
     };
     let (status, _, body) = conditional("\"0123456789abcdef\"");
     assert_eq!(
@@ -320,7 +256,7 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
         "{flags}"
     );
     // A method the resource does not have: 405 naming those it does.
-    let (status, headers, _) = curl(&suite, &["-u", &admin, "-X", "DELETE", &system]);
+    let (status, headers, _) = curl(&["-u", &admin, "-X", "DELETE", &system]);
     assert_eq!(status, 405);
     assert!(
         headers.contains("Allow: GET, HEAD, PATCH") || headers.contains("allow: GET, HEAD, PATCH"),
@@ -344,22 +280,19 @@ fn refusals_carry_their_status_and_base_message_and_the_service_goes_on() {
     ] {
         ipmitool_ok(&suite, args);
     }
-    let (status, _, body) = curl(&suite, &["-u", "viewer:viewer-pw-2026", &system]);
+    let (status, _, body) = curl(&["-u", "viewer:viewer-pw-2026", &system]);
     assert_eq!(status, 200, "{body}");
-    let (status, _, body) = curl(
-        &suite,
-        &[
-            "-u",
-            "viewer:viewer-pw-2026",
-            "-X",
-            "PATCH",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            r#"{"Boot": {"BootSourceOverrideTarget": "Pxe"}}"#,
-            &system,
-        ],
-    );
+    let (status, _, body) = curl(&[
+        "-u",
+        "viewer:viewer-pw-2026",
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"Boot": {"BootSourceOverrideTarget": "Pxe"}}"#,
+        &system,
+    ]);
     assert_eq!(
         (status, message_id(&body).as_str()),
         (403, "Base.1.20.0.InsufficientPrivilege"),

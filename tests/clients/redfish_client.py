@@ -9,6 +9,7 @@ operations:
   get PATH                one resource: {"status": N, "body": {...}}
   post PATH JSON          {"status": N, "body": {...}}
   patch PATH JSON         {"status": N, "body": {...}}
+  delete PATH             {"status": N, "body": {...}}
   basic-get PATH          one resource with HTTP Basic instead of a session
 """
 import json
@@ -46,6 +47,9 @@ def main():
         elif operation in ("post", "patch"):
             call = client.post if operation == "post" else client.patch
             response = call(args[0], body=json.loads(args[1]))
+            print(json.dumps({"status": response.status, "body": response.dict}))
+        elif operation == "delete":
+            response = client.delete(args[0])
             print(json.dumps({"status": response.status, "body": response.dict}))
         else:
             sys.exit("unknown operation " + operation)

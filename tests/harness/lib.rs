@@ -26,6 +26,7 @@ mod console;
 pub mod cpio;
 mod host_kcs;
 pub mod netns;
+pub mod redfish;
 
 pub use console::Console;
 

@@ -45,9 +45,36 @@ pub async fn run(
     startup.name(names::REDFISHD);
     let running = startup.claim_names().await?.ready();
     let limits = config.redfish.clone();
+    let revoked = end_revoked_sessions(service.clone());
     let serving = listener::serve(listener, tls, service, &limits, std::future::pending());
     tokio::select! {
         () = serving => Ok(()),
+        () = revoked => Ok(()),
         result = running.until(shutdown) => result,
     }
+}
+
+/// Ends the sessions of each user the accounts owner revokes (deleted or
+/// disabled, by whichever protocol), as the IPMI bridge does its own.
+async fn end_revoked_sessions(service: Arc<service::Service>) {
+    use futures_util::StreamExt as _;
+    let stream = async {
+        rbmc_contracts::user::AuthenticatorProxy::new(&service.bus)
+            .await?
+            .receive_sessions_revoked()
+            .await
+    };
+    let mut revoked = match stream.await {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!(%err, "not following revoked sessions");
+            return std::future::pending().await;
+        }
+    };
+    while let Some(signal) = revoked.next().await {
+        if let Ok(args) = signal.args() {
+            service.end_sessions_of_id(args.user_id);
+        }
+    }
+    std::future::pending().await
 }

@@ -16,7 +16,9 @@ use hyper::{header, Method};
 use redfish_core::{ApiError, Privilege};
 
 use crate::{
-    resources::{accounts, chassis, managers, root, sessions, systems},
+    resources::{
+        account_changes, account_policy, accounts, chassis, managers, root, sessions, systems,
+    },
     service::{Caller, Reply, Request, Service},
 };
 
@@ -89,7 +91,9 @@ impl<'a> Resource<'a> {
         match self {
             Self::Sessions => "GET, HEAD, POST",
             Self::Session(_) => "GET, HEAD, DELETE",
-            Self::System => "GET, HEAD, PATCH",
+            Self::System | Self::AccountService => "GET, HEAD, PATCH",
+            Self::Accounts => "GET, HEAD, POST",
+            Self::Account(_) => "GET, HEAD, PATCH, DELETE",
             Self::SystemReset => "POST",
             _ => "GET, HEAD",
         }
@@ -154,6 +158,13 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
         return Err(ApiError::method_not_allowed(allow));
     }
     check_query(request)?;
+    // A change holds the service's change lock from its If-Match check to
+    // its reply (the check and the change are one step).
+    let _changing = if *method == Method::GET || *method == Method::HEAD {
+        None
+    } else {
+        Some(service.changes.lock().await)
+    };
     if let Some(wanted) = request.headers.get(header::IF_MATCH) {
         // A change made against a version of the resource the client read:
         // refused if the resource has changed since.
@@ -252,9 +263,26 @@ async fn dispatch(
         Resource::Managers => Ok(managers::collection()),
         Resource::Manager => Ok(managers::get(service)),
         Resource::NetworkProtocol => Ok(managers::network_protocol(service)),
-        Resource::AccountService => accounts::service(service).await,
-        Resource::Accounts => accounts::collection(service).await,
-        Resource::Account(name) => accounts::account(service, name).await,
+        Resource::AccountService if get => accounts::service(service).await,
+        Resource::AccountService => {
+            let caller = needs(Privilege::ConfigureUsers)?;
+            account_policy::patch(service, caller, request).await
+        }
+        Resource::Accounts if get => accounts::collection(service).await,
+        Resource::Accounts => {
+            let caller = needs(Privilege::ConfigureUsers)?;
+            account_changes::create(service, caller, request).await
+        }
+        Resource::Account(name) if get => accounts::account(service, name).await,
+        // ConfigureUsers, or ConfigureSelf for one's own password: the
+        // change decides, once its body is read.
+        Resource::Account(name) if request.method == Method::PATCH => {
+            account_changes::patch(service, caller()?, name, request).await
+        }
+        Resource::Account(name) => {
+            let caller = needs(Privilege::ConfigureUsers)?;
+            account_changes::delete(service, caller, name).await
+        }
         Resource::Roles => Ok(accounts::roles()),
         Resource::Role(id) => accounts::role(id),
     }

@@ -153,6 +153,12 @@ impl Reply {
         Some(etag_of(&Value::Object(object)))
     }
 
+    /// The same reply with another status.
+    pub fn with_status_code(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: header::HeaderName, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -184,6 +190,10 @@ pub struct Service {
     pub logins: Logins,
     /// The suite's configuration.
     pub config: rbmc_config::Config,
+    /// Held by each request that changes something, from its `If-Match`
+    /// check to its reply, so two changes against one ETag cannot both
+    /// pass the check.
+    pub changes: tokio::sync::Mutex<()>,
     max_body_bytes: usize,
 }
 
@@ -199,6 +209,7 @@ impl Service {
                 redfish.max_sessions,
             )),
             config: config.clone(),
+            changes: tokio::sync::Mutex::new(()),
             max_body_bytes: redfish.max_body_bytes,
         }
     }
@@ -243,6 +254,37 @@ impl Service {
             }
         };
         finish(reply, head_only)
+    }
+
+    /// Ends every session of the user `name` (deleted, or its role
+    /// changed: a session carries the role it was opened with).
+    pub fn end_sessions_of(&self, name: &str) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let ended: Vec<String> = sessions
+            .list(Instant::now())
+            .into_iter()
+            .filter(|s| s.user == name)
+            .map(|s| s.id)
+            .collect();
+        for id in &ended {
+            sessions.remove(id);
+        }
+        if !ended.is_empty() {
+            info!(user = name, sessions = ended.len(), "sessions ended");
+        }
+    }
+
+    /// Ends every session of user `user_id` (the accounts owner revoked
+    /// them: the user was deleted or disabled).
+    pub fn end_sessions_of_id(&self, user_id: u8) {
+        let ended = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove_user(user_id);
+        if !ended.is_empty() {
+            info!(user_id, sessions = ended.len(), "sessions revoked");
+        }
     }
 
     /// The caller of `request`: its session, or its Basic credentials, or

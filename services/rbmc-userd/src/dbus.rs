@@ -328,13 +328,11 @@ impl Manager {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: zbus::message::Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = caller::caller(conn, Some(&header)).await;
         let action = format!("User.Manager.CreateUser {user_name} {privilege}");
-        let outcome = self
-            .create(user_name, group_names, privilege, enabled)
-            .await;
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, Some(&header), &action, || {
+            self.create(user_name, group_names, privilege, enabled)
+        })
+        .await
     }
 
     async fn rename_user(
@@ -344,20 +342,20 @@ impl Manager {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: zbus::message::Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = caller::caller(conn, Some(&header)).await;
         let action = format!("User.Manager.RenameUser {user_name} {new_user_name}");
-        let outcome = flatten(
-            self.accounts
-                .change(move |accounts, _, _| {
-                    let id = accounts
-                        .id_of(user_name.as_bytes())
-                        .ok_or(AccountError::NoUser)?;
-                    Ok(accounts.rename_user(id, new_user_name.as_bytes()))
-                })
-                .await,
-        );
-        caller::audit(conn, &who, &action, &outcome);
-        outcome
+        caller::checked(conn, Some(&header), &action, || async {
+            flatten(
+                self.accounts
+                    .change(move |accounts, _, _| {
+                        let id = accounts
+                            .id_of(user_name.as_bytes())
+                            .ok_or(AccountError::NoUser)?;
+                        Ok(accounts.rename_user(id, new_user_name.as_bytes()))
+                    })
+                    .await,
+            )
+        })
+        .await
     }
 
     #[zbus(property)]
@@ -420,22 +418,26 @@ impl AccountPolicy {
             .ok_or_else(|| zbus::fdo::Error::Failed("the accounts are not available".into()))
     }
 
+    /// A policy change, by a trusted caller only, audited as `action`.
     async fn write(
         &self,
+        conn: &zbus::Connection,
+        header: Option<&zbus::message::Header<'_>>,
+        action: String,
         write: impl FnOnce(&mut ipmi_accounts::AccountPolicy) -> Result<(), PolicyError>
             + Send
             + 'static,
-    ) -> zbus::fdo::Result<()> {
-        self.accounts
-            .change(move |accounts, _, _| {
-                write(&mut accounts.policy)?;
-                accounts.policy.validate()
-            })
-            .await
-            .map_err(|err| match err {
-                ChangeError::Refused(why) => zbus::fdo::Error::InvalidArgs(why.to_string()),
-                other => zbus::fdo::Error::Failed(other.to_string()),
-            })
+    ) -> Result<(), CommonError> {
+        caller::checked(conn, header, &action, || async {
+            self.accounts
+                .change(move |accounts, _, _| {
+                    write(&mut accounts.policy)?;
+                    accounts.policy.validate()
+                })
+                .await
+                .map_err(change_error)
+        })
+        .await
     }
 }
 
@@ -447,10 +449,19 @@ impl AccountPolicy {
     }
 
     #[zbus(property)]
-    async fn set_max_login_attempt_before_lockout(&self, value: u16) -> zbus::fdo::Result<()> {
-        let value = u8::try_from(value)
-            .map_err(|_| zbus::fdo::Error::InvalidArgs("at most 255 (LAN parameter 26)".into()))?;
-        self.write(move |p| {
+    async fn set_max_login_attempt_before_lockout(
+        &self,
+        value: u16,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<zbus::message::Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set MaxLoginAttemptBeforeLockout {value}");
+        let Ok(value) = u8::try_from(value) else {
+            return Err(CommonError::InvalidArgument(
+                "at most 255 (LAN parameter 26)".into(),
+            ));
+        };
+        self.write(conn, header.as_ref(), action, move |p| {
             p.max_failed_logins = value;
             Ok(())
         })
@@ -464,8 +475,14 @@ impl AccountPolicy {
     }
 
     #[zbus(property)]
-    async fn set_account_unlock_timeout(&self, value: u32) -> zbus::fdo::Result<()> {
-        self.write(move |p| {
+    async fn set_account_unlock_timeout(
+        &self,
+        value: u32,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<zbus::message::Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set AccountUnlockTimeout {value}");
+        self.write(conn, header.as_ref(), action, move |p| {
             p.unlock_timeout = Duration::from_secs(value.into());
             Ok(())
         })
@@ -478,8 +495,14 @@ impl AccountPolicy {
     }
 
     #[zbus(property)]
-    async fn set_min_password_length(&self, value: u8) -> zbus::fdo::Result<()> {
-        self.write(move |p| {
+    async fn set_min_password_length(
+        &self,
+        value: u8,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<zbus::message::Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set MinPasswordLength {value}");
+        self.write(conn, header.as_ref(), action, move |p| {
             p.min_password_length = value;
             Ok(())
         })
@@ -492,8 +515,14 @@ impl AccountPolicy {
     }
 
     #[zbus(property)]
-    async fn set_remember_old_password_times(&self, value: u8) -> zbus::fdo::Result<()> {
-        self.write(move |p| {
+    async fn set_remember_old_password_times(
+        &self,
+        value: u8,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<zbus::message::Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set RememberOldPasswordTimes {value}");
+        self.write(conn, header.as_ref(), action, move |p| {
             p.remember_old_passwords = value;
             Ok(())
         })

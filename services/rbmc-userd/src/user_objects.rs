@@ -1,8 +1,10 @@
 //! One object per user, at `/xyz/openbmc_project/user/<name>`:
 //! `xyz.openbmc_project.User.Attributes`, `xyz.openbmc_project.Object.Delete`
 //! and `org.rbmc.User.Password`. `follow` adds and removes them as users
-//! come and go; each reaches the accounts through the owner task, and each
-//! change is recorded in the audit trail with the caller's uid.
+//! come and go; each reaches the accounts through the owner task. Each
+//! change is allowed only to a trusted caller (`rbmc_daemon::caller`:
+//! root, userd's own user, the Redfish bridge) and is recorded in the
+//! audit trail with the caller's uid.
 
 use ipmi_accounts::{accounts::AccountError, users::PAYLOAD_SOL};
 use rbmc_contracts::CommonError;
@@ -13,7 +15,7 @@ use rbmc_daemon::caller;
 
 use crate::{
     dbus::{change_error, flatten, parse_privilege, privilege_name},
-    owner::{AccountsHandle, ChangeError},
+    owner::AccountsHandle,
 };
 
 /// One user's object: `xyz.openbmc_project.User.Attributes`.
@@ -22,13 +24,6 @@ pub struct UserAttributes {
     pub id: u8,
     /// The accounts.
     pub accounts: AccountsHandle,
-}
-
-fn fdo_change(err: ChangeError<AccountError>) -> zbus::fdo::Error {
-    match err {
-        ChangeError::Refused(why) => zbus::fdo::Error::InvalidArgs(why.to_string()),
-        other => zbus::fdo::Error::Failed(other.to_string()),
-    }
 }
 
 impl UserAttributes {
@@ -84,14 +79,22 @@ impl UserAttributes {
     }
 
     #[zbus(property)]
-    async fn set_user_privilege(&self, value: String) -> zbus::fdo::Result<()> {
-        let privilege = parse_privilege(&value)
-            .map_err(|err| zbus::fdo::Error::InvalidArgs(err.to_string()))?;
+    async fn set_user_privilege(
+        &self,
+        value: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
         let id = self.id;
-        self.accounts
-            .change(move |accounts, _, _| accounts.set_privilege(id, privilege))
-            .await
-            .map_err(fdo_change)
+        let action = format!("set UserPrivilege {value} user {id}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            let privilege = parse_privilege(&value)?;
+            self.accounts
+                .change(move |accounts, _, _| accounts.set_privilege(id, privilege))
+                .await
+                .map_err(change_error)
+        })
+        .await
     }
 
     #[zbus(property)]
@@ -100,12 +103,21 @@ impl UserAttributes {
     }
 
     #[zbus(property)]
-    async fn set_user_enabled(&self, value: bool) -> zbus::fdo::Result<()> {
+    async fn set_user_enabled(
+        &self,
+        value: bool,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
         let id = self.id;
-        self.accounts
-            .change(move |accounts, _, _| accounts.set_enabled(id, value))
-            .await
-            .map_err(fdo_change)
+        let action = format!("set UserEnabled {value} user {id}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            self.accounts
+                .change(move |accounts, _, _| accounts.set_enabled(id, value))
+                .await
+                .map_err(change_error)
+        })
+        .await
     }
 
     #[zbus(property)]
@@ -119,20 +131,29 @@ impl UserAttributes {
 
     /// Only `false` may be written: an administrator's unlock.
     #[zbus(property)]
-    async fn set_user_locked_for_failed_attempt(&self, value: bool) -> zbus::fdo::Result<()> {
-        if value {
-            return Err(zbus::fdo::Error::InvalidArgs(
-                "a user is locked only by failed logins; write false to unlock".into(),
-            ));
-        }
+    async fn set_user_locked_for_failed_attempt(
+        &self,
+        value: bool,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
         let id = self.id;
-        self.accounts
-            .change(move |_, lockout, now| {
-                lockout.unlock(id, now);
-                Ok::<(), AccountError>(())
-            })
-            .await
-            .map_err(fdo_change)
+        let action = format!("set UserLockedForFailedAttempt {value} user {id}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            if value {
+                return Err(CommonError::InvalidArgument(
+                    "a user is locked only by failed logins; write false to unlock".into(),
+                ));
+            }
+            self.accounts
+                .change(move |_, lockout, now| {
+                    lockout.unlock(id, now);
+                    Ok::<(), AccountError>(())
+                })
+                .await
+                .map_err(change_error)
+        })
+        .await
     }
 
     #[zbus(property)]
@@ -161,18 +182,23 @@ impl DeleteUser {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = caller::caller(conn, Some(&header)).await;
         let id = self.id;
-        let outcome = flatten(
-            self.accounts
-                .change(move |accounts, lockout, now| {
-                    lockout.unlock(id, now);
-                    Ok(accounts.delete_user(id))
-                })
-                .await,
-        );
-        caller::audit(conn, &who, &format!("Object.Delete user {id}"), &outcome);
-        outcome?;
+        caller::checked(
+            conn,
+            Some(&header),
+            &format!("Object.Delete user {id}"),
+            || async {
+                flatten(
+                    self.accounts
+                        .change(move |accounts, lockout, now| {
+                            lockout.unlock(id, now);
+                            Ok(accounts.delete_user(id))
+                        })
+                        .await,
+                )
+            },
+        )
+        .await?;
         info!(id, "user deleted over D-Bus");
         Ok(())
     }
@@ -196,19 +222,14 @@ impl UserPassword {
         #[zbus(connection)] conn: &zbus::Connection,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(), CommonError> {
-        let who = caller::caller(conn, Some(&header)).await;
         let id = self.id;
-        let outcome = self
-            .accounts
-            .change(move |accounts, _, _| accounts.set_password(id, password.as_bytes(), false))
-            .await
-            .map_err(change_error);
-        caller::audit(
-            conn,
-            &who,
-            &format!("User.Password.SetPassword user {id}"),
-            &outcome,
-        );
-        outcome
+        let action = format!("User.Password.SetPassword user {id}");
+        caller::checked(conn, Some(&header), &action, || async {
+            self.accounts
+                .change(move |accounts, _, _| accounts.set_password(id, password.as_bytes(), false))
+                .await
+                .map_err(change_error)
+        })
+        .await
     }
 }

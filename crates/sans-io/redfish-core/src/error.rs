@@ -203,6 +203,18 @@ const DEFINITIONS: &[Definition] = &[
         "Wait for the indicated retry duration and retry the operation.",
     ),
     define(
+        "InsufficientStorage",
+        "Insufficient storage or memory available to complete the request.",
+        "Critical",
+        "Increase the free storage space available to the service and resubmit the request.",
+    ),
+    define(
+        "PropertyValueFormatError",
+        "The value '%1' for the property %2 is not a format that the property can accept.",
+        "Warning",
+        "Correct the value for the property in the request body and resubmit the request if the operation failed.",
+    ),
+    define(
         "InternalError",
         "The request failed due to an internal service error.  The service is still operational.",
         "Critical",
@@ -502,6 +514,23 @@ impl ApiError {
             503,
             Message::new("ServiceTemporarilyUnavailable").arg(seconds.to_string()),
         )
+    }
+
+    /// 400: `value` has the right type but a format `property` cannot
+    /// take (a secret is shown as `<hidden>`, never echoed).
+    pub fn property_value_format(value: &str, property: &str) -> Self {
+        Self::one(
+            400,
+            Message::new("PropertyValueFormatError")
+                .arg(value)
+                .arg(property)
+                .about(property),
+        )
+    }
+
+    /// 507: the owner could not store the change (its disk is full).
+    pub fn insufficient_storage() -> Self {
+        Self::one(507, Message::new("InsufficientStorage"))
     }
 
     /// 500: something failed inside.

@@ -7,7 +7,10 @@
 
 use std::collections::HashMap;
 
-use rbmc_contracts::{names, user::USER_ROOT};
+use rbmc_contracts::{
+    names,
+    user::{AuthenticatorProxy, USER_ROOT},
+};
 use redfish_core::{ApiError, Role};
 use serde_json::{json, Value};
 use zbus::zvariant::OwnedValue;
@@ -18,10 +21,13 @@ use crate::{
 };
 
 const SERVICE: &str = "/redfish/v1/AccountService";
-const ACCOUNTS: &str = "/redfish/v1/AccountService/Accounts";
+/// The Accounts collection.
+pub const ACCOUNTS: &str = "/redfish/v1/AccountService/Accounts";
 const ROLES: &str = "/redfish/v1/AccountService/Roles";
-const ATTRIBUTES: &str = "xyz.openbmc_project.User.Attributes";
-const POLICY: &str = "xyz.openbmc_project.User.AccountPolicy";
+/// A user's attributes at rbmc-userd.
+pub const ATTRIBUTES: &str = "xyz.openbmc_project.User.Attributes";
+/// The account policy at rbmc-userd.
+pub const POLICY: &str = "xyz.openbmc_project.User.AccountPolicy";
 
 type Properties = HashMap<String, OwnedValue>;
 
@@ -45,7 +51,7 @@ fn user_name(path: &str) -> Option<String> {
 }
 
 /// Every user with its attributes, by name.
-async fn users(bus: &zbus::Connection) -> Result<Vec<(String, Properties)>, ApiError> {
+pub async fn users(bus: &zbus::Connection) -> Result<Vec<(String, Properties)>, ApiError> {
     let objects = managed_objects(bus, names::USERD, USER_ROOT).await?;
     let mut users: Vec<(String, Properties)> = objects
         .into_iter()
@@ -79,11 +85,32 @@ fn text(properties: &Properties, name: &str) -> String {
         .unwrap_or_default()
 }
 
+fn groups(properties: &Properties) -> Vec<String> {
+    properties
+        .get("UserGroups")
+        .and_then(|v| Vec::<String>::try_from(v.try_clone().ok()?).ok())
+        .unwrap_or_default()
+}
+
 fn flag(properties: &Properties, name: &str) -> bool {
     properties
         .get(name)
         .and_then(|v| bool::try_from(&**v).ok())
         .unwrap_or(false)
+}
+
+/// `AccountTypes` for the owner's groups: Redfish for every account (a
+/// Redfish login needs only a role), IPMI and HostConsole (SOL) as the
+/// user's groups say.
+fn account_types(groups: &[String]) -> Vec<&'static str> {
+    let mut types = vec!["Redfish"];
+    if groups.iter().any(|g| g == "ipmi") {
+        types.push("IPMI");
+    }
+    if groups.iter().any(|g| g == "hostconsole") {
+        types.push("HostConsole");
+    }
+    types
 }
 
 fn account_json(name: &str, properties: &Properties) -> Value {
@@ -99,7 +126,7 @@ fn account_json(name: &str, properties: &Properties) -> Value {
         "Enabled": flag(properties, "UserEnabled"),
         "Locked": flag(properties, "UserLockedForFailedAttempt"),
         "Password": null,
-        "AccountTypes": ["Redfish", "IPMI"],
+        "AccountTypes": account_types(&groups(properties)),
     });
     if role != "NoAccess" {
         account["Links"] = json!({ "Role": { "@odata.id": format!("{ROLES}/{role}") } });
@@ -107,10 +134,10 @@ fn account_json(name: &str, properties: &Properties) -> Value {
     account
 }
 
-/// `GET /redfish/v1/AccountService`.
-pub async fn service(service: &Service) -> Result<Reply, ApiError> {
-    let policy = async {
-        zbus::fdo::PropertiesProxy::builder(&service.bus)
+/// The account policy's properties.
+pub async fn policy(bus: &zbus::Connection) -> Result<Properties, ApiError> {
+    async {
+        zbus::fdo::PropertiesProxy::builder(bus)
             .destination(names::USERD)?
             .path(USER_ROOT)?
             .build()
@@ -122,19 +149,47 @@ pub async fn service(service: &Service) -> Result<Reply, ApiError> {
             .map_err(zbus::Error::from)
     }
     .await
-    .map_err(|e| bus_error(&e))?;
-    let number = |name: &str| -> u64 {
-        policy
-            .get(name)
-            .and_then(|v| {
-                u64::try_from(&**v)
-                    .ok()
-                    .or_else(|| u32::try_from(&**v).ok().map(u64::from))
-                    .or_else(|| u16::try_from(&**v).ok().map(u64::from))
-                    .or_else(|| u8::try_from(&**v).ok().map(u64::from))
-            })
-            .unwrap_or(0)
-    };
+    .map_err(|e| bus_error(&e))
+}
+
+/// An unsigned number among `properties` (0 if absent).
+pub fn number(properties: &Properties, name: &str) -> u64 {
+    properties
+        .get(name)
+        .and_then(|v| {
+            u64::try_from(&**v)
+                .ok()
+                .or_else(|| u32::try_from(&**v).ok().map(u64::from))
+                .or_else(|| u16::try_from(&**v).ok().map(u64::from))
+                .or_else(|| u8::try_from(&**v).ok().map(u64::from))
+        })
+        .unwrap_or(0)
+}
+
+/// How long failed logins are remembered: LAN parameter 26's attempt
+/// count reset interval (bytes 2-3, tens of seconds), which only the
+/// authenticator carries.
+async fn counter_reset_after(bus: &zbus::Connection) -> Result<u64, ApiError> {
+    let authenticator = AuthenticatorProxy::new(bus)
+        .await
+        .map_err(|e| bus_error(&e))?;
+    let data = authenticator
+        .bad_password_threshold()
+        .await
+        .map_err(|e| match e {
+            rbmc_contracts::CommonError::ZBus(e) => bus_error(&e),
+            _ => ApiError::internal(),
+        })?;
+    Ok(data
+        .get(2..4)
+        .map_or(0, |b| u64::from(u16::from_le_bytes([b[0], b[1]])) * 10))
+}
+
+/// `GET /redfish/v1/AccountService`.
+pub async fn service(service: &Service) -> Result<Reply, ApiError> {
+    let policy = policy(&service.bus).await?;
+    let number = |name: &str| number(&policy, name);
+    let reset_after = counter_reset_after(&service.bus).await?;
     Ok(Reply::ok(json!({
         "@odata.id": SERVICE,
         "@odata.type": "#AccountService.v1_18_1.AccountService",
@@ -144,9 +199,9 @@ pub async fn service(service: &Service) -> Result<Reply, ApiError> {
         "ServiceEnabled": true,
         "AccountLockoutThreshold": number("MaxLoginAttemptBeforeLockout"),
         "AccountLockoutDuration": number("AccountUnlockTimeout"),
-        "AccountLockoutCounterResetAfter": number("AccountUnlockTimeout"),
+        "AccountLockoutCounterResetAfter": reset_after,
         "MinPasswordLength": number("MinPasswordLength"),
-        "MaxPasswordLength": 20,
+        "MaxPasswordLength": super::account_changes::MAX_PASSWORD_LENGTH,
         "HTTPBasicAuth": "Enabled",
         "Accounts": { "@odata.id": ACCOUNTS },
         "Roles": { "@odata.id": ROLES },

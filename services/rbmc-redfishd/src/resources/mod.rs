@@ -6,8 +6,12 @@
 //! - [`systems`]: the host: power state, reset, boot override.
 //! - [`chassis`]: the chassis and its sensors.
 //! - [`managers`]: the BMC itself and its network protocols.
-//! - [`accounts`]: the AccountService, its accounts and roles.
+//! - [`accounts`]: the AccountService, its accounts and roles;
+//!   [`account_changes`]: creating, changing and deleting accounts;
+//!   [`account_policy`]: the lockout and password policy.
 
+pub mod account_changes;
+pub mod account_policy;
 pub mod accounts;
 pub mod chassis;
 pub mod managers;
