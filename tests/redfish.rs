@@ -321,6 +321,8 @@ fn csdl_bundle() -> std::path::PathBuf {
 #[test]
 fn dmtfs_service_validator_finds_no_error() {
     let suite = Suite::start();
+    // A SEL entry, so the crawl checks a LogEntry too.
+    ipmitool_ok(&suite, &["event", "1"]);
     let logs = suite.state_dir.join("service-validator");
     let validator = repo_root().join("target/redfish-venv/bin/rf_service_validator");
     // --skipschema: validate against the bundle as it is; the validator

@@ -17,7 +17,7 @@ use redfish_core::{ApiError, Privilege};
 
 use crate::{
     resources::{
-        account_changes, account_policy, accounts, chassis, managers, root, sessions, systems,
+        account_changes, account_policy, accounts, chassis, logs, managers, root, sessions, systems,
     },
     service::{Caller, Reply, Request, Service},
 };
@@ -48,6 +48,15 @@ enum Resource<'a> {
     Account(&'a str),
     Roles,
     Role(&'a str),
+    SystemLogServices,
+    EventLog,
+    EventLogEntries,
+    EventLogEntry(&'a str),
+    ClearEventLog,
+    ManagerLogServices,
+    AuditLog,
+    AuditLogEntries,
+    AuditLogEntry(&'a str),
 }
 
 impl<'a> Resource<'a> {
@@ -70,6 +79,25 @@ impl<'a> Resource<'a> {
             ["Systems", systems::SYSTEM] => Self::System,
             ["Systems", systems::SYSTEM, "ResetActionInfo"] => Self::ResetActionInfo,
             ["Systems", systems::SYSTEM, "Actions", "ComputerSystem.Reset"] => Self::SystemReset,
+            ["Systems", systems::SYSTEM, "LogServices"] => Self::SystemLogServices,
+            ["Systems", systems::SYSTEM, "LogServices", "EventLog"] => Self::EventLog,
+            ["Systems", systems::SYSTEM, "LogServices", "EventLog", "Entries"] => {
+                Self::EventLogEntries
+            }
+            ["Systems", systems::SYSTEM, "LogServices", "EventLog", "Entries", id] => {
+                Self::EventLogEntry(id)
+            }
+            ["Systems", systems::SYSTEM, "LogServices", "EventLog", "Actions", "LogService.ClearLog"] => {
+                Self::ClearEventLog
+            }
+            ["Managers", managers::MANAGER, "LogServices"] => Self::ManagerLogServices,
+            ["Managers", managers::MANAGER, "LogServices", "AuditLog"] => Self::AuditLog,
+            ["Managers", managers::MANAGER, "LogServices", "AuditLog", "Entries"] => {
+                Self::AuditLogEntries
+            }
+            ["Managers", managers::MANAGER, "LogServices", "AuditLog", "Entries", id] => {
+                Self::AuditLogEntry(id)
+            }
             ["Chassis"] => Self::ChassisCollection,
             ["Chassis", chassis::CHASSIS] => Self::Chassis,
             ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
@@ -94,7 +122,7 @@ impl<'a> Resource<'a> {
             Self::System | Self::AccountService => "GET, HEAD, PATCH",
             Self::Accounts => "GET, HEAD, POST",
             Self::Account(_) => "GET, HEAD, PATCH, DELETE",
-            Self::SystemReset => "POST",
+            Self::SystemReset | Self::ClearEventLog => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -130,7 +158,15 @@ impl<'a> Resource<'a> {
             Self::Account(_) => "ManagerAccount",
             Self::Roles => "RoleCollection",
             Self::Role(_) => "Role",
-            Self::Versions | Self::OData | Self::Metadata | Self::SystemReset => return None,
+            Self::SystemLogServices | Self::ManagerLogServices => "LogServiceCollection",
+            Self::EventLog | Self::AuditLog => "LogService",
+            Self::EventLogEntries | Self::AuditLogEntries => "LogEntryCollection",
+            Self::EventLogEntry(_) | Self::AuditLogEntry(_) => "LogEntry",
+            Self::Versions
+            | Self::OData
+            | Self::Metadata
+            | Self::SystemReset
+            | Self::ClearEventLog => return None,
         })
     }
 }
@@ -282,6 +318,29 @@ async fn dispatch(
         Resource::Account(name) => {
             let caller = needs(Privilege::ConfigureUsers)?;
             account_changes::delete(service, caller, name).await
+        }
+        Resource::SystemLogServices => Ok(logs::system_log_services()),
+        Resource::EventLog => Ok(logs::event_log(service)),
+        Resource::EventLogEntries => logs::event_log_entries(service).await,
+        Resource::EventLogEntry(id) => logs::event_log_entry(service, id).await,
+        Resource::ClearEventLog => {
+            let caller = needs(Privilege::ConfigureComponents)?;
+            logs::clear_event_log(service, caller, request).await
+        }
+        Resource::ManagerLogServices => Ok(logs::manager_log_services()),
+        // The audit trail names users and addresses: ConfigureManager, as
+        // bmcweb asks of its audit log.
+        Resource::AuditLog => {
+            needs(Privilege::ConfigureManager)?;
+            Ok(logs::audit_log(service))
+        }
+        Resource::AuditLogEntries => {
+            needs(Privilege::ConfigureManager)?;
+            logs::audit_log_entries(service).await
+        }
+        Resource::AuditLogEntry(id) => {
+            needs(Privilege::ConfigureManager)?;
+            logs::audit_log_entry(service, id).await
         }
         Resource::Roles => Ok(accounts::roles()),
         Resource::Role(id) => accounts::role(id),

@@ -152,4 +152,20 @@ impl ExportObject {
             .collect::<Vec<_>>()
             .join("\n")
     }
+
+    /// Erases every record, as IPMI's Clear SEL does: for a trusted caller
+    /// only (root, seld's own user, the Redfish bridge), audited; answers
+    /// once the erase is durable.
+    async fn clear(
+        &self,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) -> Result<(), CommonError> {
+        rbmc_daemon::caller::checked(conn, Some(&header), "Sel.Clear", || async {
+            self.sel.clear().await.map_err(refused)
+        })
+        .await?;
+        info!("SEL cleared over D-Bus");
+        Ok(())
+    }
 }

@@ -133,6 +133,8 @@ enum Command {
     Add(Record, oneshot::Sender<Result<u16, CompletionCode>>),
     /// A copy of the live records.
     Records(oneshot::Sender<Vec<Record>>),
+    /// Erase every record (D-Bus `Clear`).
+    Clear(oneshot::Sender<Result<(), CompletionCode>>),
 }
 
 /// The SEL's state, owned by one task: the journal, the settings, the
@@ -178,6 +180,14 @@ impl Sel {
     /// The live records in ID order.
     pub async fn records(&self) -> Vec<Record> {
         self.ask(Command::Records).await.unwrap_or_default()
+    }
+
+    /// Erases every record, as Clear SEL does; answers once the erase is
+    /// durable.
+    pub async fn clear(&self) -> Result<(), CompletionCode> {
+        self.ask(Command::Clear)
+            .await
+            .unwrap_or(Err(CompletionCode::UNSPECIFIED))
     }
 
     /// Sends a command and waits for its reply; `None` if the task is gone.
@@ -235,6 +245,9 @@ impl SelState {
                 }
                 Command::Records(reply) => {
                     let _ = reply.send(self.journal.records().values().copied().collect());
+                }
+                Command::Clear(reply) => {
+                    let _ = reply.send(self.clear().await);
                 }
             }
         }
@@ -522,18 +535,22 @@ impl SelState {
         };
         self.check_reservation(r0, r1)?;
         match action {
-            0xAA => {
-                let mut batch = self.journal.batch();
-                batch.clear(self.now());
-                self.commit(batch.finish()).await?;
-                self.overflow = false;
-                self.reservation = 0;
-                self.compact().await;
-            }
+            0xAA => self.clear().await?,
             0x00 => {}
             _ => return Err(CompletionCode::INVALID_DATA_FIELD),
         }
         Ok(vec![0x01])
+    }
+
+    /// Erases every record, writing the erase time with the clear.
+    async fn clear(&mut self) -> Result<(), CompletionCode> {
+        let mut batch = self.journal.batch();
+        batch.clear(self.now());
+        self.commit(batch.finish()).await?;
+        self.overflow = false;
+        self.reservation = 0;
+        self.compact().await;
+        Ok(())
     }
 
     /// Get SEL Time (§31.10).

@@ -7,7 +7,8 @@
 //!   `IpmiSelAddOem(s message, ay data, y record_type) -> q record_id`. The
 //!   sensor number and types of `IpmiSelAdd` come from the caller's object at
 //!   `sensor_path` (`org.rbmc.Ipmi.Sensor`, [`crate::ipmi::IpmiSensorProxy`]).
-//! - `org.rbmc.Sel` at [`SEL_PATH`] ([`SelProxy`]): exports for operators.
+//! - `org.rbmc.Sel` at [`SEL_PATH`] ([`SelProxy`]): exports for operators,
+//!   and `Clear`.
 //!
 //! Both adds fail with [`CommonError::InvalidArgument`] for a malformed
 //! record and [`CommonError::QuotaExceeded`] when the SEL is full and keeps
@@ -64,4 +65,8 @@ pub trait Sel {
     /// Every record as one JSON object per line, with decoded sensor type
     /// and event names.
     fn export_json_lines(&self) -> Result<String, CommonError>;
+
+    /// Erases every record (IPMI's Clear SEL): root, seld's own user and
+    /// the Redfish bridge only. Answers once the erase is durable.
+    fn clear(&self) -> Result<(), CommonError>;
 }

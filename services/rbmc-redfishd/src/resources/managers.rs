@@ -27,7 +27,8 @@ pub fn collection() -> Reply {
 }
 
 /// The BMC's clock, RFC 3339 in UTC.
-fn now_rfc3339() -> String {
+/// The BMC's clock now, as Redfish's date-time (whole seconds, UTC).
+pub fn now_rfc3339() -> String {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -58,6 +59,7 @@ pub fn get(service: &Service) -> Reply {
         "PowerState": "On",
         "Status": { "State": "Enabled", "Health": "OK" },
         "NetworkProtocol": { "@odata.id": format!("{PATH}/NetworkProtocol") },
+        "LogServices": { "@odata.id": format!("{PATH}/LogServices") },
         "Links": {
             "ManagerForServers": [{ "@odata.id": "/redfish/v1/Systems/system" }],
             "ManagerForChassis": [{ "@odata.id": "/redfish/v1/Chassis/chassis" }],

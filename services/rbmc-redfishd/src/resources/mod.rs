@@ -6,6 +6,7 @@
 //! - [`systems`]: the host: power state, reset, boot override.
 //! - [`chassis`]: the chassis and its sensors.
 //! - [`managers`]: the BMC itself and its network protocols.
+//! - [`logs`]: the host's event log (the SEL) and the BMC's audit log.
 //! - [`accounts`]: the AccountService, its accounts and roles;
 //!   [`account_changes`]: creating, changing and deleting accounts;
 //!   [`account_policy`]: the lockout and password policy.
@@ -14,6 +15,7 @@ pub mod account_changes;
 pub mod account_policy;
 pub mod accounts;
 pub mod chassis;
+pub mod logs;
 pub mod managers;
 pub mod root;
 pub mod sessions;

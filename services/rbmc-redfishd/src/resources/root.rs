@@ -27,6 +27,27 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ("SessionCollection", &["SessionCollection"]),
     ("Session", &["Session", "Session.v1_8_0"]),
     ("ActionInfo", &["ActionInfo", "ActionInfo.v1_6_0"]),
+    ("ManagerCollection", &["ManagerCollection"]),
+    ("Manager", &["Manager", "Manager.v1_25_0"]),
+    (
+        "ManagerNetworkProtocol",
+        &["ManagerNetworkProtocol", "ManagerNetworkProtocol.v1_13_0"],
+    ),
+    (
+        "AccountService",
+        &["AccountService", "AccountService.v1_18_1"],
+    ),
+    ("ManagerAccountCollection", &["ManagerAccountCollection"]),
+    (
+        "ManagerAccount",
+        &["ManagerAccount", "ManagerAccount.v1_14_1"],
+    ),
+    ("RoleCollection", &["RoleCollection"]),
+    ("Role", &["Role", "Role.v1_3_3"]),
+    ("LogServiceCollection", &["LogServiceCollection"]),
+    ("LogService", &["LogService", "LogService.v1_9_0"]),
+    ("LogEntryCollection", &["LogEntryCollection"]),
+    ("LogEntry", &["LogEntry", "LogEntry.v1_21_0"]),
     ("Message", &["Message", "Message.v1_3_0"]),
     ("Resource", &["Resource", "Resource.v1_24_0"]),
 ];

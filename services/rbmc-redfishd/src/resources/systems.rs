@@ -125,6 +125,7 @@ pub async fn get(service: &Service) -> Result<Reply, ApiError> {
             "BootSourceOverrideEnabled": boot.enabled,
             "BootSourceOverrideMode": boot.mode,
         },
+        "LogServices": { "@odata.id": format!("{PATH}/LogServices") },
         "Links": {
             "Chassis": [{ "@odata.id": "/redfish/v1/Chassis/chassis" }],
         },
