@@ -11,13 +11,15 @@
 //! - [`service`]: one request: body limit, authentication, and the
 //!   response's headers; [`login`]: password logins through the accounts
 //!   owner, with a per-address budget of failures.
-//! - [`routes`]: which resource a path names, its methods and privileges.
+//! - [`routes`]: which resource a path names, its methods and privileges,
+//!   and the query options; [`expand`]: `$expand`.
 //! - [`resources`]: each resource, read from and changed through its owner.
 //! - `redfish-core` (crate): sessions, roles and privileges, the Base
 //!   registry's errors, without I/O.
 
 pub mod cli;
 
+pub mod expand;
 pub mod listener;
 pub mod login;
 pub mod resources;

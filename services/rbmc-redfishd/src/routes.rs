@@ -8,18 +8,21 @@
 //! validator expects): an `OData-Version` other than 4.0 is refused (412);
 //! then, unless the resource is public, the caller must authenticate
 //! (401); an unknown resource is 404; a method the resource does not allow
-//! 405 with `Allow`; a missing privilege 403; an unknown `$` query option
-//! 501. Without authentication only `/redfish`, the service root,
+//! 405 with `Allow`; a malformed query 400 and an unsupported `$` query
+//! option 501; a missing privilege 403. A GET's reply then takes its
+//! query: `$skip`/`$top`, `$expand` (the `expand` module), `$select`. Without authentication only `/redfish`, the service root,
 //! `$metadata`, `/redfish/v1/odata` and the session login answer.
 
 use hyper::{header, Method};
-use redfish_core::{ApiError, Privilege};
+use redfish_core::{ApiError, Privilege, Query};
+use serde_json::Value;
 
 use crate::{
+    expand::{self, Prefetched},
     resources::{
         account_changes, account_policy, accounts, chassis, logs, managers, root, sessions, systems,
     },
-    service::{Caller, Reply, Request, Service},
+    service::{Body, Caller, Reply, Request, Service},
 };
 
 /// A resource the service has.
@@ -193,7 +196,7 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
     if !allows(allow, method) {
         return Err(ApiError::method_not_allowed(allow));
     }
-    check_query(request)?;
+    let query = Query::parse(request.query.as_deref())?;
     // A change holds the service's change lock from its If-Match check to
     // its reply (the check and the change are one step).
     let _changing = if *method == Method::GET || *method == Method::HEAD {
@@ -211,6 +214,24 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
         }
     }
     let mut reply = dispatch(service, request, resource, caller.as_ref()).await?;
+    let reading = *method == Method::GET || *method == Method::HEAD;
+    if reading && !query.is_empty() {
+        // A public resource expands what its caller, if it says who it is,
+        // may read.
+        let caller = match caller {
+            None if query.expand.is_some() => service.authenticate(request).await.ok(),
+            known => known,
+        };
+        apply_query(
+            service,
+            request,
+            resource,
+            caller.as_ref(),
+            &query,
+            &mut reply,
+        )
+        .await?;
+    }
     if let Some(etag) = reply.tag_with_etag() {
         if request.method == Method::GET
             && request
@@ -241,16 +262,80 @@ fn etag_matches(wanted: &str, current: &str) -> bool {
         .any(|tag| tag == "*" || (!current.is_empty() && tag == current))
 }
 
-/// Query options: the service supports none yet, so any `$` option is 501
-/// (DSP0266 §7.3: an unsupported query parameter); others are ignored.
-fn check_query(request: &Request) -> Result<(), ApiError> {
-    let Some(query) = &request.query else {
+/// Applies `$skip`/`$top`, then `$expand`, then `$select` to a GET's
+/// reply.
+async fn apply_query(
+    service: &Service,
+    request: &Request,
+    resource: Resource<'_>,
+    caller: Option<&Caller>,
+    query: &Query,
+    reply: &mut Reply,
+) -> Result<(), ApiError> {
+    let Some(Body::Json(body)) = &mut reply.body else {
         return Ok(());
     };
-    if query.split('&').any(|pair| pair.starts_with('$')) {
-        return Err(ApiError::query_not_supported());
+    if let Value::Object(object) = body {
+        let rest = redfish_core::query::other_parameters(request.query.as_deref());
+        query.page(object, &request.path, &rest);
+    }
+    if let (Some(expand_query), Some(caller)) = (query.expand, caller) {
+        let prefetched = prefetch(service, resource).await?;
+        let fetcher = Fetcher { service, caller };
+        expand::expand(&fetcher, body, expand_query, &prefetched).await;
+    }
+    if let Value::Object(object) = body {
+        query.select(object);
     }
     Ok(())
+}
+
+/// The members of a collection that one owner call reads whole, for
+/// `$expand`.
+async fn prefetch(service: &Service, resource: Resource<'_>) -> Result<Prefetched, ApiError> {
+    Ok(match resource {
+        Resource::Sensors => chassis::sensor_bodies(service).await?.into_iter().collect(),
+        Resource::Accounts => accounts::account_bodies(service)
+            .await?
+            .into_iter()
+            .collect(),
+        _ => Prefetched::new(),
+    })
+}
+
+/// Reads resources for `$expand` as `caller` would GET them.
+struct Fetcher<'a> {
+    service: &'a Service,
+    caller: &'a Caller,
+}
+
+impl expand::Fetch for Fetcher<'_> {
+    fn fetch<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Value>> + Send + 'a>> {
+        Box::pin(async move {
+            let resource = Resource::parse(path)?;
+            if !allows(resource.allow(), &Method::GET) {
+                return None;
+            }
+            let request = Request {
+                method: Method::GET,
+                path: path.to_owned(),
+                query: None,
+                headers: hyper::HeaderMap::new(),
+                body: bytes::Bytes::new(),
+                peer: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            };
+            let reply = dispatch(self.service, &request, resource, Some(self.caller))
+                .await
+                .ok()?;
+            match reply.body {
+                Some(Body::Json(value)) => Some(value),
+                _ => None,
+            }
+        })
+    }
 }
 
 async fn dispatch(

@@ -215,6 +215,18 @@ const DEFINITIONS: &[Definition] = &[
         "Correct the value for the property in the request body and resubmit the request if the operation failed.",
     ),
     define(
+        "QueryParameterOutOfRange",
+        "The value '%1' for the query parameter %2 is out of range %3.",
+        "Warning",
+        "Reduce the value for the query parameter to a value that is within range, such as a start or count value that is within bounds of the number of resources in a collection or a page number that is within the range of valid pages.",
+    ),
+    define(
+        "QueryParameterValueFormatError",
+        "The value '%1' for the parameter %2 is not a format that the parameter can accept.",
+        "Warning",
+        "Correct the value for the query parameter in the request and resubmit the request if the operation failed.",
+    ),
+    define(
         "InternalError",
         "The request failed due to an internal service error.  The service is still operational.",
         "Critical",
@@ -448,7 +460,28 @@ impl ApiError {
         )
     }
 
-    /// 501: a query option (`$expand`, ...) the service does not support.
+    /// 400: a query parameter's value is outside `range`.
+    pub fn query_parameter_out_of_range(value: &str, parameter: &str, range: &str) -> Self {
+        Self::one(
+            400,
+            Message::new("QueryParameterOutOfRange")
+                .arg(value)
+                .arg(parameter)
+                .arg(range),
+        )
+    }
+
+    /// 400: a query parameter's value has a format it cannot take.
+    pub fn query_parameter_format(value: &str, parameter: &str) -> Self {
+        Self::one(
+            400,
+            Message::new("QueryParameterValueFormatError")
+                .arg(value)
+                .arg(parameter),
+        )
+    }
+
+    /// 501: a query option (`$filter`, ...) the service does not support.
     pub fn query_not_supported() -> Self {
         Self::one(501, Message::new("QueryNotSupported"))
     }

@@ -7,14 +7,18 @@
 //!   their HTTP status.
 //! - [`privilege`]: Redfish roles from IPMI privilege levels, and the
 //!   privileges of DMTF's base PrivilegeRegistry that each role holds.
+//! - [`query`]: `$expand`, `$select`, `$top` and `$skip`, parsed and
+//!   applied to a response.
 //!
 //! Nothing here reads a clock, draws random numbers or touches the
 //! network: the daemon passes `now` and random bytes in.
 
 pub mod error;
 pub mod privilege;
+pub mod query;
 pub mod sessions;
 
 pub use error::{ApiError, Message};
 pub use privilege::{Privilege, Role};
+pub use query::Query;
 pub use sessions::{Session, SessionError, SessionTable};

@@ -224,6 +224,16 @@ pub async fn collection(service: &Service) -> Result<Reply, ApiError> {
     })))
 }
 
+/// Every account's resource, by `@odata.id`, from one `GetManagedObjects`
+/// (for `$expand` of the collection).
+pub async fn account_bodies(service: &Service) -> Result<Vec<(String, Value)>, ApiError> {
+    Ok(users(&service.bus)
+        .await?
+        .iter()
+        .map(|(name, properties)| (format!("{ACCOUNTS}/{name}"), account_json(name, properties)))
+        .collect())
+}
+
 /// `GET` one account.
 pub async fn account(service: &Service, name: &str) -> Result<Reply, ApiError> {
     users(&service.bus)

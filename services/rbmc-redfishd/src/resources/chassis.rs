@@ -195,6 +195,20 @@ pub async fn sensors(service: &Service) -> Result<Reply, ApiError> {
     })))
 }
 
+/// Every sensor's resource, by `@odata.id`, from one `GetManagedObjects`
+/// (what `$expand` of the collection uses, instead of one call per
+/// member).
+pub async fn sensor_bodies(service: &Service) -> Result<Vec<(String, Value)>, ApiError> {
+    Ok(sensor_objects(&service.bus)
+        .await?
+        .iter()
+        .filter_map(|(path, interfaces)| {
+            let body = sensor_json(path, interfaces)?;
+            Some((body["@odata.id"].as_str()?.to_owned(), body))
+        })
+        .collect())
+}
+
 /// `GET` one sensor.
 pub async fn sensor(service: &Service, id: &str) -> Result<Reply, ApiError> {
     sensor_objects(&service.bus)

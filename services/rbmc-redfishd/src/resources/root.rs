@@ -79,16 +79,17 @@ pub fn service_root(service: &Service) -> Reply {
         },
         "ProtocolFeaturesSupported": {
             "ExpandQuery": {
-                "ExpandAll": false,
-                "Levels": false,
-                "Links": false,
-                "NoLinks": false
+                "ExpandAll": true,
+                "Levels": true,
+                "Links": true,
+                "NoLinks": true,
+                "MaxLevels": redfish_core::query::MAX_LEVELS
             },
             "FilterQuery": false,
-            "SelectQuery": false,
+            "SelectQuery": true,
             "OnlyMemberQuery": false,
             "ExcerptQuery": false,
-            "TopSkipQuery": false
+            "TopSkipQuery": true
         }
     }))
 }
