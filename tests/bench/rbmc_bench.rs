@@ -20,6 +20,8 @@
 //! load --target HOST:PORT ...` is the load generator for any RMCP+ BMC,
 //! rbmc or a peer (see `load.rs`), and `rbmc-bench compare` runs rbmc
 //! beside OpenIPMI's ipmi_sim, its twin, in one run (see `compare.rs`).
+//! `rbmc-bench redfish [REQUESTS]` times Redfish GETs beside nginx serving
+//! the same bodies (see `redfish.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,7 @@ mod footprint;
 mod load;
 mod peer;
 mod plot;
+mod redfish;
 mod sel;
 mod sensors;
 mod sol;
@@ -65,6 +68,14 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1 << 20);
         sol::run_bench(bytes);
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("redfish") {
+        let requests = std::env::args()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000);
+        redfish::run_bench(requests);
         return;
     }
     if std::env::args().nth(1).as_deref() == Some("sel") {

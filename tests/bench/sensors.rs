@@ -13,7 +13,9 @@ use rbmc_e2e::{repo_root, Suite};
 /// Linux architecture rbmc targets).
 const USER_HZ: f64 = 100.0;
 
-fn config(sensors: usize) -> String {
+/// A config with the dev config's identity and `sensors` simulated
+/// temperature sensors.
+pub fn config(sensors: usize) -> String {
     let dev = std::fs::read_to_string(repo_root().join("configs/dev.toml")).expect("dev.toml");
     // Keep the identity, network, routing and users of the dev config.
     let base = dev.split("[[sensors]]").next().unwrap_or_default();

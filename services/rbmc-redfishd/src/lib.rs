@@ -11,20 +11,29 @@
 //! - [`service`]: one request: body limit, authentication, and the
 //!   response's headers; [`login`]: password logins through the accounts
 //!   owner, with a per-address budget of failures.
+//! - [`owners`]: reading the D-Bus owners, and the shared read of the
+//!   sensors.
 //! - [`routes`]: which resource a path names, its methods and privileges,
 //!   and the query options; [`expand`]: `$expand`.
 //! - [`resources`]: each resource, read from and changed through its owner.
+//! - [`events`]: the hub that numbers events and hands them out;
+//!   [`subscriptions`]: push subscriptions, kept and delivered; [`clock`]:
+//!   times as Redfish writes them.
 //! - `redfish-core` (crate): sessions, roles and privileges, the Base
 //!   registry's errors, without I/O.
 
 pub mod cli;
+pub mod clock;
 
+pub mod events;
 pub mod expand;
 pub mod listener;
 pub mod login;
+pub mod owners;
 pub mod resources;
 pub mod routes;
 pub mod service;
+pub mod subscriptions;
 pub mod tls;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
@@ -43,15 +52,22 @@ pub async fn run(
     let tls = tls::server_config(&config.redfish, &state_dir)?;
     let listener = listener::bind(&config.redfish).await?;
     let mut startup = rbmc_daemon::Startup::connect().await?;
-    let service = Arc::new(service::Service::new(startup.connection().clone(), &config));
+    let service = Arc::new(service::Service::new(
+        startup.connection().clone(),
+        &config,
+        &state_dir,
+    ));
+    service.subscriptions.start_all(&service.events);
     startup.name(names::REDFISHD);
     let running = startup.claim_names().await?.ready();
     let limits = config.redfish.clone();
     let revoked = end_revoked_sessions(service.clone());
+    let sel_events = resources::sel_events::follow_sel(service.clone());
     let serving = listener::serve(listener, tls, service, &limits, std::future::pending());
     tokio::select! {
         () = serving => Ok(()),
         () = revoked => Ok(()),
+        () = sel_events => Ok(()),
         result = running.until(shutdown) => result,
     }
 }

@@ -20,7 +20,8 @@ use serde_json::Value;
 use crate::{
     expand::{self, Prefetched},
     resources::{
-        account_changes, account_policy, accounts, chassis, logs, managers, root, sessions, systems,
+        account_changes, account_policy, accounts, chassis, event_service, logs, managers, root,
+        sessions, systems,
     },
     service::{Body, Caller, Reply, Request, Service},
 };
@@ -60,6 +61,11 @@ enum Resource<'a> {
     AuditLog,
     AuditLogEntries,
     AuditLogEntry(&'a str),
+    EventService,
+    EventStream,
+    SubmitTestEvent,
+    Subscriptions,
+    Subscription(&'a str),
 }
 
 impl<'a> Resource<'a> {
@@ -101,6 +107,11 @@ impl<'a> Resource<'a> {
             ["Managers", managers::MANAGER, "LogServices", "AuditLog", "Entries", id] => {
                 Self::AuditLogEntry(id)
             }
+            ["EventService"] => Self::EventService,
+            ["EventService", "SSE"] => Self::EventStream,
+            ["EventService", "Actions", "EventService.SubmitTestEvent"] => Self::SubmitTestEvent,
+            ["EventService", "Subscriptions"] => Self::Subscriptions,
+            ["EventService", "Subscriptions", id] => Self::Subscription(id),
             ["Chassis"] => Self::ChassisCollection,
             ["Chassis", chassis::CHASSIS] => Self::Chassis,
             ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
@@ -122,10 +133,11 @@ impl<'a> Resource<'a> {
         match self {
             Self::Sessions => "GET, HEAD, POST",
             Self::Session(_) => "GET, HEAD, DELETE",
-            Self::System | Self::AccountService => "GET, HEAD, PATCH",
-            Self::Accounts => "GET, HEAD, POST",
-            Self::Account(_) => "GET, HEAD, PATCH, DELETE",
-            Self::SystemReset | Self::ClearEventLog => "POST",
+            Self::System | Self::AccountService | Self::EventService => "GET, HEAD, PATCH",
+            Self::Accounts | Self::Subscriptions => "GET, HEAD, POST",
+            Self::Account(_) | Self::Subscription(_) => "GET, HEAD, PATCH, DELETE",
+            Self::EventStream => "GET",
+            Self::SystemReset | Self::ClearEventLog | Self::SubmitTestEvent => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -165,11 +177,16 @@ impl<'a> Resource<'a> {
             Self::EventLog | Self::AuditLog => "LogService",
             Self::EventLogEntries | Self::AuditLogEntries => "LogEntryCollection",
             Self::EventLogEntry(_) | Self::AuditLogEntry(_) => "LogEntry",
+            Self::EventService => "EventService",
+            Self::Subscriptions => "EventDestinationCollection",
+            Self::Subscription(_) => "EventDestination",
             Self::Versions
             | Self::OData
             | Self::Metadata
             | Self::SystemReset
-            | Self::ClearEventLog => return None,
+            | Self::ClearEventLog
+            | Self::EventStream
+            | Self::SubmitTestEvent => return None,
         })
     }
 }
@@ -196,7 +213,13 @@ pub async fn route(service: &Service, request: &Request) -> Result<Reply, ApiErr
     if !allows(allow, method) {
         return Err(ApiError::method_not_allowed(allow));
     }
-    let query = Query::parse(request.query.as_deref())?;
+    // The event stream takes `$filter` (its own, parsed there); every
+    // other resource the service's query options.
+    let query = if resource == Resource::EventStream {
+        Query::default()
+    } else {
+        Query::parse(request.query.as_deref())?
+    };
     // A change holds the service's change lock from its If-Match check to
     // its reply (the check and the change are one step).
     let _changing = if *method == Method::GET || *method == Method::HEAD {
@@ -426,6 +449,30 @@ async fn dispatch(
         Resource::AuditLogEntry(id) => {
             needs(Privilege::ConfigureManager)?;
             logs::audit_log_entry(service, id).await
+        }
+        Resource::EventService if get => Ok(event_service::get(service)),
+        Resource::EventService => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            event_service::patch(service, caller, request).await
+        }
+        Resource::EventStream => event_service::sse(service, caller()?, request),
+        Resource::SubmitTestEvent => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            event_service::submit_test_event(service, caller, request)
+        }
+        Resource::Subscriptions if get => Ok(event_service::subscriptions(service)),
+        Resource::Subscriptions => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            event_service::create(service, caller, request).await
+        }
+        Resource::Subscription(id) if get => event_service::subscription(service, id),
+        Resource::Subscription(id) if request.method == Method::PATCH => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            event_service::patch_subscription(service, caller, id, request).await
+        }
+        Resource::Subscription(id) => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            event_service::delete(service, caller, id).await
         }
         Resource::Roles => Ok(accounts::roles()),
         Resource::Role(id) => accounts::role(id),

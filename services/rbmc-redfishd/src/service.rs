@@ -3,10 +3,15 @@
 //! owner), the route and its privilege, and the headers every Redfish
 //! response carries. Errors are the Base registry's, with their status.
 
-use std::{net::SocketAddr, sync::Mutex, time::Instant};
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{atomic::AtomicUsize, Arc, Mutex},
+    time::Instant,
+};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, Limited, StreamBody};
 use hyper::{
     body::Incoming,
     header::{self, HeaderMap, HeaderValue},
@@ -18,8 +23,9 @@ use tracing::{debug, info};
 
 use crate::{login::Logins, routes};
 
-/// A response's body and headers, before hyper's framing.
-pub type Response = hyper::Response<Full<Bytes>>;
+/// A response's body and headers, before hyper's framing: whole, or a
+/// stream (Server-Sent Events).
+pub type Response = hyper::Response<UnsyncBoxBody<Bytes, Infallible>>;
 
 /// What a route sees of a request.
 #[derive(Debug)]
@@ -73,6 +79,9 @@ pub enum Body {
     Json(Value),
     /// Other text, with its media type (`$metadata`'s XML).
     Text(String, &'static str),
+    /// A stream of chunks, sent as they come until the sender drops (its
+    /// media type in the reply's headers).
+    Stream(tokio::sync::mpsc::Receiver<Bytes>),
 }
 
 /// What a route answers.
@@ -184,8 +193,9 @@ fn etag_of(value: &Value) -> String {
 pub struct Service {
     /// The bus, to the owners.
     pub bus: zbus::Connection,
-    /// The open sessions.
-    pub sessions: Mutex<SessionTable>,
+    /// The open sessions (shared with the SSE streams, which end with
+    /// their session).
+    pub sessions: Arc<Mutex<SessionTable>>,
     /// Password logins and their per-address budget.
     pub logins: Logins,
     /// The suite's configuration.
@@ -194,22 +204,39 @@ pub struct Service {
     /// check to its reply, so two changes against one ETag cannot both
     /// pass the check.
     pub changes: tokio::sync::Mutex<()>,
+    /// The latest read of the sensors.
+    pub sensors: crate::owners::SensorSnapshot,
+    /// The events, to every stream and subscription.
+    pub events: crate::events::EventHub,
+    /// SSE streams open.
+    pub sse_streams: Arc<AtomicUsize>,
+    /// The push subscriptions.
+    pub subscriptions: Arc<crate::subscriptions::Subscriptions>,
     max_body_bytes: usize,
 }
 
 impl Service {
-    /// The service for `config`, reaching the owners over `bus`.
-    pub fn new(bus: zbus::Connection, config: &rbmc_config::Config) -> Self {
+    /// The service for `config`, reaching the owners over `bus`, keeping
+    /// its subscriptions in `state_dir`.
+    pub fn new(
+        bus: zbus::Connection,
+        config: &rbmc_config::Config,
+        state_dir: &std::path::Path,
+    ) -> Self {
         let redfish = &config.redfish;
         Self {
             logins: Logins::new(bus.clone(), redfish),
             bus,
-            sessions: Mutex::new(SessionTable::new(
+            sessions: Arc::new(Mutex::new(SessionTable::new(
                 redfish.session_timeout(),
                 redfish.max_sessions,
-            )),
+            ))),
             config: config.clone(),
             changes: tokio::sync::Mutex::new(()),
+            sensors: crate::owners::SensorSnapshot::default(),
+            events: crate::events::EventHub::default(),
+            sse_streams: Arc::new(AtomicUsize::new(0)),
+            subscriptions: Arc::new(crate::subscriptions::Subscriptions::open(state_dir)),
             max_body_bytes: redfish.max_body_bytes,
         }
     }
@@ -344,18 +371,37 @@ pub fn error_reply(error: &ApiError) -> Reply {
 }
 
 /// The headers every response carries (DSP0266 §8.2), and the body.
-fn finish(reply: Reply, head_only: bool) -> Response {
-    let (body, media_type) = match &reply.body {
+fn finish(mut reply: Reply, head_only: bool) -> Response {
+    let (body, media_type) = match reply.body.take() {
         Some(Body::Json(value)) => (value.to_string(), "application/json; charset=utf-8"),
-        Some(Body::Text(text, media_type)) => (text.clone(), *media_type),
-        None => (String::new(), ""),
+        Some(Body::Text(text, media_type)) => (text, media_type),
+        Some(Body::Stream(chunks)) if !head_only => {
+            let frames = futures_util::stream::unfold(chunks, |mut chunks| async move {
+                let chunk = chunks.recv().await?;
+                Some((Ok::<_, Infallible>(hyper::body::Frame::data(chunk)), chunks))
+            });
+            return with_headers(
+                hyper::Response::new(StreamBody::new(frames).boxed_unsync()),
+                reply,
+                "",
+            );
+        }
+        Some(Body::Stream(_)) | None => (String::new(), ""),
     };
     let body = if head_only {
         Bytes::new()
     } else {
         Bytes::from(body)
     };
-    let mut response = hyper::Response::new(Full::new(body));
+    with_headers(
+        hyper::Response::new(Full::new(body).boxed_unsync()),
+        reply,
+        media_type,
+    )
+}
+
+/// Adds the headers every response carries, and the reply's own.
+fn with_headers(mut response: Response, reply: Reply, media_type: &'static str) -> Response {
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
     headers.insert("OData-Version", HeaderValue::from_static("4.0"));

@@ -81,10 +81,14 @@ pub async fn run(
             logging::LoggingObject { sel: sel.clone() },
         )
         .await?
-        .serve_at("/org/rbmc/Sel", logging::ExportObject { sel })
+        .serve_at("/org/rbmc/Sel", logging::ExportObject { sel: sel.clone() })
         .await?
         .serve_at(AUDIT_PATH, audit::AuditObject { audit })
         .await?;
+    tokio::spawn(logging::announce_added_records(
+        startup.connection().clone(),
+        sel,
+    ));
     startup
         .name(names::SELD)
         .name("xyz.openbmc_project.Logging.IPMI");

@@ -135,37 +135,81 @@ impl LoggingObject {
     }
 }
 
-/// `org.rbmc.Sel`: exports for operators.
-pub struct ExportObject {
-    /// The SEL.
-    pub sel: Sel,
-}
+// zbus generates, for the signal, an emitting method without docs.
+#[allow(missing_docs)]
+mod export {
+    use super::*;
 
-#[zbus::interface(name = "org.rbmc.Sel")]
-impl ExportObject {
-    /// Every record as JSON lines, with decoded sensor type and event names.
-    async fn export_json_lines(&self) -> String {
-        let records = self.sel.records().await;
-        records
-            .iter()
-            .map(decode::json_line)
-            .collect::<Vec<_>>()
-            .join("\n")
+    /// `org.rbmc.Sel`: exports for operators.
+    pub struct ExportObject {
+        /// The SEL.
+        pub sel: Sel,
     }
 
-    /// Erases every record, as IPMI's Clear SEL does: for a trusted caller
-    /// only (root, seld's own user, the Redfish bridge), audited; answers
-    /// once the erase is durable.
-    async fn clear(
-        &self,
-        #[zbus(connection)] conn: &zbus::Connection,
-        #[zbus(header)] header: zbus::message::Header<'_>,
-    ) -> Result<(), CommonError> {
-        rbmc_daemon::caller::checked(conn, Some(&header), "Sel.Clear", || async {
-            self.sel.clear().await.map_err(refused)
-        })
-        .await?;
-        info!("SEL cleared over D-Bus");
-        Ok(())
+    #[zbus::interface(name = "org.rbmc.Sel")]
+    impl ExportObject {
+        /// A record was added and is durable: its ID and the record as one
+        /// JSON line of the export.
+        #[zbus(signal)]
+        pub(crate) async fn record_added(
+            emitter: &zbus::object_server::SignalEmitter<'_>,
+            id: u16,
+            record: &str,
+        ) -> zbus::Result<()>;
+
+        /// Every record as JSON lines, with decoded sensor type and event names.
+        async fn export_json_lines(&self) -> String {
+            let records = self.sel.records().await;
+            records
+                .iter()
+                .map(decode::json_line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+
+        /// Erases every record, as IPMI's Clear SEL does: for a trusted caller
+        /// only (root, seld's own user, the Redfish bridge), audited; answers
+        /// once the erase is durable.
+        async fn clear(
+            &self,
+            #[zbus(connection)] conn: &zbus::Connection,
+            #[zbus(header)] header: zbus::message::Header<'_>,
+        ) -> Result<(), CommonError> {
+            rbmc_daemon::caller::checked(conn, Some(&header), "Sel.Clear", || async {
+                self.sel.clear().await.map_err(refused)
+            })
+            .await?;
+            info!("SEL cleared over D-Bus");
+            Ok(())
+        }
+    }
+}
+
+pub use export::ExportObject;
+
+/// Signals `RecordAdded` for each record the SEL stores, until the SEL
+/// task ends.
+pub async fn announce_added_records(conn: zbus::Connection, sel: Sel) {
+    let mut added = sel.subscribe();
+    let Ok(emitter) =
+        zbus::object_server::SignalEmitter::new(&conn, rbmc_contracts::logging::SEL_PATH)
+    else {
+        return;
+    };
+    loop {
+        match added.recv().await {
+            Ok(record) => {
+                let id = u16::from_le_bytes([record[0], record[1]]);
+                if let Err(err) =
+                    ExportObject::record_added(&emitter, id, &decode::json_line(&record)).await
+                {
+                    warn!(%err, id, "RecordAdded not signalled");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                warn!(missed, "RecordAdded fell behind: records not signalled");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
     }
 }

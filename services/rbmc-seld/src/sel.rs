@@ -37,7 +37,7 @@ use rbmc_config::SelFullPolicy;
 use rbmc_daemon::durable;
 use sel_journal::{Entries, Journal, Record};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{error, warn};
 
 use crate::store::JournalFile;
@@ -122,7 +122,12 @@ struct Settings {
 #[derive(Clone, Debug)]
 pub struct Sel {
     commands: mpsc::Sender<Command>,
+    added: broadcast::Sender<Record>,
 }
+
+/// How many added records a slow follower of [`Sel::subscribe`] may fall
+/// behind before it misses some (it is told how many).
+const ADDED_BACKLOG: usize = 256;
 
 /// What the SEL task is asked to do.
 #[derive(Debug)]
@@ -152,14 +157,24 @@ pub struct SelState {
     settings_path: PathBuf,
     last_add: u32,
     overflow: bool,
+    /// Each record once it is durable, for [`Sel::subscribe`].
+    added: Option<broadcast::Sender<Record>>,
 }
 
 impl Sel {
     /// Starts the task that owns `state`.
-    pub fn spawn(state: SelState) -> Self {
+    pub fn spawn(mut state: SelState) -> Self {
         let (commands, inbox) = mpsc::channel(QUEUE);
+        let (added, _) = broadcast::channel(ADDED_BACKLOG);
+        state.added = Some(added.clone());
         tokio::spawn(state.serve(inbox));
-        Self { commands }
+        Self { commands, added }
+    }
+
+    /// Every record added from now on, as it is stored, once it is
+    /// durable (by any path: IPMI, a platform event, D-Bus logging).
+    pub fn subscribe(&self) -> broadcast::Receiver<Record> {
+        self.added.subscribe()
     }
 
     /// Runs one of [`COMMANDS`] (privilege already checked by the table).
@@ -228,6 +243,7 @@ impl SelState {
             settings_path,
             last_add: 0,
             overflow: false,
+            added: None,
         })
     }
 
@@ -397,6 +413,10 @@ impl SelState {
         }
         self.commit(batch.finish()).await?;
         self.last_add = self.now();
+        if let (Some(added), Some(stored)) = (&self.added, self.journal.records().get(&id)) {
+            // No follower is not an error.
+            let _ = added.send(*stored);
+        }
         if self.journal.wants_compaction() {
             self.compact().await;
         }

@@ -55,18 +55,32 @@ pub trait IpmiSelLogger {
     ) -> Result<u16, CommonError>;
 }
 
-/// Client of `org.rbmc.Sel`.
-#[zbus::proxy(
-    interface = "org.rbmc.Sel",
-    default_service = "org.rbmc.Seld",
-    default_path = "/org/rbmc/Sel"
-)]
-pub trait Sel {
-    /// Every record as one JSON object per line, with decoded sensor type
-    /// and event names.
-    fn export_json_lines(&self) -> Result<String, CommonError>;
+// zbus generates, for the signal, an argument struct and stream methods
+// without docs.
+#[allow(missing_docs)]
+mod sel {
+    use crate::CommonError;
 
-    /// Erases every record (IPMI's Clear SEL): root, seld's own user and
-    /// the Redfish bridge only. Answers once the erase is durable.
-    fn clear(&self) -> Result<(), CommonError>;
+    /// Client of `org.rbmc.Sel`.
+    #[zbus::proxy(
+        interface = "org.rbmc.Sel",
+        default_service = "org.rbmc.Seld",
+        default_path = "/org/rbmc/Sel"
+    )]
+    pub trait Sel {
+        /// Every record as one JSON object per line, with decoded sensor type
+        /// and event names.
+        fn export_json_lines(&self) -> Result<String, CommonError>;
+
+        /// A record was added and is durable: its ID and the record as one
+        /// line of [`SelProxy::export_json_lines`].
+        #[zbus(signal)]
+        fn record_added(&self, id: u16, record: &str) -> zbus::Result<()>;
+
+        /// Erases every record (IPMI's Clear SEL): root, seld's own user and
+        /// the Redfish bridge only. Answers once the erase is durable.
+        fn clear(&self) -> Result<(), CommonError>;
+    }
 }
+
+pub use sel::{RecordAddedStream, SelProxy};

@@ -227,6 +227,12 @@ const DEFINITIONS: &[Definition] = &[
         "Correct the value for the query parameter in the request and resubmit the request if the operation failed.",
     ),
     define(
+        "EventSubscriptionLimitExceeded",
+        "The event subscription failed due to the number of simultaneous subscriptions exceeding the limit of the implementation.",
+        "Critical",
+        "Reduce the number of other subscriptions before trying to establish the event subscription or increase the limit of simultaneous subscriptions, if supported.",
+    ),
+    define(
         "InternalError",
         "The request failed due to an internal service error.  The service is still operational.",
         "Critical",

@@ -3,6 +3,8 @@
 //!
 //! - [`sessions`]: the SessionService's sessions, their tokens and idle
 //!   timeout, on the caller's clock.
+//! - [`events`]: the registry messages events carry, the `Event` a
+//!   subscriber receives, and an SSE stream's `$filter`.
 //! - [`error`]: refusals and failures as Base registry messages with
 //!   their HTTP status.
 //! - [`privilege`]: Redfish roles from IPMI privilege levels, and the
@@ -14,6 +16,7 @@
 //! network: the daemon passes `now` and random bytes in.
 
 pub mod error;
+pub mod events;
 pub mod privilege;
 pub mod query;
 pub mod sessions;

@@ -64,7 +64,7 @@ pub struct Query {
 }
 
 /// `%XX` escapes decoded (and `+` as a space); `None` if malformed.
-fn percent_decode(text: &str) -> Option<String> {
+pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -371,6 +371,7 @@ pub async fn create(
     }
     info!(by = %caller.user, user = %account.name, privilege = account.privilege, "account created");
     let location = format!("{ACCOUNTS}/{}", account.name);
+    service.events.resource("ResourceCreated", &location);
     let created = accounts::account(service, &account.name).await?;
     Ok(created
         .with_status_code(StatusCode::CREATED)
@@ -464,6 +465,9 @@ pub async fn patch(
     }
     info!(by = %caller.user, user = name, ?change.privilege, ?change.enabled, unlock = change.unlock,
           password = change.password.is_some(), renamed = ?change.new_name, "account changed");
+    service
+        .events
+        .resource("ResourceChanged", &format!("{ACCOUNTS}/{name}"));
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
@@ -493,6 +497,9 @@ pub async fn delete(service: &Service, caller: &Caller, name: &str) -> Result<Re
     })?;
     service.end_sessions_of(name);
     info!(by = %caller.user, user = name, "account deleted");
+    service
+        .events
+        .resource("ResourceRemoved", &format!("{ACCOUNTS}/{name}"));
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 

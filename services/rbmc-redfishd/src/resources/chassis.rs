@@ -1,17 +1,16 @@
 //! The chassis as `Chassis/chassis`, and its `Sensors`: every sensor
 //! object rbmc-sensord serves (`Sensor.Value`, the warning and critical
-//! thresholds and their alarms, availability), read in one
-//! `GetManagedObjects` call.
+//! thresholds and their alarms, availability), from the service's shared
+//! read of them (`crate::owners::SensorSnapshot`).
 
-use std::collections::HashMap;
-
-use rbmc_contracts::{names, sensor::SENSORS_ROOT, state::ChassisProxy};
+use rbmc_contracts::{sensor::SENSORS_ROOT, state::ChassisProxy};
 use redfish_core::ApiError;
 use serde_json::{json, Map, Value};
-use zbus::zvariant::{OwnedObjectPath, OwnedValue};
+use zbus::zvariant::OwnedValue;
 
 use crate::{
-    resources::{bus_error, managed_objects},
+    owners::Interfaces,
+    resources::bus_error,
     service::{Reply, Service},
 };
 
@@ -58,24 +57,6 @@ pub async fn get(service: &Service) -> Result<Reply, ApiError> {
     })))
 }
 
-type Interfaces = HashMap<zbus::names::OwnedInterfaceName, HashMap<String, OwnedValue>>;
-
-/// Every sensor object, by path.
-async fn sensor_objects(bus: &zbus::Connection) -> Result<Vec<(String, Interfaces)>, ApiError> {
-    let objects = managed_objects(bus, names::SENSORD, SENSORS_ROOT).await?;
-    let mut sensors: Vec<(String, Interfaces)> = objects
-        .into_iter()
-        .filter(|(_, interfaces)| {
-            interfaces
-                .keys()
-                .any(|i| i.as_str() == "xyz.openbmc_project.Sensor.Value")
-        })
-        .map(|(path, interfaces): (OwnedObjectPath, Interfaces)| (path.to_string(), interfaces))
-        .collect();
-    sensors.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(sensors)
-}
-
 /// A sensor's `Id`: its OpenBMC kind and name (`temperature_Board_Temp`).
 fn sensor_id(path: &str) -> Option<String> {
     let rest = path.strip_prefix(SENSORS_ROOT)?.trim_start_matches('/');
@@ -103,6 +84,12 @@ fn flag(interfaces: &Interfaces, interface: &str, name: &str) -> bool {
 }
 
 /// Redfish's reading type and UCUM unit for OpenBMC's sensor kind.
+/// The units of a sensor of OpenBMC's `kind` (UCUM, as Redfish says
+/// them).
+pub fn units(kind: &str) -> &'static str {
+    reading_type(kind).1
+}
+
 fn reading_type(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "temperature" => ("Temperature", "Cel"),
@@ -180,7 +167,9 @@ fn sensor_json(path: &str, interfaces: &Interfaces) -> Option<Value> {
 
 /// `GET` the Sensors collection.
 pub async fn sensors(service: &Service) -> Result<Reply, ApiError> {
-    let members: Vec<Value> = sensor_objects(&service.bus)
+    let members: Vec<Value> = service
+        .sensors
+        .get(&service.bus)
         .await?
         .iter()
         .filter_map(|(path, _)| sensor_id(path))
@@ -199,7 +188,9 @@ pub async fn sensors(service: &Service) -> Result<Reply, ApiError> {
 /// (what `$expand` of the collection uses, instead of one call per
 /// member).
 pub async fn sensor_bodies(service: &Service) -> Result<Vec<(String, Value)>, ApiError> {
-    Ok(sensor_objects(&service.bus)
+    Ok(service
+        .sensors
+        .get(&service.bus)
         .await?
         .iter()
         .filter_map(|(path, interfaces)| {
@@ -211,7 +202,9 @@ pub async fn sensor_bodies(service: &Service) -> Result<Vec<(String, Value)>, Ap
 
 /// `GET` one sensor.
 pub async fn sensor(service: &Service, id: &str) -> Result<Reply, ApiError> {
-    sensor_objects(&service.bus)
+    service
+        .sensors
+        .get(&service.bus)
         .await?
         .iter()
         .find(|(path, _)| sensor_id(path).as_deref() == Some(id))

@@ -12,13 +12,13 @@ use std::collections::HashMap;
 
 use hyper::StatusCode;
 use ipmi_router::events::EVENT_ONLY_SENSORS;
-use rbmc_contracts::{audit::AuditProxy, logging::SelProxy, names, CommonError};
+use rbmc_contracts::{audit::AuditProxy, logging::SelProxy, CommonError};
 use redfish_core::ApiError;
 use serde_json::{json, Value};
 use tracing::info;
 
 use crate::{
-    resources::{body_object, bus_error, managed_objects},
+    resources::{body_object, bus_error},
     service::{Caller, Reply, Request, Service},
 };
 
@@ -83,7 +83,7 @@ pub fn event_log(service: &Service) -> Reply {
         "LogEntryType": "SEL",
         "OverWritePolicy": overwrite,
         "MaxNumberOfRecords": sel.capacity,
-        "DateTime": crate::resources::managers::now_rfc3339(),
+        "DateTime": crate::clock::now_rfc3339(),
         "DateTimeLocalOffset": "+00:00",
         "Entries": { "@odata.id": format!("{EVENT_LOG}/Entries") },
         "Actions": {
@@ -104,7 +104,7 @@ pub fn audit_log(service: &Service) -> Reply {
         "LogEntryType": "OEM",
         "OverWritePolicy": "WrapsWhenFull",
         "MaxNumberOfRecords": service.config.audit.capacity.get(),
-        "DateTime": crate::resources::managers::now_rfc3339(),
+        "DateTime": crate::clock::now_rfc3339(),
         "DateTimeLocalOffset": "+00:00",
         "Entries": { "@odata.id": format!("{AUDIT_LOG}/Entries") },
     }))
@@ -112,20 +112,19 @@ pub fn audit_log(service: &Service) -> Reply {
 
 /// Sensor names by IPMI sensor number: rbmc-sensord's sensors (the last
 /// part of their object path) and the event-only sensors.
-async fn sensor_names(bus: &zbus::Connection) -> Result<HashMap<u8, String>, ApiError> {
+async fn sensor_names(service: &Service) -> Result<HashMap<u8, String>, ApiError> {
     let mut names: HashMap<u8, String> = EVENT_ONLY_SENSORS
         .iter()
         .map(|s| (s.number, s.name.to_owned()))
         .collect();
-    let objects =
-        managed_objects(bus, names::SENSORD, rbmc_contracts::sensor::SENSORS_ROOT).await?;
-    for (path, interfaces) in objects {
+    let objects = service.sensors.get(&service.bus).await?;
+    for (path, interfaces) in objects.iter() {
         let number = interfaces
             .iter()
             .find(|(i, _)| i.as_str() == rbmc_contracts::ipmi::SENSOR_INTERFACE)
             .and_then(|(_, p)| p.get("Number"))
             .and_then(|v| u8::try_from(&**v).ok());
-        if let (Some(number), Some(name)) = (number, path.as_str().rsplit('/').next()) {
+        if let (Some(number), Some(name)) = (number, path.rsplit('/').next()) {
             names.insert(number, name.to_owned());
         }
     }
@@ -194,7 +193,7 @@ fn redfish_sensor_type(code: u8) -> Option<&'static str> {
 /// A severity for an event: threshold crossings by their level, the
 /// power unit's failures Critical, watchdog expiries and lockouts Warning,
 /// a deassertion OK.
-fn severity(reading_type: u64, sensor_type: u64, offset: u64, asserted: bool) -> &'static str {
+pub fn severity(reading_type: u64, sensor_type: u64, offset: u64, asserted: bool) -> &'static str {
     if !asserted {
         return "OK";
     }
@@ -260,7 +259,7 @@ fn sel_entry(record: &Value, names: &HashMap<u8, String>) -> Option<Value> {
         "Id": id.to_string(),
         "Name": format!("Log Entry {id}"),
         "EntryType": "SEL",
-        "Created": rfc3339(timestamp),
+        "Created": crate::clock::rfc3339(timestamp),
         "Severity": severity(reading_type, type_code, offset, asserted),
         "Message": format!("{sensor} ({type_name} {number:#04X}): {event} {direction}"),
         "SensorNumber": number,
@@ -273,20 +272,15 @@ fn sel_entry(record: &Value, names: &HashMap<u8, String>) -> Option<Value> {
     Some(entry)
 }
 
-/// Seconds since 1970 as Redfish's date-time.
-fn rfc3339(seconds: u64) -> String {
-    audit_journal::record::rfc3339(seconds * 1000).replace(".000Z", "+00:00")
-}
-
 /// Every SEL record as a `LogEntry`.
-async fn sel_entries(bus: &zbus::Connection) -> Result<Vec<Value>, ApiError> {
-    let export = SelProxy::new(bus)
+async fn sel_entries(service: &Service) -> Result<Vec<Value>, ApiError> {
+    let export = SelProxy::new(&service.bus)
         .await
         .map_err(|e| bus_error(&e))?
         .export_json_lines()
         .await
         .map_err(owner_error)?;
-    let names = sensor_names(bus).await?;
+    let names = sensor_names(service).await?;
     Ok(export
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
@@ -307,7 +301,7 @@ fn entries(id: String, name: &str, members: Vec<Value>) -> Reply {
 /// `GET .../EventLog/Entries`: every record, whole (as log collections
 /// are read: one request, not one per entry).
 pub async fn event_log_entries(service: &Service) -> Result<Reply, ApiError> {
-    let members = sel_entries(&service.bus).await?;
+    let members = sel_entries(service).await?;
     Ok(entries(
         format!("{EVENT_LOG}/Entries"),
         "System Event Log Entries",
@@ -317,7 +311,7 @@ pub async fn event_log_entries(service: &Service) -> Result<Reply, ApiError> {
 
 /// `GET .../EventLog/Entries/{id}`.
 pub async fn event_log_entry(service: &Service, id: &str) -> Result<Reply, ApiError> {
-    sel_entries(&service.bus)
+    sel_entries(service)
         .await?
         .into_iter()
         .find(|entry| entry["Id"] == id)
@@ -345,6 +339,7 @@ pub async fn clear_event_log(
         .await
         .map_err(owner_error)?;
     info!(user = %caller.user, "SEL cleared");
+    service.events.resource("ResourceChanged", EVENT_LOG);
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 

@@ -2,7 +2,7 @@
 //! `NetworkProtocol`: which management protocols it serves, on which
 //! ports.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::clock::now_rfc3339;
 
 use serde_json::json;
 
@@ -24,16 +24,6 @@ pub fn collection() -> Reply {
         "Members@odata.count": 1,
         "Members": [{ "@odata.id": PATH }],
     }))
-}
-
-/// The BMC's clock, RFC 3339 in UTC.
-/// The BMC's clock now, as Redfish's date-time (whole seconds, UTC).
-pub fn now_rfc3339() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    // Whole seconds: Redfish clients compare, not time, with DateTime.
-    audit_journal::record::rfc3339(ms - ms % 1000).replace(".000Z", "+00:00")
 }
 
 /// The firmware revision Get Device ID reports (`[bmc]

@@ -48,6 +48,16 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ("LogService", &["LogService", "LogService.v1_9_0"]),
     ("LogEntryCollection", &["LogEntryCollection"]),
     ("LogEntry", &["LogEntry", "LogEntry.v1_21_0"]),
+    ("EventService", &["EventService", "EventService.v1_12_0"]),
+    (
+        "EventDestinationCollection",
+        &["EventDestinationCollection"],
+    ),
+    (
+        "EventDestination",
+        &["EventDestination", "EventDestination.v1_17_0"],
+    ),
+    ("Event", &["Event", "Event.v1_13_0"]),
     ("Message", &["Message", "Message.v1_3_0"]),
     ("Resource", &["Resource", "Resource.v1_24_0"]),
 ];
@@ -74,6 +84,7 @@ pub fn service_root(service: &Service) -> Reply {
         "Managers": { "@odata.id": "/redfish/v1/Managers" },
         "AccountService": { "@odata.id": "/redfish/v1/AccountService" },
         "SessionService": { "@odata.id": "/redfish/v1/SessionService" },
+        "EventService": { "@odata.id": "/redfish/v1/EventService" },
         "Links": {
             "Sessions": { "@odata.id": "/redfish/v1/SessionService/Sessions" }
         },

@@ -281,6 +281,7 @@ pub async fn patch(
         .await
         .map_err(|e| refused_change(&e))?;
     info!(user = %caller.user, ?change, "boot override changed");
+    service.events.resource("ResourceChanged", PATH);
     get(service).await
 }
 
