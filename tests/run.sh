@@ -20,6 +20,10 @@ command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# The Redfish tests use curl, and openssl makes the event receiver's
+# certificate.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The Yocto layer check runs oelint-adv from a private venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
