@@ -37,7 +37,10 @@ const HOST: &str = "xyz.openbmc_project.State.Host";
 const POLICY: &str = "xyz.openbmc_project.Control.Power.RestorePolicy.Policy";
 
 pub use rbmc_contracts::{
-    control::{BOOT_ONE_TIME_PATH, BOOT_PATH, NMI_PATH, POWER_RESTORE_POLICY_PATH as POLICY_PATH},
+    control::{
+        BOOT_ONE_TIME_PATH, BOOT_PATH, IDENTIFY_LED_PATH, NMI_PATH,
+        POWER_RESTORE_POLICY_PATH as POLICY_PATH,
+    },
     state::{CHASSIS_PATH, HOST_PATH},
 };
 
@@ -217,6 +220,43 @@ impl HostObject {
             .map_err(refused)?;
         *self.requested.lock().unwrap_or_else(|e| e.into_inner()) = value;
         Ok(())
+    }
+}
+
+/// `xyz.openbmc_project.Led.Group` for the chassis identify LED.
+pub struct IdentifyLedObject {
+    /// The controller.
+    pub control: Arc<Controller>,
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Led.Group")]
+impl IdentifyLedObject {
+    /// Whether the identify LED is lit, however it was asked for.
+    #[zbus(property)]
+    fn asserted(&self) -> bool {
+        self.control.lock().identify != crate::control::Identify::Off
+    }
+
+    /// Lights the LED until turned off (as Chassis Identify's force-on), or
+    /// turns it off: root, powerd's own user and the Redfish bridge only,
+    /// audited.
+    #[zbus(property)]
+    async fn set_asserted(
+        &mut self,
+        value: bool,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: Option<Header<'_>>,
+    ) -> Result<(), CommonError> {
+        let action = format!("set identify LED Asserted {value}");
+        caller::checked(conn, header.as_ref(), &action, || async {
+            self.control.identify(if value {
+                crate::control::Identify::Forever
+            } else {
+                crate::control::Identify::Off
+            });
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -198,6 +198,13 @@ pub async fn run(
                 control: control.clone(),
             },
         )
+        .await?
+        .serve_at(
+            dbus::IDENTIFY_LED_PATH,
+            dbus::IdentifyLedObject {
+                control: control.clone(),
+            },
+        )
         .await?;
     events::serve_sensors(&conn).await?;
     startup

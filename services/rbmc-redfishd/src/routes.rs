@@ -133,7 +133,9 @@ impl<'a> Resource<'a> {
         match self {
             Self::Sessions => "GET, HEAD, POST",
             Self::Session(_) => "GET, HEAD, DELETE",
-            Self::System | Self::AccountService | Self::EventService => "GET, HEAD, PATCH",
+            Self::System | Self::Chassis | Self::AccountService | Self::EventService => {
+                "GET, HEAD, PATCH"
+            }
             Self::Accounts | Self::Subscriptions => "GET, HEAD, POST",
             Self::Account(_) | Self::Subscription(_) => "GET, HEAD, PATCH, DELETE",
             Self::EventStream => "GET",
@@ -401,7 +403,11 @@ async fn dispatch(
             systems::reset(service, caller, request).await
         }
         Resource::ChassisCollection => Ok(chassis::collection()),
-        Resource::Chassis => chassis::get(service).await,
+        Resource::Chassis if get => chassis::get(service).await,
+        Resource::Chassis => {
+            let caller = needs(Privilege::ConfigureComponents)?;
+            chassis::patch(service, caller, request).await
+        }
         Resource::Sensors => chassis::sensors(service).await,
         Resource::Sensor(id) => chassis::sensor(service, id).await,
         Resource::Managers => Ok(managers::collection()),

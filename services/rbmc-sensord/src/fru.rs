@@ -77,6 +77,11 @@ impl FruStore {
         })
     }
 
+    /// The area decoded, as it is now; `None` when it does not decode.
+    pub fn info(&self) -> Option<ipmi_fru::FruInfo> {
+        ipmi_fru::decode(&self.data()).ok()
+    }
+
     /// The area, locked (briefly: never across an await or I/O).
     fn data(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
@@ -170,6 +175,88 @@ fn to_info(config: &Fru) -> ipmi_fru::FruInfo {
             fru_file_id: String::new(),
             custom: Vec::new(),
         }),
+    }
+}
+
+/// The chassis's asset data from the FRU area, as OpenBMC's
+/// `xyz.openbmc_project.Inventory.Decorator.Asset` names it.
+#[derive(Debug, Default, PartialEq)]
+pub struct Asset {
+    /// The product's manufacturer, else the board's.
+    pub manufacturer: String,
+    /// The product's part/model number, else its name.
+    pub model: String,
+    /// The chassis's part number.
+    pub part_number: String,
+    /// The chassis's serial number.
+    pub serial_number: String,
+}
+
+impl Asset {
+    /// The asset data of `info` (empty fields where it has none).
+    pub fn of(info: &ipmi_fru::FruInfo) -> Self {
+        let product = info.product.as_ref();
+        let board = info.board.as_ref();
+        let non_empty = |s: &String| (!s.is_empty()).then(|| s.clone());
+        Self {
+            manufacturer: product
+                .and_then(|p| non_empty(&p.manufacturer))
+                .or_else(|| board.and_then(|b| non_empty(&b.manufacturer)))
+                .unwrap_or_default(),
+            model: product
+                .and_then(|p| non_empty(&p.part_number).or_else(|| non_empty(&p.product_name)))
+                .unwrap_or_default(),
+            part_number: info
+                .chassis
+                .as_ref()
+                .map(|c| c.part_number.clone())
+                .unwrap_or_default(),
+            serial_number: info
+                .chassis
+                .as_ref()
+                .map(|c| c.serial_number.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// `xyz.openbmc_project.Inventory.Decorator.Asset` at the chassis's
+/// inventory object: decoded from the FRU area at each read, so it follows
+/// every Write FRU Data.
+pub struct AssetObject {
+    /// The daemon's state, whose FRU area it reads.
+    pub state: std::sync::Arc<crate::Sensord>,
+}
+
+impl AssetObject {
+    fn asset(&self) -> Asset {
+        self.state
+            .fru_info()
+            .map(|i| Asset::of(&i))
+            .unwrap_or_default()
+    }
+}
+
+#[zbus::interface(name = "xyz.openbmc_project.Inventory.Decorator.Asset")]
+impl AssetObject {
+    #[zbus(property)]
+    fn manufacturer(&self) -> String {
+        self.asset().manufacturer
+    }
+
+    #[zbus(property)]
+    fn model(&self) -> String {
+        self.asset().model
+    }
+
+    #[zbus(property)]
+    fn part_number(&self) -> String {
+        self.asset().part_number
+    }
+
+    #[zbus(property)]
+    fn serial_number(&self) -> String {
+        self.asset().serial_number
     }
 }
 

@@ -73,6 +73,11 @@ impl AsRef<Identity> for Sensord {
 }
 
 impl Sensord {
+    /// The FRU area decoded, as it is now (`None` if it does not decode).
+    pub fn fru_info(&self) -> Option<ipmi_fru::FruInfo> {
+        self.fru.info()
+    }
+
     /// Builds the daemon's state from config; persisted settings and FRU
     /// data come from `state_dir`.
     pub fn new(config: &Config, state_dir: &Path) -> anyhow::Result<Self> {
@@ -251,6 +256,14 @@ pub async fn run(
     for sensor in &state.sensors {
         objects.push(dbus::SensorObjects::serve(&conn, sensor).await?);
     }
+    conn.object_server()
+        .at(
+            rbmc_contracts::sensor::CHASSIS_INVENTORY_PATH,
+            fru::AssetObject {
+                state: state.clone(),
+            },
+        )
+        .await?;
     conn.object_server()
         .at(
             rbmc_contracts::sensor::HEALTH_PATH,

@@ -13,6 +13,10 @@
 //!   whether it is for the next boot only;
 //! - `xyz.openbmc_project.Control.Host.NMI` at [`NMI_PATH`] ([`NmiProxy`]):
 //!   a diagnostic interrupt to the host now.
+//! - `xyz.openbmc_project.Led.Group` at [`IDENTIFY_LED_PATH`]
+//!   ([`LedGroupProxy`]): the chassis identify LED (OpenBMC's
+//!   `enclosure_identify` group), the same one IPMI's Chassis Identify
+//!   drives.
 //!
 //! Values are OpenBMC's enumeration strings; an unknown one fails the
 //! property `Set` with `org.freedesktop.DBus.Error.InvalidArgs`.
@@ -26,6 +30,25 @@ pub const BOOT_PATH: &str = "/xyz/openbmc_project/control/host0/boot";
 pub const BOOT_ONE_TIME_PATH: &str = "/xyz/openbmc_project/control/host0/boot/one_time";
 /// The host's diagnostic interrupt (OpenBMC's path).
 pub const NMI_PATH: &str = "/xyz/openbmc_project/control/host0/nmi";
+/// The chassis identify LED group (OpenBMC's path).
+pub const IDENTIFY_LED_PATH: &str = "/xyz/openbmc_project/led/groups/enclosure_identify";
+
+/// Client of `xyz.openbmc_project.Led.Group` at [`IDENTIFY_LED_PATH`].
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Led.Group",
+    default_service = "org.rbmc.Powerd",
+    default_path = "/xyz/openbmc_project/led/groups/enclosure_identify"
+)]
+pub trait LedGroup {
+    /// Whether the LED is lit (by IPMI's Chassis Identify, for a time or
+    /// until turned off, or by a `Set` of this property).
+    #[zbus(property)]
+    fn asserted(&self) -> zbus::Result<bool>;
+
+    /// Lights the LED until told otherwise (true), or turns it off.
+    #[zbus(property)]
+    fn set_asserted(&self, value: bool) -> zbus::Result<()>;
+}
 
 /// Client of `xyz.openbmc_project.Control.Boot.Type`.
 #[zbus::proxy(

@@ -162,6 +162,38 @@ pub trait OperationalStatus {
 /// The object of `org.rbmc.Sensord.Health`.
 pub const HEALTH_PATH: &str = "/org/rbmc/Sensord/Health";
 
+/// The chassis's inventory object on rbmc-sensord (OpenBMC's path), with
+/// `xyz.openbmc_project.Inventory.Decorator.Asset` ([`AssetProxy`]): the
+/// BMC's FRU data (FRU device 0) as it is now, written operators' changes
+/// included.
+pub const CHASSIS_INVENTORY_PATH: &str = "/xyz/openbmc_project/inventory/system/chassis";
+
+/// Client of `xyz.openbmc_project.Inventory.Decorator.Asset` at
+/// [`CHASSIS_INVENTORY_PATH`]. Each is empty when the FRU data has no such
+/// field (or does not decode).
+#[zbus::proxy(
+    interface = "xyz.openbmc_project.Inventory.Decorator.Asset",
+    default_service = "org.rbmc.Sensord",
+    default_path = "/xyz/openbmc_project/inventory/system/chassis"
+)]
+pub trait Asset {
+    /// The product's manufacturer (else the board's).
+    #[zbus(property)]
+    fn manufacturer(&self) -> zbus::Result<String>;
+
+    /// The product's part/model number (else its name).
+    #[zbus(property)]
+    fn model(&self) -> zbus::Result<String>;
+
+    /// The chassis's part number.
+    #[zbus(property)]
+    fn part_number(&self) -> zbus::Result<String>;
+
+    /// The chassis's serial number.
+    #[zbus(property)]
+    fn serial_number(&self) -> zbus::Result<String>;
+}
+
 /// Client of `org.rbmc.Sensord.Health`: faults rbmc-sensord derives from
 /// its sensors for the chassis status (IPMI v2.0 Table 28-4, byte 3).
 #[zbus::proxy(

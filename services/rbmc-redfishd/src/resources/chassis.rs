@@ -3,7 +3,11 @@
 //! thresholds and their alarms, availability), from the service's shared
 //! read of them (`crate::owners::SensorSnapshot`).
 
-use rbmc_contracts::{sensor::SENSORS_ROOT, state::ChassisProxy};
+use rbmc_contracts::{
+    control::LedGroupProxy,
+    sensor::{AssetProxy, SENSORS_ROOT},
+    state::ChassisProxy,
+};
 use redfish_core::ApiError;
 use serde_json::{json, Map, Value};
 use zbus::zvariant::OwnedValue;
@@ -36,25 +40,93 @@ pub async fn get(service: &Service) -> Result<Reply, ApiError> {
     let power = async { ChassisProxy::new(bus).await?.current_power_state().await }
         .await
         .map_err(|e| bus_error(&e))?;
+    let identify = async { LedGroupProxy::new(bus).await?.asserted().await }
+        .await
+        .map_err(|e| bus_error(&e))?;
+    let asset = async {
+        let asset = AssetProxy::new(bus).await?;
+        Ok::<_, zbus::Error>([
+            ("Manufacturer", asset.manufacturer().await?),
+            ("Model", asset.model().await?),
+            ("PartNumber", asset.part_number().await?),
+            ("SerialNumber", asset.serial_number().await?),
+        ])
+    }
+    .await
+    .map_err(|e| bus_error(&e))?;
     let power_state = match power.rsplit('.').next() {
         Some("On") => "On",
         Some("TransitioningToOn") => "PoweringOn",
         Some("TransitioningToOff") => "PoweringOff",
         _ => "Off",
     };
-    Ok(Reply::ok(json!({
+    let mut chassis = json!({
         "@odata.id": PATH,
         "@odata.type": "#Chassis.v1_28_0.Chassis",
         "Id": CHASSIS,
         "Name": "Chassis",
         "ChassisType": "RackMount",
         "PowerState": power_state,
+        "LocationIndicatorActive": identify,
         "Status": { "State": "Enabled", "Health": "OK" },
         "Sensors": { "@odata.id": SENSORS },
         "Links": {
             "ComputerSystems": [{ "@odata.id": "/redfish/v1/Systems/system" }],
         },
-    })))
+    });
+    // The FRU's asset data, where it has the field.
+    for (property, value) in asset {
+        if !value.is_empty() {
+            chassis[property] = json!(value);
+        }
+    }
+    Ok(Reply::ok(chassis))
+}
+
+/// `PATCH /redfish/v1/Chassis/chassis`: `LocationIndicatorActive`, the
+/// identify LED (on until turned off, as IPMI's Chassis Identify with
+/// force-on).
+pub async fn patch(
+    service: &Service,
+    caller: &crate::service::Caller,
+    request: &crate::service::Request,
+) -> Result<Reply, ApiError> {
+    let body = crate::resources::body_object(&request.body)?;
+    let mut identify = None;
+    for (key, value) in &body {
+        match key.as_str() {
+            "LocationIndicatorActive" => {
+                identify = Some(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| ApiError::property_value_type(&value.to_string(), key))?,
+                );
+            }
+            k if k.contains('@') => {}
+            "Id" | "Name" | "ChassisType" | "PowerState" | "Status" | "Sensors" | "Links"
+            | "Manufacturer" | "Model" | "SerialNumber" | "PartNumber" => {
+                return Err(ApiError::property_not_writable(key))
+            }
+            _ => return Err(ApiError::property_unknown(key)),
+        }
+    }
+    let Some(identify) = identify else {
+        return Err(ApiError::new(
+            400,
+            vec![redfish_core::Message::new("NoOperation")],
+        ));
+    };
+    async {
+        LedGroupProxy::new(&service.bus)
+            .await?
+            .set_asserted(identify)
+            .await
+    }
+    .await
+    .map_err(|e| bus_error(&e))?;
+    tracing::info!(user = %caller.user, identify, "chassis identify LED set");
+    service.events.resource("ResourceChanged", PATH);
+    get(service).await
 }
 
 /// A sensor's `Id`: its OpenBMC kind and name (`temperature_Board_Temp`).
