@@ -202,9 +202,10 @@ fn lan_statistics_count_and_clear() {
     }
 }
 
-const DAEMONS: [&str; 6] = [
+const DAEMONS: [&str; 7] = [
     "rbmc-netipmid",
     "rbmc-kcsd",
+    "rbmc-redfishd",
     "rbmc-powerd",
     "rbmc-seld",
     "rbmc-userd",
@@ -236,7 +237,7 @@ fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
     assert!(!operator.status.success(), "{}", text(&operator));
     // Another bus client forging the signal restarts nothing: daemons hear
     // it from rbmc-sensord's name only. (Signals arrive in order, so had
-    // this one counted, the warm reset below would log a third restart.)
+    // this one counted, the warm reset below would log a fourth restart.)
     suite.busctl(&[
         "emit",
         "/org/rbmc/Bmc",
@@ -249,10 +250,15 @@ fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
     let before = pids(&suite);
     let sent = ipmitool_ok(&suite, &["mc", "reset", "warm"]);
     assert!(sent.contains("Sent warm reset command to MC"), "{sent}");
-    wait_for_restart(&suite, &before, &["rbmc-netipmid", "rbmc-kcsd"]);
+    wait_for_restart(
+        &suite,
+        &before,
+        &["rbmc-netipmid", "rbmc-kcsd", "rbmc-redfishd"],
+    );
+    // The three bridges restart, and nothing else.
     assert_eq!(
         suite.log_text().matches("BMC reset: restarting").count(),
-        2,
+        3,
         "{}",
         suite.log_text()
     );

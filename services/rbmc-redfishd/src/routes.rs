@@ -66,6 +66,8 @@ enum Resource<'a> {
     SubmitTestEvent,
     Subscriptions,
     Subscription(&'a str),
+    ManagerResetActionInfo,
+    ManagerReset,
 }
 
 impl<'a> Resource<'a> {
@@ -119,6 +121,8 @@ impl<'a> Resource<'a> {
             ["Managers"] => Self::Managers,
             ["Managers", managers::MANAGER] => Self::Manager,
             ["Managers", managers::MANAGER, "NetworkProtocol"] => Self::NetworkProtocol,
+            ["Managers", managers::MANAGER, "ResetActionInfo"] => Self::ManagerResetActionInfo,
+            ["Managers", managers::MANAGER, "Actions", "Manager.Reset"] => Self::ManagerReset,
             ["AccountService"] => Self::AccountService,
             ["AccountService", "Accounts"] => Self::Accounts,
             ["AccountService", "Accounts", name] => Self::Account(name),
@@ -139,7 +143,10 @@ impl<'a> Resource<'a> {
             Self::Accounts | Self::Subscriptions => "GET, HEAD, POST",
             Self::Account(_) | Self::Subscription(_) => "GET, HEAD, PATCH, DELETE",
             Self::EventStream => "GET",
-            Self::SystemReset | Self::ClearEventLog | Self::SubmitTestEvent => "POST",
+            Self::SystemReset
+            | Self::ClearEventLog
+            | Self::SubmitTestEvent
+            | Self::ManagerReset => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -162,7 +169,7 @@ impl<'a> Resource<'a> {
             Self::Session(_) => "Session",
             Self::Systems => "ComputerSystemCollection",
             Self::System => "ComputerSystem",
-            Self::ResetActionInfo => "ActionInfo",
+            Self::ResetActionInfo | Self::ManagerResetActionInfo => "ActionInfo",
             Self::ChassisCollection => "ChassisCollection",
             Self::Chassis => "Chassis",
             Self::Sensors => "SensorCollection",
@@ -188,7 +195,8 @@ impl<'a> Resource<'a> {
             | Self::SystemReset
             | Self::ClearEventLog
             | Self::EventStream
-            | Self::SubmitTestEvent => return None,
+            | Self::SubmitTestEvent
+            | Self::ManagerReset => return None,
         })
     }
 }
@@ -413,6 +421,11 @@ async fn dispatch(
         Resource::Managers => Ok(managers::collection()),
         Resource::Manager => Ok(managers::get(service)),
         Resource::NetworkProtocol => Ok(managers::network_protocol(service)),
+        Resource::ManagerResetActionInfo => Ok(managers::reset_action_info()),
+        Resource::ManagerReset => {
+            let caller = needs(Privilege::ConfigureManager)?;
+            managers::reset(service, caller, request).await
+        }
         Resource::AccountService if get => accounts::service(service).await,
         Resource::AccountService => {
             let caller = needs(Privilege::ConfigureUsers)?;

@@ -258,6 +258,14 @@ pub async fn run(
     }
     conn.object_server()
         .at(
+            rbmc_contracts::bmc::BMC_PATH,
+            reset::BmcObject {
+                state: state.clone(),
+            },
+        )
+        .await?;
+    conn.object_server()
+        .at(
             rbmc_contracts::sensor::CHASSIS_INVENTORY_PATH,
             fru::AssetObject {
                 state: state.clone(),

@@ -39,8 +39,15 @@ impl Reset {
         if !request.data.is_empty() {
             return Err(CompletionCode::REQUEST_DATA_LENGTH_INVALID);
         }
-        let bus = self.bus.get().ok_or(CompletionCode::NODE_BUSY)?.clone();
-        let (kind, daemons): (&str, &[&str]) = if request.cmd == CMD_COLD_RESET {
+        self.request(request.cmd == CMD_COLD_RESET)
+            .map_err(|NotConnected| CompletionCode::NODE_BUSY)?;
+        Ok(Vec::new())
+    }
+
+    /// Announces a cold (or warm) reset after [`ANSWER_GRACE`].
+    pub fn request(&self, cold: bool) -> Result<(), NotConnected> {
+        let bus = self.bus.get().ok_or(NotConnected)?.clone();
+        let (kind, daemons): (&str, &[&str]) = if cold {
             ("cold", &bmc::COLD_RESET)
         } else {
             ("warm", &bmc::WARM_RESET)
@@ -62,6 +69,47 @@ impl Reset {
                 warn!(cause = %err, "cannot announce the BMC reset");
             }
         });
-        Ok(Vec::new())
+        Ok(())
+    }
+}
+
+/// The bus is not up yet: no reset can be announced.
+#[derive(Debug)]
+pub struct NotConnected;
+
+/// `org.rbmc.Bmc` at [`bmc::BMC_PATH`]: the resets over D-Bus.
+pub struct BmcObject {
+    /// The daemon's state, whose reset it asks for.
+    pub state: std::sync::Arc<crate::Sensord>,
+}
+
+#[zbus::interface(name = "org.rbmc.Bmc")]
+impl BmcObject {
+    /// A `warm` or `cold` reset, as the IPMI commands do: root, sensord's
+    /// own user and the Redfish bridge only, audited.
+    async fn reset(
+        &self,
+        kind: String,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) -> Result<(), rbmc_contracts::CommonError> {
+        use rbmc_contracts::CommonError;
+        let action = format!("Bmc.Reset {kind}");
+        rbmc_daemon::caller::checked(conn, Some(&header), &action, || async {
+            let cold = match kind.as_str() {
+                "cold" => true,
+                "warm" => false,
+                other => {
+                    return Err(CommonError::InvalidArgument(format!(
+                        "reset kind {other:?} is not warm or cold"
+                    )))
+                }
+            };
+            self.state
+                .reset
+                .request(cold)
+                .map_err(|NotConnected| CommonError::Unavailable("the bus is not up yet".into()))
+        })
+        .await
     }
 }

@@ -10,8 +10,13 @@
 //! two bridges; a cold reset restarts every daemon. Settings are on disk
 //! either way; what a reset loses is volatile: sessions, SOL, the watchdog
 //! and the message queues.
+//!
+//! The same resets are asked for over D-Bus with `org.rbmc.Bmc.Reset(s
+//! kind)` at [`BMC_PATH`] ([`BmcProxy`]): `warm` or `cold`, for root,
+//! rbmc-sensord's own user and the Redfish bridge (its `Manager.Reset`);
+//! refused with `InvalidArgument` for another kind.
 
-use crate::names;
+use crate::{names, CommonError};
 
 /// The object the signal comes from.
 pub const BMC_PATH: &str = "/org/rbmc/Bmc";
@@ -20,15 +25,28 @@ pub const BMC_INTERFACE: &str = "org.rbmc.Bmc";
 /// The signal: `ResetRequested(as daemons)`.
 pub const RESET_REQUESTED: &str = "ResetRequested";
 
-/// What a warm reset restarts: the communication interfaces.
-pub const WARM_RESET: [&str; 2] = [names::NETIPMID, names::KCSD];
+/// What a warm reset restarts: the communication interfaces (the
+/// bridges).
+pub const WARM_RESET: [&str; 3] = [names::NETIPMID, names::KCSD, names::REDFISHD];
 
 /// What a cold reset restarts: every daemon.
-pub const COLD_RESET: [&str; 6] = [
+pub const COLD_RESET: [&str; 7] = [
     names::NETIPMID,
     names::KCSD,
+    names::REDFISHD,
     names::POWERD,
     names::SELD,
     names::USERD,
     names::SENSORD,
 ];
+
+/// Client of `org.rbmc.Bmc` (rbmc-sensord).
+#[zbus::proxy(
+    interface = "org.rbmc.Bmc",
+    default_service = "org.rbmc.Sensord",
+    default_path = "/org/rbmc/Bmc"
+)]
+pub trait Bmc {
+    /// Asks for a `warm` or `cold` reset; answers before the restarts.
+    fn reset(&self, kind: &str) -> Result<(), CommonError>;
+}
