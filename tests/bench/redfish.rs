@@ -207,15 +207,31 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-/// Resident memory of `pid`, KiB.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// A `Key: N kB` figure of a `/proc/<pid>/` file, KiB.
+fn proc_kib(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .unwrap_or_default()
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// Resident memory of `pid`, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    proc_kib(pid, "status", "VmRSS:")
+}
+
+/// Memory of `pid`, KiB: resident, its own (anonymous), and its
+/// proportional share (PSS: pages shared with other processes, such as
+/// the executable's, divided among them).
+fn memory(pid: u32) -> (u64, u64, u64) {
+    (
+        rss_kib(pid),
+        proc_kib(pid, "status", "RssAnon:"),
+        proc_kib(pid, "smaps_rollup", "Pss:"),
+    )
 }
 
 /// nginx serving `root` over TLS with `certificate`/`key` on `port`.
@@ -263,7 +279,7 @@ pub fn run_bench(requests: usize) {
     // Idle before any load: started, one login, left alone for 5 s.
     std::thread::sleep(Duration::from_secs(5));
     let redfishd = u32::try_from(suite.pid_of("rbmc-redfishd")).expect("pid");
-    let fresh_rss = rss_kib(redfishd);
+    let fresh = memory(redfishd);
     // Capture the two bodies for the peer.
     let peer_dir = suite.state_dir.join("peer");
     std::fs::create_dir_all(peer_dir.join("www")).expect("peer dir");
@@ -351,16 +367,23 @@ pub fn run_bench(requests: usize) {
         .collect();
     let nginx_rss: u64 = nginx_pids.iter().map(|pid| rss_kib(*pid)).sum();
     println!();
-    println!("| server | resident memory, idle before the load | idle after it |");
-    println!("|---|---|---|");
+    println!("| server | idle | resident (RSS) | of which its own (anonymous) | proportional share (PSS) |");
+    println!("|---|---|---|---|---|");
     #[allow(clippy::cast_precision_loss)]
     let mib = |kib: u64| kib as f64 / 1024.0;
+    let after = memory(redfishd);
+    for (when, (rss, anon, pss)) in [("before the load", fresh), ("after it", after)] {
+        println!(
+            "| rbmc-redfishd | {when} | {:.1} MiB | {:.1} MiB | {:.1} MiB |",
+            mib(rss),
+            mib(anon),
+            mib(pss)
+        );
+    }
     println!(
-        "| rbmc-redfishd | {:.1} MiB | {:.1} MiB |",
-        mib(fresh_rss),
-        mib(rss_kib(redfishd))
+        "| nginx, master and worker | after the load | {:.1} MiB | | |",
+        mib(nginx_rss)
     );
-    println!("| nginx, master and worker | | {:.1} MiB |", mib(nginx_rss));
     // SIGTERM, so the master stops its worker too.
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(nginx.id()).expect("pid")),
