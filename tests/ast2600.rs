@@ -40,12 +40,16 @@ fn the_bmc_serves_the_emulated_ast2600_through_its_real_drivers() {
         "the emulated AST2600 booted to its daemons in {:?}",
         started.elapsed()
     );
-    let checks: [(&str, Check); 8] = [
+    let checks: [(&str, Check); 9] = [
         ("the daemons answer over eth0", lan_answers),
         ("the armv7 build reports itself", armv7_in_guest),
         (
             "temperatures follow QMP, and a crossing reaches the SEL",
             temperatures,
+        ),
+        (
+            "Redfish on TCP 443 reads the same driver",
+            redfish_reads_the_driver,
         ),
         (
             "power control drives and reads the GPIO lines",
@@ -176,6 +180,44 @@ fn temperatures(board: &mut EmulatedBoard) -> Result<(), String> {
     })?;
     eprintln!("  the crossing reached `sel elist` {took:?} after QMP set 65 °C");
     board.qom_set(&lm75, "temperature", json!(30_000))
+}
+
+/// Redfish, through `hostfwd` to the guest's TCP 443: the TMP421's local
+/// temperature, set over QMP, in the expanded Sensors collection.
+fn redfish_reads_the_driver(board: &mut EmulatedBoard) -> Result<(), String> {
+    board.qom_set("/machine/peripheral/tmp421", "temperature0", json!(44_000))?;
+    let url = format!(
+        "https://127.0.0.1:{}/redfish/v1/Chassis/chassis/Sensors?$expand=.",
+        board.redfish_port
+    );
+    // Two polls, the round trip, and the bridge's 250 ms shared read.
+    let limit = 2 * POLL + ROUND_TRIP + Duration::from_millis(500);
+    let (reading, took) = within(limit, || {
+        let output = std::process::Command::new("curl")
+            .args([
+                "-skg",
+                "--max-time",
+                "5",
+                "-u",
+                &format!("{USER}:{PASSWORD}"),
+                &url,
+            ])
+            .output()
+            .map_err(|e| format!("curl: {e}"))?;
+        let body: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("not JSON ({e}): {}", text(&output)))?;
+        let reading = body["Members"]
+            .as_array()
+            .and_then(|members| members.iter().find(|m| m["Name"] == "TMP421 Local"))
+            .and_then(|m| m["Reading"].as_f64());
+        // The driver's own reading, unconverted by an SDR: the TMP421
+        // reports in 1/16 °C steps (QEMU's 44.000 reads 43.938).
+        reading
+            .filter(|r| (r - 44.0).abs() <= 0.125)
+            .ok_or_else(|| format!("TMP421 Local is not 44 °C over Redfish: {body}"))
+    })?;
+    eprintln!("  Redfish read {reading} °C {took:?} after QMP set it");
+    Ok(())
 }
 
 /// The x86-power-control names image.sh gives GPIOB0-B3.
@@ -471,8 +513,8 @@ fn idle_footprint(board: &mut EmulatedBoard) -> Result<(), String> {
     let (before, began) = report(board)?;
     std::thread::sleep(IDLE_WINDOW);
     let (after, ended) = report(board)?;
-    if after.len() != 6 {
-        return Err(format!("{} daemons report, not 6", after.len()));
+    if after.len() != 7 {
+        return Err(format!("{} daemons report, not 7", after.len()));
     }
     let window = ended - began;
     let mut total_rss = 0;
@@ -490,7 +532,7 @@ fn idle_footprint(board: &mut EmulatedBoard) -> Result<(), String> {
         );
         total_rss += usage.rss_kib;
     }
-    eprintln!("  all six: {total_rss} KiB resident");
+    eprintln!("  all seven: {total_rss} KiB resident");
     Ok(())
 }
 

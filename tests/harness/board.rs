@@ -42,6 +42,8 @@ pub struct EmulatedBoard {
     pub(crate) qtest: Qtest,
     /// The host port forwarded to the guest's UDP 623.
     pub ipmi_port: u16,
+    /// The host port forwarded to the guest's TCP 443 (Redfish).
+    pub redfish_port: u16,
     dir: PathBuf,
 }
 
@@ -68,6 +70,7 @@ impl EmulatedBoard {
         let qmp_socket = dir.join("qmp.sock");
         let qtest_socket = dir.join("qtest.sock");
         let ipmi_port = free_udp_port();
+        let redfish_port = crate::free_tcp_port();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -94,7 +97,7 @@ impl EmulatedBoard {
             ])
             .arg("-nic")
             .arg(format!(
-                "user,model=ftgmac100,hostfwd=udp:127.0.0.1:{ipmi_port}-:623"
+                "user,model=ftgmac100,hostfwd=udp:127.0.0.1:{ipmi_port}-:623,hostfwd=tcp:127.0.0.1:{redfish_port}-:443"
             ))
             .arg("-qmp")
             .arg(format!("unix:{},server=on,wait=off", qmp_socket.display()))
@@ -145,6 +148,7 @@ impl EmulatedBoard {
             qmp,
             qtest,
             ipmi_port,
+            redfish_port,
             dir,
         };
         board.wait_console(
