@@ -412,6 +412,11 @@ impl ApiError {
         )
     }
 
+    /// 400: the body asks for no change this resource makes.
+    pub fn no_operation() -> Self {
+        Self::one(400, Message::new("NoOperation"))
+    }
+
     /// 400: `property` is required.
     pub fn property_missing(property: &str) -> Self {
         Self::one(

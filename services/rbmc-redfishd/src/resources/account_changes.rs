@@ -178,10 +178,7 @@ fn account_change(body: &Map<String, Value>) -> Result<AccountChange, ApiError> 
         }
     }
     if change == AccountChange::default() {
-        return Err(ApiError::new(
-            400,
-            vec![redfish_core::Message::new("NoOperation")],
-        ));
+        return Err(ApiError::no_operation());
     }
     Ok(change)
 }

@@ -52,10 +52,7 @@ fn policy_change(body: &Map<String, Value>) -> Result<PolicyChange, ApiError> {
         }
     }
     if change == PolicyChange::default() {
-        return Err(ApiError::new(
-            400,
-            vec![redfish_core::Message::new("NoOperation")],
-        ));
+        return Err(ApiError::no_operation());
     }
     Ok(change)
 }

@@ -111,10 +111,7 @@ pub async fn patch(
         }
     }
     let Some(identify) = identify else {
-        return Err(ApiError::new(
-            400,
-            vec![redfish_core::Message::new("NoOperation")],
-        ));
+        return Err(ApiError::no_operation());
     };
     async {
         LedGroupProxy::new(&service.bus)

@@ -271,10 +271,7 @@ pub async fn patch(
         }
     }
     let Some(boot_patch) = boot_patch else {
-        return Err(ApiError::new(
-            400,
-            vec![redfish_core::Message::new("NoOperation")],
-        ));
+        return Err(ApiError::no_operation());
     };
     let change = boot_change(boot_patch)?;
     apply_boot(&service.bus, &change)
