@@ -1,7 +1,9 @@
 //! LAN settings that apply (issue 14, point 2): `ipmitool lan set` and a
 //! FreeIPMI `ipmi-config` round trip change the BMC's interface through a
 //! real systemd-networkd, in a network namespace of the test's own, and
-//! `ip` inside the namespace agrees with what the clients print.
+//! `ip` inside the namespace agrees with what the clients print. The
+//! interface's OpenBMC-shaped D-Bus objects (what Redfish's
+//! EthernetInterfaces reads) follow each change too.
 
 use std::time::Duration;
 
@@ -19,6 +21,18 @@ fn ipmitool_ok(suite: &Suite, args: &[&str]) -> String {
 
 fn lan_print(suite: &Suite) -> String {
     ipmitool_ok(suite, &["lan", "print", "1"])
+}
+
+/// A property of rbmc-netipmid's network object at `path` (under
+/// `/xyz/openbmc_project/network/bmc0`), as busctl prints it.
+fn network_property(suite: &Suite, path: &str, interface: &str, property: &str) -> String {
+    suite.busctl(&[
+        "get-property",
+        "org.rbmc.Netipmid",
+        &format!("/xyz/openbmc_project/network/{INTERFACE}{path}"),
+        &format!("xyz.openbmc_project.Network.{interface}"),
+        property,
+    ])
 }
 
 fn start() -> (PrivateNetwork, Suite) {
@@ -63,6 +77,12 @@ fn ipmitool_lan_set_changes_the_interface_through_networkd() {
     ] {
         assert!(shown.contains(expected), "{expected:?} in {shown}");
     }
+    let address = network_property(&suite, "/ipv4/address", "IP", "Address");
+    assert_eq!(address.trim(), "s \"192.0.2.50\"");
+    let origin = network_property(&suite, "/ipv4/address", "IP", "Origin");
+    assert!(origin.contains("AddressOrigin.Static"), "{origin}");
+    let prefix = network_property(&suite, "/ipv4/address", "IP", "PrefixLength");
+    assert_eq!(prefix.trim(), "y 24");
     // The MAC is the hardware's: read-only (82h), and nothing changes.
     let mac = suite.ipmitool(
         17,
@@ -125,6 +145,17 @@ fn ipmitool_lan_set_changes_the_interface_through_networkd() {
     });
     let addresses = network.ip(&format!("-4 addr show {INTERFACE}"));
     assert!(addresses.contains("inet 10.9.0.1"), "{addresses}");
+    let dhcp = network_property(&suite, "", "EthernetInterface", "DHCPEnabled");
+    assert!(dhcp.contains("DHCPConf.v4"), "{dhcp}");
+    // The lease's address, as ipmitool prints it.
+    let shown = lan_print(&suite);
+    let leased = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("IP Address              : "))
+        .expect("IP Address")
+        .trim();
+    let address = network_property(&suite, "/ipv4/address", "IP", "Address");
+    assert_eq!(address.trim(), format!("s \"{leased}\""));
 }
 
 /// FreeIPMI's `ipmi-config`: the core sections it can round-trip check out

@@ -19,6 +19,9 @@
 //! - [`store`]: the channel settings on disk.
 //! - [`console`]: the host console behind SOL.
 //! - [`lan_info`]: the live interface behind the LAN parameters.
+//! - [`network`]: the task owning the LAN channel's address settings;
+//!   [`networkd`]: how it applies them; [`network_objects`]: the
+//!   interface on D-Bus with OpenBMC's network shapes.
 
 pub mod cli;
 
@@ -30,6 +33,7 @@ pub mod lan_info;
 pub mod login;
 pub mod login_log;
 pub mod network;
+pub mod network_objects;
 pub mod networkd;
 pub mod store;
 
@@ -119,6 +123,7 @@ pub async fn serve(
         )
         .await?;
     bridge.table.state().set_router(router.clone());
+    network_objects::serve(&mut startup, bridge.lan.clone(), bridge.lan_name.clone()).await?;
     startup.name(names::NETIPMID);
     let named = startup.claim_names().await?;
     let conn = named.connection().clone();
@@ -158,6 +163,9 @@ pub struct Bridge {
     mailbox: tokio::sync::mpsc::Receiver<engine::EngineCommand>,
     store: Arc<store::Store>,
     network: rbmc_config::Network,
+    /// The LAN channel's address settings task, for the D-Bus objects.
+    lan: network::NetworkHandle,
+    lan_name: String,
 }
 
 impl Bridge {
@@ -203,7 +211,7 @@ impl Bridge {
             network::NetworkHandle::spawn(config.network.channel, lan_source.clone(), networkd);
         let table = Arc::new(commands::command_table(commands::Owner::new(
             handle.clone(),
-            network,
+            network.clone(),
             config.network.channel,
             config.network.suites(),
         )));
@@ -214,6 +222,8 @@ impl Bridge {
             mailbox,
             store: Arc::new(store),
             network: config.network.clone(),
+            lan: network,
+            lan_name: network_objects::interface_name(&config.lan, config.network.channel),
         })
     }
 

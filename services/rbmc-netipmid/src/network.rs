@@ -5,11 +5,14 @@
 //! and acknowledged before the next is looked at. A Set is answered only
 //! once networkd has the settings durably and took them; a failed change
 //! leaves the settings, the files and the interface as they were.
+//!
+//! The same task answers what is in effect ([`NetworkHandle::in_effect`])
+//! for the interface's D-Bus objects (`crate::network_objects`).
 
 use std::sync::Arc;
 
 use ipmi_lan::{
-    lan_addressing::{LanAddressing, NetworkSettings, SetOutcome},
+    lan_addressing::{InEffect, LanAddressing, NetworkSettings, SetOutcome},
     lan_params::LanSnapshot,
 };
 use ipmi_router::HandlerResult;
@@ -19,12 +22,17 @@ use tracing::warn;
 
 use crate::{lan_info::LanSource, networkd::Networkd};
 
-/// A Get or Set LAN Configuration Parameters request for the task.
-struct Job {
-    set: bool,
-    data: Vec<u8>,
-    present: u8,
-    reply: oneshot::Sender<HandlerResult>,
+/// A request for the task.
+enum Job {
+    /// Get or Set LAN Configuration Parameters.
+    Parameter {
+        set: bool,
+        data: Vec<u8>,
+        present: u8,
+        reply: oneshot::Sender<HandlerResult>,
+    },
+    /// What is in effect.
+    InEffect(oneshot::Sender<InEffect>),
 }
 
 /// How handlers reach the task.
@@ -55,7 +63,7 @@ impl NetworkHandle {
 
     async fn ask(&self, set: bool, data: Vec<u8>, present: u8) -> HandlerResult {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let job = Job::Parameter {
             set,
             data,
             present,
@@ -66,6 +74,13 @@ impl NetworkHandle {
             .await
             .map_err(|_| CompletionCode::NODE_BUSY)?;
         answer.await.map_err(|_| CompletionCode::UNSPECIFIED)?
+    }
+
+    /// The interface's settings in effect; `None` if the task has ended.
+    pub async fn in_effect(&self) -> Option<InEffect> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::InEffect(reply)).await.ok()?;
+        answer.await.ok()
     }
 }
 
@@ -90,8 +105,20 @@ async fn run(
     let mut addressing = LanAddressing::new(channel, settings, networkd.is_some());
     while let Some(job) = mailbox.recv().await {
         let live = snapshot(&source).await;
-        let answer = if job.set {
-            match addressing.cmd_set(&job.data, job.present, &live) {
+        let (set, data, present, reply) = match job {
+            Job::Parameter {
+                set,
+                data,
+                present,
+                reply,
+            } => (set, data, present, reply),
+            Job::InEffect(reply) => {
+                let _ = reply.send(addressing.in_effect(&live));
+                continue;
+            }
+        };
+        let answer = if set {
+            match addressing.cmd_set(&data, present, &live) {
                 Ok(SetOutcome::Done) => Ok(Vec::new()),
                 Ok(SetOutcome::Apply(settings)) => match &networkd {
                     Some(networkd) => match networkd.apply(&settings).await {
@@ -109,9 +136,9 @@ async fn run(
                 Err(code) => Err(code),
             }
         } else {
-            addressing.cmd_get(&job.data, job.present, &live)
+            addressing.cmd_get(&data, present, &live)
         };
         // The asker may have given up (a client's retry): nothing to do.
-        let _ = job.reply.send(answer);
+        let _ = reply.send(answer);
     }
 }

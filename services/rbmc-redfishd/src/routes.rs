@@ -20,8 +20,8 @@ use serde_json::Value;
 use crate::{
     expand::{self, Prefetched},
     resources::{
-        account_changes, account_policy, accounts, chassis, event_service, logs, managers, root,
-        sessions, systems,
+        account_changes, account_policy, accounts, chassis, ethernet, event_service, event_stream,
+        logs, managers, registries, root, sessions, subsystems, systems,
     },
     service::{Body, Caller, Reply, Request, Service},
 };
@@ -68,6 +68,19 @@ enum Resource<'a> {
     Subscription(&'a str),
     ManagerResetActionInfo,
     ManagerReset,
+    ThermalSubsystem,
+    Fans,
+    Fan(&'a str),
+    ThermalMetrics,
+    PowerSubsystem,
+    PowerSupplies,
+    PowerSupply(&'a str),
+    PowerSupplyMetrics(&'a str),
+    EthernetInterfaces,
+    EthernetInterface(&'a str),
+    Registries,
+    RegistryFile(&'a str),
+    Registry(&'a str),
 }
 
 impl<'a> Resource<'a> {
@@ -118,6 +131,27 @@ impl<'a> Resource<'a> {
             ["Chassis", chassis::CHASSIS] => Self::Chassis,
             ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
             ["Chassis", chassis::CHASSIS, "Sensors", id] => Self::Sensor(id),
+            ["Chassis", chassis::CHASSIS, "ThermalSubsystem"] => Self::ThermalSubsystem,
+            ["Chassis", chassis::CHASSIS, "ThermalSubsystem", "Fans"] => Self::Fans,
+            ["Chassis", chassis::CHASSIS, "ThermalSubsystem", "Fans", id] => Self::Fan(id),
+            ["Chassis", chassis::CHASSIS, "ThermalSubsystem", "ThermalMetrics"] => {
+                Self::ThermalMetrics
+            }
+            ["Chassis", chassis::CHASSIS, "PowerSubsystem"] => Self::PowerSubsystem,
+            ["Chassis", chassis::CHASSIS, "PowerSubsystem", "PowerSupplies"] => Self::PowerSupplies,
+            ["Chassis", chassis::CHASSIS, "PowerSubsystem", "PowerSupplies", id] => {
+                Self::PowerSupply(id)
+            }
+            ["Chassis", chassis::CHASSIS, "PowerSubsystem", "PowerSupplies", id, "Metrics"] => {
+                Self::PowerSupplyMetrics(id)
+            }
+            ["Managers", managers::MANAGER, "EthernetInterfaces"] => Self::EthernetInterfaces,
+            ["Managers", managers::MANAGER, "EthernetInterfaces", id] => {
+                Self::EthernetInterface(id)
+            }
+            ["Registries"] => Self::Registries,
+            ["Registries", prefix] => Self::RegistryFile(prefix),
+            ["Registries", prefix, file] if prefix == file => Self::Registry(prefix),
             ["Managers"] => Self::Managers,
             ["Managers", managers::MANAGER] => Self::Manager,
             ["Managers", managers::MANAGER, "NetworkProtocol"] => Self::NetworkProtocol,
@@ -189,6 +223,19 @@ impl<'a> Resource<'a> {
             Self::EventService => "EventService",
             Self::Subscriptions => "EventDestinationCollection",
             Self::Subscription(_) => "EventDestination",
+            Self::ThermalSubsystem => "ThermalSubsystem",
+            Self::Fans => "FanCollection",
+            Self::Fan(_) => "Fan",
+            Self::ThermalMetrics => "ThermalMetrics",
+            Self::PowerSubsystem => "PowerSubsystem",
+            Self::PowerSupplies => "PowerSupplyCollection",
+            Self::PowerSupply(_) => "PowerSupply",
+            Self::PowerSupplyMetrics(_) => "PowerSupplyMetrics",
+            Self::EthernetInterfaces => "EthernetInterfaceCollection",
+            Self::EthernetInterface(_) => "EthernetInterface",
+            Self::Registries => "MessageRegistryFileCollection",
+            Self::RegistryFile(_) => "MessageRegistryFile",
+            Self::Registry(_) => "MessageRegistry",
             Self::Versions
             | Self::OData
             | Self::Metadata
@@ -474,7 +521,7 @@ async fn dispatch(
             let caller = needs(Privilege::ConfigureManager)?;
             event_service::patch(service, caller, request).await
         }
-        Resource::EventStream => event_service::sse(service, caller()?, request),
+        Resource::EventStream => event_stream::sse(service, caller()?, request),
         Resource::SubmitTestEvent => {
             let caller = needs(Privilege::ConfigureManager)?;
             event_service::submit_test_event(service, caller, request)
@@ -493,6 +540,19 @@ async fn dispatch(
             let caller = needs(Privilege::ConfigureManager)?;
             event_service::delete(service, caller, id).await
         }
+        Resource::ThermalSubsystem => subsystems::thermal(service).await,
+        Resource::Fans => Ok(subsystems::fan_collection(service)),
+        Resource::Fan(id) => subsystems::fan(service, id).await,
+        Resource::ThermalMetrics => subsystems::thermal_metrics(service).await,
+        Resource::PowerSubsystem => subsystems::power(service).await,
+        Resource::PowerSupplies => Ok(subsystems::supply_collection(service)),
+        Resource::PowerSupply(id) => subsystems::supply(service, id).await,
+        Resource::PowerSupplyMetrics(id) => subsystems::supply_metrics(service, id).await,
+        Resource::EthernetInterfaces => ethernet::collection(service).await,
+        Resource::EthernetInterface(id) => ethernet::interface(service, id).await,
+        Resource::Registries => Ok(registries::collection()),
+        Resource::RegistryFile(prefix) => registries::file(prefix),
+        Resource::Registry(prefix) => registries::registry(prefix),
         Resource::Roles => Ok(accounts::roles()),
         Resource::Role(id) => accounts::role(id),
     }

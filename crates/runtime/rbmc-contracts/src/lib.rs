@@ -27,6 +27,8 @@
 //! - [`control`]: the host's power restore policy and boot override.
 //! - [`sensor`]: what each sensor object carries: `Sensor.Value`, the
 //!   thresholds, availability.
+//! - [`network`]: the LAN channel's interface, with OpenBMC's
+//!   `Network.EthernetInterface`, `.MACAddress` and `.IP`.
 //! - [`kcsd`]: `org.rbmc.Kcsd.Host`, the VM behind the QEMU link as power
 //!   hardware.
 //! - [`user`]: accounts: OpenBMC's user manager, user objects and account
@@ -43,6 +45,7 @@ pub mod ipmi;
 pub mod kcsd;
 pub mod logging;
 pub mod names;
+pub mod network;
 pub mod sensor;
 pub mod simulator;
 pub mod state;

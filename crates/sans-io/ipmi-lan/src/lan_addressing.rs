@@ -304,6 +304,45 @@ impl LanAddressing {
     pub fn applied(&mut self, settings: NetworkSettings) {
         self.applied = settings;
     }
+
+    /// What the interface has in effect, for readers other than IPMI (the
+    /// D-Bus network objects): the applied settings, with the live
+    /// interface's address, mask and gateway under DHCP (as Get LAN
+    /// Configuration Parameters shows them), and its MAC. A set in
+    /// progress is not in effect.
+    pub fn in_effect(&self, live: &LanSnapshot) -> InEffect {
+        let applied = &self.applied;
+        let dhcp = applied.source == AddressSource::Dhcp;
+        let pick = |from_lease: Ipv4Addr, set: Ipv4Addr| if dhcp { from_lease } else { set };
+        InEffect {
+            channel: self.channel,
+            dhcp,
+            ip: pick(live.ip, applied.ip),
+            netmask: pick(live.netmask, applied.netmask),
+            gateway: pick(live.gateway, applied.gateway),
+            mac: live.mac,
+            vlan: applied.vlan,
+        }
+    }
+}
+
+/// The LAN channel's interface as it is in effect ([`LanAddressing::in_effect`]).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct InEffect {
+    /// The IPMI channel the interface is.
+    pub channel: u8,
+    /// Whether the address comes from DHCP.
+    pub dhcp: bool,
+    /// The IPv4 address (0.0.0.0: none).
+    pub ip: Ipv4Addr,
+    /// Its subnet mask.
+    pub netmask: Ipv4Addr,
+    /// The default gateway (0.0.0.0: none).
+    pub gateway: Ipv4Addr,
+    /// The interface's MAC.
+    pub mac: [u8; 6],
+    /// 802.1q VLAN ID, if any.
+    pub vlan: Option<u16>,
 }
 
 /// `ip` if it can be an interface's or gateway's address (not 0.0.0.0,

@@ -294,4 +294,24 @@ mod tests {
         assert!(EventFilter::parse("RegistryPrefix eq SensorEvent").is_err());
         assert!(EventFilter::default().matches(&message));
     }
+
+    #[test]
+    fn every_message_here_is_its_published_registrys() {
+        for definition in DEFINITIONS {
+            let (prefix, major_minor) = definition.registry.split_once('.').expect("version");
+            let registry = crate::registries::find(prefix).expect(prefix);
+            assert!(
+                registry.version.starts_with(major_minor),
+                "{}",
+                definition.registry
+            );
+            let published = registry.message(definition.key).expect(definition.key);
+            assert_eq!(published["Message"], definition.text, "{}", definition.key);
+            assert_eq!(
+                published["MessageSeverity"], definition.severity,
+                "{}",
+                definition.key
+            );
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //!   privileges of DMTF's base PrivilegeRegistry that each role holds.
 //! - [`query`]: `$expand`, `$select`, `$top` and `$skip`, parsed and
 //!   applied to a response.
+//! - [`registries`]: DMTF's message registries the service publishes.
 //!
 //! Nothing here reads a clock, draws random numbers or touches the
 //! network: the daemon passes `now` and random bytes in.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod privilege;
 pub mod query;
+pub mod registries;
 pub mod sessions;
 
 pub use error::{ApiError, Message};

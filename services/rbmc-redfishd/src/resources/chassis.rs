@@ -20,7 +20,8 @@ use crate::{
 
 /// The chassis's `Id`.
 pub const CHASSIS: &str = "chassis";
-const PATH: &str = "/redfish/v1/Chassis/chassis";
+/// The chassis's `@odata.id`.
+pub const PATH: &str = "/redfish/v1/Chassis/chassis";
 const SENSORS: &str = "/redfish/v1/Chassis/chassis/Sensors";
 
 /// `GET /redfish/v1/Chassis`.
@@ -70,6 +71,8 @@ pub async fn get(service: &Service) -> Result<Reply, ApiError> {
         "LocationIndicatorActive": identify,
         "Status": { "State": "Enabled", "Health": "OK" },
         "Sensors": { "@odata.id": SENSORS },
+        "ThermalSubsystem": { "@odata.id": format!("{PATH}/ThermalSubsystem") },
+        "PowerSubsystem": { "@odata.id": format!("{PATH}/PowerSubsystem") },
         "Links": {
             "ComputerSystems": [{ "@odata.id": "/redfish/v1/Systems/system" }],
         },
@@ -104,9 +107,8 @@ pub async fn patch(
             }
             k if k.contains('@') => {}
             "Id" | "Name" | "ChassisType" | "PowerState" | "Status" | "Sensors" | "Links"
-            | "Manufacturer" | "Model" | "SerialNumber" | "PartNumber" => {
-                return Err(ApiError::property_not_writable(key))
-            }
+            | "ThermalSubsystem" | "PowerSubsystem" | "Manufacturer" | "Model" | "SerialNumber"
+            | "PartNumber" => return Err(ApiError::property_not_writable(key)),
             _ => return Err(ApiError::property_unknown(key)),
         }
     }
@@ -175,8 +177,13 @@ const WARNING: &str = "xyz.openbmc_project.Sensor.Threshold.Warning";
 const CRITICAL: &str = "xyz.openbmc_project.Sensor.Threshold.Critical";
 const AVAILABILITY: &str = "xyz.openbmc_project.State.Decorator.Availability";
 
+/// The `@odata.id` of the sensor at D-Bus `path`.
+pub fn sensor_uri(path: &str) -> Option<String> {
+    Some(format!("{SENSORS}/{}", sensor_id(path)?))
+}
+
 /// One sensor's resource.
-fn sensor_json(path: &str, interfaces: &Interfaces) -> Option<Value> {
+pub fn sensor_json(path: &str, interfaces: &Interfaces) -> Option<Value> {
     let id = sensor_id(path)?;
     let (kind, name) = path
         .strip_prefix(SENSORS_ROOT)?

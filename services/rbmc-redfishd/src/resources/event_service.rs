@@ -1,45 +1,23 @@
-//! The EventService: its settings, `SubmitTestEvent`, the Server-Sent
-//! Events stream at `ServerSentEventUri` (with `$filter` by registry,
-//! message and origin), and the push subscriptions (kept and delivered by
-//! `crate::subscriptions`).
+//! The EventService: its settings, `SubmitTestEvent`, and the push
+//! subscriptions (kept and delivered by `crate::subscriptions`). Its
+//! Server-Sent Events stream is `event_stream`'s.
 
-use std::{
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
-    time::{Duration, Instant},
-};
-
-use bytes::Bytes;
 use hyper::{header, StatusCode};
-use redfish_core::{
-    events::{EventFilter, EventMessage},
-    ApiError, SessionTable,
-};
+use redfish_core::{events::EventMessage, ApiError};
 use serde_json::{json, Map, Value};
-use tokio::sync::{broadcast, mpsc};
 use tracing::info;
 
 use crate::{
-    events::Published,
     resources::body_object,
-    service::{Body, Caller, Reply, Request, Service},
+    service::{Caller, Reply, Request, Service},
     subscriptions::{ChangeError, RetryPolicy, Subscription, MAX_SUBSCRIPTIONS},
 };
 
 const PATH: &str = "/redfish/v1/EventService";
 const SUBSCRIPTIONS: &str = "/redfish/v1/EventService/Subscriptions";
-/// `ServerSentEventUri`.
-pub const SSE: &str = "/redfish/v1/EventService/SSE";
 const SUBMIT: &str = "EventService.SubmitTestEvent";
 /// The registries events come from.
 const REGISTRIES: [&str; 2] = ["ResourceEvent", "SensorEvent"];
-/// The most SSE streams open at once.
-pub const MAX_SSE_STREAMS: usize = 8;
-/// How often an idle stream gets a comment line, so a client (and the
-/// service) learn soon when the other end is gone.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// `GET /redfish/v1/EventService`.
 pub fn get(service: &Service) -> Reply {
@@ -55,7 +33,7 @@ pub fn get(service: &Service) -> Reply {
         "DeliveryRetryIntervalSeconds": stored.retry_interval_secs,
         "EventFormatTypes": ["Event"],
         "RegistryPrefixes": REGISTRIES,
-        "ServerSentEventUri": SSE,
+        "ServerSentEventUri": crate::resources::event_stream::SSE,
         "SSEFilterPropertiesSupported": {
             "EventFormatType": false,
             "MessageId": true,
@@ -185,109 +163,6 @@ pub fn submit_test_event(
     info!(by = %caller.user, message_id = %message.message_id, "test event submitted");
     service.events.publish(message);
     Ok(Reply::empty(StatusCode::NO_CONTENT))
-}
-
-/// Counts an open SSE stream while it lives.
-struct StreamSlot(Arc<AtomicUsize>);
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// One event as an SSE message: `id:` and `data:` lines, a blank line.
-fn sse_message(event: &Published) -> Bytes {
-    let data = redfish_core::events::event(event.id, event.record.clone(), None);
-    Bytes::from(format!("id: {}\ndata: {data}\n\n", event.id))
-}
-
-/// `GET /redfish/v1/EventService/SSE[?$filter=...]`: a stream of every
-/// event from now on that passes the filter, until the client goes or its
-/// session ends.
-pub fn sse(service: &Service, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
-    let filter = match sse_filter(request.query.as_deref())? {
-        Some(text) => EventFilter::parse(&text)?,
-        None => EventFilter::default(),
-    };
-    let open = service.sse_streams.fetch_add(1, Ordering::Relaxed);
-    let slot = StreamSlot(service.sse_streams.clone());
-    if open >= MAX_SSE_STREAMS {
-        drop(slot);
-        return Err(ApiError::new(
-            503,
-            vec![redfish_core::Message::new("EventSubscriptionLimitExceeded")],
-        ));
-    }
-    let (sender, receiver) = mpsc::channel(16);
-    let events = service.events.subscribe();
-    let session = caller.session.clone();
-    let sessions = service.sessions.clone();
-    info!(user = %caller.user, ?filter, "SSE stream opened");
-    tokio::spawn(stream(events, filter, sender, session, sessions, slot));
-    Ok(Reply {
-        status: StatusCode::OK,
-        body: Some(Body::Stream(receiver)),
-        headers: Vec::new(),
-    }
-    .with_header(header::CONTENT_TYPE, "text/event-stream"))
-}
-
-/// `$filter`'s value from a raw query, percent-decoded.
-fn sse_filter(query: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(query) = query else { return Ok(None) };
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == "$filter" || key == "%24filter" {
-            let decoded = redfish_core::query::percent_decode(value)
-                .ok_or_else(|| ApiError::query_parameter_format(value, "$filter"))?;
-            return Ok(Some(decoded));
-        }
-    }
-    Ok(None)
-}
-
-async fn stream(
-    mut events: broadcast::Receiver<Arc<Published>>,
-    filter: EventFilter,
-    sender: mpsc::Sender<Bytes>,
-    session: Option<String>,
-    sessions: Arc<Mutex<SessionTable>>,
-    _slot: StreamSlot,
-) {
-    // A first comment, so the client has the headers and a byte at once.
-    if sender
-        .send(Bytes::from_static(b": stream open\n\n"))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    loop {
-        let next = tokio::time::timeout(KEEP_ALIVE, events.recv()).await;
-        if let Some(id) = &session {
-            let alive = sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(id, Instant::now())
-                .is_some();
-            if !alive {
-                return;
-            }
-        }
-        let bytes = match next {
-            Err(_) => Bytes::from_static(b": keep-alive\n\n"),
-            Ok(Ok(event)) if filter.matches(&event.message) => sse_message(&event),
-            Ok(Ok(_)) => continue,
-            Ok(Err(broadcast::error::RecvError::Lagged(missed))) => Bytes::from(format!(
-                ": {missed} events missed: the stream fell behind\n\n"
-            )),
-            Ok(Err(broadcast::error::RecvError::Closed)) => return,
-        };
-        if sender.send(bytes).await.is_err() {
-            return;
-        }
-    }
 }
 
 fn subscription_json(subscription: &Subscription) -> Value {
@@ -663,14 +538,5 @@ mod tests {
         assert!(!subscription_json(&subscription)
             .to_string()
             .contains("secret"));
-    }
-
-    #[test]
-    fn the_sse_filter_is_read_from_the_query() {
-        assert_eq!(
-            sse_filter(Some("$filter=RegistryPrefix%20eq%20%27SensorEvent%27")).unwrap(),
-            Some("RegistryPrefix eq 'SensorEvent'".into())
-        );
-        assert_eq!(sse_filter(Some("other=1")).unwrap(), None);
     }
 }

@@ -50,6 +50,7 @@ pub fn get(service: &Service) -> Reply {
         "PowerState": "On",
         "Status": { "State": "Enabled", "Health": "OK" },
         "NetworkProtocol": { "@odata.id": format!("{PATH}/NetworkProtocol") },
+        "EthernetInterfaces": { "@odata.id": format!("{PATH}/EthernetInterfaces") },
         "LogServices": { "@odata.id": format!("{PATH}/LogServices") },
         "Links": {
             "ManagerForServers": [{ "@odata.id": "/redfish/v1/Systems/system" }],

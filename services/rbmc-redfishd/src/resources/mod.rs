@@ -4,11 +4,14 @@
 //! - [`root`]: `/redfish`, the service root, `odata` and `$metadata`.
 //! - [`sessions`]: the SessionService and its sessions.
 //! - [`systems`]: the host: power state, reset, boot override.
-//! - [`chassis`]: the chassis and its sensors.
-//! - [`managers`]: the BMC itself and its network protocols.
+//! - [`chassis`]: the chassis and its sensors; [`subsystems`]: its
+//!   thermal (fans, temperatures) and power (power supplies) subsystems.
+//! - [`managers`]: the BMC itself and its network protocols;
+//!   [`ethernet`]: its LAN channel's interface.
+//! - [`registries`]: DMTF's message registries.
 //! - [`logs`]: the host's event log (the SEL) and the BMC's audit log.
-//! - [`event_service`]: the EventService, its SSE stream and push
-//!   subscriptions; [`sel_events`]: the events the SEL's records make.
+//! - [`event_service`]: the EventService and its push subscriptions;
+//!   [`event_stream`]: its SSE stream; [`sel_events`]: the events the SEL's records make.
 //! - [`accounts`]: the AccountService, its accounts and roles;
 //!   [`account_changes`]: creating, changing and deleting accounts;
 //!   [`account_policy`]: the lockout and password policy.
@@ -17,12 +20,16 @@ pub mod account_changes;
 pub mod account_policy;
 pub mod accounts;
 pub mod chassis;
+pub mod ethernet;
 pub mod event_service;
+pub mod event_stream;
 pub mod logs;
 pub mod managers;
+pub mod registries;
 pub mod root;
 pub mod sel_events;
 pub mod sessions;
+pub mod subsystems;
 pub mod systems;
 
 use redfish_core::ApiError;

@@ -59,6 +59,47 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ),
     ("Event", &["Event", "Event.v1_13_0"]),
     ("Message", &["Message", "Message.v1_3_0"]),
+    (
+        "ThermalSubsystem",
+        &["ThermalSubsystem", "ThermalSubsystem.v1_5_0"],
+    ),
+    ("FanCollection", &["FanCollection"]),
+    ("Fan", &["Fan", "Fan.v1_6_0"]),
+    (
+        "ThermalMetrics",
+        &["ThermalMetrics", "ThermalMetrics.v1_3_3"],
+    ),
+    (
+        "PowerSubsystem",
+        &["PowerSubsystem", "PowerSubsystem.v1_1_4"],
+    ),
+    ("PowerSupplyCollection", &["PowerSupplyCollection"]),
+    ("PowerSupply", &["PowerSupply", "PowerSupply.v1_7_0"]),
+    (
+        "PowerSupplyMetrics",
+        &["PowerSupplyMetrics", "PowerSupplyMetrics.v1_2_0"],
+    ),
+    (
+        "EthernetInterfaceCollection",
+        &["EthernetInterfaceCollection"],
+    ),
+    (
+        "EthernetInterface",
+        &["EthernetInterface", "EthernetInterface.v1_12_5"],
+    ),
+    ("IPAddresses", &["IPAddresses", "IPAddresses.v1_1_5"]),
+    (
+        "MessageRegistryFileCollection",
+        &["MessageRegistryFileCollection"],
+    ),
+    (
+        "MessageRegistryFile",
+        &["MessageRegistryFile", "MessageRegistryFile.v1_1_5"],
+    ),
+    (
+        "MessageRegistry",
+        &["MessageRegistry", "MessageRegistry.v1_6_0"],
+    ),
     ("Resource", &["Resource", "Resource.v1_24_0"]),
 ];
 
@@ -85,6 +126,7 @@ pub fn service_root(service: &Service) -> Reply {
         "AccountService": { "@odata.id": "/redfish/v1/AccountService" },
         "SessionService": { "@odata.id": "/redfish/v1/SessionService" },
         "EventService": { "@odata.id": "/redfish/v1/EventService" },
+        "Registries": { "@odata.id": "/redfish/v1/Registries" },
         "Links": {
             "Sessions": { "@odata.id": "/redfish/v1/SessionService/Sessions" }
         },

@@ -214,3 +214,31 @@ fn prefix_lengths() {
     assert_eq!(prefix_len(Ipv4Addr::new(0, 0, 0, 0)), Some(0));
     assert_eq!(prefix_len(Ipv4Addr::new(255, 0, 255, 0)), None);
 }
+
+#[test]
+fn in_effect_is_the_applied_settings_or_the_lease_under_dhcp() {
+    let mut a = addressing();
+    let shown = a.in_effect(&live());
+    assert_eq!(shown.ip, Ipv4Addr::new(192, 0, 2, 10));
+    assert_eq!(shown.mac, live().mac);
+    assert!(!shown.dhcp);
+    // A staged address is not in effect until applied.
+    set(&mut a, 0, &[1]).unwrap();
+    set(&mut a, 3, &[192, 0, 2, 77]).unwrap();
+    assert_eq!(a.in_effect(&live()).ip, Ipv4Addr::new(192, 0, 2, 10));
+    let Ok(SetOutcome::Apply(next)) = set(&mut a, 4, &[2]).and_then(|_| set(&mut a, 0, &[0]))
+    else {
+        panic!("dhcp applies");
+    };
+    a.applied(next);
+    let leased = LanSnapshot {
+        ip: Ipv4Addr::new(10, 9, 0, 101),
+        gateway: Ipv4Addr::new(10, 9, 0, 1),
+        ..live()
+    };
+    let shown = a.in_effect(&leased);
+    assert!(shown.dhcp);
+    assert_eq!(shown.ip, Ipv4Addr::new(10, 9, 0, 101));
+    assert_eq!(shown.gateway, Ipv4Addr::new(10, 9, 0, 1));
+    assert_eq!(shown.channel, 1);
+}
