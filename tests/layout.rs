@@ -208,6 +208,10 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
                     at_start = false;
                 }
             }
+            // The last name of `use crate::{a, b};` ends the group.
+            if !token.is_empty() && token != module && token != "self" {
+                names.insert(token);
+            }
         }
     }
     let modules: BTreeSet<String> = graph.keys().cloned().collect();

@@ -257,6 +257,30 @@ fn a_locked_account_gets_401_and_the_attempt_is_audited() {
         ],
     );
     assert_eq!(status(&policy), 200, "{policy}");
+    // Failures are forgotten no later than a lock ends (Redfish's rule for
+    // the two intervals): a counter reset past the duration is refused,
+    // and the policy stays as it was.
+    let conflict = redfish(
+        &suite,
+        &[
+            "patch",
+            "/redfish/v1/AccountService",
+            r#"{"AccountLockoutCounterResetAfter": 900}"#,
+        ],
+    );
+    assert_eq!(status(&conflict), 400, "{conflict}");
+    assert!(
+        conflict.to_string().contains("PropertyValueConflict"),
+        "{conflict}"
+    );
+    let service = redfish(&suite, &["get", "/redfish/v1/AccountService"]);
+    assert_eq!(service["body"]["AccountLockoutDuration"], 600, "{service}");
+    assert!(
+        service["body"]["AccountLockoutCounterResetAfter"]
+            .as_u64()
+            .is_some_and(|reset| reset <= 600),
+        "{service}"
+    );
     let created = redfish(
         &suite,
         &[

@@ -8,9 +8,10 @@
 //!   TLS versions and suites.
 //! - [`listener`]: connections, HTTP/1.1 and HTTP/2, and the limits on
 //!   them.
-//! - [`service`]: one request: body limit, authentication, and the
-//!   response's headers; [`login`]: password logins through the accounts
-//!   owner, with a per-address budget of failures.
+//! - [`exchange`]: one request, from hyper's to hyper's: the body limit,
+//!   the route, the headers every response carries.
+//! - [`service`]: the state every connection shares, requests and
+//!   replies as routes see them, and authentication.
 //! - [`owners`]: reading the D-Bus owners, and the shared read of the
 //!   sensors.
 //! - [`routes`]: which resource a path names, its methods and privileges,
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod clock;
 
 pub mod events;
+pub mod exchange;
 pub mod expand;
 pub mod listener;
 pub mod login;

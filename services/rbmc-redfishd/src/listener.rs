@@ -113,7 +113,11 @@ async fn connection(
     };
     let handler = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let service = Arc::clone(&service);
-        async move { Ok::<_, std::convert::Infallible>(service.call(request, peer).await) }
+        async move {
+            Ok::<_, std::convert::Infallible>(
+                crate::exchange::answer(&service, request, peer).await,
+            )
+        }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder

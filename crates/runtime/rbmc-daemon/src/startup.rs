@@ -141,6 +141,10 @@ impl Startup {
     /// served. A name another process owns is an error: two instances of one
     /// daemon must not both serve.
     pub async fn claim_names(self) -> anyhow::Result<Named> {
+        // The object server exists before any name does, so no call to the
+        // name finds it missing (a bridge that serves no object of its own
+        // still answers `Peer` and `Introspectable`).
+        let _ = self.conn.object_server();
         for name in &self.names {
             self.conn
                 .request_name(name.as_str())

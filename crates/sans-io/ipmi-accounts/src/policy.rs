@@ -37,13 +37,14 @@ impl Default for AccountPolicy {
     /// operator who mistypes a few times is not stopped, a guesser gets
     /// five tries each five minutes (under 1,500 a day), and the lock ends
     /// by itself, so an attacker cannot keep an administrator out for good
-    /// by failing on purpose. Failures are forgotten 900 s after the last
-    /// one (pam_faillock's interval). Passwords need 8 characters.
+    /// by failing on purpose. Failures are forgotten 300 s after the last
+    /// one: no longer than the lock lasts, as Redfish asks of
+    /// `AccountLockoutCounterResetAfter`. Passwords need 8 characters.
     fn default() -> Self {
         Self {
             max_failed_logins: 5,
             unlock_timeout: Duration::from_secs(300),
-            attempt_reset_interval: Duration::from_secs(900),
+            attempt_reset_interval: Duration::from_secs(300),
             lockout_event: true,
             min_password_length: 8,
             remember_old_passwords: 0,
@@ -131,7 +132,7 @@ mod tests {
     #[test]
     fn parameter_26_round_trips_in_tens_of_seconds() {
         let mut policy = AccountPolicy::default();
-        assert_eq!(policy.bad_password_threshold(), [1, 5, 90, 0, 30, 0]);
+        assert_eq!(policy.bad_password_threshold(), [1, 5, 30, 0, 30, 0]);
         policy
             .set_bad_password_threshold(&[0, 3, 0x10, 0x27, 6, 0])
             .unwrap();

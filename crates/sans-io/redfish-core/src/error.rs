@@ -233,6 +233,12 @@ const DEFINITIONS: &[Definition] = &[
         "Reduce the number of other subscriptions before trying to establish the event subscription or increase the limit of simultaneous subscriptions, if supported.",
     ),
     define(
+        "PropertyValueConflict",
+        "The property '%1' could not be written because its value would conflict with the value of the '%2' property.",
+        "Warning",
+        "None.",
+    ),
+    define(
         "HeaderInvalid",
         "Header '%1' is invalid.",
         "Critical",
@@ -581,6 +587,17 @@ impl ApiError {
     /// 507: the owner could not store the change (its disk is full).
     pub fn insufficient_storage() -> Self {
         Self::one(507, Message::new("InsufficientStorage"))
+    }
+
+    /// 400: `property` cannot take its value while `other` has its own.
+    pub fn property_value_conflict(property: &str, other: &str) -> Self {
+        Self::one(
+            400,
+            Message::new("PropertyValueConflict")
+                .arg(property)
+                .arg(other)
+                .about(property),
+        )
     }
 
     /// 400: the request header `header` (name and value) is malformed.

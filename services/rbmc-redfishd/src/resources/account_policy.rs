@@ -76,6 +76,41 @@ fn bounded<T: TryFrom<u64>>(
     T::try_from(n).map_err(|_| ApiError::property_value_incorrect(property, &value.to_string()))
 }
 
+/// Redfish's rule for the two intervals: failures are forgotten no later
+/// than a lock ends (`AccountLockoutCounterResetAfter` at most
+/// `AccountLockoutDuration`, unless the lock lasts until an administrator
+/// ends it, 0), checked against the values the change leaves.
+async fn check_reset_within_duration(
+    service: &Service,
+    change: &PolicyChange,
+) -> Result<(), ApiError> {
+    if change.duration.is_none() && change.reset_after.is_none() {
+        return Ok(());
+    }
+    let current = accounts::service(service).await?;
+    let current = |name: &str| {
+        current
+            .json()
+            .and_then(|body| body[name].as_u64())
+            .unwrap_or(0)
+    };
+    let duration = change
+        .duration
+        .map_or_else(|| current("AccountLockoutDuration"), u64::from);
+    let reset_after = change
+        .reset_after
+        .map_or_else(|| current("AccountLockoutCounterResetAfter"), u64::from);
+    if duration > 0 && reset_after > duration {
+        let (property, other) = if change.reset_after.is_some() {
+            ("AccountLockoutCounterResetAfter", "AccountLockoutDuration")
+        } else {
+            ("AccountLockoutDuration", "AccountLockoutCounterResetAfter")
+        };
+        return Err(ApiError::property_value_conflict(property, other));
+    }
+    Ok(())
+}
+
 /// `PATCH /redfish/v1/AccountService`.
 pub async fn patch(
     service: &Service,
@@ -83,6 +118,7 @@ pub async fn patch(
     request: &Request,
 ) -> Result<Reply, ApiError> {
     let change = policy_change(&body_object(&request.body)?)?;
+    check_reset_within_duration(service, &change).await?;
     let bus = &service.bus;
     let invalid = |property: &'static str, value: String| {
         move |r| api_error(r, || ApiError::property_value_incorrect(property, &value))

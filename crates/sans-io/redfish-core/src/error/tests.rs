@@ -38,6 +38,7 @@ fn every_message_used_is_defined_with_as_many_arguments_as_it_takes() {
         ApiError::query_parameter_type("v", "$top"),
         ApiError::query_not_supported(),
         ApiError::header_invalid("Last-Event-ID: x"),
+        ApiError::property_value_conflict("A", "B"),
         ApiError::not_found("Sensor", "x"),
         ApiError::already_exists("ManagerAccount", "UserName", "bob"),
         ApiError::no_valid_session(),
