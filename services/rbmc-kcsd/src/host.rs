@@ -51,9 +51,9 @@ pub async fn handle(router: &Router, request: &[u8]) -> Option<Vec<u8>> {
     };
     let netfn = NetFn(netfn_lun >> 2);
     let lun = netfn_lun & 0x03;
-    let result = if netfn.is_request() {
+    let answer = if netfn.is_request() {
         router
-            .route(IpmiRequest {
+            .route_answer(IpmiRequest {
                 netfn,
                 lun,
                 cmd: *cmd,
@@ -68,12 +68,9 @@ pub async fn handle(router: &Router, request: &[u8]) -> Option<Vec<u8>> {
             .await
     } else {
         // A response NetFn from the host is not a request.
-        Err(CompletionCode::INVALID_COMMAND)
+        CompletionCode::INVALID_COMMAND.into()
     };
-    let (code, data) = match result {
-        Ok(data) => (CompletionCode::SUCCESS, data),
-        Err(code) => (code, Vec::new()),
-    };
+    let ipmi_wire::Answer { code, data } = answer;
     let mut out = vec![(netfn.response().0 << 2) | lun, *cmd, code.0];
     out.extend_from_slice(&data);
     Some(out)

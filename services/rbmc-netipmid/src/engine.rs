@@ -25,7 +25,7 @@ use ipmi_router::{
     owner::CommandTable,
     Context, HandlerResult, IpmiRequest, Router,
 };
-use ipmi_wire::CompletionCode;
+use ipmi_wire::{Answer, CompletionCode};
 use std::pin::Pin;
 use tokio::{
     net::UdpSocket,
@@ -52,14 +52,15 @@ const DROP_REPORT: Duration = Duration::from_secs(10);
 /// Where requests go to be executed: the router to the owners (with this
 /// daemon's table as its local commands), or in tests a stand-in.
 pub trait Routes: Send + Sync + 'static {
-    /// Executes `request` wherever it is owned.
-    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
+    /// Executes `request` wherever it is owned: its answer, with any data
+    /// that comes with a completion code other than success.
+    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = Answer> + Send>>;
 }
 
 impl Routes for Router {
-    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> {
+    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = Answer> + Send>> {
         let router = self.clone();
-        Box::pin(async move { router.route(request).await })
+        Box::pin(async move { router.route_answer(request).await })
     }
 }
 
@@ -118,8 +119,8 @@ pub enum EngineCommand {
     Respond {
         /// The request.
         pending: PendingRequest,
-        /// Its result.
-        result: HandlerResult,
+        /// Its answer.
+        result: Answer,
     },
     /// Run a command on the endpoint (sessions, SOL payloads).
     Session {
@@ -200,7 +201,8 @@ impl EngineHandle {
         self.send(EngineCommand::RevokeUser(user_id)).await;
     }
 
-    async fn respond(&self, pending: PendingRequest, result: HandlerResult) {
+    async fn respond(&self, pending: PendingRequest, result: impl Into<Answer>) {
+        let result = result.into();
         self.send(EngineCommand::Respond { pending, result }).await;
     }
 
@@ -547,7 +549,11 @@ impl Engine {
             // Only state changes are recorded: reads cost no record and no
             // string on the request path.
             let record = changes_state(netfn, cmd).then(|| {
-                let outcome = result.as_ref().map(|_| ()).map_err(|cc| *cc);
+                let outcome = if result.code == CompletionCode::SUCCESS {
+                    Ok(())
+                } else {
+                    Err(result.code)
+                };
                 AuditRecord::command(
                     "rmcp+",
                     String::from_utf8_lossy(&pending.user_name).into_owned(),

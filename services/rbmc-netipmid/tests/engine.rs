@@ -18,7 +18,7 @@ use ipmi_lan::{
     console::{ConsoleSession, Handshake},
     AuthAnswer, AuthRequest, AuthStep, Rakp2Answer,
 };
-use ipmi_router::{owner::Execute, HandlerResult, IpmiRequest};
+use ipmi_router::{owner::Execute, IpmiRequest};
 use ipmi_wire::{crypto::CipherSuite, message::Response, CompletionCode, NetFn, Privilege};
 use rbmc_netipmid::{login::Authenticates, Bridge, Routes};
 use tokio::net::UdpSocket;
@@ -98,7 +98,10 @@ struct Owners {
 }
 
 impl Routes for Owners {
-    fn route(&self, request: IpmiRequest) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>> {
+    fn route(
+        &self,
+        request: IpmiRequest,
+    ) -> Pin<Box<dyn Future<Output = ipmi_wire::Answer> + Send>> {
         let spec = self
             .table
             .specs()
@@ -106,13 +109,13 @@ impl Routes for Owners {
             .find(|s| s.netfn == request.netfn && s.cmd == request.cmd);
         match spec {
             Some(spec) if request.context.privilege < spec.privilege => Box::pin(
-                std::future::ready(Err(CompletionCode::INSUFFICIENT_PRIVILEGE)),
+                std::future::ready(CompletionCode::INSUFFICIENT_PRIVILEGE.into()),
             ),
-            Some(_) => self.table.execute(request),
-            None if (request.netfn, request.cmd) == (NetFn::APP, 0x01) => {
-                Box::pin(std::future::ready(Ok(vec![0x20, 0x01])))
-            }
-            None => Box::pin(std::future::ready(Err(CompletionCode::INVALID_COMMAND))),
+            Some(_) => self.table.answer(request),
+            None if (request.netfn, request.cmd) == (NetFn::APP, 0x01) => Box::pin(
+                std::future::ready(Ok::<_, CompletionCode>(vec![0x20, 0x01]).into()),
+            ),
+            None => Box::pin(std::future::ready(CompletionCode::INVALID_COMMAND.into())),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::{
 };
 
 use futures_util::StreamExt;
-use ipmi_wire::{CompletionCode, Privilege};
+use ipmi_wire::{Answer, CompletionCode, Privilege};
 use rbmc_contracts::{
     ipmi::{CommandOwnerProxy, IpmiServerProxy},
     CommonError,
@@ -347,6 +347,18 @@ impl Router {
 
     /// Executes `request` wherever it is owned, within the configured time.
     pub async fn route(&self, request: IpmiRequest) -> HandlerResult {
+        self.route_answer(request).await.into_result()
+    }
+
+    /// [`Router::route`], keeping data that comes with a completion code
+    /// other than success (what a bridge sends its requester).
+    pub async fn route_answer(&self, request: IpmiRequest) -> Answer {
+        self.route_to_owner(request)
+            .await
+            .unwrap_or_else(Answer::from)
+    }
+
+    async fn route_to_owner(&self, request: IpmiRequest) -> Result<Answer, CompletionCode> {
         let lookup = || {
             let routes = self.inner.routes.read().unwrap_or_else(|e| e.into_inner());
             routes.get(&(request.netfn.0, request.cmd)).cloned()
@@ -365,7 +377,7 @@ impl Router {
         }
         if &*route.owner == LOCAL_OWNER {
             return match &self.inner.local {
-                Some(local) => local.execute(request).await,
+                Some(local) => Ok(local.answer(request).await),
                 None => Err(CompletionCode::INVALID_COMMAND),
             };
         }
@@ -429,13 +441,7 @@ impl Router {
                 self.drop_direct(&route.owner, link.as_ref());
                 Err(CompletionCode::NODE_BUSY)
             }
-            Ok(Ok((code, data))) => {
-                if code == 0 {
-                    Ok(data)
-                } else {
-                    Err(CompletionCode(code))
-                }
-            }
+            Ok(Ok((code, data))) => Ok(Answer::new(CompletionCode(code), data)),
             Ok(Err(err)) => {
                 let code = completion_for(&err);
                 warn!(owner = %route.owner, netfn = ?request.netfn, cmd = request.cmd,

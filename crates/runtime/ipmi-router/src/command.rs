@@ -145,6 +145,12 @@ pub trait Execute: Send + Sync + 'static {
     fn specs(&self) -> Vec<CommandSpec>;
     /// Runs one request.
     fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult>;
+    /// Runs one request, keeping data that comes with a completion code
+    /// other than success (what the transports carry).
+    fn answer(&self, request: IpmiRequest) -> BoxFuture<ipmi_wire::Answer> {
+        let running = self.execute(request);
+        Box::pin(async move { running.await.into() })
+    }
     /// Runs `request` at once if its handler answers without waiting;
     /// `None` if it waits (then [`Execute::execute`] runs it).
     fn execute_now(&self, _request: &IpmiRequest) -> Option<HandlerResult> {

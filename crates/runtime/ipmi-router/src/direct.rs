@@ -39,7 +39,7 @@ use std::{
 };
 
 use futures_util::StreamExt;
-use ipmi_wire::{CompletionCode, NetFn, Privilege};
+use ipmi_wire::{NetFn, Privilege};
 use rbmc_contracts::{ipmi::DirectRouteProxy, CommonError};
 use tracing::{debug, info, warn};
 use zbus::{
@@ -51,9 +51,7 @@ use zbus::{
     AuthMechanism, Connection, Guid,
 };
 
-use crate::{
-    command::Execute, Context, HandlerResult, IpmiRequest, DIRECT_ROUTE_INTERFACE, OWNER_PATH,
-};
+use crate::{command::Execute, Context, IpmiRequest, DIRECT_ROUTE_INTERFACE, OWNER_PATH};
 
 /// The most direct routes one owner keeps open (each bridge needs one).
 pub const MAX_DIRECT_ROUTES: usize = 8;
@@ -173,14 +171,10 @@ fn request_from_bytes(bytes: &[u8]) -> Option<IpmiRequest> {
 }
 
 /// `Execute`'s answer: the completion code, then the data after it.
-fn reply_to_bytes(result: HandlerResult) -> Vec<u8> {
-    match result {
-        Ok(mut data) => {
-            data.insert(0, CompletionCode::SUCCESS.0);
-            data
-        }
-        Err(code) => vec![code.0],
-    }
+fn reply_to_bytes(answer: impl Into<ipmi_wire::Answer>) -> Vec<u8> {
+    let ipmi_wire::Answer { code, mut data } = answer.into();
+    data.insert(0, code.0);
+    data
 }
 
 /// Serves `Execute` on one route until the bridge closes it.
@@ -252,8 +246,8 @@ async fn serve_route(
         }
         let (conn, table) = (conn.clone(), table.clone());
         tokio::spawn(async move {
-            let result = table.execute(request).await;
-            if let Err(err) = conn.reply(&message.header(), &reply_to_bytes(result)).await {
+            let answer = table.answer(request).await;
+            if let Err(err) = conn.reply(&message.header(), &reply_to_bytes(answer)).await {
                 debug!(cause = %err, "could not answer on a direct route");
             }
         });

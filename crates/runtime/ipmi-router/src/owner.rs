@@ -7,7 +7,7 @@
 
 use std::{collections::HashMap, future::Future, sync::Arc};
 
-use ipmi_wire::{CompletionCode, NetFn, Privilege};
+use ipmi_wire::{Answer, CompletionCode, NetFn, Privilege};
 use tracing::debug;
 use zbus::{zvariant::OwnedValue, Connection};
 
@@ -16,7 +16,7 @@ use rbmc_contracts::CommonError;
 
 use crate::{command::BoxFuture, CommandSpec, Context, HandlerResult, IpmiRequest, OWNER_PATH};
 
-type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<HandlerResult> + Send + Sync>;
+type Handler<S> = Arc<dyn Fn(Arc<S>, IpmiRequest) -> BoxFuture<Answer> + Send + Sync>;
 type SyncHandler<S> = fn(&S, &IpmiRequest) -> HandlerResult;
 
 /// Two handlers were registered for one command.
@@ -82,6 +82,27 @@ impl<S: Send + Sync + 'static> CommandTable<S> {
         F: Fn(Arc<S>, IpmiRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
+        let handler = Arc::new(handler);
+        self.add_answering(netfn, cmd, privilege, move |state, request| {
+            let running = handler(state, request);
+            async move { Answer::from(running.await) }
+        })
+    }
+
+    /// Registers an async handler whose answer may carry data with a
+    /// completion code other than success (as DCMI's Get Power Limit's
+    /// 80h does).
+    pub fn add_answering<F, Fut>(
+        &mut self,
+        netfn: NetFn,
+        cmd: u8,
+        privilege: Privilege,
+        handler: F,
+    ) -> Result<&mut Self, DuplicateCommand>
+    where
+        F: Fn(Arc<S>, IpmiRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer> + Send + 'static,
+    {
         let key = (netfn.0, cmd);
         if self.entries.contains_key(&key) {
             return Err(DuplicateCommand { netfn, cmd });
@@ -135,15 +156,20 @@ impl<S: Send + Sync + 'static> Execute for CommandTable<S> {
     }
 
     fn execute(&self, request: IpmiRequest) -> BoxFuture<HandlerResult> {
+        let answering = self.answer(request);
+        Box::pin(async move { answering.await.into_result() })
+    }
+
+    fn answer(&self, request: IpmiRequest) -> BoxFuture<Answer> {
         let Some((spec, handler)) = self.entries.get(&(request.netfn.0, request.cmd)) else {
-            return Box::pin(std::future::ready(Err(CompletionCode::INVALID_COMMAND)));
+            return Box::pin(std::future::ready(CompletionCode::INVALID_COMMAND.into()));
         };
         if request.context.privilege < spec.privilege {
             debug!(netfn = ?request.netfn, cmd = request.cmd, have = ?request.context.privilege,
                 need = ?spec.privilege, "refused: insufficient privilege");
-            return Box::pin(std::future::ready(Err(
-                CompletionCode::INSUFFICIENT_PRIVILEGE,
-            )));
+            return Box::pin(std::future::ready(
+                CompletionCode::INSUFFICIENT_PRIVILEGE.into(),
+            ));
         }
         handler(self.state.clone(), request)
     }
@@ -184,10 +210,8 @@ impl ServerObject {
             context,
         };
         let response_netfn = NetFn(netfn).response().0;
-        Ok(match self.table.execute(request).await {
-            Ok(data) => (response_netfn, lun, cmd, CompletionCode::SUCCESS.0, data),
-            Err(code) => (response_netfn, lun, cmd, code.0, Vec::new()),
-        })
+        let Answer { code, data } = self.table.answer(request).await;
+        Ok((response_netfn, lun, cmd, code.0, data))
     }
 }
 

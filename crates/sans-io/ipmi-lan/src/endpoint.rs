@@ -370,15 +370,12 @@ impl<U: ChannelPolicy> Endpoint<U> {
         &mut self,
         now: Instant,
         pending: &PendingRequest,
-        result: Result<Vec<u8>, CompletionCode>,
+        result: impl Into<ipmi_wire::Answer>,
     ) {
-        let activated = result.is_ok()
+        let ipmi_wire::Answer { code, data } = result.into();
+        let activated = code == CompletionCode::SUCCESS
             && pending.request.netfn == NetFn::APP
             && pending.request.cmd == crate::sol::CMD_ACTIVATE_PAYLOAD;
-        let (code, data) = match result {
-            Ok(data) => (CompletionCode::SUCCESS, data),
-            Err(code) => (code, Vec::new()),
-        };
         let response = Response::to_request(&pending.request, code, data).emit();
         match pending.route {
             ReplyRoute::Session(session_id) => {

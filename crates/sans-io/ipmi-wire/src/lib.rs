@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`code_set!`]: the one form of a spec code table, used by every crate
 //!   of the suite (open sets as newtypes, closed sets as enums).
+//! - [`answer`]: a response's completion code with the data after it.
 //! - [`codes`]: code sets of messages and sessions — NetFn, completion codes,
 //!   privilege levels, payload types, RMCP+ algorithms (IPMI v2.0 §5, §13).
 //! - [`sensor`]: sensor types, event/reading types and the sensor-specific
@@ -26,6 +27,7 @@
 //!   (IPMI v2.0 §13.28-13.29).
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod codes;
 pub mod crypto;
 pub mod message;
@@ -38,6 +40,7 @@ mod code_set;
 mod error;
 mod reader;
 
+pub use answer::Answer;
 pub use codes::{
     AuthAlgorithm, CompletionCode, ConfidentialityAlgorithm, IntegrityAlgorithm, NetFn,
     PayloadType, Privilege, RakpStatus,
