@@ -8,6 +8,10 @@
 //! - `Pause(b paused)`: stop or restart time, so values hold still (tests
 //!   compare readings with the files).
 //!
+//! At each step the simulator also learns whether the simulated host has
+//! power (rbmc-powerd's `org.rbmc.SimulatedHost.PowerGood`): a power draw
+//! with a `standby` level reads it while the host is off.
+//!
 //! ```text
 //! busctl --address=unix:path=$STATE/bus.sock call org.rbmc.Simulator \
 //!     /org/rbmc/Simulator org.rbmc.Simulator Inject ss "FAN1" stop
@@ -101,12 +105,24 @@ pub async fn serve(simulator: Simulator, address: &str) -> anyhow::Result<zbus::
         .name(names::SIMULATOR)?
         .build()
         .await?;
+    // The simulated host's power (rbmc-powerd's simulated board), read at
+    // each step: a power draw with a standby level follows it. Until
+    // powerd answers, the host counts as powered.
+    let host = rbmc_contracts::simulator::SimulatedHostProxy::builder(&conn)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(STEP);
         loop {
             tick.tick().await;
             if paused.load(Ordering::SeqCst) {
                 continue;
+            }
+            // Bounded: until powerd is on the bus the call may go
+            // unanswered.
+            if let Ok(Ok(powered)) = tokio::time::timeout(STEP, host.power_good()).await {
+                lock(&sim).set_host_powered(powered);
             }
             if let Err(err) = lock(&sim).step(STEP) {
                 eprintln!("rbmc-dev: simulator: {err}");

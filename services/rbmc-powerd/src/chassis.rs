@@ -328,6 +328,7 @@ mod tests {
             control,
             has_intrusion: false,
             faults: std::sync::Arc::default(),
+            dcmi: Arc::new(crate::dcmi::Dcmi::new(&rbmc_config::Config::default())),
         };
         (powerd, dir.join("power.toml"))
     }

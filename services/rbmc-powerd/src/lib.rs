@@ -13,6 +13,8 @@
 //! - [`store`]: what survives restarts.
 //! - [`watchdog`]: the BMC watchdog commands.
 //! - [`events`]: power and watchdog events to the SEL logger.
+//! - [`dcmi`]: DCMI power management: the power reading and the power
+//!   limit.
 
 pub mod cli;
 
@@ -21,6 +23,7 @@ pub mod board;
 pub mod chassis;
 pub mod control;
 pub mod dbus;
+pub mod dcmi;
 pub mod events;
 pub mod simboard;
 pub mod store;
@@ -50,6 +53,8 @@ pub struct Powerd {
     /// rbmc-sensord's faults (a fan, or a supply rail, past a critical
     /// threshold), as last signalled.
     pub faults: Arc<chassis::SensorFaults>,
+    /// DCMI power management.
+    pub dcmi: Arc<dcmi::Dcmi>,
 }
 
 /// Adds every command the power daemon owns.
@@ -127,6 +132,40 @@ pub fn register(table: &mut CommandTable<Powerd>) -> anyhow::Result<()> {
             user,
             acpi::cmd_get_acpi_power_state,
         )?;
+    // DCMI (group DCh): the power commands (DCMI v1.5 Table 6-1's
+    // privileges: reading User, changing the limit Operator).
+    let group = NetFn::GROUP_EXTENSION;
+    table
+        .add_sync(
+            group,
+            ipmi_dcmi::wire::GET_CAPABILITIES,
+            user,
+            dcmi::cmd_get_capabilities,
+        )?
+        .add_sync(
+            group,
+            ipmi_dcmi::wire::GET_POWER_READING,
+            user,
+            dcmi::cmd_get_power_reading,
+        )?
+        .add_answering(
+            group,
+            ipmi_dcmi::wire::GET_POWER_LIMIT,
+            user,
+            |p, r| async move { dcmi::cmd_get_power_limit(&p, &r) },
+        )?
+        .add(
+            group,
+            ipmi_dcmi::wire::SET_POWER_LIMIT,
+            operator,
+            |p, r| async move { dcmi::cmd_set_power_limit(&p, &r).await },
+        )?
+        .add(
+            group,
+            ipmi_dcmi::wire::ACTIVATE_POWER_LIMIT,
+            operator,
+            |p, r| async move { dcmi::cmd_activate_power_limit(&p, &r).await },
+        )?;
     Ok(())
 }
 
@@ -169,10 +208,17 @@ pub async fn run(
 
     let faults = Arc::new(chassis::SensorFaults::default());
     tokio::spawn(chassis::follow_sensor_faults(conn.clone(), faults.clone()));
+    let dcmi = Arc::new(dcmi::Dcmi::new(&config));
+    tokio::spawn(dcmi::run_sampler(
+        dcmi.clone(),
+        control.clone(),
+        conn.clone(),
+    ));
     let mut table = CommandTable::new(Powerd {
         control: control.clone(),
         has_intrusion: config.power.intrusion.is_some(),
         faults,
+        dcmi,
     });
     register(&mut table).context("registering commands")?;
     startup

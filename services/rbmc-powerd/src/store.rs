@@ -1,7 +1,8 @@
 //! What rbmc-powerd keeps across restarts and power loss, in
 //! `<state>/power.toml`, replaced atomically: the restore policy, whether
 //! the host was on (for the "previous" policy), the power-on-hours counter,
-//! the last restart cause, the boot options and the power cycle interval.
+//! the last restart cause, the boot options, the power cycle interval and
+//! DCMI's power limit.
 //!
 //! The file is written only through its [`DurableFile`] (on the blocking
 //! pool, one write at a time); the controller decides what to write and
@@ -31,6 +32,25 @@ pub struct Stored {
     /// Set Power Cycle Interval's seconds; `None` until set, so config
     /// (`[power] cycle-off-ms`) applies.
     pub power_cycle_interval_s: Option<u8>,
+    /// DCMI's power limit, as set and activated.
+    pub power_limit: StoredPowerLimit,
+}
+
+/// DCMI's power limit (Set Power Limit, Activate/Deactivate Power Limit).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StoredPowerLimit {
+    /// The exception action's byte (00h none, 01h hard power off and log,
+    /// 11h log only).
+    pub action: u8,
+    /// The limit, watts.
+    pub watts: u16,
+    /// The correction time, ms.
+    pub correction_ms: u32,
+    /// The statistics sampling period, seconds.
+    pub sampling_secs: u16,
+    /// Whether it is enforced.
+    pub active: bool,
 }
 
 /// The state file.

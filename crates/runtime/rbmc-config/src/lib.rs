@@ -14,6 +14,7 @@
 
 mod audit;
 mod cidr;
+mod dcmi;
 mod fru;
 mod i2c;
 mod lan;
@@ -24,6 +25,7 @@ mod sensors;
 
 pub use audit::{Audit, AuditCapacity};
 pub use cidr::Cidr;
+pub use dcmi::Dcmi;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
 pub use i2c::{I2c, I2cAllow, I2cBackend};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Networkd, Sol, VlanId};
@@ -115,6 +117,9 @@ pub struct Config {
     /// The Redfish service.
     #[serde(default)]
     pub redfish: Redfish,
+    /// DCMI power management.
+    #[serde(default)]
+    pub dcmi: Dcmi,
 }
 
 /// `[kcs]`: where the host's requests come from.
@@ -186,6 +191,7 @@ impl Config {
             allow.validate().map_err(invalid)?;
         }
         sensors::check_sensors(&config.sensors, &sensors::table_lines(text)).map_err(invalid)?;
+        config.dcmi.validate(&config.sensors).map_err(invalid)?;
         Ok(config)
     }
 

@@ -284,6 +284,10 @@ pub struct Simulation {
     /// How far full load moves the value above nominal.
     #[serde(default)]
     pub load_gain: f64,
+    /// The value while the simulated host is off (a power draw's standby
+    /// level); without it the host's power does not move the value.
+    #[serde(default)]
+    pub standby: Option<f64>,
 }
 
 /// The line (from 1) of each `[[sensors]]` table in `text`, in order: what

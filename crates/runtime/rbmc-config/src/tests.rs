@@ -153,3 +153,50 @@ fn i2c_allow_entries_name_a_private_bus_and_a_7_bit_address() {
     assert!(!config.i2c_allow[0].writes);
     assert_eq!(config.i2c.backend, I2cBackend::Kernel);
 }
+
+#[test]
+fn the_dcmi_power_sensor_must_name_a_power_sensor() {
+    let sensors = r#"
+[[sensors]]
+name = "Total Power"
+number = 0x3A
+kind = "power"
+entity-id = 0x17
+entity-instance = 1
+range = [0.0, 4080.0]
+source = { type = "hwmon", name = "rbmc_power", input = "power1" }
+
+[[sensors]]
+name = "Inlet Temp"
+number = 0x05
+kind = "temperature"
+entity-id = 0x37
+entity-instance = 1
+range = [-20.0, 107.0]
+source = { type = "hwmon", name = "nct6779", input = "temp1" }
+"#;
+    let with = |name: &str| format!("{sensors}\n[dcmi]\npower-sensor = \"{name}\"\n");
+    let config = Config::from_toml(&with("Total Power"), "dcmi.toml").unwrap();
+    assert_eq!(
+        config
+            .dcmi
+            .power_sensor(&config.sensors)
+            .map(|s| s.number.0),
+        Some(0x3A)
+    );
+    let missing = Config::from_toml(&with("Nope"), "dcmi.toml").unwrap_err();
+    assert!(
+        missing.to_string().contains("no sensor is named \"Nope\""),
+        "{missing}"
+    );
+    let wrong = Config::from_toml(&with("Inlet Temp"), "dcmi.toml").unwrap_err();
+    assert!(
+        wrong.to_string().contains("is not a power sensor"),
+        "{wrong}"
+    );
+    assert!(Config::from_toml(sensors, "none.toml")
+        .unwrap()
+        .dcmi
+        .power_sensor
+        .is_none());
+}

@@ -73,6 +73,7 @@ struct SimSensor {
     nominal: f64,
     noise: f64,
     load_gain: f64,
+    standby: Option<f64>,
     runaway_target: f64,
     value: f64,
     fault: Option<Fault>,
@@ -85,6 +86,7 @@ pub struct Simulator {
     sensors: Vec<SimSensor>,
     elapsed: Duration,
     load_override: Option<f64>,
+    host_powered: bool,
     rng: u64,
 }
 
@@ -146,6 +148,7 @@ impl Simulator {
             sensors,
             elapsed: Duration::ZERO,
             load_override: None,
+            host_powered: true,
             rng: 0x9E37_79B9_7F4A_7C15,
         };
         sim.step(Duration::ZERO)?;
@@ -173,6 +176,12 @@ impl Simulator {
     /// Fixes the load (0.0-1.0), or returns to the slow wave with `None`.
     pub fn set_load(&mut self, load: Option<f64>) {
         self.load_override = load.map(|l| l.clamp(0.0, 1.0));
+    }
+
+    /// Says whether the simulated host has power: while it has none, a
+    /// sensor with a standby level reads that instead of its load.
+    pub fn set_host_powered(&mut self, powered: bool) {
+        self.host_powered = powered;
     }
 
     /// Injects a fault into one sensor.
@@ -215,7 +224,10 @@ impl Simulator {
                 Some(Fault::Stop) => 0.0,
                 Some(Fault::RunAway) => s.runaway_target,
                 Some(Fault::Remove) => continue,
-                None => s.nominal + s.load_gain * load,
+                None => match s.standby {
+                    Some(standby) if !self.host_powered => standby,
+                    _ => s.nominal + s.load_gain * load,
+                },
             };
             s.value = match (s.kind, s.fault) {
                 // Faults show at once so tests need not wait for the lag.
@@ -275,6 +287,7 @@ impl SimSensor {
             nominal,
             noise: simulate.map(|s| s.noise).unwrap_or(0.0),
             load_gain: simulate.map(|s| s.load_gain).unwrap_or(0.0),
+            standby: simulate.and_then(|s| s.standby),
             runaway_target,
             value: nominal,
             fault: None,
@@ -323,6 +336,15 @@ range = [0.0, 15000.0]
 source = { type = "hwmon", name = "rbmc_fan", input = "fan1", device = "platform/fanctl" }
 thresholds = { lcr = 500.0 }
 simulate = { nominal = 4000.0, load-gain = 4000.0 }
+
+[[sensors]]
+name = "Total Power"
+number = 3
+kind = "power"
+entity-id = 0x17
+range = [0.0, 4080.0]
+source = { type = "hwmon", name = "rbmc_power", input = "power1" }
+simulate = { nominal = 300.0, load-gain = 1000.0, standby = 12.0 }
 "#,
             "t.toml",
         )
@@ -349,7 +371,7 @@ simulate = { nominal = 4000.0, load-gain = 4000.0 }
     fn lays_out_hwmon_devices_found_by_name() {
         let root = root("layout");
         let sim = Simulator::new(&config(), &root).unwrap();
-        assert_eq!(sim.sensor_names().count(), 2);
+        assert_eq!(sim.sensor_names().count(), 3);
         let names: Vec<String> = std::fs::read_dir(root.join("class/hwmon"))
             .unwrap()
             .flatten()
@@ -397,5 +419,22 @@ simulate = { nominal = 4000.0, load-gain = 4000.0 }
             Err(SimError::UnknownSensor(_))
         ));
         assert!("melt".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn a_power_draw_falls_to_standby_while_the_host_is_off() {
+        let root = root("standby");
+        let mut sim = Simulator::new(&config(), &root).unwrap();
+        sim.set_load(Some(0.5));
+        sim.step(Duration::from_secs(1)).unwrap();
+        assert_eq!(read(&root, "power1_input"), Some(800_000_000));
+        sim.set_host_powered(false);
+        sim.step(Duration::from_secs(1)).unwrap();
+        assert_eq!(read(&root, "power1_input"), Some(12_000_000));
+        // A sensor without a standby level does not care.
+        assert_eq!(read(&root, "fan1_input"), Some(6000));
+        sim.set_host_powered(true);
+        sim.step(Duration::from_secs(1)).unwrap();
+        assert_eq!(read(&root, "power1_input"), Some(800_000_000));
     }
 }

@@ -1,0 +1,255 @@
+//! DCMI power management (issue 19), end to end with three clients:
+//! ipmitool's `dcmi`, FreeIPMI's `ipmi-dcmi` and pyghmi agree on the power
+//! reading, which is the simulated PSU input (`Total Power`, following the
+//! simulated host's power and the injected load); a power limit below the
+//! load powers the host off after its correction time and logs it in the
+//! SEL, and is kept across a restart; bad requests get DCMI's and IPMI's
+//! completion codes.
+
+use std::time::Duration;
+
+use rbmc_e2e::{text, wait_for, Suite, PASSWORD, USER};
+
+fn ipmitool_ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.ipmitool(17, args);
+    assert!(out.status.success(), "ipmitool {args:?}: {}", text(&out));
+    text(&out)
+}
+
+fn freeipmi_ok(suite: &Suite, args: &[&str]) -> String {
+    let out = suite.freeipmi("ipmi-dcmi", args);
+    assert!(out.status.success(), "ipmi-dcmi {args:?}: {}", text(&out));
+    text(&out)
+}
+
+/// pyghmi's `get_system_power_watts`.
+fn pyghmi_watts(suite: &Suite) -> Result<f64, String> {
+    let root = rbmc_e2e::repo_root();
+    let python = root.join("target/pyghmi-venv/bin/python");
+    assert!(
+        python.exists(),
+        "tests/run.sh installs pyghmi into target/pyghmi-venv"
+    );
+    let script = root.join("tests/clients/pyghmi_power.py");
+    let port = suite.port.to_string();
+    let out = rbmc_e2e::run(
+        python.to_str().expect("utf-8"),
+        &[script.to_str().expect("utf-8"), &port, USER, PASSWORD],
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    shown
+        .trim()
+        .parse()
+        .map_err(|_| format!("pyghmi printed {shown:?}: {}", text(&out)))
+}
+
+/// The number after `label` (up to its colon) in a client's output.
+fn number_after(shown: &str, label: &str) -> Option<f64> {
+    shown.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        (name.trim() == label).then(|| value.split_whitespace().next()?.parse().ok())?
+    })
+}
+
+/// `Total Power` as ipmitool's `sensor list` reads it.
+fn sensor_watts(suite: &Suite) -> Option<f64> {
+    ipmitool_ok(suite, &["sensor", "list"])
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+            (fields.first() == Some(&"Total Power")).then(|| fields.get(1)?.parse().ok())?
+        })
+}
+
+fn power_on(suite: &Suite) {
+    ipmitool_ok(suite, &["chassis", "power", "on"]);
+    wait_for("the host on", Duration::from_secs(10), || {
+        let shown = ipmitool_ok(suite, &["chassis", "power", "status"]);
+        rbmc_e2e::done_or(shown.contains("is on"), shown)
+    });
+}
+
+#[test]
+fn the_power_reading_is_the_simulated_psu_in_all_three_clients() {
+    let suite = Suite::start();
+    // The host off: the supply's standby draw (18 W at rest in dev.toml).
+    wait_for("a standby reading", Duration::from_secs(15), || {
+        let shown = ipmitool_ok(&suite, &["dcmi", "power", "reading"]);
+        let watts = number_after(&shown, "Instantaneous power reading").unwrap_or(-1.0);
+        rbmc_e2e::done_or(
+            shown.contains("Power reading state is:                   activated")
+                && (0.0..60.0).contains(&watts),
+            shown,
+        )
+    });
+    power_on(&suite);
+    suite.simulator("SetLoad", "d", &["0.5"]);
+    // Hold the simulated readings still, then every client reads the one
+    // value (each within the SDR's resolution, 16 W on a 4080 W range, of
+    // the sensor ipmitool lists).
+    wait_for("the loaded reading", Duration::from_secs(15), || {
+        let watts = sensor_watts(&suite).unwrap_or(0.0);
+        rbmc_e2e::done_or(watts > 700.0, watts)
+    });
+    suite.simulator("Pause", "b", &["true"]);
+    wait_for("three clients to agree", Duration::from_secs(15), || {
+        let sensor = sensor_watts(&suite).ok_or("no Total Power")?;
+        let ipmitool = ipmitool_ok(&suite, &["dcmi", "power", "reading"]);
+        let ipmitool = number_after(&ipmitool, "Instantaneous power reading")
+            .ok_or(format!("ipmitool: {ipmitool}"))?;
+        let freeipmi = freeipmi_ok(&suite, &["--get-system-power-statistics"]);
+        let freeipmi =
+            number_after(&freeipmi, "Current Power").ok_or(format!("FreeIPMI: {freeipmi}"))?;
+        let pyghmi = pyghmi_watts(&suite)?;
+        for (client, watts) in [
+            ("ipmitool", ipmitool),
+            ("FreeIPMI", freeipmi),
+            ("pyghmi", pyghmi),
+        ] {
+            if (watts - sensor).abs() > 32.0 {
+                return Err(format!("{client} {watts} W, the sensor {sensor} W"));
+            }
+        }
+        Ok::<(), String>(())
+    });
+    // The capabilities say power management is here, with its periods.
+    let discovered = ipmitool_ok(&suite, &["dcmi", "discover"]);
+    assert!(
+        discovered.contains("Power management available"),
+        "{discovered}"
+    );
+    let capabilities = freeipmi_ok(&suite, &["--get-dcmi-capability-info"]);
+    assert!(
+        capabilities.contains("DCMI Specification Conformance                     : 1.5"),
+        "{capabilities}"
+    );
+    assert_eq!(
+        capabilities
+            .matches("Available Rolling Average Time Period")
+            .count(),
+        9
+    );
+    let minute = ipmitool_ok(&suite, &["dcmi", "power", "reading", "1_min"]);
+    assert!(minute.contains("1_min"), "{minute}");
+}
+
+#[test]
+fn a_power_limit_below_the_load_powers_the_host_off_and_is_logged() {
+    let suite = Suite::start();
+    // Never set: "no active power limit", with the settings all the same.
+    let unset = ipmitool_ok(&suite, &["dcmi", "power", "get_limit"]);
+    assert!(unset.contains("No Active Power Limit"), "{unset}");
+    ipmitool_ok(
+        &suite,
+        &[
+            "dcmi",
+            "power",
+            "set_limit",
+            "action",
+            "power_off",
+            "limit",
+            "500",
+            "correction",
+            "2000",
+            "sample",
+            "5",
+        ],
+    );
+    let inactive = freeipmi_ok(&suite, &["--get-power-limit"]);
+    assert!(
+        inactive.contains("Power Limit Requested                             : 500 watts"),
+        "{inactive}"
+    );
+    // Deactivated, the limit does nothing: the draw stays above it for
+    // longer than the correction time (every reading of the last 5 s, in
+    // the 5 s rolling period), and the host stays on.
+    power_on(&suite);
+    suite.simulator("SetLoad", "d", &["1.0"]);
+    wait_for(
+        "5 s of readings over the limit",
+        Duration::from_secs(20),
+        || {
+            let shown = ipmitool_ok(&suite, &["dcmi", "power", "reading", "5_sec"]);
+            let minimum = number_after(&shown, "Minimum during sampling period").unwrap_or(0.0);
+            rbmc_e2e::done_or(minimum > 500.0, shown)
+        },
+    );
+    let status = ipmitool_ok(&suite, &["chassis", "power", "status"]);
+    assert!(status.contains("is on"), "{status}");
+    // Activated, the host goes off after the correction time, and the SEL
+    // says why: an OEM record (C0h) with DCh, the action, watts and limit.
+    let activated = ipmitool_ok(&suite, &["dcmi", "power", "activate"]);
+    assert!(activated.contains("successfully activated"), "{activated}");
+    wait_for("the host off", Duration::from_secs(10), || {
+        let shown = ipmitool_ok(&suite, &["chassis", "power", "status"]);
+        rbmc_e2e::done_or(shown.contains("is off"), shown)
+    });
+    let sel = ipmitool_ok(&suite, &["sel", "list"]);
+    let record = sel
+        .lines()
+        .find(|l| l.contains("OEM record c0"))
+        .unwrap_or_else(|| panic!("no OEM record in:\n{sel}"));
+    assert!(record.contains("| dc01"), "{record}");
+    assert!(
+        record.trim_end().ends_with("f401"),
+        "the 500 W limit: {record}"
+    );
+    // Kept across a restart of every daemon.
+    let suite = suite.restart();
+    let kept = ipmitool_ok(&suite, &["dcmi", "power", "get_limit"]);
+    assert!(kept.contains("Power Limit Active"), "{kept}");
+    assert!(kept.contains("500 Watts"), "{kept}");
+}
+
+#[test]
+fn bad_requests_get_their_completion_codes_and_change_nothing() {
+    let suite = Suite::start();
+    let raw = |bytes: &[&str]| {
+        let mut args = vec!["raw", "0x2c"];
+        args.extend_from_slice(bytes);
+        text(&suite.ipmitool(17, &args))
+    };
+    for (request, code) in [
+        // No DCh, a short request, another group, a reserved byte.
+        (&["0x02"][..], "rsp=0xc7"),
+        (&["0x02", "0xdc", "0x01"], "rsp=0xc7"),
+        (&["0x02", "0xdd", "0x01", "0", "0"], "rsp=0xc1"),
+        (&["0x02", "0xdc", "0x01", "0", "1"], "rsp=0xcc"),
+        // A rolling period not offered, a capabilities selector unknown.
+        (&["0x02", "0xdc", "0x02", "0x06", "0"], "rsp=0xcc"),
+        (&["0x01", "0xdc", "0x09"], "rsp=0xcc"),
+        // Activate a limit never set: nothing to enforce.
+        (&["0x05", "0xdc", "0x01", "0", "0"], "rsp=0xd5"),
+    ] {
+        let shown = raw(request);
+        assert!(shown.contains(code), "{request:?}: {shown}");
+    }
+    // Set Power Limit: each field out of range has DCMI's own code.
+    for (limit, correction, sample, code) in [
+        ("9000", "2000", "5", "(84)"),
+        ("500", "5", "5", "(85)"),
+        ("500", "2000", "0", "(89)"),
+    ] {
+        let args = [
+            "dcmi",
+            "power",
+            "set_limit",
+            "action",
+            "power_off",
+            "limit",
+            limit,
+            "correction",
+            correction,
+            "sample",
+            sample,
+        ];
+        let out = suite.ipmitool(17, &args);
+        assert!(!out.status.success());
+        assert!(text(&out).contains(code), "{args:?}: {}", text(&out));
+    }
+    let unchanged = ipmitool_ok(&suite, &["dcmi", "power", "get_limit"]);
+    assert!(
+        unchanged.contains("Power Limit:         0 Watts"),
+        "{unchanged}"
+    );
+}
