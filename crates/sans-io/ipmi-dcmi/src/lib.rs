@@ -7,6 +7,8 @@
 //!   readings (Get Power Reading), the power limit (Get/Set Power Limit,
 //!   Activate/Deactivate) and when its exception action is due.
 //! - [`capabilities`]: Get DCMI Capabilities Info.
+//! - [`identity`]: Get/Set Asset Tag and Get/Set Management Controller
+//!   Identifier String.
 //!
 //! Time is the caller's: a monotonic [`std::time::Duration`] since any
 //! fixed start, and the wall clock as IPMI seconds where a reply carries
@@ -14,5 +16,6 @@
 #![forbid(unsafe_code)]
 
 pub mod capabilities;
+pub mod identity;
 pub mod power;
 pub mod wire;

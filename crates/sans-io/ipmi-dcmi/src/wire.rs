@@ -17,6 +17,14 @@ pub const GET_POWER_LIMIT: u8 = 0x03;
 pub const SET_POWER_LIMIT: u8 = 0x04;
 /// Activate/Deactivate Power Limit.
 pub const ACTIVATE_POWER_LIMIT: u8 = 0x05;
+/// Get Asset Tag.
+pub const GET_ASSET_TAG: u8 = 0x06;
+/// Set Asset Tag.
+pub const SET_ASSET_TAG: u8 = 0x08;
+/// Get Management Controller Identifier String.
+pub const GET_CONTROLLER_ID: u8 = 0x09;
+/// Set Management Controller Identifier String.
+pub const SET_CONTROLLER_ID: u8 = 0x0A;
 
 /// Get Power Limit: no power limit is active (the settings still follow).
 pub const CC_NO_ACTIVE_LIMIT: CompletionCode = CompletionCode(0x80);
