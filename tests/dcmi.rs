@@ -4,7 +4,9 @@
 //! simulated host's power and the injected load); a power limit below the
 //! load powers the host off after its correction time and logs it in the
 //! SEL, and is kept across a restart; bad requests get DCMI's and IPMI's
-//! completion codes.
+//! completion codes. The asset tag is the FRU's product asset tag, and the
+//! three clients write and read it and the controller identifier string
+//! (ipmitool in 16-byte chunks, pyghmi in 15-byte ones).
 
 use std::time::Duration;
 
@@ -252,4 +254,83 @@ fn bad_requests_get_their_completion_codes_and_change_nothing() {
         unchanged.contains("Power Limit:         0 Watts"),
         "{unchanged}"
     );
+}
+
+/// pyghmi's asset tag and controller ID string (set first, if given).
+fn pyghmi_identity(suite: &Suite, set: Option<(&str, &str)>) -> (String, String) {
+    let root = rbmc_e2e::repo_root();
+    let python = root.join("target/pyghmi-venv/bin/python");
+    let script = root.join("tests/clients/pyghmi_dcmi.py");
+    let port = suite.port.to_string();
+    let mut args = vec![script.to_str().expect("utf-8"), &port, USER, PASSWORD];
+    if let Some((tag, id)) = set {
+        args.extend_from_slice(&[tag, id]);
+    }
+    let out = rbmc_e2e::run(python.to_str().expect("utf-8"), &args);
+    assert!(out.status.success(), "pyghmi: {}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = shown.lines().map(str::to_owned);
+    (
+        lines.next().unwrap_or_default(),
+        lines.next().unwrap_or_default(),
+    )
+}
+
+/// `field` of `ipmitool fru print 0`.
+fn fru_field(suite: &Suite, field: &str) -> String {
+    let shown = ipmitool_ok(suite, &["fru", "print", "0"]);
+    shown
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            (name.trim() == field).then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_asset_tag_is_the_frus_and_every_client_writes_and_reads_it() {
+    let suite = Suite::start();
+    // ipmitool writes (16-byte chunks); the FRU and FreeIPMI read it.
+    ipmitool_ok(&suite, &["dcmi", "set_asset_tag", "rack-7-slot-3"]);
+    assert_eq!(fru_field(&suite, "Product Asset Tag"), "rack-7-slot-3");
+    assert_eq!(
+        freeipmi_ok(&suite, &["--get-asset-tag"]).trim(),
+        "rack-7-slot-3"
+    );
+    // pyghmi writes in 15-byte chunks, past one chunk; ipmitool reads it.
+    let long_tag = "pyghmi tag longer than one chunk";
+    let controller = "bmc-r7s3.example.net";
+    let (tag, id) = pyghmi_identity(&suite, Some((long_tag, controller)));
+    assert_eq!((tag.as_str(), id.as_str()), (long_tag, controller));
+    let shown = ipmitool_ok(&suite, &["dcmi", "asset_tag"]);
+    assert!(shown.contains(&format!("Asset tag: {long_tag}")), "{shown}");
+    let shown = ipmitool_ok(&suite, &["dcmi", "get_mc_id_string"]);
+    assert!(shown.contains(controller), "{shown}");
+    // FreeIPMI writes both; the FRU, ipmitool and pyghmi agree, after a
+    // restart too (each write was durable before its answer).
+    freeipmi_ok(&suite, &["--set-asset-tag=freeipmi-tag"]);
+    freeipmi_ok(
+        &suite,
+        &["--set-management-controller-identifier-string=bmc-freeipmi"],
+    );
+    let suite = suite.restart();
+    assert_eq!(fru_field(&suite, "Product Asset Tag"), "freeipmi-tag");
+    assert_eq!(
+        pyghmi_identity(&suite, None),
+        ("freeipmi-tag".to_owned(), "bmc-freeipmi".to_owned())
+    );
+    // Out of range: past 63 bytes, more than 16 at once, past the end.
+    for (request, code) in [
+        (&["0x06", "0xdc", "48", "16"][..], "rsp=0xc9"),
+        (&["0x06", "0xdc", "0", "17"], "rsp=0xc9"),
+        (&["0x08", "0xdc", "40", "1", "0x41"], "rsp=0xc9"),
+        (&["0x08", "0xdc", "0", "2", "0x41"], "rsp=0xc7"),
+    ] {
+        let mut args = vec!["raw", "0x2c"];
+        args.extend_from_slice(request);
+        let shown = text(&suite.ipmitool(17, &args));
+        assert!(shown.contains(code), "{request:?}: {shown}");
+    }
+    assert_eq!(fru_field(&suite, "Product Asset Tag"), "freeipmi-tag");
 }

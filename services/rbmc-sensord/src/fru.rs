@@ -137,6 +137,39 @@ impl FruStore {
     }
 }
 
+impl FruStore {
+    /// The product area's asset tag (empty without one): DCMI's asset tag.
+    pub fn asset_tag(&self) -> Vec<u8> {
+        self.info()
+            .and_then(|info| info.product)
+            .map(|product| product.asset_tag.into_bytes())
+            .unwrap_or_default()
+    }
+
+    /// Rewrites the area with the product asset tag `tag` (adding a product
+    /// area if there is none), durably before memory changes. The tag must
+    /// be text (CCh otherwise); an area that does not decode cannot be
+    /// rewritten (D5h), one that would outgrow the store is C4h.
+    pub async fn set_asset_tag(&self, tag: &[u8]) -> Result<(), CompletionCode> {
+        let tag = std::str::from_utf8(tag).map_err(|_| CompletionCode::INVALID_DATA_FIELD)?;
+        let mut write = self.file.begin().await;
+        let mut info = ipmi_fru::decode(&self.data())
+            .map_err(|_| CompletionCode::NOT_SUPPORTED_IN_PRESENT_STATE)?;
+        info.product.get_or_insert_with(Default::default).asset_tag = tag.to_owned();
+        let mut staged = ipmi_fru::encode(&info).map_err(|_| CompletionCode::INVALID_DATA_FIELD)?;
+        if staged.len() > AREA_SIZE {
+            return Err(CompletionCode::OUT_OF_SPACE);
+        }
+        staged.resize(AREA_SIZE, 0);
+        write.write(staged.clone()).await.map_err(|err| {
+            warn!(cause = %err, "cannot store the asset tag; refused");
+            durable::completion_code(&err)
+        })?;
+        *self.data() = staged;
+        Ok(())
+    }
+}
+
 /// Checks the request length and that it names FRU device 0.
 fn check_device(data: &[u8], len: usize) -> Result<(), CompletionCode> {
     if data.len() != len {

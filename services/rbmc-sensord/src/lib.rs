@@ -11,6 +11,8 @@
 //! - [`commands`]: the sensor commands (Sensor/Event NetFn).
 //! - [`sdr`]: the SDR repository and its commands.
 //! - [`fru`]: the FRU inventory device and its commands.
+//! - [`dcmi`]: DCMI's asset tag (the FRU's) and controller identifier
+//!   string.
 //! - [`identity`]: Get Device ID, Self Test, GUIDs.
 //! - [`dbus`]: sensors as OpenBMC D-Bus objects.
 //! - [`events`]: threshold events to the SEL logger.
@@ -21,6 +23,7 @@ pub mod cli;
 
 pub mod commands;
 pub mod dbus;
+pub mod dcmi;
 pub mod events;
 pub mod fru;
 pub mod health;
@@ -59,6 +62,7 @@ pub struct Sensord {
     by_number: std::collections::HashMap<(u8, u8), usize>,
     sdr: Mutex<SdrRepository>,
     fru: FruStore,
+    controller_id: dcmi::ControllerId,
     settings: Settings,
     /// Announces BMC resets once the bus is up.
     pub reset: reset::Reset,
@@ -111,6 +115,7 @@ impl Sensord {
             by_number,
             sdr: Mutex::new(sdr),
             fru,
+            controller_id: dcmi::ControllerId::open(state_dir),
             settings,
             reset: reset::Reset::default(),
             master_write_read: master_write_read::MasterWriteRead::new(
@@ -223,6 +228,28 @@ pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
         .add(st, 0x12, operator, |s, r| async move {
             s.fru.cmd_write(&r.data).await
         })?;
+    // DCMI's identity (group DCh): the asset tag (the FRU's) and the
+    // controller identifier string (DCMI v1.5 Table 6-1's privileges).
+    let dcmi = NetFn::GROUP_EXTENSION;
+    table
+        .add_sync(dcmi, ipmi_dcmi::wire::GET_ASSET_TAG, user, |s, r| {
+            dcmi::cmd_get_asset_tag(s, &r.data)
+        })?
+        .add(
+            dcmi,
+            ipmi_dcmi::wire::SET_ASSET_TAG,
+            operator,
+            |s, r| async move { dcmi::cmd_set_asset_tag(&s, &r.data).await },
+        )?
+        .add_sync(dcmi, ipmi_dcmi::wire::GET_CONTROLLER_ID, user, |s, r| {
+            dcmi::cmd_get_controller_id(s, &r.data)
+        })?
+        .add(
+            dcmi,
+            ipmi_dcmi::wire::SET_CONTROLLER_ID,
+            Privilege::Administrator,
+            |s, r| async move { dcmi::cmd_set_controller_id(&s, &r.data).await },
+        )?;
     Ok(())
 }
 
