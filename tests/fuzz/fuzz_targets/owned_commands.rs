@@ -77,6 +77,7 @@ fn owners() -> &'static Owners {
                 control,
                 has_intrusion: false,
                 faults: Arc::default(),
+                dcmi: Arc::new(rbmc_powerd::dcmi::Dcmi::new(&config)),
             });
             rbmc_powerd::register(&mut powerd).expect("powerd's commands");
             vec![
