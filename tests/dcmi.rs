@@ -334,3 +334,95 @@ fn the_asset_tag_is_the_frus_and_every_client_writes_and_reads_it() {
     }
     assert_eq!(fru_field(&suite, "Product Asset Tag"), "freeipmi-tag");
 }
+
+/// The numbers (record IDs) ipmitool's `dcmi sensors` lists as
+/// `Record ID 0x....`.
+fn listed_record_ids(shown: &str) -> Vec<u16> {
+    shown
+        .split("Record ID 0x")
+        .skip(1)
+        .filter_map(|rest| u16::from_str_radix(rest.get(..4)?, 16).ok())
+        .collect()
+}
+
+#[test]
+fn dcmi_temperatures_are_the_sdrs_sensors_and_their_readings() {
+    let suite = Suite::start();
+    suite.simulator("Pause", "b", &["true"]);
+    // ipmitool lists each entity's records, then finds each in the SDR
+    // repository and prints it: the sensors dev.toml puts on the inlet
+    // (37h), the processors (03h) and the baseboard (07h).
+    let shown = ipmitool_ok(&suite, &["dcmi", "sensors"]);
+    for expected in [
+        "Inlet: 1 temperature sensor found",
+        "CPU: 2 temperature sensors found",
+        "Baseboard: 2 temperature sensors found",
+        "Inlet Temp",
+        "CPU0 Temp",
+        "CPU1 Temp",
+        "Outlet Temp",
+        "PCH Temp",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in {shown}");
+    }
+    // FreeIPMI lists the same record IDs.
+    let ids = listed_record_ids(&shown);
+    let freeipmi = freeipmi_ok(&suite, &["--get-dcmi-sensor-info"]);
+    let freeipmi_ids: Vec<u16> = freeipmi
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert_eq!(ids.len(), 5, "{shown}");
+    assert_eq!(ids, freeipmi_ids, "{freeipmi}");
+    // The temperatures are the sensors' readings (whole degrees, within
+    // the SDR's resolution of what ipmitool's sensor list shows).
+    wait_for(
+        "DCMI temperatures to match",
+        Duration::from_secs(15),
+        || {
+            let readings = ipmitool_ok(&suite, &["dcmi", "get_temp_reading"]);
+            let list = ipmitool_ok(&suite, &["sensor", "list"]);
+            let listed = |name: &str| {
+                list.lines().find_map(|line| {
+                    let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+                    (fields.first() == Some(&name)).then(|| fields.get(1)?.parse::<f64>().ok())?
+                })
+            };
+            let dcmi: Vec<f64> = readings
+                .lines()
+                .filter(|l| l.contains("temperature"))
+                .filter_map(|l| {
+                    let mut tokens = l.split_whitespace().rev();
+                    (tokens.next() == Some("C")).then_some(())?;
+                    tokens.next()?.parse().ok()
+                })
+                .collect();
+            let expected: Vec<f64> = [
+                "Inlet Temp",
+                "CPU0 Temp",
+                "CPU1 Temp",
+                "Outlet Temp",
+                "PCH Temp",
+            ]
+            .iter()
+            .filter_map(|name| listed(name))
+            .collect();
+            let close = dcmi.len() == expected.len()
+                && dcmi
+                    .iter()
+                    .zip(&expected)
+                    .all(|(d, e)| (d - e).abs() <= 2.0);
+            rbmc_e2e::done_or(close, format!("{dcmi:?} against {expected:?}:\n{readings}"))
+        },
+    );
+    // Not a temperature, or an entity DCMI does not name: CCh.
+    for request in [
+        &["0x07", "0xdc", "0x02", "0x40", "0", "0"][..],
+        &["0x10", "0xdc", "0x01", "0x99", "0", "0"],
+    ] {
+        let mut args = vec!["raw", "0x2c"];
+        args.extend_from_slice(request);
+        let shown = text(&suite.ipmitool(17, &args));
+        assert!(shown.contains("rsp=0xcc"), "{request:?}: {shown}");
+    }
+}

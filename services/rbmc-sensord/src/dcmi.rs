@@ -1,14 +1,25 @@
-//! DCMI's identity commands (NetFn 2Ch, group DCh), owned here with the
-//! BMC's identity and FRU: Get/Set Asset Tag, which is the FRU product
-//! area's asset tag (so `ipmitool fru print` and DCMI agree, and a write
-//! of either shows in the other), and Get/Set Management Controller
-//! Identifier String, kept in the state directory
-//! (`controller-id-string`). Each write is durable before it is answered.
+//! DCMI's sensor and identity commands (NetFn 2Ch, group DCh), owned here
+//! with the sensors, the SDR, the BMC's identity and FRU:
+//! - Get DCMI Sensor Info and Get Temperature Readings: the temperature
+//!   sensors whose entity is the air inlet, a processor or the baseboard,
+//!   by the config's entity instance, with their SDR record IDs and
+//!   current readings;
+//! - Get/Set Asset Tag, which is the FRU product area's asset tag (so
+//!   `ipmitool fru print` and DCMI agree, and a write of either shows in
+//!   the other);
+//! - Get/Set Management Controller Identifier String, kept in the state
+//!   directory (`controller-id-string`).
+//!
+//! Each write is durable before it is answered.
 
 use std::{path::Path, sync::Mutex};
 
-use ipmi_dcmi::identity::{self, Field};
+use ipmi_dcmi::{
+    identity::{self, Field},
+    sensors::{self, Entity, TemperatureSensor},
+};
 use ipmi_router::HandlerResult;
+use rbmc_config::SensorKind;
 use rbmc_daemon::durable::{self, DurableFile};
 use tracing::{info, warn};
 
@@ -46,6 +57,34 @@ impl ControllerId {
     fn value(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
         self.value.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The temperature sensors DCMI reports, as they read now.
+fn temperature_sensors(s: &Sensord) -> Vec<TemperatureSensor> {
+    let sdr = s.sdr.lock().unwrap_or_else(|e| e.into_inner());
+    s.sensors
+        .iter()
+        .filter(|sensor| sensor.entry.kind == SensorKind::Temperature)
+        .filter_map(|sensor| {
+            let entry = &sensor.entry;
+            Some(TemperatureSensor {
+                entity: Entity::from_id(entry.entity_id)?,
+                instance: entry.entity_instance,
+                record_id: sdr.record_id_of(entry.lun, entry.number.0)?,
+                reading: sensor.snapshot().value,
+            })
+        })
+        .collect()
+}
+
+/// Get DCMI Sensor Info.
+pub fn cmd_get_sensor_info(s: &Sensord, data: &[u8]) -> HandlerResult {
+    sensors::get_sensor_info(&temperature_sensors(s), data)
+}
+
+/// Get Temperature Readings.
+pub fn cmd_get_temperature_readings(s: &Sensord, data: &[u8]) -> HandlerResult {
+    sensors::get_temperature_readings(&temperature_sensors(s), data)
 }
 
 /// Get Asset Tag.

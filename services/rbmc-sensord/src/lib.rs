@@ -11,8 +11,8 @@
 //! - [`commands`]: the sensor commands (Sensor/Event NetFn).
 //! - [`sdr`]: the SDR repository and its commands.
 //! - [`fru`]: the FRU inventory device and its commands.
-//! - [`dcmi`]: DCMI's asset tag (the FRU's) and controller identifier
-//!   string.
+//! - [`dcmi`]: DCMI's temperature sensors, asset tag (the FRU's) and
+//!   controller identifier string.
 //! - [`identity`]: Get Device ID, Self Test, GUIDs.
 //! - [`dbus`]: sensors as OpenBMC D-Bus objects.
 //! - [`events`]: threshold events to the SEL logger.
@@ -232,6 +232,15 @@ pub fn register(table: &mut CommandTable<Sensord>) -> anyhow::Result<()> {
     // controller identifier string (DCMI v1.5 Table 6-1's privileges).
     let dcmi = NetFn::GROUP_EXTENSION;
     table
+        .add_sync(dcmi, ipmi_dcmi::wire::GET_SENSOR_INFO, operator, |s, r| {
+            dcmi::cmd_get_sensor_info(s, &r.data)
+        })?
+        .add_sync(
+            dcmi,
+            ipmi_dcmi::wire::GET_TEMPERATURE_READINGS,
+            user,
+            |s, r| dcmi::cmd_get_temperature_readings(s, &r.data),
+        )?
         .add_sync(dcmi, ipmi_dcmi::wire::GET_ASSET_TAG, user, |s, r| {
             dcmi::cmd_get_asset_tag(s, &r.data)
         })?

@@ -101,6 +101,15 @@ impl SdrRepository {
         }
     }
 
+    /// The record ID of the sensor `number` on `lun` (what DCMI's Get
+    /// Sensor Info lists).
+    pub fn record_id_of(&self, lun: u8, number: u8) -> Option<u16> {
+        self.sensor_records
+            .iter()
+            .find(|(key, _)| *key == (lun, number))
+            .and_then(|(_, index)| u16::try_from(index + 1).ok())
+    }
+
     fn cancel_reservation(&mut self) {
         self.reservation = 0;
     }

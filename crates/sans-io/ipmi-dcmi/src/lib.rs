@@ -7,6 +7,7 @@
 //!   readings (Get Power Reading), the power limit (Get/Set Power Limit,
 //!   Activate/Deactivate) and when its exception action is due.
 //! - [`capabilities`]: Get DCMI Capabilities Info.
+//! - [`sensors`]: Get DCMI Sensor Info and Get Temperature Readings.
 //! - [`identity`]: Get/Set Asset Tag and Get/Set Management Controller
 //!   Identifier String.
 //!
@@ -18,4 +19,5 @@
 pub mod capabilities;
 pub mod identity;
 pub mod power;
+pub mod sensors;
 pub mod wire;

@@ -17,6 +17,10 @@ pub const GET_POWER_LIMIT: u8 = 0x03;
 pub const SET_POWER_LIMIT: u8 = 0x04;
 /// Activate/Deactivate Power Limit.
 pub const ACTIVATE_POWER_LIMIT: u8 = 0x05;
+/// Get DCMI Sensor Info.
+pub const GET_SENSOR_INFO: u8 = 0x07;
+/// Get Temperature Readings.
+pub const GET_TEMPERATURE_READINGS: u8 = 0x10;
 /// Get Asset Tag.
 pub const GET_ASSET_TAG: u8 = 0x06;
 /// Set Asset Tag.
