@@ -15,6 +15,7 @@ fn runs_the_daemon_named_by_its_link_or_first_argument() {
         ("rbmc-powerd", "power/GPIO controller"),
         ("rbmc-seld", "SEL logger"),
         ("rbmc-userd", "accounts owner"),
+        ("rbmc-pefd", "PEF and alert owner"),
         ("rbmc-netipmid", "RMCP+ network bridge"),
         ("rbmc-kcsd", "KCS host interface"),
     ] {

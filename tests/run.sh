@@ -24,6 +24,8 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)
 # certificate.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# PEF's alerts are received by net-snmp's trap daemon.
+command -v snmptrapd >/dev/null 2>&1 || missing+=(snmptrapd)
 # The Yocto layer check runs oelint-adv from a private venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)

@@ -221,6 +221,11 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             ],
         },
         Daemon {
+            binary: "rbmc-pefd",
+            bus_name: "org.rbmc.Pefd",
+            extra_args: vec![],
+        },
+        Daemon {
             binary: "rbmc-kcsd",
             bus_name: "org.rbmc.Kcsd",
             extra_args: vec![

@@ -42,6 +42,12 @@ impl Accounts {
                 .unwrap_or_default(),
             sol: self.sol.config.clone(),
             suite_privileges: self.lan.suite_limits(),
+            alerts: {
+                // Destination 0 is volatile: it is not kept.
+                let mut kept = self.lan.alerts.clone();
+                kept.destinations[0] = ipmi_lan::lan_alerts::AlertDestination::default();
+                kept
+            },
         }
     }
 }
@@ -102,7 +108,10 @@ pub fn load_accounts(config: &Config, store: &Store, port: u16) -> Result<Accoun
             system_interface,
             config.network.max_sessions,
         ),
-        lan: LanParameters::new(lan_channel, suites, &persisted.suite_privileges),
+        lan: LanParameters {
+            alerts: persisted.alerts,
+            ..LanParameters::new(lan_channel, suites, &persisted.suite_privileges)
+        },
         sol: SolParameters::new(persisted.sol, lan_channel, port),
         lan_channel,
         sol_takeover: config.sol.takeover,
@@ -126,5 +135,6 @@ fn seed(config: &Config) -> Persisted {
             bit_rate: s.bit_rate.code(),
         },
         suite_privileges: Vec::new(),
+        alerts: ipmi_lan::lan_alerts::LanAlerts::default(),
     }
 }

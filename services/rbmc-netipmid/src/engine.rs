@@ -70,6 +70,14 @@ pub type SessionCommand = Box<dyn FnOnce(&mut Endpoint<Accounts>) -> HandlerResu
 /// A change to the accounts, run on a copy; it may read the facts.
 pub type AccountsChange = Box<dyn FnOnce(&mut Accounts, &Facts) -> HandlerResult + Send>;
 
+/// Commands other owners serve that arrive outside a session: PET
+/// Acknowledge (Sensor/Event 17h), which a trap receiver sends as a
+/// sessionless IPMI v1.5 message (PET 1.0, FreeIPMI's `ipmi-pet
+/// --pet-acknowledge`). It reaches rbmc-pefd with Callback privilege, and
+/// only stops the retries of an alert it names exactly.
+pub const ROUTED_PRE_SESSION: [(ipmi_wire::NetFn, u8); 1] =
+    [(ipmi_wire::NetFn::SENSOR_EVENT, 0x17)];
+
 /// What an accounts command may need to know about the sessions.
 #[derive(Clone, Copy, Debug)]
 pub struct Facts {
@@ -524,6 +532,7 @@ impl Engine {
                 .parts
                 .table
                 .answers_pre_session(request.netfn, request.cmd)
+            && !ROUTED_PRE_SESSION.contains(&(request.netfn, request.cmd))
         {
             debug!(netfn = ?request.netfn, cmd = request.cmd, "request outside a session dropped");
             self.count_drop("pre-session");

@@ -21,11 +21,14 @@
 //! - [`lan_info`]: the live interface behind the LAN parameters.
 //! - [`network`]: the task owning the LAN channel's address settings;
 //!   [`networkd`]: how it applies them; [`network_objects`]: the
-//!   interface on D-Bus with OpenBMC's network shapes.
+//!   interface on D-Bus with OpenBMC's network shapes; [`alert_objects`]:
+//!   the alert destinations (LAN parameters 16-19) on D-Bus, for
+//!   rbmc-pefd.
 
 pub mod cli;
 
 pub mod accounts;
+pub mod alert_objects;
 pub mod commands;
 pub mod console;
 pub mod engine;
@@ -124,6 +127,15 @@ pub async fn serve(
         .await?;
     bridge.table.state().set_router(router.clone());
     network_objects::serve(&mut startup, bridge.lan.clone(), bridge.lan_name.clone()).await?;
+    startup
+        .serve_at(
+            rbmc_contracts::network::ALERT_DESTINATIONS_PATH,
+            alert_objects::AlertDestinations {
+                engine: bridge.handle.clone(),
+                channel: config.network.channel,
+            },
+        )
+        .await?;
     startup.name(names::NETIPMID);
     let named = startup.claim_names().await?;
     let conn = named.connection().clone();

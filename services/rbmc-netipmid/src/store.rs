@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use ipmi_lan::{
     channels::{AccessMode, ChannelSettings},
+    lan_alerts::LanAlerts,
     sol::SolConfig,
 };
 use ipmi_wire::Privilege;
@@ -48,6 +49,9 @@ pub struct Persisted {
     pub sol: SolConfig,
     /// Cipher suite privilege limits (LAN parameter 24), by suite ID.
     pub suite_privileges: Vec<(u8, Privilege)>,
+    /// The alert destinations (LAN parameters 16-19; destination 0 is
+    /// volatile and not kept).
+    pub alerts: LanAlerts,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -62,6 +66,53 @@ struct File {
     /// (suite ID, privilege level) pairs.
     #[serde(default)]
     suite_privileges: Vec<(u8, u8)>,
+    /// LAN alert settings; absent in a store from before them.
+    #[serde(default)]
+    alerts: Option<FileAlerts>,
+}
+
+/// LAN parameters 16, 18 and 19.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileAlerts {
+    /// Parameter 16's 18 bytes.
+    community: Vec<u8>,
+    /// Destinations 1 to N: parameter 18's and 19's bytes after the
+    /// selector, as a Set takes them (so loading checks them as a Set
+    /// does).
+    destinations: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl FileAlerts {
+    fn of(alerts: &LanAlerts) -> Self {
+        let without_selector = |parameter, set| {
+            let mut bytes = alerts.get(parameter, set).unwrap_or_default();
+            bytes.drain(..1.min(bytes.len()));
+            bytes
+        };
+        Self {
+            community: alerts.community.to_vec(),
+            destinations: (1..u8::try_from(alerts.destinations.len()).unwrap_or(1))
+                .map(|set| (without_selector(18, set), without_selector(19, set)))
+                .collect(),
+        }
+    }
+
+    fn to_alerts(&self) -> Result<LanAlerts, String> {
+        let mut alerts = LanAlerts::default();
+        alerts
+            .set(16, &self.community)
+            .map_err(|cc| format!("alerts.community: refused ({cc:?})"))?;
+        for (set, (kind, address)) in (1u8..).zip(&self.destinations) {
+            for (parameter, bytes) in [(18, kind), (19, address)] {
+                let value = [&[set][..], bytes].concat();
+                alerts.set(parameter, &value).map_err(|cc| {
+                    format!("alerts.destinations[{set}]: parameter {parameter} refused ({cc:?})")
+                })?;
+            }
+        }
+        Ok(alerts)
+    }
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -172,10 +223,15 @@ impl Store {
             .into_iter()
             .map(|(suite, l)| Ok((suite, level(l, "suite-privileges")?)))
             .collect::<Result<_, StoreError>>()?;
+        let alerts = match &file.alerts {
+            Some(alerts) => alerts.to_alerts().map_err(corrupt)?,
+            None => LanAlerts::default(),
+        };
         Ok(Some(Persisted {
             lan_access,
             sol,
             suite_privileges,
+            alerts,
         }))
     }
 
@@ -218,6 +274,7 @@ impl Store {
             .iter()
             .map(|(suite, level)| (*suite, level.level()))
             .collect();
+        file.alerts = Some(FileAlerts::of(&state.alerts));
         let text = toml::to_string(&file).map_err(|e| StoreError::Corrupt {
             path: self.path.display().to_string(),
             message: e.to_string(),
@@ -236,6 +293,14 @@ mod tests {
             lan_access: ChannelSettings::default(),
             sol: SolConfig::default(),
             suite_privileges: vec![(17, Privilege::Administrator), (3, Privilege::User)],
+            alerts: {
+                let mut alerts = LanAlerts::default();
+                alerts.set(18, &[2, 0x80, 5, 3]).unwrap();
+                alerts
+                    .set(19, &[2, 0, 1, 10, 0, 0, 9, 1, 2, 3, 4, 5, 6])
+                    .unwrap();
+                alerts
+            },
         }
     }
 

@@ -19,6 +19,7 @@ mod fru;
 mod i2c;
 mod lan;
 mod network;
+mod pef;
 mod power;
 mod redfish;
 mod sensors;
@@ -30,6 +31,7 @@ pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
 pub use i2c::{I2c, I2cAllow, I2cBackend};
 pub use lan::{BitRate, ConsoleSource, Lan, MacAddress, Networkd, Sol, VlanId};
 pub use network::{Network, SuiteId};
+pub use pef::Pef;
 pub use power::{LineConfig, Power, PowerBackend, RestorePolicyName, SimulatedHost};
 pub use redfish::Redfish;
 pub use sensors::{
@@ -120,6 +122,9 @@ pub struct Config {
     /// DCMI power management.
     #[serde(default)]
     pub dcmi: Dcmi,
+    /// PEF's alerts.
+    #[serde(default)]
+    pub pef: Pef,
 }
 
 /// `[kcs]`: where the host's requests come from.

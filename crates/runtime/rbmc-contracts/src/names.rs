@@ -10,6 +10,8 @@ pub const POWERD: &str = "org.rbmc.Powerd";
 pub const SELD: &str = "org.rbmc.Seld";
 /// rbmc-netipmid: the RMCP+ network bridge.
 pub const NETIPMID: &str = "org.rbmc.Netipmid";
+/// rbmc-pefd: Platform Event Filtering and alerts.
+pub const PEFD: &str = "org.rbmc.Pefd";
 /// rbmc-userd: accounts, their policy and the password side of logins.
 pub const USERD: &str = "org.rbmc.Userd";
 /// rbmc-userd's second name, OpenBMC's (phosphor-user-manager's).

@@ -14,6 +14,11 @@
 //! Configuration Parameters answers (with an address from DHCP, the
 //! lease's). They are read-only here; IPMI's Set LAN Configuration
 //! Parameters changes them.
+//!
+//! The LAN channel's alert destinations (LAN parameters 16-19), which
+//! rbmc-pefd sends PEF's alerts to, are at [`ALERT_DESTINATIONS_PATH`]
+//! (`org.rbmc.Lan.AlertDestinations`, [`AlertDestinationsProxy`]), also
+//! read-only.
 
 /// Where the network objects are (and their ObjectManager).
 pub const NETWORK_ROOT: &str = "/xyz/openbmc_project/network";
@@ -100,4 +105,31 @@ pub trait Ip {
     /// [`IPV4`].
     #[zbus(property, name = "Type")]
     fn type_(&self) -> zbus::Result<String>;
+}
+
+/// Where the LAN channel's alert destinations are.
+pub const ALERT_DESTINATIONS_PATH: &str = "/org/rbmc/Netipmid/AlertDestinations";
+
+/// One alert destination as `Destination` answers it: the community
+/// string (LAN parameter 16, without its padding), the destination type
+/// (parameter 18 bits 2:0: 0 a PET trap, 6 and 7 OEM), whether it is
+/// acknowledged, the acknowledgement timeout (seconds), the retries, and
+/// the IPv4 address (parameter 19).
+pub type AlertDestination = (Vec<u8>, u8, bool, u8, u8, String);
+
+/// Client of `org.rbmc.Lan.AlertDestinations`.
+#[zbus::proxy(
+    interface = "org.rbmc.Lan.AlertDestinations",
+    default_service = "org.rbmc.Netipmid",
+    default_path = "/org/rbmc/Netipmid/AlertDestinations"
+)]
+pub trait AlertDestinations {
+    /// The LAN channel's number (what an alert policy entry names).
+    #[zbus(property)]
+    fn channel(&self) -> zbus::Result<u8>;
+
+    /// Destination `selector` (0, the volatile one, to the number LAN
+    /// parameter 17 gives); [`crate::CommonError::InvalidArgument`] past
+    /// them.
+    fn destination(&self, selector: u8) -> Result<AlertDestination, crate::CommonError>;
 }

@@ -59,9 +59,11 @@ pub async fn caller(conn: &zbus::Connection, header: Option<&Header<'_>>) -> Cal
     }
 }
 
-/// The bridges that check their callers' privilege themselves and may
-/// then change state for them.
-pub const TRUSTED_BRIDGE_USERS: [&str; 1] = ["rbmc-redfishd"];
+/// The daemons that may change other daemons' state: the Redfish bridge,
+/// which checks its callers' privilege itself and then changes state for
+/// them, and rbmc-pefd, whose event filters (set by an Administrator over
+/// IPMI) power the host down, cycle or reset it.
+pub const TRUSTED_BRIDGE_USERS: [&str; 2] = ["rbmc-redfishd", "rbmc-pefd"];
 
 /// The uids that may change state: root, this process's own, and the
 /// [`TRUSTED_BRIDGE_USERS`] that exist here (`/etc/passwd`).

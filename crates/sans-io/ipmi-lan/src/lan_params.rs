@@ -1,5 +1,6 @@
 //! LAN Configuration Parameters (IPMI v2.0 §23.1-23.2, Table 23-4), sans-IO:
-//! the channel's authentication and cipher suite parameters (1, 2, 22-24).
+//! the channel's authentication and cipher suite parameters (1, 2, 22-24)
+//! and its alert destinations (16-19, [`crate::lan_alerts`]).
 //!
 //! The address parameters (0, 3-6, 12-15, 20, 21) are the interface's and
 //! live in [`crate::lan_addressing`]; [`LanSnapshot`] is how the service
@@ -10,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use ipmi_wire::{code_set, CompletionCode, Privilege};
 
-use crate::{commands::CommandResult, config_params};
+use crate::{commands::CommandResult, config_params, lan_alerts::LanAlerts};
 
 /// Set LAN Configuration Parameters (NetFn Transport).
 pub const CMD_SET_LAN_CONFIG: u8 = 0x01;
@@ -87,6 +88,8 @@ pub struct LanParameters {
     pub suites: Vec<u8>,
     /// The highest privilege each entry allows (parameter 24).
     pub suite_privileges: Vec<Privilege>,
+    /// The alert destinations (parameters 16-19).
+    pub alerts: LanAlerts,
 }
 
 impl LanParameters {
@@ -108,6 +111,7 @@ impl LanParameters {
             channel,
             suites,
             suite_privileges,
+            alerts: LanAlerts::default(),
         }
     }
 
@@ -181,6 +185,7 @@ impl LanParameters {
     pub fn cmd_get_lan_config(&self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, revision_only) = config_params::parse_get(data, self.channel, present)?;
         let value = match parameter {
+            _ if crate::lan_alerts::owns(parameter) => self.alerts.get(parameter, data[2])?,
             // No IPMI v1.5 authentication type is supported or enabled.
             1 => vec![0x00],
             2 => vec![0x00; 5],
@@ -210,6 +215,11 @@ impl LanParameters {
     /// Set LAN Configuration Parameters (§23.1): only what IPMI owns.
     pub fn cmd_set_lan_config(&mut self, data: &[u8], present: u8) -> CommandResult {
         let (parameter, value) = config_params::parse_set(data, self.channel, present)?;
+        if crate::lan_alerts::owns(parameter) {
+            // Checked whole before anything changes.
+            self.alerts.set(parameter, value)?;
+            return Ok(Vec::new());
+        }
         match (parameter, value) {
             (24, [_reserved, levels @ ..]) if levels.len() == 8 => {
                 let next = self.privileges_from_nibbles(levels)?;

@@ -32,7 +32,8 @@
 //! - [`channels`], [`lan_params`], [`sol`]: the channel settings, the LAN
 //!   configuration parameters and Serial over LAN (packets, flow control,
 //!   configuration), with their commands; the service owns them and
-//!   persists what they change.
+//!   persists what they change; [`lan_alerts`]: the LAN alert
+//!   destinations (parameters 16-19) that PEF's alerts are sent to.
 //! - [`window`]: the inbound sequence-number replay window.
 //! - [`console`]: the remote console's side, for tests and benches.
 #![forbid(unsafe_code)]
@@ -48,6 +49,7 @@ pub mod event;
 pub mod guess_limit;
 pub mod handshake;
 pub mod lan_addressing;
+pub mod lan_alerts;
 pub mod lan_params;
 pub mod lan_stats;
 mod login;

@@ -9,6 +9,8 @@
 //! - [`processor`]: when events are processed: PEF's enable, the startup
 //!   delays, the postpone timer (Arm PEF Postpone Timer), and the last
 //!   processed event IDs (Get/Set Last Processed Event ID).
+//! - [`policy`]: walking an alert policy: which destinations an alert
+//!   goes to, given how the previous one went.
 //! - [`pet`]: the Platform Event Trap: its specific trap number, its
 //!   variable binding and the SNMPv1 Trap-PDU around it (BER, by yasna).
 //!
@@ -19,6 +21,7 @@
 pub mod filter;
 pub mod params;
 pub mod pet;
+pub mod policy;
 pub mod processor;
 
 /// Sensor/Event NetFn command numbers of PEF and alerting (IPMI v2.0

@@ -14,6 +14,7 @@ RDEPENDS:${PN} = "\
     rbmc-config \
     rbmc-kcsd \
     rbmc-netipmid \
+    rbmc-pefd \
     rbmc-powerd \
     rbmc-redfishd \
     rbmc-seld \
