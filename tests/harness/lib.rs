@@ -27,6 +27,7 @@ pub mod cpio;
 mod host_kcs;
 pub mod netns;
 pub mod redfish;
+pub mod trap_receiver;
 
 pub use console::Console;
 

@@ -31,7 +31,10 @@ use ipmi_pef::{
 use ipmi_router::HandlerResult;
 use ipmi_wire::CompletionCode;
 use rbmc_config::Config;
-use rbmc_contracts::{network::AlertDestinationsProxy, CommonError};
+use rbmc_contracts::{
+    network::{AlertDestination, AlertDestinationsProxy},
+    CommonError,
+};
 use tokio::{
     net::UdpSocket,
     sync::{mpsc, oneshot, Semaphore},
@@ -222,9 +225,8 @@ impl Alerter {
         fields
     }
 
-    /// Sends `fields` as a trap to destination `selector`, with its
-    /// acknowledgement and retries.
-    async fn deliver(&self, selector: u8, fields: PetFields, specific: u32) -> Delivery {
+    /// Destination `selector`, as rbmc-netipmid has it now.
+    async fn destination(&self, selector: u8) -> Result<AlertDestination, CommonError> {
         let lookup = async {
             AlertDestinationsProxy::new(&self.bus)
                 .await
@@ -232,17 +234,33 @@ impl Alerter {
                 .destination(selector)
                 .await
         };
-        let destination = match tokio::time::timeout(LOOKUP_LIMIT, lookup).await {
-            Ok(Ok(destination)) => destination,
-            Ok(Err(err)) => {
+        tokio::time::timeout(LOOKUP_LIMIT, lookup)
+            .await
+            .unwrap_or_else(|_| Err(CommonError::Timeout("rbmc-netipmid did not answer".into())))
+    }
+
+    /// Sends `fields` as a trap to destination `selector`, with its
+    /// acknowledgement and retries.
+    async fn deliver(&self, selector: u8, fields: PetFields, specific: u32) -> Delivery {
+        match self.destination(selector).await {
+            Ok(destination) => {
+                self.deliver_to(selector, destination, fields, specific)
+                    .await
+            }
+            Err(err) => {
                 warn!(selector, %err, "PEF alert not sent: the destination could not be read");
-                return Delivery::Failed;
+                Delivery::Failed
             }
-            Err(_) => {
-                warn!(selector, "PEF alert not sent: rbmc-netipmid did not answer");
-                return Delivery::Failed;
-            }
-        };
+        }
+    }
+
+    async fn deliver_to(
+        &self,
+        selector: u8,
+        destination: AlertDestination,
+        fields: PetFields,
+        specific: u32,
+    ) -> Delivery {
         let (community, kind, acknowledge, timeout_s, retries, address) = destination;
         let ip = match address.parse::<Ipv4Addr>() {
             Ok(ip) if !ip.is_unspecified() => ip,
@@ -368,6 +386,13 @@ impl Alerter {
             3 => return Err(CompletionCode::INVALID_DATA_FIELD),
             _ => {}
         }
+        let destination = match self.destination(selector).await {
+            Ok(destination) => destination,
+            Err(CommonError::InvalidArgument(_)) => {
+                return Err(CompletionCode::PARAMETER_OUT_OF_RANGE)
+            }
+            Err(_) => return Err(CompletionCode::NODE_BUSY),
+        };
         {
             let mut status = self.lock_immediate();
             if *status == 0xFF {
@@ -416,7 +441,7 @@ impl Alerter {
         let alerter = self.clone();
         tokio::spawn(async move {
             let delivery = alerter
-                .deliver(selector, fields, specific_trap(&event))
+                .deliver_to(selector, destination, fields, specific_trap(&event))
                 .await;
             info!(selector, ?delivery, "Alert Immediate done");
             *alerter.lock_immediate() = delivery.status();

@@ -55,6 +55,14 @@ pub async fn follow_sel(bus: zbus::Connection, pef: PefHandle) {
             return;
         }
     };
+    // What the SEL held before: Get Last Processed Event ID reports it.
+    let newest = async { SelProxy::new(&bus).await?.newest().await };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), newest).await {
+        Ok(Ok((0xFFFF, _))) => {}
+        Ok(Ok((id, timestamp))) => pef.last_added(id, timestamp),
+        Ok(Err(err)) => warn!(%err, "the SEL's newest record is unknown"),
+        Err(_) => warn!("the SEL's newest record is unknown: rbmc-seld did not answer"),
+    }
     while let Some(signal) = added.next().await {
         let Ok(args) = signal.args() else { continue };
         match event_of(args.record()) {

@@ -167,6 +167,19 @@ mod export {
                 .join("\n")
         }
 
+        /// The newest record's ID and timestamp (FFFFh and FFFFFFFFh when
+        /// the SEL is empty; FFFFFFFFh for a record without one), for PEF's
+        /// Get Last Processed Event ID.
+        async fn newest(&self) -> (u16, u32) {
+            let records = self.sel.records().await;
+            records.last().map_or((0xFFFF, 0xFFFF_FFFF), |r| {
+                let id = u16::from_le_bytes([r[0], r[1]]);
+                let stamped = r[2] < 0xE0;
+                let timestamp = u32::from_le_bytes([r[3], r[4], r[5], r[6]]);
+                (id, if stamped { timestamp } else { 0xFFFF_FFFF })
+            })
+        }
+
         /// Erases every record, as IPMI's Clear SEL does: for a trusted caller
         /// only (root, seld's own user, the Redfish bridge), audited; answers
         /// once the erase is durable.

@@ -77,6 +77,10 @@ mod sel {
         #[zbus(signal)]
         fn record_added(&self, id: u16, record: &str) -> zbus::Result<()>;
 
+        /// The newest record's ID and timestamp (FFFFh and FFFFFFFFh when
+        /// the SEL is empty).
+        fn newest(&self) -> zbus::Result<(u16, u32)>;
+
         /// Erases every record (IPMI's Clear SEL): root, seld's own user and
         /// the Redfish bridge only. Answers once the erase is durable.
         fn clear(&self) -> Result<(), CommonError>;

@@ -93,9 +93,10 @@ impl Processor {
         }
     }
 
-    /// The SEL's newest record when the driver starts (ID, timestamp).
+    /// The SEL's newest record when the driver started (ID, timestamp),
+    /// unless an addition has been seen since.
     pub fn set_last_added(&mut self, record_id: u16, timestamp: u32) {
-        self.last_added = Some((record_id, timestamp));
+        self.last_added.get_or_insert((record_id, timestamp));
     }
 
     /// The system started (powered on or reset): the startup delays begin,
