@@ -242,6 +242,30 @@ fn ipmitool_and_freeipmi_read_and_write_pef_and_alert_destinations() {
     }
     let filters = ipmitool_ok(&suite, &["-v", "pef", "filter", "list"]);
     assert!(filters.contains("Power-off"), "{filters}");
+    // ipmitool follows policy entry 2 to its LAN destination.
+    let policies = ipmitool_ok(&suite, &["-v", "pef", "policy", "list"]);
+    let entry_2 = policies
+        .split("Alert policy table entry : ")
+        .find(|entry| entry.starts_with("2\n"))
+        .unwrap_or_else(|| panic!("{policies}"));
+    for line in [
+        "State                    : enabled",
+        "Channel medium           : 802.3 LAN",
+        "IP address               : 10.0.0.3",
+        "PET Community            : rbmc-freeipmi",
+    ] {
+        assert!(entry_2.contains(line), "{line}: {entry_2}");
+    }
+    // The postpone timer: armed for 10 s, read back, disarmed.
+    let raw = |value: &str| {
+        ipmitool_ok(&suite, &["raw", "0x04", "0x11", value])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(raw("0x0a"), "0a");
+    let left = u8::from_str_radix(&raw("0xff"), 16).unwrap();
+    assert!((1..=10).contains(&left), "{left}");
+    assert_eq!(raw("0x00"), "00");
     let print = ipmitool_ok(&suite, &["lan", "alert", "print", "1", "3"]);
     assert!(
         print.contains("10.0.0.3") && print.contains("Alert Gateway           : Backup"),

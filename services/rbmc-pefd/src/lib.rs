@@ -39,7 +39,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let store = Arc::new(Store::new(&state_dir));
-    let settings = store.load()?;
+    let settings = store.load(config.network.channel)?;
     let (pef, outputs) = PefHandle::spawn(settings, store);
     let mut startup = rbmc_daemon::Startup::connect().await?;
     let alerter = Alerter::start(startup.connection().clone(), pef.clone(), &config);

@@ -23,13 +23,14 @@ impl Store {
         }
     }
 
-    /// The stored settings, or the defaults when there are none yet.
-    pub fn load(&self) -> anyhow::Result<PefSettings> {
+    /// The stored settings, or the defaults for LAN channel `channel` when
+    /// there are none yet.
+    pub fn load(&self, channel: u8) -> anyhow::Result<PefSettings> {
         let path = self.file.path();
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(PefSettings::default())
+                return Ok(PefSettings::for_lan_channel(channel))
             }
             Err(err) => {
                 return Err(anyhow::Error::new(err).context(format!("reading {}", path.display())))
@@ -62,13 +63,13 @@ mod tests {
     async fn settings_round_trip_and_a_bad_file_is_a_config_problem() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        assert_eq!(store.load().unwrap(), PefSettings::default());
+        assert_eq!(store.load(1).unwrap(), PefSettings::for_lan_channel(1));
         let mut settings = PefSettings::default();
         settings.set(7, &[4, 0x80]).unwrap();
         store.save(&settings).await.unwrap();
-        assert_eq!(store.load().unwrap(), settings);
+        assert_eq!(store.load(1).unwrap(), settings);
         std::fs::write(dir.path().join("pef.toml"), "control = 1\n").unwrap();
-        let err = store.load().unwrap_err();
+        let err = store.load(1).unwrap_err();
         assert_eq!(rbmc_daemon::exit_code_for(&err), 78, "{err:#}");
     }
 }

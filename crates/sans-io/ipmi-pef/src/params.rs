@@ -13,7 +13,9 @@
 //! ends the set, and no write is rolled back (IPMI makes rollback
 //! optional; neither ipmitool's PEF commands nor FreeIPMI use parameter
 //! 0). Parameter 7 is byte 1 of parameter 6's entry, one storage.
-//! Parameters 14 and 15 (group control) are not supported.
+//! Parameters 14 and 15 (group control) are not supported, nor is
+//! parameter 1's bit 1 (a SEL event for each PEF action): setting it is
+//! CCh rather than a setting that does nothing.
 
 use ipmi_wire::CompletionCode;
 use serde::{Deserialize, Serialize};
@@ -164,7 +166,7 @@ pub struct PefSettings {
 impl Default for PefSettings {
     /// PEF on with no startup delays; only alerts allowed globally (a
     /// power action must be allowed here and asked by a filter); every
-    /// filter and policy disabled.
+    /// filter and policy disabled (see [`PefSettings::for_lan_channel`]).
     fn default() -> Self {
         Self {
             control: 0x01,
@@ -177,6 +179,19 @@ impl Default for PefSettings {
             alert_strings: vec![AlertString::default(); usize::from(ALERT_STRING_COUNT)],
             volatile_string: AlertString::default(),
         }
+    }
+}
+
+impl PefSettings {
+    /// The defaults, with every (disabled) alert policy entry naming LAN
+    /// channel `channel`'s destination 0, so clients that follow an entry
+    /// to its channel (ipmitool's `pef policy list`) find a LAN channel.
+    pub fn for_lan_channel(channel: u8) -> Self {
+        let mut settings = Self::default();
+        for policy in &mut settings.policies {
+            policy.0[1] = (channel & 0x0F) << 4;
+        }
+        settings
     }
 }
 
@@ -284,7 +299,8 @@ impl PefSettings {
     /// parameter selector). Nothing changes unless it succeeds.
     pub fn set(&mut self, parameter: u8, data: &[u8]) -> Result<(), ParamError> {
         match parameter {
-            1 => self.control = one_byte(data, 0xF0)?,
+            // Bit 1, event messages for PEF actions, is not offered.
+            1 => self.control = one_byte(data, 0xF2)?,
             2 => self.action_global_control = one_byte(data, 0xC0)?,
             3 => self.startup_delay = one_byte(data, 0)?,
             4 => self.alert_startup_delay = one_byte(data, 0)?,

@@ -78,8 +78,9 @@ fn parameter_7_is_byte_1_of_the_filter_entry() {
 fn a_bad_set_changes_nothing() {
     let mut settings = PefSettings::default();
     let before = settings.clone();
-    let refused: [(u8, &[u8], ParamError); 12] = [
+    let refused: [(u8, &[u8], ParamError); 13] = [
         (1, &[0x10], ParamError::InvalidField),
+        (1, &[0x03], ParamError::InvalidField),
         (1, &[1, 1], ParamError::Length),
         (2, &[0x40], ParamError::InvalidField),
         (5, &[3], ParamError::ReadOnly),
