@@ -6,7 +6,7 @@
 //! Debian's own `system.conf` (its default policy: no method call unless a
 //! rule allows it) and the shipped `org.rbmc.conf`, in a mount namespace
 //! where that copy of `/etc/passwd` and `/etc/group` is the real one, so the
-//! policy's user names resolve as on the image. The six daemons run, each
+//! policy's user names resolve as on the image. The seven daemons run, each
 //! as its own user, as the image's units run them (the multi-call `rbmc`,
 //! simulated hardware at the usual seams). Then:
 //!
@@ -37,7 +37,7 @@ use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::{bin_dir, done_or, repo_root, run, text, wait_for, Console, PASSWORD, USER};
 
 /// The daemons with their well-known names, in start order.
-const DAEMONS: [(&str, &[&str]); 6] = [
+const DAEMONS: [(&str, &[&str]); 7] = [
     ("sensord", &["org.rbmc.Sensord"]),
     (
         "powerd",
@@ -55,6 +55,7 @@ const DAEMONS: [(&str, &[&str]); 6] = [
         "userd",
         &["org.rbmc.Userd", "xyz.openbmc_project.User.Manager"],
     ),
+    ("pefd", &["org.rbmc.Pefd"]),
     ("kcsd", &["org.rbmc.Kcsd"]),
     ("netipmid", &["org.rbmc.Netipmid"]),
 ];
@@ -62,9 +63,10 @@ const DAEMONS: [(&str, &[&str]); 6] = [
 /// Methods anyone may call: reading, introspection, the bus basics, and
 /// the SEL's export (IPMI lets any user read the SEL).
 /// `Properties.Set` is checked property by property instead.
-const PUBLIC_METHODS: [(&str, &str); 8] = [
+const PUBLIC_METHODS: [(&str, &str); 9] = [
     ("org.freedesktop.DBus.Properties", "Set"),
     ("org.rbmc.Sel", "ExportJsonLines"),
+    ("org.rbmc.Sel", "Newest"),
     ("org.freedesktop.DBus.Properties", "Get"),
     ("org.freedesktop.DBus.Properties", "GetAll"),
     ("org.freedesktop.DBus.Introspectable", "Introspect"),

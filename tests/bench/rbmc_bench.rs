@@ -13,7 +13,9 @@
 //!
 //! `rbmc-bench sensors [N] [SECONDS]` measures instead what polling N
 //! sensors at 1 Hz costs rbmc-sensord (see `sensors.rs`), and `rbmc-bench
-//! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`), and
+//! sel` the SEL's durable add rate and `sel list` time (see `sel.rs`),
+//! `rbmc-bench alert-storm [N]` that add rate while PEF sends an alert
+//! for every record (see `alert_storm.rs`), and
 //! `rbmc-bench sol [BYTES]` Serial over LAN's throughput and keystroke
 //! latency (see `sol.rs`), and `rbmc-bench concurrent [SESSIONS]
 //! [REQUESTS]` many sessions at once (see `concurrent.rs`). `rbmc-bench
@@ -28,6 +30,7 @@ use std::time::{Duration, Instant};
 use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::Suite;
 
+mod alert_storm;
 mod compare;
 mod concurrent;
 mod footprint;
@@ -78,6 +81,14 @@ fn main() {
         redfish::run_bench(requests);
         return;
     }
+    if std::env::args().nth(1).as_deref() == Some("alert-storm") {
+        let count = std::env::args()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        alert_storm::run_bench(count);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("sel") {
         sel::run_bench();
         return;
@@ -103,7 +114,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS] | rbmc-bench load --target HOST:PORT [...]"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench alert-storm [N] | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS] | rbmc-bench load --target HOST:PORT [...]"
                 );
                 std::process::exit(64);
             }

@@ -50,6 +50,10 @@ pub const IN_FLIGHT: usize = 16;
 pub const QUEUED: usize = 256;
 /// How long one read of a destination from rbmc-netipmid may take.
 const LOOKUP_LIMIT: Duration = Duration::from_secs(2);
+/// How long a destination read is reused: in a storm of alerts one read a
+/// second per destination, not one per alert; a change made over IPMI is
+/// in use within this time.
+const DESTINATION_FRESH: Duration = Duration::from_secs(1);
 
 /// What the traps say about the system, from the config.
 #[derive(Clone, Debug)]
@@ -100,6 +104,8 @@ pub struct Alerter {
     identity: Identity,
     started: Instant,
     waiting_acks: Mutex<HashMap<[u8; 12], oneshot::Sender<()>>>,
+    /// Destinations read lately, with when.
+    destinations: Mutex<HashMap<u8, (Instant, AlertDestination)>>,
     /// Alert Immediate's status: 00h none, FFh in progress, else the last
     /// outcome.
     immediate: Mutex<u8>,
@@ -128,6 +134,7 @@ impl Alerter {
             },
             started: Instant::now(),
             waiting_acks: Mutex::new(HashMap::new()),
+            destinations: Mutex::new(HashMap::new()),
             immediate: Mutex::new(0),
             queue,
         });
@@ -225,8 +232,33 @@ impl Alerter {
         fields
     }
 
-    /// Destination `selector`, as rbmc-netipmid has it now.
+    /// Destination `selector`, as rbmc-netipmid has it (read at most
+    /// [`DESTINATION_FRESH`] ago).
     async fn destination(&self, selector: u8) -> Result<AlertDestination, CommonError> {
+        let now = Instant::now();
+        let fresh = self
+            .lock_destinations()
+            .get(&selector)
+            .filter(|(read_at, _)| now.duration_since(*read_at) < DESTINATION_FRESH)
+            .map(|(_, destination)| destination.clone());
+        if let Some(destination) = fresh {
+            return Ok(destination);
+        }
+        let destination = self.read_destination(selector).await?;
+        self.lock_destinations()
+            .insert(selector, (now, destination.clone()));
+        Ok(destination)
+    }
+
+    fn lock_destinations(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<u8, (Instant, AlertDestination)>> {
+        self.destinations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn read_destination(&self, selector: u8) -> Result<AlertDestination, CommonError> {
         let lookup = async {
             AlertDestinationsProxy::new(&self.bus)
                 .await
