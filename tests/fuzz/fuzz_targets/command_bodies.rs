@@ -1,8 +1,10 @@
 //! The request bodies of the owned commands, at the sans-IO layers their
 //! owners hand them to: users and account policy (rbmc-userd), boot options
 //! and the watchdog (rbmc-powerd), channels, LAN, SOL and session commands
-//! (rbmc-netipmid), SDR and FRU records (rbmc-sensord), and the SEL and
-//! audit journals (rbmc-seld, which replays them from disk). The first byte
+//! (rbmc-netipmid, the LAN alert destinations among them), SDR and FRU
+//! records (rbmc-sensord), the SEL and audit journals (rbmc-seld, which
+//! replays them from disk), and PEF's parameters and processing
+//! (rbmc-pefd). The first byte
 //! picks the command; the rest is its data, applied twice to the same state
 //! (a set that half-applied would show on the second).
 
@@ -30,7 +32,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let now = Instant::now();
     let present = 1;
-    match which % 24 {
+    match which % 27 {
         0 => {
             let mut users = UserTable::new(&[1, 0x0F]);
             for _ in 0..2 {
@@ -157,6 +159,57 @@ fuzz_target!(|input: &[u8]| {
         }
         22 => {
             let _ = ipmi_watchdog::SetRequest::parse(data);
+        }
+        23 => {
+            // Set and Get PEF Configuration Parameters (rbmc-pefd): a refused
+            // set must leave the settings as they were.
+            let mut settings = ipmi_pef::params::PefSettings::for_lan_channel(1);
+            let mut in_progress = ipmi_pef::params::SetInProgress::default();
+            for _ in 0..2 {
+                let before = settings.clone();
+                match ipmi_pef::params::set_request(data) {
+                    Ok(ipmi_pef::params::SetRequest::Stored(parameter, value)) => {
+                        if settings.set(parameter, value).is_err() {
+                            assert_eq!(settings, before, "a refused set changed the settings");
+                        }
+                    }
+                    Ok(ipmi_pef::params::SetRequest::InProgress(value)) => {
+                        let _ = in_progress.set(value);
+                    }
+                    Err(_) => {}
+                }
+                let _ = ipmi_pef::params::get(&settings, in_progress, data);
+                assert!(settings.is_well_formed());
+            }
+        }
+        24 => {
+            // PEF's processing (rbmc-pefd): the postpone timer, the last
+            // processed IDs, and an event from a record of the data.
+            let settings = ipmi_pef::params::PefSettings::default();
+            let mut pef = ipmi_pef::processor::Processor::new();
+            let now = std::time::Duration::from_secs(1);
+            let _ = pef.arm_postpone(now, &settings, data);
+            let _ = pef.set_last_processed(data);
+            if let Ok(record) = <[u8; 16]>::try_from(data.get(..16).unwrap_or_default()) {
+                if let Some(event) = ipmi_pef::filter::Event::from_sel_record(&record) {
+                    let _ = pef.event_added(now, &settings, event);
+                    let fields = ipmi_pef::pet::PetFields::for_event(&event, 0x10, 0);
+                    let _ = fields.varbind();
+                }
+            }
+            let _ = pef.handle_timeout(now * 300, &settings);
+            assert_eq!(pef.last_processed().len(), 10);
+        }
+        25 => {
+            // LAN alert destinations (rbmc-netipmid, parameters 16-19).
+            let mut alerts = ipmi_lan::lan_alerts::LanAlerts::default();
+            if let Some((&parameter, value)) = data.split_first() {
+                let before = alerts.clone();
+                if alerts.set(parameter, value).is_err() {
+                    assert_eq!(alerts, before, "a refused set changed the destinations");
+                }
+                let _ = alerts.get(parameter, value.first().copied().unwrap_or(0));
+            }
         }
         _ => {
             let _ = ipmi_lan::lan_addressing::parse_rendered(&String::from_utf8_lossy(data));
