@@ -7,7 +7,8 @@
 //!   and everything is kept across a restart.
 //! - A threshold crossing injected through the simulator arrives at
 //!   snmptrapd as a Platform Event Trap, which snmptrapd and FreeIPMI's
-//!   `ipmi-pet` decode to the sensor and event the SEL holds.
+//!   `ipmi-pet` decode to the sensor and event the SEL holds; so does a
+//!   Platform Event Message a console sends.
 //! - A filter with the power-down action powers the simulated host down on
 //!   its event, and does nothing while disabled.
 //! - An acknowledged destination gets the trap again until FreeIPMI sends
@@ -387,6 +388,31 @@ fn a_threshold_crossing_reaches_snmptrapd_as_a_platform_event_trap() {
     assert!(
         sent.iter().all(|t| t.specific >> 16 == 0x01),
         "only temperature traps: {sent:?}"
+    );
+    // A Platform Event Message from a console (generator 81h) matching
+    // filter 2 (physical security, sensor-specific): the same path.
+    let mut filter_2 = vec![
+        "raw", "0x04", "0x12", "0x06", "0x02", "0x80", "0x01", "0x01", "0x08",
+    ];
+    filter_2.extend(["0xff", "0xff", "0x05", "0xff", "0x6f", "0xff", "0xff"]);
+    filter_2.extend(["0"; 9]);
+    ipmitool_ok(&suite, &filter_2);
+    let before = receiver.traps().len();
+    ipmitool_ok(
+        &suite,
+        &[
+            "raw", "0x04", "0x02", "0x04", "0x05", "0x73", "0x6f", "0x00", "0xff", "0xff",
+        ],
+    );
+    let trap = wait_for("the intrusion PET", Duration::from_secs(5), || {
+        receiver.traps().get(before).cloned().ok_or(receiver.log())
+    });
+    // Physical security (05h), sensor-specific (6Fh), assertion, offset 0:
+    // the specific trap of FreeIPMI's Dell example.
+    assert_eq!(trap.specific, 356_096);
+    assert_eq!(
+        (trap.varbind[26], trap.varbind[27], trap.varbind[28]),
+        (0x08, 0x81, 0x73)
     );
 }
 
