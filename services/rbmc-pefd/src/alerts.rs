@@ -103,7 +103,7 @@ pub struct Alerter {
     trap_port: u16,
     identity: Identity,
     started: Instant,
-    waiting_acks: Mutex<HashMap<[u8; 12], oneshot::Sender<()>>>,
+    waiting_acks: Mutex<HashMap<[u8; 12], Vec<oneshot::Sender<()>>>>,
     /// Destinations read lately, with when.
     destinations: Mutex<HashMap<u8, (Instant, AlertDestination)>>,
     /// Alert Immediate's status: 00h none, FFh in progress, else the last
@@ -324,22 +324,39 @@ impl Alerter {
                 }
             };
         }
+        // The same event may go to several acknowledged destinations at
+        // once (two policies): an acknowledgement names the trap, not the
+        // destination, so it answers every alert waiting on that trap.
         let key = fields.ack_key();
-        let (acked, ack) = oneshot::channel();
-        self.lock_acks().insert(key, acked);
-        let mut ack = ack;
+        let (acked, mut ack) = oneshot::channel();
+        self.lock_acks().entry(key).or_default().push(acked);
         let wait = Duration::from_secs(u64::from(timeout_s.max(1)));
         let attempts = u32::from(retries & 0x07) + 1;
         for attempt in 1..=attempts {
             if let Err(err) = self.send_trap(target, &community, &fields, specific).await {
                 warn!(selector, %target, %err, attempt, "PET not sent");
             }
-            if tokio::time::timeout(wait, &mut ack).await.is_ok() {
-                info!(selector, %target, attempt, "PET acknowledged");
-                return Delivery::Acknowledged;
+            match tokio::time::timeout(wait, &mut ack).await {
+                Ok(Ok(())) => {
+                    info!(selector, %target, attempt, "PET acknowledged");
+                    return Delivery::Acknowledged;
+                }
+                // Not waited on any more (cannot happen while this holds
+                // the receiver): stop retrying.
+                Ok(Err(_)) => break,
+                Err(_) => {}
             }
         }
-        self.lock_acks().remove(&key);
+        drop(ack);
+        {
+            let mut waiting_acks = self.lock_acks();
+            if let Some(waiting) = waiting_acks.get_mut(&key) {
+                waiting.retain(|sender| !sender.is_closed());
+                if waiting.is_empty() {
+                    waiting_acks.remove(&key);
+                }
+            }
+        }
         warn!(
             selector,
             %target,
@@ -349,7 +366,7 @@ impl Alerter {
         Delivery::NotAcknowledged
     }
 
-    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 12], oneshot::Sender<()>>> {
+    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 12], Vec<oneshot::Sender<()>>>> {
         self.waiting_acks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -389,7 +406,9 @@ impl Alerter {
             .map_err(|_| CompletionCode::REQUEST_DATA_LENGTH_INVALID)?;
         match self.lock_acks().remove(&key) {
             Some(waiting) => {
-                let _ = waiting.send(());
+                for alert in waiting {
+                    let _ = alert.send(());
+                }
             }
             None => debug!(?key, "PET Acknowledge for no waiting alert"),
         }
