@@ -426,3 +426,50 @@ fn dcmi_temperatures_are_the_sdrs_sensors_and_their_readings() {
         assert!(shown.contains("rsp=0xcc"), "{request:?}: {shown}");
     }
 }
+
+#[test]
+fn dcmi_configuration_parameters_are_the_dhcp_clients() {
+    let suite = Suite::start();
+    // systemd-networkd's DHCPv4 client: 4 s, then doubling to 64 s, and
+    // it never gives up (the largest value).
+    let shown = ipmitool_ok(&suite, &["dcmi", "get_conf_param"]);
+    for line in [
+        "Management Controller ID String is disabled",
+        "are disabled",
+        "Initial timeout interval\t: 4 seconds",
+        "Server contact timeout interval\t: 65535 seconds",
+        "Server contact retry interval\t: 64 seconds",
+    ] {
+        assert!(shown.contains(line), "{line:?}: {shown}");
+    }
+    // The dev box's address is not from DHCP: nothing to restart (D5h).
+    // What the client does is written only as it is: another timing, or
+    // option 12, is refused (CCh); the same one is accepted.
+    for (args, refusal) in [
+        (&["activate_dhcp"][..], Some("(d5)")),
+        (&["init", "8"], Some("(cc)")),
+        (&["dhcp_config", "1"], Some("(cc)")),
+        (&["init", "4"], None),
+        (&["retry", "64"], None),
+    ] {
+        let mut all = vec!["dcmi", "set_conf_param"];
+        all.extend_from_slice(args);
+        let shown = text(&suite.ipmitool(17, &all));
+        match refusal {
+            Some(code) => assert!(shown.contains(code), "{args:?}: {shown}"),
+            None => assert!(!shown.contains("failed"), "{args:?}: {shown}"),
+        }
+    }
+    // FreeIPMI reads the same: no tool of it asks these, so a raw request.
+    let raw = freeipmi_raw(&suite, &["0x2c", "0x13", "0xdc", "0x05", "0x00"]);
+    assert!(raw.contains("DC 01 05 01 40 00"), "{raw}");
+}
+
+/// FreeIPMI's `ipmi-raw`: NetFn, command and data.
+fn freeipmi_raw(suite: &Suite, bytes: &[&str]) -> String {
+    let mut args = vec!["0x00"];
+    args.extend_from_slice(bytes);
+    let out = suite.freeipmi("ipmi-raw", &args);
+    assert!(out.status.success(), "ipmi-raw {bytes:?}: {}", text(&out));
+    text(&out)
+}

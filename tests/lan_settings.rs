@@ -156,6 +156,20 @@ fn ipmitool_lan_set_changes_the_interface_through_networkd() {
         .trim();
     let address = network_property(&suite, "/ipv4/address", "IP", "Address");
     assert_eq!(address.trim(), format!("s \"{leased}\""));
+
+    // DCMI's Activate DHCP restarts the client through networkd, which
+    // gets its lease again.
+    let activated = suite.ipmitool(17, &["dcmi", "set_conf_param", "activate_dhcp"]);
+    assert!(!text(&activated).contains("failed"), "{}", text(&activated));
+    assert!(
+        suite.log_text().contains("DHCP restarted"),
+        "{}",
+        suite.log_text()
+    );
+    wait_for("the lease again", Duration::from_secs(15), || {
+        let shown = lan_print(&suite);
+        done_or(shown.contains("IP Address              : 10.9.0.1"), shown)
+    });
 }
 
 /// FreeIPMI's `ipmi-config`: the core sections it can round-trip check out

@@ -230,6 +230,24 @@ pub fn command_table(owner: Owner) -> CommandTable<Owner> {
                 cmd_get_lan_statistics,
             )
         })
+        // DCMI's DHCP discovery settings (DCMI v1.5 Table 6-1's
+        // privileges): the LAN channel's address is this daemon's.
+        .and_then(|t| {
+            t.add_sync(
+                NetFn::GROUP_EXTENSION,
+                ipmi_dcmi::config::GET_CONFIG,
+                Usr,
+                |_, r| ipmi_dcmi::config::get(&r.data, &DHCP_CLIENT),
+            )
+        })
+        .and_then(|t| {
+            t.add(
+                NetFn::GROUP_EXTENSION,
+                ipmi_dcmi::config::SET_CONFIG,
+                Admin,
+                cmd_set_dcmi_config,
+            )
+        })
         .and_then(|t| {
             t.add_sync(
                 app,
@@ -357,6 +375,22 @@ async fn cmd_set_lan_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerR
                 .cmd_set_lan_config(&request.data, request.context.channel)
         }))
         .await
+}
+
+/// The DHCP client that configures the LAN channel's interface: the
+/// image's, systemd-networkd's.
+const DHCP_CLIENT: ipmi_dcmi::config::DhcpClient = ipmi_dcmi::config::DhcpClient::NETWORKD;
+
+/// Set DCMI Configuration Parameters: Activate DHCP restarts DHCP through
+/// the network task (D5h with a static address or no networkd).
+async fn cmd_set_dcmi_config(owner: Arc<Owner>, request: IpmiRequest) -> HandlerResult {
+    match ipmi_dcmi::config::set(&request.data, &DHCP_CLIENT)? {
+        ipmi_dcmi::config::Change::None => {}
+        ipmi_dcmi::config::Change::RestartDhcp => {
+            owner.network.restart_dhcp().await?;
+        }
+    }
+    Ok(ipmi_dcmi::wire::reply(&[]))
 }
 
 /// Get NetFn Support: the NetFns of this daemon's table and of the

@@ -33,6 +33,8 @@ enum Job {
     },
     /// What is in effect.
     InEffect(oneshot::Sender<InEffect>),
+    /// Restart DHCP (DCMI's Activate DHCP).
+    RestartDhcp(oneshot::Sender<HandlerResult>),
 }
 
 /// How handlers reach the task.
@@ -76,6 +78,17 @@ impl NetworkHandle {
         answer.await.map_err(|_| CompletionCode::UNSPECIFIED)?
     }
 
+    /// Restarts DHCP on the interface (DCMI's Activate DHCP): D5h while
+    /// the address is static or no networkd applies the settings.
+    pub async fn restart_dhcp(&self) -> HandlerResult {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::RestartDhcp(reply))
+            .await
+            .map_err(|_| CompletionCode::NODE_BUSY)?;
+        answer.await.map_err(|_| CompletionCode::UNSPECIFIED)?
+    }
+
     /// The interface's settings in effect; `None` if the task has ended.
     pub async fn in_effect(&self) -> Option<InEffect> {
         let (reply, answer) = oneshot::channel();
@@ -114,6 +127,21 @@ async fn run(
             } => (set, data, present, reply),
             Job::InEffect(reply) => {
                 let _ = reply.send(addressing.in_effect(&live));
+                continue;
+            }
+            Job::RestartDhcp(reply) => {
+                let answer = match &networkd {
+                    Some(networkd) if addressing.in_effect(&live).dhcp => networkd
+                        .restart_dhcp()
+                        .await
+                        .map(|()| Vec::new())
+                        .map_err(|err| {
+                            warn!(cause = %err, "DHCP not restarted");
+                            err.completion_code()
+                        }),
+                    _ => Err(CompletionCode::NOT_SUPPORTED_IN_PRESENT_STATE),
+                };
+                let _ = reply.send(answer);
                 continue;
             }
         };

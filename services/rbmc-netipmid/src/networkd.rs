@@ -176,6 +176,17 @@ impl Networkd {
             .await
     }
 
+    /// Restarts DHCP on the interface: networkd reconfigures the link,
+    /// which drops the lease and asks for one afresh.
+    pub async fn restart_dhcp(&self) -> Result<(), ApplyError> {
+        let connection = self.connection().await?;
+        let manager = NetworkManagerProxy::new(connection).await?;
+        let (ifindex, _) = manager.get_link_by_name(&self.interface).await?;
+        manager.reconfigure_link(ifindex).await?;
+        info!(interface = %self.interface, "DHCP restarted (DCMI Activate DHCP)");
+        Ok(())
+    }
+
     /// Asks networkd to reload and reconfigure the interface, then waits
     /// (up to the settle time) until it has carried `expected` out, or
     /// failed the link. Carried out means: a static address is on the

@@ -8,6 +8,7 @@
 //!   Activate/Deactivate) and when its exception action is due.
 //! - [`capabilities`]: Get DCMI Capabilities Info.
 //! - [`sensors`]: Get DCMI Sensor Info and Get Temperature Readings.
+//! - [`config`]: Get/Set DCMI Configuration Parameters (DHCP discovery).
 //! - [`identity`]: Get/Set Asset Tag and Get/Set Management Controller
 //!   Identifier String.
 //!
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod capabilities;
+pub mod config;
 pub mod identity;
 pub mod power;
 pub mod sensors;
