@@ -455,6 +455,55 @@ fn a_power_down_filter_acts_on_its_event_only_while_enabled() {
     );
 }
 
+/// A counter of the simulated host (`Resets`, `Nmis`).
+fn host_count(suite: &Suite, property: &str) -> u32 {
+    let shown = suite.busctl(&[
+        "get-property",
+        "org.rbmc.Powerd",
+        "/org/rbmc/SimulatedHost",
+        "org.rbmc.SimulatedHost",
+        property,
+    ]);
+    shown
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{property}: {shown}"))
+}
+
+#[test]
+fn reset_and_diagnostic_interrupt_filters_act_through_powerd() {
+    let suite = Suite::start();
+    ipmitool_ok(&suite, &["chassis", "power", "on"]);
+    wait_for("the host on", Duration::from_secs(10), || {
+        let shown = power_status(&suite);
+        done_or(shown.contains("is on"), shown)
+    });
+    // Every action allowed; filter 1 resets the host on CPU0's crossing.
+    ipmitool_ok(&suite, &["raw", "0x04", "0x12", "0x02", "0x3f"]);
+    set_cpu0_filter(&suite, true, 0x04);
+    suite.simulator("Inject", "ss", &["CPU0 Temp", "runaway"]);
+    wait_for("a reset pulse from PEF", Duration::from_secs(15), || {
+        let resets = host_count(&suite, "Resets");
+        done_or(resets >= 1, resets)
+    });
+    suite.simulator("Clear", "s", &["CPU0 Temp"]);
+    let cleared = wait_for_cpu0_crossing(&suite, true);
+    wait_until_processed(&suite, cleared);
+    // Now the diagnostic interrupt, on the next crossing.
+    set_cpu0_filter(&suite, true, 0x20);
+    let nmis = host_count(&suite, "Nmis");
+    suite.simulator("Inject", "ss", &["CPU0 Temp", "runaway"]);
+    wait_for("an NMI from PEF", Duration::from_secs(15), || {
+        let now = host_count(&suite, "Nmis");
+        done_or(now > nmis, now)
+    });
+    assert!(
+        power_status(&suite).contains("is on"),
+        "neither powers the host off"
+    );
+}
+
 /// Alert Immediate to destination 2 and its status (get).
 fn alert_immediate(suite: &Suite) {
     ipmitool_ok(suite, &["raw", "0x04", "0x16", "0x01", "0x02", "0x00"]);
