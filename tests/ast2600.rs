@@ -513,8 +513,8 @@ fn idle_footprint(board: &mut EmulatedBoard) -> Result<(), String> {
     let (before, began) = report(board)?;
     std::thread::sleep(IDLE_WINDOW);
     let (after, ended) = report(board)?;
-    if after.len() != 8 {
-        return Err(format!("{} daemons report, not 8", after.len()));
+    if after.len() != 9 {
+        return Err(format!("{} daemons report, not 9", after.len()));
     }
     let window = ended - began;
     let mut total_rss = 0;
@@ -532,7 +532,7 @@ fn idle_footprint(board: &mut EmulatedBoard) -> Result<(), String> {
         );
         total_rss += usage.rss_kib;
     }
-    eprintln!("  all eight: {total_rss} KiB resident");
+    eprintln!("  all nine: {total_rss} KiB resident");
     Ok(())
 }
 

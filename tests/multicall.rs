@@ -16,6 +16,7 @@ fn runs_the_daemon_named_by_its_link_or_first_argument() {
         ("rbmc-seld", "SEL logger"),
         ("rbmc-userd", "accounts owner"),
         ("rbmc-pefd", "PEF and alert owner"),
+        ("rbmc-fand", "fan control"),
         ("rbmc-netipmid", "RMCP+ network bridge"),
         ("rbmc-kcsd", "KCS host interface"),
     ] {

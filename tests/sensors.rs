@@ -34,7 +34,11 @@ fn sysfs_file(root: &Path, entry: &SensorEntry) -> PathBuf {
                 .as_ref()
                 .is_none_or(|d| real.to_string_lossy().contains(d.as_str()))
         {
-            return dir.join(format!("{input}_input"));
+            // A PWM output is `pwmN` itself (sysfs-interface.rst).
+            return match entry.kind {
+                SensorKind::Pwm => dir.join(input),
+                _ => dir.join(format!("{input}_input")),
+            };
         }
     }
     panic!("no hwmon device for {}", entry.name.0);
@@ -51,6 +55,8 @@ fn file_value(root: &Path, entry: &SensorEntry) -> f64 {
         SensorKind::Temperature | SensorKind::Voltage | SensorKind::Current => 1000.0,
         SensorKind::Fan => 1.0,
         SensorKind::Power => 1_000_000.0,
+        // 0-255 is 0-100 %.
+        SensorKind::Pwm => 2.55,
     };
     raw / per_unit
 }
@@ -151,16 +157,17 @@ fn readings_match_the_sysfs_files() {
         .filter(|s| s.kind == SensorKind::Temperature)
         .count();
     assert_eq!(listed, temperatures, "{}", text(&out));
-    // The config's sensors, and the four event-only sensors of powerd and
-    // userd (compact records: no reading of their own).
+    // The config's sensors, and the five event-only sensors of powerd,
+    // userd and fand (compact records: no reading of their own).
     let out = suite.ipmitool(17, &["sdr", "list"]);
     let shown = text(&out);
-    assert_eq!(shown.lines().count(), config.sensors.len() + 4, "{shown}");
+    assert_eq!(shown.lines().count(), config.sensors.len() + 5, "{shown}");
     for name in [
         "ACPI Power State",
         "Power Unit",
         "Watchdog",
         "Session Audit",
+        "Fan Failsafe",
     ] {
         assert!(
             shown

@@ -37,7 +37,7 @@ use ipmi_wire::{crypto::CipherSuite, NetFn};
 use rbmc_e2e::{bin_dir, done_or, repo_root, run, text, wait_for, Console, PASSWORD, USER};
 
 /// The daemons with their well-known names, in start order.
-const DAEMONS: [(&str, &[&str]); 7] = [
+const DAEMONS: [(&str, &[&str]); 8] = [
     ("sensord", &["org.rbmc.Sensord"]),
     (
         "powerd",
@@ -56,6 +56,10 @@ const DAEMONS: [(&str, &[&str]); 7] = [
         &["org.rbmc.Userd", "xyz.openbmc_project.User.Manager"],
     ),
     ("pefd", &["org.rbmc.Pefd"]),
+    (
+        "fand",
+        &["org.rbmc.Fand", "xyz.openbmc_project.State.FanCtrl"],
+    ),
     ("kcsd", &["org.rbmc.Kcsd"]),
     ("netipmid", &["org.rbmc.Netipmid"]),
 ];
@@ -248,6 +252,33 @@ impl Image {
         rbmc_sim::Simulator::new(&parsed, &sysfs).unwrap();
         let chmod = run("chmod", &["-R", "a+rX", dir.join("sys").to_str().unwrap()]);
         assert!(chmod.status.success());
+        // The PWM outputs are rbmc-fand's to write, as 70-rbmc.rules makes
+        // them on a BMC (there through the hwmon-pwm group).
+        let (fand_uid, _) = users["rbmc-fand"];
+        for entry in parsed
+            .sensors
+            .iter()
+            .filter(|s| s.kind == rbmc_config::SensorKind::Pwm)
+        {
+            let find = run(
+                "sh",
+                &[
+                    "-c",
+                    &format!(
+                        "ls {}/class/hwmon/*/{}",
+                        sysfs.display(),
+                        match &entry.source {
+                            rbmc_config::Source::Hwmon { input, .. } => input.as_str(),
+                            _ => unreachable!("a PWM output is hwmon"),
+                        }
+                    ),
+                ],
+            );
+            for file in text(&find).split_whitespace() {
+                let chown = run("chown", &[&fand_uid.to_string(), file]);
+                assert!(chown.status.success(), "{}", text(&chown));
+            }
+        }
 
         let rbmc = bin_dir().join("rbmc");
         let qemu = format!("127.0.0.1:{}", rbmc_e2e::free_tcp_port());
@@ -261,7 +292,7 @@ impl Image {
             let chown = run("chown", &[&format!("{uid}:{gid}"), state.to_str().unwrap()]);
             assert!(chown.status.success(), "{}", text(&chown));
             let extra: Vec<String> = match daemon {
-                "sensord" => vec!["--sysfs-root".into(), sysfs.display().to_string()],
+                "sensord" | "fand" => vec!["--sysfs-root".into(), sysfs.display().to_string()],
                 "powerd" => vec!["--power-backend".into(), "simulated".into()],
                 "kcsd" => vec!["--qemu-listen".into(), qemu.clone()],
                 "netipmid" => vec![

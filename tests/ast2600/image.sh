@@ -142,7 +142,7 @@ rm -rf "$root" && mkdir -p "$root"/{bin,proc,sys,dev,tmp,etc/rbmc,var/lib/rbmc,r
 ln -s ../run "$root/var/run"
 cp "$unpacked/busybox/bin/busybox" "$root/bin/busybox"
 cp target/armv7-unknown-linux-gnueabihf/release/rbmc "$root/bin/rbmc"
-for daemon in sensord powerd seld userd pefd netipmid kcsd redfishd; do
+for daemon in sensord powerd seld userd pefd fand netipmid kcsd redfishd; do
     ln -s rbmc "$root/bin/rbmc-$daemon"
 done
 cp tests/ast2600/init.sh "$root/init"
@@ -182,7 +182,7 @@ cp systemd/dbus-1/system.d/org.rbmc.conf "$root/etc/dbus-1/system.d/"
     echo "root:x:0:0:root:/root:/bin/sh"
     echo "messagebus:x:100:100::/run/dbus:/bin/false"
     uid=990
-    for daemon in sensord powerd seld userd pefd netipmid kcsd redfishd; do
+    for daemon in sensord powerd seld userd pefd fand netipmid kcsd redfishd; do
         echo "rbmc-$daemon:x:$uid:$uid::/:/bin/false"
         uid=$((uid + 1))
     done

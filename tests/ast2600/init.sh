@@ -64,13 +64,14 @@ start powerd
 start seld
 start userd
 start pefd
+start fand
 start netipmid
 start kcsd --kcs-device /dev/ipmi-kcs3
 # Redfish on the BMC's port 443 (the image's socket unit listens there).
 start redfishd --listen 0.0.0.0:443
 say "daemons started"
 
-daemons="sensord powerd seld userd pefd netipmid kcsd redfishd"
+daemons="sensord powerd seld userd pefd fand netipmid kcsd redfishd"
 max31785_hwmon() {
     for dir in /sys/class/hwmon/hwmon*; do
         [ "$(cat "$dir/name")" = max31785 ] && echo "$dir" && return

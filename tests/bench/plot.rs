@@ -1,5 +1,6 @@
-//! The benchmark page's plot: the latency distributions of rbmc and
-//! ipmi_sim under the same load, drawn by gnuplot (Debian's `gnuplot-nox`,
+//! The benchmark page's plots, drawn by gnuplot: the latency distributions
+//! of rbmc and ipmi_sim under the same load (and `fan_step.rs`'s step
+//! response) (Debian's `gnuplot-nox`,
 //! which `tests/bench/compare.sh` installs when missing) into a PNG.
 
 use std::{
@@ -68,6 +69,13 @@ pub fn latency_distributions(png: &Path, heading: &str, series: &[Series]) -> Re
         heading.replace('\'', ""),
         plots.join(", ")
     );
+    let drawn = run_gnuplot(&script);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    drawn
+}
+
+/// Runs gnuplot on `script`.
+pub fn run_gnuplot(script: &str) -> Result<(), String> {
     let out = Command::new("gnuplot")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -83,7 +91,6 @@ pub fn latency_distributions(png: &Path, heading: &str, series: &[Series]) -> Re
             child.wait_with_output()
         })
         .map_err(|e| format!("gnuplot (install gnuplot-nox): {e}"))?;
-    let _ = std::fs::remove_dir_all(&data_dir);
     if !out.status.success() {
         return Err(format!(
             "gnuplot failed: {}",

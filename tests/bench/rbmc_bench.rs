@@ -23,7 +23,9 @@
 //! rbmc or a peer (see `load.rs`), and `rbmc-bench compare` runs rbmc
 //! beside OpenIPMI's ipmi_sim, its twin, in one run (see `compare.rs`).
 //! `rbmc-bench redfish [REQUESTS]` times Redfish GETs beside nginx serving
-//! the same bodies (see `redfish.rs`).
+//! the same bodies (see `redfish.rs`). `rbmc-bench fan-step [CONFIG]` is the
+//! cooling loop's step response on virtual time, with its plot (see
+//! `fan_step.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,7 @@ use rbmc_e2e::Suite;
 mod alert_storm;
 mod compare;
 mod concurrent;
+mod fan_step;
 mod footprint;
 mod load;
 mod peer;
@@ -46,6 +49,11 @@ fn main() {
     if std::env::args().nth(1).as_deref() == Some("compare") {
         let args: Vec<String> = std::env::args().skip(2).collect();
         compare::main(&args);
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("fan-step") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        fan_step::main(&args);
         return;
     }
     if std::env::args().nth(1).as_deref() == Some("load") {
@@ -114,7 +122,7 @@ fn main() {
             "--cipher-suite" => suite_id = args.next().and_then(|v| v.parse().ok()).unwrap_or(17),
             _ => {
                 eprintln!(
-                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench alert-storm [N] | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS] | rbmc-bench load --target HOST:PORT [...]"
+                    "usage: rbmc-bench [--requests N] [--cipher-suite 3|17] | rbmc-bench sensors [N] [SECONDS] | rbmc-bench sel | rbmc-bench fan-step [CONFIG] | rbmc-bench alert-storm [N] | rbmc-bench sol [BYTES] | rbmc-bench concurrent [SESSIONS] [REQUESTS] | rbmc-bench load --target HOST:PORT [...]"
                 );
                 std::process::exit(64);
             }

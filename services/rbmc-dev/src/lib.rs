@@ -226,6 +226,11 @@ async fn start(args: Args) -> anyhow::Result<ExitCode> {
             extra_args: vec![],
         },
         Daemon {
+            binary: "rbmc-fand",
+            bus_name: "org.rbmc.Fand",
+            extra_args: vec!["--sysfs-root".into(), sysfs_root.display().to_string()],
+        },
+        Daemon {
             binary: "rbmc-kcsd",
             bus_name: "org.rbmc.Kcsd",
             extra_args: vec![

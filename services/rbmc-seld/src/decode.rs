@@ -15,6 +15,7 @@ pub fn sensor_type(code: u8) -> Option<&'static str> {
         0x07 => "Processor",
         0x08 => "Power Supply",
         0x09 => "Power Unit",
+        0x0A => "Cooling Device",
         0x0C => "Memory",
         0x10 => "Event Logging Disabled",
         0x12 => "System Event",
@@ -43,6 +44,9 @@ pub fn event(reading_type: u8, sensor_type: u8, offset: u8) -> Option<&'static s
     ];
     match (reading_type, sensor_type, offset) {
         (0x01, _, o) => THRESHOLD.get(usize::from(o)).copied(),
+        // Digital discrete (Table 42-2): rbmc-fand's Fan Failsafe.
+        (0x03, _, 0x00) => Some("State Deasserted"),
+        (0x03, _, 0x01) => Some("State Asserted"),
         (0x6F, 0x23, 0x00) => Some("Timer expired"),
         (0x6F, 0x23, 0x01) => Some("Hard reset"),
         (0x6F, 0x23, 0x02) => Some("Power down"),

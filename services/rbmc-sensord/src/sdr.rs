@@ -209,6 +209,7 @@ pub fn full_sensor_record(record_id: u16, sensor: &Sensor, state: &SensorState) 
         sensor_type: crate::units::sensor_type(entry.kind),
         event_reading_type: ipmi_sdr::EventReadingType::THRESHOLD.0,
         base_unit: crate::units::base_unit(entry.kind),
+        percentage: crate::units::percentage(entry.kind),
         factors,
         nominal: entry.simulate.map(|s| factors.to_raw(s.nominal)),
         sensor_min: factors.to_raw(min),
@@ -249,17 +250,17 @@ thresholds = { lcr = 10.0, ucr = 13.0 }
     #[test]
     fn records_chain_and_read_whole() {
         let sdr = repository();
-        // MC locator, one full sensor record, the four event-only
+        // MC locator, one full sensor record, the five event-only
         // sensors' compact records, FRU locator.
         let info = sdr.cmd_info(&[]).unwrap();
-        assert_eq!(info[..3], [0x51, 7, 0]);
+        assert_eq!(info[..3], [0x51, 8, 0]);
         let first = sdr.cmd_get(&[0, 0, 0, 0, 0, 0xFF]).unwrap();
         assert_eq!(first[..2], [2, 0], "next record ID");
         assert_eq!(first[2 + 3], 0x12, "MC device locator");
         let second = sdr.cmd_get(&[0, 0, 2, 0, 0, 0xFF]).unwrap();
         assert_eq!(second[..2], [3, 0]);
         assert_eq!(second[2 + 3], 0x01, "full sensor record");
-        for id in 3..=6u8 {
+        for id in 3..=7u8 {
             let compact = sdr.cmd_get(&[0, 0, id, 0, 0, 0xFF]).unwrap();
             assert_eq!(compact[2 + 3], 0x02, "compact sensor record {id}");
         }

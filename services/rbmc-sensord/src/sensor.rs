@@ -136,7 +136,7 @@ impl Sensor {
                 sysfs_root,
                 name,
                 device.as_deref(),
-                input,
+                &entry.kind.hwmon_attribute(input),
                 entry.kind.hwmon_scale(),
             )),
             Source::Iio { device, channel } => {

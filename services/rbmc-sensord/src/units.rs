@@ -10,7 +10,9 @@ pub fn sensor_type(kind: SensorKind) -> u8 {
         SensorKind::Temperature => SensorType::TEMPERATURE,
         SensorKind::Voltage => SensorType::VOLTAGE,
         SensorKind::Current => SensorType::CURRENT,
-        SensorKind::Fan => SensorType::FAN,
+        // A fan's PWM duty is a Fan (04h) sensor too, as OpenBMC's ipmid
+        // describes its fan_pwm sensors.
+        SensorKind::Fan | SensorKind::Pwm => SensorType::FAN,
         // 08h Power Supply: what OpenBMC's ipmid and most BMCs use for input
         // power readings.
         SensorKind::Power => SensorType::POWER_SUPPLY,
@@ -26,8 +28,17 @@ pub fn base_unit(kind: SensorKind) -> u8 {
         SensorKind::Current => Unit::AMPS,
         SensorKind::Power => Unit::WATTS,
         SensorKind::Fan => Unit::RPM,
+        // Percent of nothing in particular: unspecified, with the
+        // percentage bit (see [`percentage`]).
+        SensorKind::Pwm => Unit::UNSPECIFIED,
     };
     unit.code()
+}
+
+/// Whether the reading is a percentage (Sensor Units 1 bit 0, Table 43-1
+/// byte 21): a fan's PWM duty.
+pub fn percentage(kind: SensorKind) -> bool {
+    kind == SensorKind::Pwm
 }
 
 #[cfg(test)]
@@ -42,9 +53,11 @@ mod tests {
             (SensorKind::Current, 0x03, 5),
             (SensorKind::Fan, 0x04, 18),
             (SensorKind::Power, 0x08, 6),
+            (SensorKind::Pwm, 0x04, 0),
         ] {
             assert_eq!(sensor_type(kind), ty);
             assert_eq!(base_unit(kind), unit);
+            assert_eq!(percentage(kind), kind == SensorKind::Pwm);
         }
     }
 }

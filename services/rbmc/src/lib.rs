@@ -1,4 +1,4 @@
-//! The eight daemons by name, for the executables that carry them all: the
+//! The nine daemons by name, for the executables that carry them all: the
 //! `rbmc` multi-call binary the image installs, and `rbmc-dev`, which runs
 //! each daemon as a child process of itself.
 
@@ -8,12 +8,13 @@ use std::{ffi::OsString, process::ExitCode};
 pub type DaemonMain = fn(Vec<OsString>) -> ExitCode;
 
 /// Every daemon, by its installed name.
-pub const DAEMONS: [(&str, DaemonMain); 8] = [
+pub const DAEMONS: [(&str, DaemonMain); 9] = [
     ("rbmc-sensord", |args| rbmc_sensord::cli::main_from(args)),
     ("rbmc-powerd", |args| rbmc_powerd::cli::main_from(args)),
     ("rbmc-seld", |args| rbmc_seld::cli::main_from(args)),
     ("rbmc-userd", |args| rbmc_userd::cli::main_from(args)),
     ("rbmc-pefd", |args| rbmc_pefd::cli::main_from(args)),
+    ("rbmc-fand", |args| rbmc_fand::cli::main_from(args)),
     ("rbmc-netipmid", |args| rbmc_netipmid::cli::main_from(args)),
     ("rbmc-kcsd", |args| rbmc_kcsd::cli::main_from(args)),
     ("rbmc-redfishd", |args| rbmc_redfishd::cli::main_from(args)),

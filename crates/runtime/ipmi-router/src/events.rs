@@ -29,6 +29,9 @@ pub struct EventOnlySensor {
     pub number: u8,
     /// The sensor type (IPMI v2.0 Table 42-3).
     pub sensor_type: u8,
+    /// The event/reading type (Table 42-1, 42-2): 6Fh sensor-specific, or
+    /// a generic one.
+    pub event_reading_type: u8,
     /// The entity it belongs to (Table 43-13).
     pub entity_id: u8,
     /// Its name in the SDR.
@@ -38,12 +41,12 @@ pub struct EventOnlySensor {
 }
 
 impl EventOnlySensor {
-    /// Its identity on the bus (sensor-specific events, 6Fh).
+    /// Its identity on the bus.
     pub fn identity(&self) -> SensorIdentity {
         SensorIdentity {
             number: self.number,
             sensor_type: self.sensor_type,
-            event_reading_type: 0x6F,
+            event_reading_type: self.event_reading_type,
         }
     }
 }
@@ -54,6 +57,7 @@ pub const ACPI_POWER_STATE: EventOnlySensor = EventOnlySensor {
     path: "/xyz/openbmc_project/sensors/acpi_power/host0",
     number: 0xE0,
     sensor_type: 0x22,
+    event_reading_type: SENSOR_SPECIFIC,
     entity_id: 0x17,
     name: "ACPI Power State",
     offsets: 1 << 0 | 1 << 5,
@@ -64,6 +68,7 @@ pub const POWER_UNIT: EventOnlySensor = EventOnlySensor {
     path: "/xyz/openbmc_project/sensors/power_unit/host0",
     number: 0xE1,
     sensor_type: 0x09,
+    event_reading_type: SENSOR_SPECIFIC,
     entity_id: 0x13,
     name: "Power Unit",
     offsets: 1 << 4 | 1 << 5,
@@ -75,6 +80,7 @@ pub const WATCHDOG: EventOnlySensor = EventOnlySensor {
     path: "/xyz/openbmc_project/sensors/watchdog/host0",
     number: 0xE2,
     sensor_type: 0x23,
+    event_reading_type: SENSOR_SPECIFIC,
     entity_id: 0x07,
     name: "Watchdog",
     offsets: 0x000F | 1 << 8,
@@ -86,14 +92,38 @@ pub const SESSION_AUDIT: EventOnlySensor = EventOnlySensor {
     path: "/xyz/openbmc_project/sensors/session_audit/bmc",
     number: 0xE3,
     sensor_type: 0x2A,
+    event_reading_type: SENSOR_SPECIFIC,
     entity_id: 0x06,
     name: "Session Audit",
     offsets: 1 << 3,
 };
 
+/// rbmc-fand's Fan Failsafe: a Cooling Device (0Ah) with the generic
+/// digital-discrete states (03h, Table 42-2): offset 01h "State Asserted"
+/// is asserted when a fan zone enters failsafe and deasserted when it
+/// leaves. Event data 1 is 81h (OEM code in data 2, offset 01h), data 2
+/// the zone's number, data 3 FFh (Table 29-6).
+pub const FAN_FAILSAFE: EventOnlySensor = EventOnlySensor {
+    path: "/xyz/openbmc_project/sensors/cooling/fan_failsafe",
+    number: 0xE4,
+    sensor_type: 0x0A,
+    event_reading_type: 0x03,
+    entity_id: 0x1E,
+    name: "Fan Failsafe",
+    offsets: 1 << 1,
+};
+
+/// Sensor-specific events (event/reading type 6Fh).
+const SENSOR_SPECIFIC: u8 = 0x6F;
+
 /// Every event-only sensor, for the SDR.
-pub const EVENT_ONLY_SENSORS: [EventOnlySensor; 4] =
-    [ACPI_POWER_STATE, POWER_UNIT, WATCHDOG, SESSION_AUDIT];
+pub const EVENT_ONLY_SENSORS: [EventOnlySensor; 5] = [
+    ACPI_POWER_STATE,
+    POWER_UNIT,
+    WATCHDOG,
+    SESSION_AUDIT,
+    FAN_FAILSAFE,
+];
 
 /// `org.rbmc.Ipmi.Sensor`: the IPMI identity of a sensor object.
 #[derive(Clone, Copy, Debug)]

@@ -14,6 +14,7 @@
 
 mod audit;
 mod cidr;
+mod cooling;
 mod dcmi;
 mod fru;
 mod i2c;
@@ -26,6 +27,7 @@ mod sensors;
 
 pub use audit::{Audit, AuditCapacity};
 pub use cidr::Cidr;
+pub use cooling::{Cooling, FanZone, PowerOnRamp, ZoneFan, ZoneInput};
 pub use dcmi::Dcmi;
 pub use fru::{Fru, FruBoard, FruChassis, FruDate, FruProduct};
 pub use i2c::{I2c, I2cAllow, I2cBackend};
@@ -125,6 +127,9 @@ pub struct Config {
     /// PEF's alerts.
     #[serde(default)]
     pub pef: Pef,
+    /// Fan control (rbmc-fand).
+    #[serde(default)]
+    pub cooling: Cooling,
 }
 
 /// `[kcs]`: where the host's requests come from.
@@ -197,6 +202,7 @@ impl Config {
         }
         sensors::check_sensors(&config.sensors, &sensors::table_lines(text)).map_err(invalid)?;
         config.dcmi.validate(&config.sensors).map_err(invalid)?;
+        config.cooling.validate(&config.sensors).map_err(invalid)?;
         Ok(config)
     }
 

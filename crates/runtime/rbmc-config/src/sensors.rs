@@ -4,7 +4,7 @@
 //! [[sensors]]
 //! name = "CPU0 Temp"            # SDR ID string and D-Bus object name
 //! number = 0x01                 # IPMI sensor number, unique
-//! kind = "temperature"          # temperature | voltage | current | fan | power
+//! kind = "temperature"          # temperature | voltage | current | fan | power | pwm
 //! entity-id = 0x03              # IPMI entity (Table 43-13): 03h processor
 //! entity-instance = 1
 //! range = [0.0, 127.0]          # readings the SDR conversion must cover
@@ -148,6 +148,9 @@ pub enum SensorKind {
     Fan,
     /// Watts; hwmon `power*_input` in microwatts.
     Power,
+    /// A fan's PWM duty in percent; hwmon `pwm*` (no `_input`), 0-255.
+    /// rbmc-fand writes it; rbmc-sensord only reads it.
+    Pwm,
 }
 
 impl SensorKind {
@@ -157,6 +160,18 @@ impl SensorKind {
             Self::Temperature | Self::Voltage | Self::Current => 1000.0,
             Self::Fan => 1.0,
             Self::Power => 1_000_000.0,
+            // 255 is 100 %.
+            Self::Pwm => 2.55,
+        }
+    }
+
+    /// The hwmon attribute file of channel `input` (`temp1`, `pwm1`):
+    /// `<input>_input` for a measurement, the channel itself for a PWM
+    /// (Documentation/hwmon/sysfs-interface.rst).
+    pub fn hwmon_attribute(self, input: &str) -> String {
+        match self {
+            Self::Pwm => input.to_owned(),
+            _ => format!("{input}_input"),
         }
     }
 
@@ -168,8 +183,9 @@ impl SensorKind {
             Self::Temperature => Some("temp"),
             Self::Voltage => Some("voltage"),
             Self::Current => Some("current"),
-            // iio has no tachometer type, and its power is in milliwatts.
-            Self::Fan | Self::Power => None,
+            // iio has no tachometer or PWM type, and its power is in
+            // milliwatts.
+            Self::Fan | Self::Power | Self::Pwm => None,
         }
     }
 
@@ -181,6 +197,7 @@ impl SensorKind {
             Self::Current => "current",
             Self::Fan => "fan_tach",
             Self::Power => "power",
+            Self::Pwm => "fan_pwm",
         }
     }
 
@@ -192,6 +209,7 @@ impl SensorKind {
             Self::Current => "xyz.openbmc_project.Sensor.Value.Unit.Amperes",
             Self::Fan => "xyz.openbmc_project.Sensor.Value.Unit.RPMS",
             Self::Power => "xyz.openbmc_project.Sensor.Value.Unit.Watts",
+            Self::Pwm => "xyz.openbmc_project.Sensor.Value.Unit.Percent",
         }
     }
 }
@@ -285,9 +303,22 @@ pub struct Simulation {
     #[serde(default)]
     pub load_gain: f64,
     /// The value while the simulated host is off (a power draw's standby
-    /// level); without it the host's power does not move the value.
+    /// level, a processor's idle temperature); without it the host's power
+    /// does not move the value.
     #[serde(default)]
     pub standby: Option<f64>,
+    /// A fan driven by a fan zone's PWM: its speed at full duty (default:
+    /// `nominal + load-gain`).
+    #[serde(default)]
+    pub max_rpm: Option<f64>,
+    /// A temperature: whether the fans' airflow cools it (default true; an
+    /// inlet sensor reads the room, not the board).
+    #[serde(default = "yes")]
+    pub fan_cooled: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The line (from 1) of each `[[sensors]]` table in `text`, in order: what

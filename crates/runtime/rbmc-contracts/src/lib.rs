@@ -25,6 +25,8 @@
 //!   `org.rbmc.Sel`.
 //! - [`state`]: `xyz.openbmc_project.State.Host` and `.State.Chassis`.
 //! - [`control`]: the host's power restore policy and boot override.
+//! - [`fan`]: fan control: each zone's `Control.Mode` and each fan's
+//!   `Control.FanPwm`, on rbmc-fand.
 //! - [`sensor`]: what each sensor object carries: `Sensor.Value`, the
 //!   thresholds, availability.
 //! - [`network`]: the LAN channel's interface, with OpenBMC's
@@ -41,6 +43,7 @@ pub mod audit;
 pub mod bmc;
 pub mod common;
 pub mod control;
+pub mod fan;
 pub mod ipmi;
 pub mod kcsd;
 pub mod logging;

@@ -12,6 +12,10 @@ pub const SELD: &str = "org.rbmc.Seld";
 pub const NETIPMID: &str = "org.rbmc.Netipmid";
 /// rbmc-pefd: Platform Event Filtering and alerts.
 pub const PEFD: &str = "org.rbmc.Pefd";
+/// rbmc-fand: fan control, the owner of the fans' PWM outputs.
+pub const FAND: &str = "org.rbmc.Fand";
+/// rbmc-fand's second name, OpenBMC's (phosphor-pid-control's).
+pub const FAN_CTRL: &str = "xyz.openbmc_project.State.FanCtrl";
 /// rbmc-userd: accounts, their policy and the password side of logins.
 pub const USERD: &str = "org.rbmc.Userd";
 /// rbmc-userd's second name, OpenBMC's (phosphor-user-manager's).

@@ -15,6 +15,7 @@
 
 pub mod caller;
 pub mod durable;
+pub mod hwmon;
 pub mod startup;
 
 pub use startup::{Named, Running, Startup};

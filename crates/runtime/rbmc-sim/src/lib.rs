@@ -9,8 +9,18 @@
 //! injected by sensor name: a fan stops, a temperature runs past its
 //! critical threshold, a source disappears.
 //!
+//! With fan zones in `[cooling]`, the board has physics ([`thermal`]): each
+//! fan zone's PWM outputs are `pwmN` files that rbmc-fand writes, a fan's
+//! RPM follows its PWM with a lag, and every fan-cooled temperature is a
+//! first-order lag toward ambient plus heat from load (while the host has
+//! power) minus cooling that grows with the fans' airflow. Without zones the
+//! fans follow load, as before, and temperatures sit where the config says.
+//!
 //! The simulator is deterministic for a given seed and step sequence, so
-//! tests can rely on it; it reads no clock (the caller passes elapsed time).
+//! tests can rely on it; it reads no clock (the caller passes elapsed time),
+//! so it runs on virtual time as readily as on the wall clock.
+
+pub mod thermal;
 
 use std::{
     collections::BTreeMap,
@@ -77,6 +87,12 @@ struct SimSensor {
     runaway_target: f64,
     value: f64,
     fault: Option<Fault>,
+    /// A fan's: the PWM sensor (index) that drives it.
+    driven_by: Option<usize>,
+    /// A fan's speed at full duty.
+    max_rpm: f64,
+    /// A temperature's: whether the fans' airflow cools it.
+    fan_cooled: bool,
 }
 
 /// The simulated board.
@@ -123,7 +139,21 @@ impl Simulator {
                 &dir.join(format!("{input}_label")),
                 &format!("{}\n", entry.name.0),
             )?;
-            sensors.push(SimSensor::new(entry, dir.join(format!("{input}_input"))));
+            let attribute = dir.join(entry.kind.hwmon_attribute(input));
+            if entry.kind == SensorKind::Pwm {
+                // Full duty, as a board's firmware leaves its fans until
+                // the BMC takes over. rbmc-fand writes it from then on.
+                write(&attribute, "255\n")?;
+            }
+            sensors.push(SimSensor::new(entry, attribute));
+        }
+        // Each fan zone's tachometers follow their PWM outputs.
+        for fan in config.cooling.zones.iter().flat_map(|z| &z.fans) {
+            let index = |name: &str| sensors.iter().position(|s| s.name == name);
+            if let (Some(tach), Some(pwm)) = (fan.tach.as_deref().and_then(index), index(&fan.pwm))
+            {
+                sensors[tach].driven_by = Some(pwm);
+            }
         }
         // Devices with a device path live under devices/ and are linked from
         // class/hwmon, as in real sysfs.
@@ -151,6 +181,13 @@ impl Simulator {
             host_powered: true,
             rng: 0x9E37_79B9_7F4A_7C15,
         };
+        // Temperatures start where the config quotes them.
+        let load = sim.load();
+        for s in &mut sim.sensors {
+            if s.kind == SensorKind::Temperature {
+                s.value = s.nominal + s.load_gain * load;
+            }
+        }
         sim.step(Duration::ZERO)?;
         Ok(sim)
     }
@@ -211,40 +248,118 @@ impl Simulator {
             .ok_or_else(|| SimError::UnknownSensor(sensor.to_owned()))
     }
 
-    /// Advances time by `dt` and rewrites every attribute.
+    /// The attribute file behind a sensor (what rbmc-sensord reads, and for
+    /// a PWM output what rbmc-fand writes).
+    pub fn attribute(&self, sensor: &str) -> Option<&Path> {
+        self.sensors
+            .iter()
+            .find(|s| s.name == sensor)
+            .map(|s| s.attribute.as_path())
+    }
+
+    /// A sensor's present value (without noise), in its unit.
+    pub fn value(&self, sensor: &str) -> Option<f64> {
+        self.sensors
+            .iter()
+            .find(|s| s.name == sensor)
+            .map(|s| s.value)
+    }
+
+    /// The fans' share of full airflow that cools the board, 0-1: the mean
+    /// of the driven fans' speeds, or [`thermal::REFERENCE_AIRFLOW`] when no
+    /// fan is driven by a PWM.
+    pub fn airflow(&self) -> f64 {
+        let driven: Vec<f64> = self
+            .sensors
+            .iter()
+            .filter(|s| s.driven_by.is_some() && s.max_rpm > 0.0)
+            .map(|s| s.value / s.max_rpm)
+            .collect();
+        if driven.is_empty() {
+            return thermal::REFERENCE_AIRFLOW;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let count = driven.len() as f64;
+        driven.iter().sum::<f64>() / count
+    }
+
+    /// Advances time by `dt` and rewrites every attribute but the PWM
+    /// outputs, which it reads.
     pub fn step(&mut self, dt: Duration) -> Result<(), SimError> {
         self.elapsed += dt;
         let load = self.load();
-        // Thermal lag: temperatures close 1/20 of the gap per second.
-        let follow = 1.0 - (-dt.as_secs_f64() / 20.0).exp();
-        for i in 0..self.sensors.len() {
-            let noise = self.noise();
-            let s = &mut self.sensors[i];
-            let target = match s.fault {
-                Some(Fault::Stop) => 0.0,
-                Some(Fault::RunAway) => s.runaway_target,
-                Some(Fault::Remove) => continue,
-                None => match s.standby {
-                    Some(standby) if !self.host_powered => standby,
-                    _ => s.nominal + s.load_gain * load,
-                },
-            };
-            s.value = match (s.kind, s.fault) {
-                // Faults show at once so tests need not wait for the lag.
-                (_, Some(_)) => target,
-                (SensorKind::Temperature, None) if dt > Duration::ZERO => {
-                    s.value + (target - s.value) * follow
+        // PWM outputs first, then the fans they drive, then what the fans
+        // cool.
+        for s in &mut self.sensors {
+            if s.kind == SensorKind::Pwm {
+                if let Some(raw) = read_raw(&s.attribute) {
+                    s.value = raw / s.scale;
                 }
-                _ => target,
-            };
-            let shown = if s.fault.is_some() {
-                s.value
-            } else {
-                s.value + s.noise * noise
-            };
-            let raw = (shown * s.scale).round();
-            write(&s.attribute, &format!("{raw}\n"))?;
+            }
         }
+        let duties: Vec<f64> = self.sensors.iter().map(|s| s.value / 100.0).collect();
+        for i in 0..self.sensors.len() {
+            if self.sensors[i].kind == SensorKind::Fan {
+                let noise = self.noise();
+                self.update(i, load, thermal::REFERENCE_AIRFLOW, &duties, dt, noise)?;
+            }
+        }
+        let airflow = self.airflow();
+        for i in 0..self.sensors.len() {
+            if !matches!(self.sensors[i].kind, SensorKind::Fan | SensorKind::Pwm) {
+                let noise = self.noise();
+                self.update(i, load, airflow, &duties, dt, noise)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves sensor `i` on by `dt` and writes it.
+    fn update(
+        &mut self,
+        i: usize,
+        load: f64,
+        airflow: f64,
+        duties: &[f64],
+        dt: Duration,
+        noise: f64,
+    ) -> Result<(), SimError> {
+        let host_powered = self.host_powered;
+        let s = &mut self.sensors[i];
+        let target = match s.fault {
+            Some(Fault::Stop) => 0.0,
+            Some(Fault::RunAway) => s.runaway_target,
+            Some(Fault::Remove) => return Ok(()),
+            None => match (s.driven_by, s.standby) {
+                (Some(pwm), _) => s.max_rpm * duties[pwm].clamp(0.0, 1.0),
+                (None, Some(standby)) if !host_powered => standby,
+                _ => s.nominal + s.load_gain * load,
+            },
+        };
+        s.value = match (s.kind, s.fault) {
+            // Faults show at once so tests need not wait for the lag.
+            (_, Some(_)) => target,
+            // dt 0 (a fault injected or cleared) leaves it where it is.
+            (SensorKind::Temperature, None) => {
+                let airflow = if s.fan_cooled {
+                    airflow
+                } else {
+                    thermal::REFERENCE_AIRFLOW
+                };
+                thermal::temperature_step(s.value, target, airflow, dt)
+            }
+            (SensorKind::Fan, None) if s.driven_by.is_some() => {
+                thermal::fan_step(s.value, target, dt)
+            }
+            _ => target,
+        };
+        let shown = if s.fault.is_some() {
+            s.value
+        } else {
+            s.value + s.noise * noise
+        };
+        let raw = (shown * s.scale).round();
+        write(&s.attribute, &format!("{raw}\n"))?;
         Ok(())
     }
 
@@ -291,8 +406,20 @@ impl SimSensor {
             runaway_target,
             value: nominal,
             fault: None,
+            driven_by: None,
+            max_rpm: simulate
+                .and_then(|s| s.max_rpm)
+                .unwrap_or(nominal + simulate.map_or(0.0, |s| s.load_gain)),
+            fan_cooled: simulate.is_none_or(|s| s.fan_cooled),
         }
     }
+}
+
+/// A raw attribute value, if the file holds one.
+fn read_raw(path: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let raw: i32 = text.trim().parse().ok()?;
+    Some(f64::from(raw))
 }
 
 /// Writes a file whole: a reader never sees a half-written value (write to a
@@ -436,5 +563,103 @@ simulate = { nominal = 300.0, load-gain = 1000.0, standby = 12.0 }
         sim.set_host_powered(true);
         sim.step(Duration::from_secs(1)).unwrap();
         assert_eq!(read(&root, "power1_input"), Some(800_000_000));
+    }
+
+    fn cooled_config() -> Config {
+        Config::from_toml(
+            r#"
+[[sensors]]
+name = "CPU0 Temp"
+number = 1
+kind = "temperature"
+entity-id = 3
+range = [0.0, 127.0]
+source = { type = "hwmon", name = "rbmc_cpu", input = "temp1" }
+simulate = { nominal = 40.0, load-gain = 30.0, standby = 30.0 }
+
+[[sensors]]
+name = "Inlet Temp"
+number = 2
+kind = "temperature"
+entity-id = 0x37
+range = [0.0, 127.0]
+source = { type = "hwmon", name = "rbmc_cpu", input = "temp2" }
+simulate = { nominal = 24.0, fan-cooled = false }
+
+[[sensors]]
+name = "FAN1"
+number = 3
+kind = "fan"
+entity-id = 29
+range = [0.0, 15000.0]
+source = { type = "hwmon", name = "rbmc_fan", input = "fan1" }
+simulate = { nominal = 4000.0, max-rpm = 10000.0 }
+
+[[sensors]]
+name = "FAN1 PWM"
+number = 4
+kind = "pwm"
+entity-id = 29
+range = [0.0, 100.0]
+source = { type = "hwmon", name = "rbmc_fan", input = "pwm1" }
+
+[[cooling.zones]]
+id = 0
+fans = [{ pwm = "FAN1 PWM", tach = "FAN1" }]
+"#,
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    fn set_pwm(root: &Path, raw: u8) {
+        for entry in std::fs::read_dir(root.join("class/hwmon"))
+            .unwrap()
+            .flatten()
+        {
+            let p = entry.path().join("pwm1");
+            if p.exists() {
+                std::fs::write(p, format!("{raw}\n")).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn fans_follow_their_pwm_and_their_airflow_cools_the_board() {
+        let root = root("cooled");
+        let mut sim = Simulator::new(&cooled_config(), &root).unwrap();
+        // The PWM starts at full duty, as firmware leaves it; nobody but
+        // the fan owner writes it.
+        assert_eq!(read(&root, "pwm1"), Some(255));
+        sim.set_load(Some(1.0));
+        for _ in 0..600 {
+            sim.step(Duration::from_secs(1)).unwrap();
+        }
+        assert_eq!(read(&root, "pwm1"), Some(255));
+        assert!((sim.value("FAN1").unwrap() - 10_000.0).abs() < 1.0);
+        let cool = sim.value("CPU0 Temp").unwrap();
+        // A fifth of full duty: the fan slows within seconds, the processor
+        // warms over minutes.
+        set_pwm(&root, 51);
+        sim.step(Duration::from_secs(5)).unwrap();
+        assert!((sim.value("FAN1").unwrap() - 2000.0).abs() < 100.0);
+        for _ in 0..600 {
+            sim.step(Duration::from_secs(1)).unwrap();
+        }
+        let warm = sim.value("CPU0 Temp").unwrap();
+        assert!(warm > cool + 20.0, "{cool} -> {warm}");
+        // The inlet reads the room whatever the fans do.
+        assert!((sim.value("Inlet Temp").unwrap() - 24.0).abs() < 1e-6);
+        // With the host off the heat goes: toward its standby level.
+        sim.set_host_powered(false);
+        for _ in 0..900 {
+            sim.step(Duration::from_secs(1)).unwrap();
+        }
+        let off = sim.value("CPU0 Temp").unwrap();
+        assert!(off < warm - 20.0, "{warm} -> {off}");
+        // A stopped fan reads zero at once, whatever its PWM.
+        sim.inject("FAN1", Fault::Stop).unwrap();
+        sim.step(Duration::ZERO).unwrap();
+        assert_eq!(read(&root, "fan1_input"), Some(0));
     }
 }

@@ -330,7 +330,9 @@ impl Zone {
         self.mode = mode;
     }
 
-    /// Sets fan `fan`'s target in manual mode; it applies at the next poll.
+    /// Sets fan `fan`'s target in manual mode. It applies at once:
+    /// [`Self::pwm`] shows it (raised to the failsafe PWM while in
+    /// failsafe), for the caller to write.
     pub fn set_target(&mut self, fan: usize, pwm: f64) -> Result<(), TargetError> {
         if self.mode != Mode::Manual {
             return Err(TargetError::NotManual);
@@ -343,6 +345,11 @@ impl Zone {
             .get_mut(fan)
             .ok_or(TargetError::NoSuchFan(fan))?;
         *target = pwm;
+        self.pwm[fan] = if self.in_failsafe {
+            pwm.max(self.settings.failsafe_pwm)
+        } else {
+            pwm
+        };
         Ok(())
     }
 

@@ -88,6 +88,9 @@ pub struct FullSensorRecord {
     pub event_reading_type: u8,
     /// Base unit ([`Unit`]).
     pub base_unit: u8,
+    /// The reading is a percentage of the base unit (Sensor Units 1 bit 0):
+    /// a fan's PWM duty is a percentage with the base unit unspecified.
+    pub percentage: bool,
     /// Raw-to-value conversion.
     pub factors: LinearFactors,
     /// Nominal reading, raw.
@@ -136,7 +139,8 @@ impl FullSensorRecord {
         let deassertion = events | u16::from(readable >> 3 & 0x07) << 12;
         let (m_ls, m_ms) = split_10_bits(f.m);
         let (b_ls, b_ms) = split_10_bits(f.b);
-        let units_1 = if f.signed { 0b10 << 6 } else { 0 }; // no rate, modifier, %
+        // Analog format (7:6), no rate (5:3), no modifier (2:1), % (0).
+        let units_1 = if f.signed { 0b10 << 6 } else { 0 } | u8::from(self.percentage);
         #[rustfmt::skip]
         let mut body = vec![
             self.owner_id, self.owner_lun & 0x03, self.sensor_number,   // 6-8, channel 0

@@ -35,6 +35,7 @@ mod full {
 
 fn cpu_temp() -> FullSensorRecord {
     FullSensorRecord {
+        percentage: false,
         record_id: 1,
         owner_id: BMC_SLAVE_ADDRESS,
         owner_lun: 0,

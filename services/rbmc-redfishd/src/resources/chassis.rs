@@ -168,6 +168,7 @@ fn reading_type(kind: &str) -> (&'static str, &'static str) {
         "current" => ("Current", "A"),
         "fan_tach" => ("Rotational", "RPM"),
         "power" => ("Power", "W"),
+        // fan_pwm, and whatever kind comes next.
         _ => ("Percent", "%"),
     }
 }

@@ -300,6 +300,8 @@ pub async fn supply_metrics(service: &Service, id: &str) -> Result<Reply, ApiErr
             SensorKind::Fan => {
                 fans.push(json!({ "DataSourceUri": shown.uri(), "SpeedRPM": shown.reading() }))
             }
+            // A supply's own fan duty has no property here.
+            SensorKind::Pwm => continue,
         }
         shown_all.push(shown);
     }

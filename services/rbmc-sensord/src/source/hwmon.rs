@@ -1,7 +1,8 @@
 //! Linux hwmon sysfs (Documentation/hwmon/sysfs-interface.rst): each device
 //! is a directory `<sysfs>/class/hwmon/hwmonN` with a `name` attribute and
 //! `<type><N>_input` attributes in fixed units (millidegrees, millivolts,
-//! milliamperes, microwatts, RPM). `hwmonN` numbers change between boots, so a
+//! milliamperes, microwatts, RPM), and `pwm<N>` (0-255) for a fan's duty.
+//! `hwmonN` numbers change between boots, so a
 //! device is found by its `name`, and optionally by a substring of the
 //! path its `hwmonN` link resolves to (e.g. `i2c-3/3-0048`).
 
@@ -24,49 +25,32 @@ pub struct HwmonInput {
 }
 
 impl HwmonInput {
-    /// An input `<input>_input` of the device called `name`; raw values are
-    /// divided by `scale`.
+    /// The attribute file `attribute` (`temp1_input`, `pwm1`) of the device
+    /// called `name`; raw values are divided by `scale`.
     pub fn new(
         sysfs_root: &Path,
         name: &str,
         device: Option<&str>,
-        input: &str,
+        attribute: &str,
         scale: f64,
     ) -> Self {
         Self {
             sysfs_root: sysfs_root.to_path_buf(),
             name: name.to_owned(),
             device: device.map(str::to_owned),
-            attribute: format!("{input}_input"),
+            attribute: attribute.to_owned(),
             scale,
             located: Mutex::new(None),
         }
     }
 
     fn locate(&self) -> Result<PathBuf, SourceError> {
-        let class = self.sysfs_root.join("class/hwmon");
-        let not_found = || SourceError::DeviceNotFound {
-            name: self.name.clone(),
-            device: self.device.clone(),
-        };
-        let entries = std::fs::read_dir(&class).map_err(|_| not_found())?;
-        for entry in entries.flatten() {
-            let dir = entry.path();
-            let Ok(name) = std::fs::read_to_string(dir.join("name")) else {
-                continue;
-            };
-            if name.trim() != self.name {
-                continue;
-            }
-            if let Some(device) = &self.device {
-                let resolved = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-                if !resolved.to_string_lossy().contains(device.as_str()) {
-                    continue;
-                }
-            }
-            return Ok(dir.join(&self.attribute));
-        }
-        Err(not_found())
+        rbmc_daemon::hwmon::find_device(&self.sysfs_root, &self.name, self.device.as_deref())
+            .map(|dir| dir.join(&self.attribute))
+            .ok_or_else(|| SourceError::DeviceNotFound {
+                name: self.name.clone(),
+                device: self.device.clone(),
+            })
     }
 }
 
@@ -132,33 +116,33 @@ mod tests {
     #[test]
     fn finds_devices_by_name_not_index() {
         let root = tree();
-        let input = HwmonInput::new(&root, "nct6779", None, "temp1", 1000.0);
+        let input = HwmonInput::new(&root, "nct6779", None, "temp1_input", 1000.0);
         assert_eq!(input.read().unwrap(), 41.5);
-        let by_path = HwmonInput::new(&root, "lm75", Some("hwmon5"), "temp1", 1000.0);
+        let by_path = HwmonInput::new(&root, "lm75", Some("hwmon5"), "temp1_input", 1000.0);
         assert_eq!(by_path.read().unwrap(), 30.0);
-        let negative = HwmonInput::new(&root, "lm75", Some("hwmon3"), "temp1", 1000.0);
+        let negative = HwmonInput::new(&root, "lm75", Some("hwmon3"), "temp1_input", 1000.0);
         assert_eq!(negative.read().unwrap(), -2.5);
     }
 
     #[test]
     fn missing_device_attribute_and_garbage_are_errors() {
         let root = tree();
-        let missing = HwmonInput::new(&root, "absent", None, "temp1", 1000.0);
+        let missing = HwmonInput::new(&root, "absent", None, "temp1_input", 1000.0);
         assert!(matches!(
             missing.read(),
             Err(SourceError::DeviceNotFound { .. })
         ));
-        let no_attr = HwmonInput::new(&root, "nct6779", None, "temp9", 1000.0);
+        let no_attr = HwmonInput::new(&root, "nct6779", None, "temp9_input", 1000.0);
         assert!(matches!(no_attr.read(), Err(SourceError::Read { .. })));
         std::fs::write(root.join("class/hwmon/hwmon0/temp1_input"), "hot\n").unwrap();
-        let garbage = HwmonInput::new(&root, "nct6779", None, "temp1", 1000.0);
+        let garbage = HwmonInput::new(&root, "nct6779", None, "temp1_input", 1000.0);
         assert!(matches!(garbage.read(), Err(SourceError::Parse { .. })));
     }
 
     #[test]
     fn relocates_a_device_that_moved() {
         let root = tree();
-        let input = HwmonInput::new(&root, "nct6779", None, "temp1", 1000.0);
+        let input = HwmonInput::new(&root, "nct6779", None, "temp1_input", 1000.0);
         assert_eq!(input.read().unwrap(), 41.5);
         std::fs::rename(
             root.join("class/hwmon/hwmon0"),

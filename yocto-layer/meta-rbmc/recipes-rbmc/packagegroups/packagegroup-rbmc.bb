@@ -12,6 +12,7 @@ inherit packagegroup
 
 RDEPENDS:${PN} = "\
     rbmc-config \
+    rbmc-fand \
     rbmc-kcsd \
     rbmc-netipmid \
     rbmc-pefd \

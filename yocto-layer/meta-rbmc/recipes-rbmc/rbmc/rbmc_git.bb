@@ -5,13 +5,14 @@ SUMMARY:${PN}-powerd = "rbmc power and GPIO control: chassis, boot options, watc
 SUMMARY:${PN}-seld = "rbmc System Event Log"
 SUMMARY:${PN}-userd = "rbmc accounts owner"
 SUMMARY:${PN}-pefd = "rbmc PEF and alert owner"
+SUMMARY:${PN}-fand = "rbmc fan control: the PWM outputs' owner"
 SUMMARY:${PN}-netipmid = "rbmc RMCP+ (IPMI over LAN) network bridge"
 SUMMARY:${PN}-kcsd = "rbmc KCS host interface"
 SUMMARY:${PN}-redfishd = "rbmc Redfish service (HTTPS)"
 SUMMARY:${PN}-config = "rbmc board config, D-Bus policy, rbmc.target and device rules"
 DESCRIPTION = "Small daemons, one per concern, that talk over D-Bus: sensors \
                and FRU (rbmc-sensord), power and GPIO (rbmc-powerd), the System \
-               Event Log (rbmc-seld), accounts (rbmc-userd), Platform Event Filtering and alerts (rbmc-pefd), IPMI over LAN (rbmc-netipmid) and the KCS \
+               Event Log (rbmc-seld), accounts (rbmc-userd), Platform Event Filtering and alerts (rbmc-pefd), fan control (rbmc-fand), IPMI over LAN (rbmc-netipmid) and the KCS \
                host interface (rbmc-kcsd) and Redfish (rbmc-redfishd), with their systemd units, D-Bus \
                policy and board config."
 # Placeholder, like RBMC_GIT_REPO below: point both at where rbmc is published.
@@ -57,7 +58,7 @@ inherit cargo cargo-update-recipe-crates systemd useradd
 # of 12.9 MB for five binaries). The workspace also holds rbmc-dev (the
 # development launcher with a built-in bus) and the test crate; neither
 # belongs on a BMC, so only the multi-call package is built.
-RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-userd rbmc-pefd rbmc-netipmid rbmc-kcsd rbmc-redfishd"
+RBMC_DAEMONS = "rbmc-sensord rbmc-powerd rbmc-seld rbmc-userd rbmc-pefd rbmc-fand rbmc-netipmid rbmc-kcsd rbmc-redfishd"
 CARGO_BUILD_FLAGS:append = " -p rbmc"
 # The release profile strips symbols itself (Cargo.toml). Leave that to
 # bitbake, which splits debug info into rbmc-dbg and would otherwise flag the
@@ -129,7 +130,7 @@ do_install() {
 # they all run, and the config, D-Bus policy, target and device rules they
 # share. The main package stays empty: install packagegroup-rbmc, or the
 # daemons one by one.
-PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
+PACKAGE_BEFORE_PN = "${PN}-core ${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-fand ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 FILES:${PN}-core += "${bindir}/rbmc"
 
 FILES:${PN}-sensord += "${bindir}/rbmc-sensord ${systemd_system_unitdir}/rbmc-sensord.service"
@@ -137,6 +138,7 @@ FILES:${PN}-powerd += "${bindir}/rbmc-powerd ${systemd_system_unitdir}/rbmc-powe
 FILES:${PN}-seld += "${bindir}/rbmc-seld ${systemd_system_unitdir}/rbmc-seld.service"
 FILES:${PN}-userd += "${bindir}/rbmc-userd ${systemd_system_unitdir}/rbmc-userd.service"
 FILES:${PN}-pefd += "${bindir}/rbmc-pefd ${systemd_system_unitdir}/rbmc-pefd.service"
+FILES:${PN}-fand += "${bindir}/rbmc-fand ${systemd_system_unitdir}/rbmc-fand.service"
 # The systemd class adds a template's files only for the names listed in
 # SYSTEMD_SERVICE, not for instances of it: list the templates here.
 FILES:${PN}-netipmid += "${bindir}/rbmc-netipmid \
@@ -164,16 +166,18 @@ RDEPENDS:${PN}-powerd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-seld = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-userd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-pefd = "${PN}-config ${PN}-core"
+RDEPENDS:${PN}-fand = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-netipmid = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-kcsd = "${PN}-config ${PN}-core"
 RDEPENDS:${PN}-redfishd = "${PN}-config ${PN}-core"
 
-SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
+SYSTEMD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-fand ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 SYSTEMD_SERVICE:${PN}-sensord = "rbmc-sensord.service"
 SYSTEMD_SERVICE:${PN}-powerd = "rbmc-powerd.service"
 SYSTEMD_SERVICE:${PN}-seld = "rbmc-seld.service"
 SYSTEMD_SERVICE:${PN}-userd = "rbmc-userd.service"
 SYSTEMD_SERVICE:${PN}-pefd = "rbmc-pefd.service"
+SYSTEMD_SERVICE:${PN}-fand = "rbmc-fand.service"
 SYSTEMD_SERVICE:${PN}-netipmid = "${@' '.join('rbmc-netipmid@%s.socket' % lan for lan in d.getVar('RBMC_LAN_INTERFACES').split())}"
 # The instance is the device name escaped as systemd does (- becomes \x2d),
 # so the unit binds to the device's own .device unit.
@@ -191,14 +195,15 @@ SYSTEMD_AUTO_ENABLE = "enable"
 #   tests/systemd_units.rs checks the two lists agree.
 # - The groups the units' SupplementaryGroups= name; 70-rbmc.rules gives them
 #   the devices. systemd refuses to start a unit whose group does not exist.
-USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
+USERADD_PACKAGES = "${PN}-sensord ${PN}-powerd ${PN}-seld ${PN}-userd ${PN}-pefd ${PN}-fand ${PN}-netipmid ${PN}-kcsd ${PN}-redfishd ${PN}-config"
 RBMC_USERADD_OPTS = "--system --no-create-home --home-dir /nonexistent --shell /bin/false --user-group"
 USERADD_PARAM:${PN}-sensord = "${RBMC_USERADD_OPTS} rbmc-sensord"
 USERADD_PARAM:${PN}-powerd = "${RBMC_USERADD_OPTS} rbmc-powerd"
 USERADD_PARAM:${PN}-seld = "${RBMC_USERADD_OPTS} rbmc-seld"
 USERADD_PARAM:${PN}-userd = "${RBMC_USERADD_OPTS} rbmc-userd"
 USERADD_PARAM:${PN}-pefd = "${RBMC_USERADD_OPTS} rbmc-pefd"
+USERADD_PARAM:${PN}-fand = "${RBMC_USERADD_OPTS} rbmc-fand"
 USERADD_PARAM:${PN}-netipmid = "${RBMC_USERADD_OPTS} rbmc-netipmid"
 USERADD_PARAM:${PN}-kcsd = "${RBMC_USERADD_OPTS} rbmc-kcsd"
 USERADD_PARAM:${PN}-redfishd = "${RBMC_USERADD_OPTS} rbmc-redfishd"
-GROUPADD_PARAM:${PN}-config = "--system i2c; --system gpio; --system ipmi-kcs"
+GROUPADD_PARAM:${PN}-config = "--system i2c; --system gpio; --system ipmi-kcs; --system hwmon-pwm"

@@ -270,6 +270,8 @@ fn manual_mode_pins_the_pwm_and_automatic_resumes() {
     assert_eq!(run.poll_healthy(30.0).pwm, [20.0, 20.0]);
     run.zone.set_target(0, 45.0).unwrap();
     run.zone.set_target(1, 75.0).unwrap();
+    // At once, before the next poll.
+    assert_eq!(run.zone.pwm(), [45.0, 75.0]);
     assert_eq!(run.zone.set_target(2, 50.0), Err(TargetError::NoSuchFan(2)));
     assert_eq!(run.zone.set_target(0, 101.0), Err(TargetError::OutOfRange));
     // Pinned, however hot it gets.
