@@ -4,7 +4,7 @@
 //! daemons on the dev bus.
 //!
 //! - A load step on the powered host settles `CPU0 Temp` within ±2 °C of
-//!   its 70 °C setpoint, within the bound docs/BENCHMARKS.md names; the fans'
+//!   its 70 °C setpoint, within the bound README.md names; the fans'
 //!   PWM and RPM show in ipmitool's and FreeIPMI's sensor lists, and the
 //!   zone ramps at host power-on.
 //! - A fan stopped through the simulator puts its zone in failsafe within
@@ -12,7 +12,8 @@
 //!   a SEL entry; clearing it leaves failsafe with another.
 //! - Manual mode over D-Bus pins the PWM whatever the temperature, and
 //!   going back to automatic resumes control; the same mode through the OEM
-//!   IPMI command (phosphor-pid-control's bytes).
+//!   IPMI command (phosphor-pid-control's bytes), and Redfish's view of it
+//!   (the zone's `Control`: `ControlMode`, failsafe as `Critical`).
 //! - A config naming an unknown sensor, or a PWM output that does not
 //!   exist, stops rbmc-fand at start with 78 and a message naming it.
 
@@ -21,15 +22,26 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rbmc_e2e::{bin_dir, done_or, text, wait_for, Suite};
+use rbmc_e2e::{bin_dir, done_or, redfish::redfish, text, wait_for, Suite};
 
 const ZONE: &str = "/xyz/openbmc_project/settings/fanctrl/zone0";
 const FAN1_PWM: &str = "/xyz/openbmc_project/control/fanpwm/FAN1_PWM";
 const CPU0: &str = "/xyz/openbmc_project/sensors/temperature/CPU0_Temp";
+const REDFISH_ZONE: &str = "/redfish/v1/Chassis/chassis/Controls/FanZone0";
 
-/// How long a load step may take to settle within ±2 °C (docs/BENCHMARKS.md
-/// "Cooling"); the virtual-time bench settles the same step in under a
-/// minute.
+/// The zone's Redfish `ControlMode`.
+fn redfish_mode(suite: &Suite) -> String {
+    let reply = redfish(suite, &["get", REDFISH_ZONE]);
+    assert_eq!(reply["status"], 200, "{reply}");
+    reply["body"]["ControlMode"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// How long a load step may take to settle within ±2 °C (README.md,
+/// "Cooling step response"); the virtual-time bench settles its step in
+/// under a minute.
 const SETTLING_BOUND: Duration = Duration::from_secs(180);
 /// How long the reading must stay in the band to count as settled.
 const SETTLED_FOR: Duration = Duration::from_secs(20);
@@ -215,6 +227,9 @@ fn a_stopped_fan_puts_its_zone_in_failsafe_within_two_polls_with_a_sel_entry() {
         ],
     );
     assert_eq!(raw.trim(), "cf c2 00 01");
+    // Redfish: the zone's Control is critical.
+    let reply = redfish(&suite, &["get", REDFISH_ZONE]);
+    assert_eq!(reply["body"]["Status"]["Health"], "Critical", "{reply}");
 
     // The fan back: out of failsafe, logged, and slewing down from full.
     suite.simulator("Clear", "s", &["FAN3"]);
@@ -291,6 +306,8 @@ fn manual_mode_pins_the_pwm_and_automatic_resumes() {
         ),
         "100"
     );
+    // Redfish shows the zone held by an operator.
+    assert_eq!(redfish_mode(&suite), "Override");
     // The OEM command reads the mode as manual, and gives it back.
     let oem = |args: &[&str]| {
         let mut all = vec!["raw", "0x2e", "0x04", "0xcf", "0xc2", "0x00"];
@@ -323,6 +340,7 @@ fn manual_mode_pins_the_pwm_and_automatic_resumes() {
         ),
         "false"
     );
+    assert_eq!(redfish_mode(&suite), "Automatic");
     // Another body's command, or a zone that does not exist: refused.
     let other = suite.ipmitool(
         17,

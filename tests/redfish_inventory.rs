@@ -1,7 +1,7 @@
 //! The rest of the Redfish tree (issue 18), each part checked against a
 //! second real client of the same daemons:
-//! - ThermalSubsystem: each fan's speed and every temperature in
-//!   ThermalMetrics is what ipmitool's `sensor list` shows;
+//! - ThermalSubsystem: each fan's speed (its duty and RPM) and every
+//!   temperature in ThermalMetrics is what ipmitool's `sensor list` shows;
 //! - PowerSubsystem: each power supply's metrics are its entity's sensors,
 //!   as ipmitool reads them;
 //! - Managers/bmc/EthernetInterfaces: the LAN channel as `ipmitool lan
@@ -79,9 +79,12 @@ fn fans_and_temperatures_are_the_sensors_ipmitool_lists() {
                 let fan = get(&suite, member["@odata.id"].as_str().expect("id"));
                 let name = fan["Name"].as_str().expect("Name");
                 agrees(&readings, name, &fan["SpeedPercent"]["SpeedRPM"], 15300.0)?;
-                // The excerpt is its sensor's reading.
+                // A fan a zone drives: its duty from its PWM sensor, which
+                // the excerpt links.
+                let duty = format!("{name} PWM");
+                agrees(&readings, &duty, &fan["SpeedPercent"]["Reading"], 100.0)?;
                 let source = fan["SpeedPercent"]["DataSourceUri"].as_str().expect("uri");
-                assert_eq!(get(&suite, source)["ReadingUnits"], "RPM");
+                assert_eq!(get(&suite, source)["ReadingUnits"], "%");
             }
             let metrics = get(&suite, &format!("{THERMAL}/ThermalMetrics"));
             let temperatures = metrics["TemperatureReadingsCelsius"]

@@ -69,8 +69,13 @@ pub fn main(args: &[String]) {
                 println!(
                     "| {} | {name} | {setpoint:.1} °C | {label} | {} | {:+.2} °C | {:+.2} °C |",
                     trace.zone,
-                    m.settling
-                        .map_or("never".to_owned(), |s| format!("{s:.0} s")),
+                    match m.settling {
+                        Some(seconds) => format!("{seconds:.0} s"),
+                        // Held under the setpoint: the minimum PWM, or
+                        // another input, decides the fans.
+                        None if m.steady_error < -BAND => "held below (not limiting)".to_owned(),
+                        None => "never".to_owned(),
+                    },
                     m.overshoot,
                     m.steady_error,
                 );

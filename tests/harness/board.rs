@@ -252,11 +252,17 @@ impl EmulatedBoard {
     /// containing `reply`.
     pub fn console_command(&mut self, line: &str, reply: &str) -> Result<String, String> {
         let from = self.console_lines().len();
-        writeln!(self.console_in, "{line}").map_err(|e| format!("console: {e}"))?;
-        self.console_in
-            .flush()
-            .map_err(|e| format!("console: {e}"))?;
+        self.send_console(line)?;
         self.wait_console_from(from, reply, Duration::from_secs(20))
+    }
+
+    /// Sends one command line to the guest's console without waiting for
+    /// its reply (a command that kills a daemon: its exit may reach the
+    /// console before the reply, which [`Self::console_command`] would take
+    /// for a failure).
+    pub fn send_console(&mut self, line: &str) -> Result<(), String> {
+        writeln!(self.console_in, "{line}").map_err(|e| format!("console: {e}"))?;
+        self.console_in.flush().map_err(|e| format!("console: {e}"))
     }
 
     /// The guest's daemon logs (the console's `logs` command), for a

@@ -20,8 +20,8 @@ use serde_json::Value;
 use crate::{
     expand::{self, Prefetched},
     resources::{
-        account_changes, account_policy, accounts, chassis, ethernet, event_service, event_stream,
-        logs, managers, registries, root, sessions, subsystems, systems,
+        account_changes, account_policy, accounts, chassis, controls, ethernet, event_service,
+        event_stream, logs, managers, registries, root, sessions, subsystems, systems,
     },
     service::{Body, Caller, Reply, Request, Service},
 };
@@ -68,6 +68,8 @@ enum Resource<'a> {
     Subscription(&'a str),
     ManagerResetActionInfo,
     ManagerReset,
+    Controls,
+    Control(&'a str),
     ThermalSubsystem,
     Fans,
     Fan(&'a str),
@@ -131,6 +133,8 @@ impl<'a> Resource<'a> {
             ["Chassis", chassis::CHASSIS] => Self::Chassis,
             ["Chassis", chassis::CHASSIS, "Sensors"] => Self::Sensors,
             ["Chassis", chassis::CHASSIS, "Sensors", id] => Self::Sensor(id),
+            ["Chassis", chassis::CHASSIS, "Controls"] => Self::Controls,
+            ["Chassis", chassis::CHASSIS, "Controls", id] => Self::Control(id),
             ["Chassis", chassis::CHASSIS, "ThermalSubsystem"] => Self::ThermalSubsystem,
             ["Chassis", chassis::CHASSIS, "ThermalSubsystem", "Fans"] => Self::Fans,
             ["Chassis", chassis::CHASSIS, "ThermalSubsystem", "Fans", id] => Self::Fan(id),
@@ -223,6 +227,8 @@ impl<'a> Resource<'a> {
             Self::EventService => "EventService",
             Self::Subscriptions => "EventDestinationCollection",
             Self::Subscription(_) => "EventDestination",
+            Self::Controls => "ControlCollection",
+            Self::Control(_) => "Control",
             Self::ThermalSubsystem => "ThermalSubsystem",
             Self::Fans => "FanCollection",
             Self::Fan(_) => "Fan",
@@ -540,6 +546,8 @@ async fn dispatch(
             let caller = needs(Privilege::ConfigureManager)?;
             event_service::delete(service, caller, id).await
         }
+        Resource::Controls => Ok(controls::collection(service)),
+        Resource::Control(id) => controls::control(service, id).await,
         Resource::ThermalSubsystem => subsystems::thermal(service).await,
         Resource::Fans => Ok(subsystems::fan_collection(service)),
         Resource::Fan(id) => subsystems::fan(service, id).await,

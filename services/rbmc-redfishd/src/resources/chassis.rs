@@ -72,6 +72,7 @@ pub async fn get(service: &Service) -> Result<Reply, ApiError> {
         "Status": { "State": "Enabled", "Health": "OK" },
         "Sensors": { "@odata.id": SENSORS },
         "ThermalSubsystem": { "@odata.id": format!("{PATH}/ThermalSubsystem") },
+        "Controls": { "@odata.id": format!("{PATH}/Controls") },
         "PowerSubsystem": { "@odata.id": format!("{PATH}/PowerSubsystem") },
         "Links": {
             "ComputerSystems": [{ "@odata.id": "/redfish/v1/Systems/system" }],

@@ -5,7 +5,8 @@
 //! - [`sessions`]: the SessionService and its sessions.
 //! - [`systems`]: the host: power state, reset, boot override.
 //! - [`chassis`]: the chassis and its sensors; [`subsystems`]: its
-//!   thermal (fans, temperatures) and power (power supplies) subsystems.
+//!   thermal (fans, temperatures) and power (power supplies) subsystems;
+//!   [`controls`]: its fan zones.
 //! - [`managers`]: the BMC itself and its network protocols;
 //!   [`ethernet`]: its LAN channel's interface.
 //! - [`registries`]: DMTF's message registries.
@@ -20,6 +21,7 @@ pub mod account_changes;
 pub mod account_policy;
 pub mod accounts;
 pub mod chassis;
+pub mod controls;
 pub mod ethernet;
 pub mod event_service;
 pub mod event_stream;

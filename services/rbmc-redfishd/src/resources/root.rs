@@ -64,6 +64,8 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         &["ThermalSubsystem", "ThermalSubsystem.v1_5_0"],
     ),
     ("FanCollection", &["FanCollection"]),
+    ("ControlCollection", &["ControlCollection"]),
+    ("Control", &["Control", "Control.v1_5_0"]),
     ("Fan", &["Fan", "Fan.v1_6_0"]),
     (
         "ThermalMetrics",

@@ -167,19 +167,39 @@ pub fn fan_collection(service: &Service) -> Reply {
     }))
 }
 
-/// `GET .../ThermalSubsystem/Fans/<id>`: its tachometer's speed.
+/// `GET .../ThermalSubsystem/Fans/<id>`: its speed. A fan a zone of
+/// rbmc-fand drives has its duty as `SpeedPercent.Reading`, from its `pwm`
+/// sensor (the `DataSourceUri`), beside its tachometer's `SpeedRPM`; any
+/// other fan only its RPM, linking its tachometer.
 pub async fn fan(service: &Service, id: &str) -> Result<Reply, ApiError> {
     let entry = fans(service)
         .find(|e| fan_id(e) == id)
         .ok_or_else(|| ApiError::not_found("Fan", id))?;
     let objects = service.sensors.get(&service.bus).await?;
     let tach = Shown::find(&objects, entry).ok_or_else(|| ApiError::not_found("Fan", id))?;
+    let duty = service
+        .config
+        .cooling
+        .zones
+        .iter()
+        .flat_map(|zone| &zone.fans)
+        .find(|fan| fan.tach.as_deref() == Some(entry.name.0.as_str()))
+        .and_then(|fan| service.config.sensors.iter().find(|s| s.name.0 == fan.pwm))
+        .and_then(|pwm| Shown::find(&objects, pwm));
+    let speed = match &duty {
+        Some(duty) => json!({
+            "DataSourceUri": duty.uri(),
+            "Reading": duty.reading(),
+            "SpeedRPM": tach.reading(),
+        }),
+        None => json!({ "DataSourceUri": tach.uri(), "SpeedRPM": tach.reading() }),
+    };
     Ok(Reply::ok(json!({
         "@odata.id": format!("{FANS}/{id}"),
         "@odata.type": "#Fan.v1_6_0.Fan",
         "Id": id,
         "Name": entry.name.0.clone(),
-        "SpeedPercent": { "DataSourceUri": tach.uri(), "SpeedRPM": tach.reading() },
+        "SpeedPercent": speed,
         "Status": tach.status(),
     })))
 }
