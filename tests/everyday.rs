@@ -279,15 +279,16 @@ fn warm_reset_restarts_the_bridges_and_cold_reset_every_daemon() {
 
 /// Get NetFn Support, with FreeIPMI's ipmi-raw (no client has a command
 /// for it): LUN 00b takes base commands, and the pairs of the NetFns the
-/// owners serve are set: Chassis, S/E, App, Storage, Transport (6Dh), and
-/// Group Extension 2Ch (DCMI, bit 6 of the pairs 20h-2Eh byte: 40h).
+/// owners serve are set: Chassis, S/E, App, Storage, Transport (6Dh),
+/// Group Extension 2Ch (DCMI, bit 6 of the pairs 20h-2Eh byte: 40h) and
+/// OEM/Group 2Eh (rbmc-fand's fan-control command, bit 7: 80h).
 #[test]
 fn netfn_support_lists_what_the_owners_serve() {
     let suite = Suite::start();
     for channel in ["0e", "0f"] {
         let shown = freeipmi_ok(&suite, "ipmi-raw", &["00", "06", "09", channel]);
         assert!(
-            shown.contains("rcvd: 09 00 01 6D 00 40 00 00"),
+            shown.contains("rcvd: 09 00 01 6D 00 C0 00 00"),
             "{channel}: {shown}"
         );
     }

@@ -45,15 +45,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let bus = startup.connection().clone();
     let poll = Duration::from_millis(config.cooling.poll_ms);
     let (handle, stopper) = owner::spawn(bus.clone(), zones, poll);
-    let objects = dbus::serve(&bus, &handle).await?;
-    tokio::spawn(dbus::publish(objects, handle.clone()));
-    let table = commands::command_table(handle);
-    startup
-        .serve_commands(Arc::new(table) as Arc<dyn Execute>)
-        .await?;
-    startup.name(names::FAND).name(names::FAN_CTRL);
-    let running = startup.claim_names().await?.ready();
-    let outcome = running.until(shutdown).await;
+    // Whatever ends the daemon from here (a failed start, a lost bus, a
+    // signal), the fans are left at failsafe.
+    let outcome = async {
+        let objects = dbus::serve(&bus, &handle).await?;
+        tokio::spawn(dbus::publish(objects, handle.clone()));
+        let table = commands::command_table(handle);
+        startup
+            .serve_commands(Arc::new(table) as Arc<dyn Execute>)
+            .await?;
+        startup.name(names::FAND).name(names::FAN_CTRL);
+        let running = startup.claim_names().await?.ready();
+        running.until(shutdown).await
+    }
+    .await;
     stopper.stop().await;
     outcome
 }

@@ -19,6 +19,10 @@ use tracing::{info, warn};
 
 use crate::{outputs::PwmOutput, readings};
 
+/// How long the host's last known power state holds while rbmc-powerd does
+/// not answer; then the host counts as on.
+const POWER_STATE_STALE: Duration = Duration::from_secs(5);
+
 /// Why a change was refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -291,15 +295,22 @@ async fn run(
     let start = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Until rbmc-powerd answers, the host counts as on: the controllers
-    // run rather than idle the fans.
+    // Until rbmc-powerd answers, or once it has not answered for a while,
+    // the host counts as on: the controllers run (and judge their inputs)
+    // rather than idle the fans.
     let mut host_on = true;
+    let mut powerd_answered = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 let sensors = readings::sensors(&bus, poll / 2).await;
-                if let Some(on) = readings::host_on(&bus, poll / 4).await {
-                    host_on = on;
+                match readings::host_on(&bus, poll / 4).await {
+                    Some(on) => {
+                        host_on = on;
+                        powerd_answered = tokio::time::Instant::now();
+                    }
+                    None if powerd_answered.elapsed() >= POWER_STATE_STALE => host_on = true,
+                    None => {}
                 }
                 let now = start.elapsed();
                 for zone in &mut zones {

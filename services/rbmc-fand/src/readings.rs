@@ -1,6 +1,7 @@
 //! What each poll reads, over D-Bus: every sensor from rbmc-sensord's
 //! objects (one `GetManagedObjects` of `/xyz/openbmc_project/sensors`), and
-//! whether the host has power (rbmc-powerd's `CurrentPowerState`).
+//! whether the host has power (rbmc-powerd's `CurrentPowerState`: on in
+//! every state but `Off`).
 //! rbmc-fand reads no hwmon input itself: sensord is the one reader.
 //!
 //! A reading becomes the zone's [`Reading`]:
@@ -89,7 +90,8 @@ pub async fn sensors(bus: &zbus::Connection, limit: Duration) -> SensorValues {
     SensorValues(Some(values))
 }
 
-/// Whether the host has power, if rbmc-powerd answers within `limit`.
+/// Whether the host has power, if rbmc-powerd answers within `limit`:
+/// every state but `Off` (a host shutting down still makes its heat).
 pub async fn host_on(bus: &zbus::Connection, limit: Duration) -> Option<bool> {
     let call = async {
         ChassisProxy::builder(bus)
@@ -100,7 +102,7 @@ pub async fn host_on(bus: &zbus::Connection, limit: Duration) -> Option<bool> {
             .await
     };
     match tokio::time::timeout(limit, call).await {
-        Ok(Ok(state)) => Some(state.ends_with(".On")),
+        Ok(Ok(state)) => Some(!state.ends_with(".Off")),
         _ => None,
     }
 }

@@ -6,19 +6,21 @@
 //! time; the zone answers with each fan's PWM and whether it is in
 //! failsafe. The rules, in the order they apply:
 //!
-//! 1. **Failsafe.** An input that failed (its sensor has no reading), one
-//!    that has not answered for `stale_after`, or a fan whose tachometer
-//!    reads below `stopped_rpm` while it is driven (the host on, the fan's
-//!    PWM above zero for at least `spin_up`), sends every fan of the zone to
-//!    `failsafe_pwm` at once, with no slew limit. The zone leaves failsafe
-//!    when every cause has cleared, and then slews down.
+//! 1. **Failsafe.** While the host is on: an input that failed (its sensor
+//!    has no reading; it stays failed until it reads again), one that has
+//!    not answered for `stale_after`, or a fan whose tachometer reads below
+//!    `stopped_rpm` while it is driven (the fan's PWM above zero for at
+//!    least `spin_up`), sends every fan of the zone to at least
+//!    `failsafe_pwm` at once, with no slew limit (a floor: a hot input that
+//!    still reads may ask for more). The zone leaves failsafe when every
+//!    cause has cleared, and then slews down. While the host is off the
+//!    inputs are not judged: many lose power with it.
 //! 2. **Manual mode.** The operator's per-fan targets, unchanged (but never
 //!    below `failsafe_pwm` while in failsafe).
 //! 3. **Host off.** `min_pwm`; the controllers forget their state.
-//! 4. **Host power-on.** `power_on.pwm` for `power_on.hold`, from the first
-//!    poll that sees the host on (including the daemon's first poll), while
-//!    the host's own fan-less boot heats the parts; then the controllers
-//!    take over through the slew limits.
+//! 4. **Host power-on.** At least `power_on.pwm` for `power_on.hold`, from
+//!    the first poll that sees the host on (including the daemon's first
+//!    poll); then the controllers take over through the slew limits.
 //! 5. **Automatic.** The highest demand of the controllers, within
 //!    `min_pwm`..`max_pwm`, moved toward at most `slew_up` percent per
 //!    second up and `slew_down` down.
@@ -76,9 +78,9 @@ pub struct ZoneSettings {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ZoneSettingsError {
-    /// A PWM setting is outside 0-100 %, or the minimum exceeds the
-    /// maximum.
-    #[error("{0} must be 0-100 % (and min-pwm <= max-pwm)")]
+    /// A PWM setting is outside 0-100 %, the minimum exceeds the maximum,
+    /// or the failsafe PWM is below the minimum.
+    #[error("{0} must be 0-100 % (and min-pwm <= max-pwm, min-pwm <= failsafe-pwm)")]
     BadPwm(&'static str),
     /// A slew limit is not a positive number.
     #[error("{0} must be a positive number of percent per second")]
@@ -119,6 +121,9 @@ impl ZoneSettings {
         }
         if self.min_pwm > self.max_pwm {
             return Err(ZoneSettingsError::BadPwm("min-pwm"));
+        }
+        if self.failsafe_pwm < self.min_pwm {
+            return Err(ZoneSettingsError::BadPwm("failsafe-pwm"));
         }
         for (name, slew) in [("slew-up", self.slew_up), ("slew-down", self.slew_down)] {
             if !(slew.is_finite() && slew > 0.0) {
@@ -247,11 +252,14 @@ impl Controller {
     }
 }
 
-/// The last value an input gave, and when.
+/// The last answer an input gave, and when: a value, or a failure (`value`
+/// `None` with `failed`), or nothing yet (`value` `None`, the first poll's
+/// time).
 #[derive(Clone, Copy, Debug)]
 struct LastGood {
     value: Option<f64>,
     at: Duration,
+    failed: bool,
 }
 
 /// A fan zone's state.
@@ -375,7 +383,7 @@ impl Zone {
             _ => {}
         }
 
-        let mut causes = Vec::new();
+        let mut input_causes = Vec::new();
         let mut demand: f64 = 0.0;
         for (index, controller) in self.controllers.iter_mut().enumerate() {
             let reading = poll.inputs.get(index).copied().unwrap_or(Reading::Failed);
@@ -385,21 +393,32 @@ impl Zone {
                     *last = Some(LastGood {
                         value: Some(v),
                         at: poll.now,
+                        failed: false,
                     });
                     Some(v)
                 }
                 Reading::Value(_) | Reading::Failed => {
-                    causes.push(FailsafeCause::InputFailed(index));
+                    *last = Some(LastGood {
+                        value: None,
+                        at: poll.now,
+                        failed: true,
+                    });
+                    input_causes.push(FailsafeCause::InputFailed(index));
                     None
                 }
                 Reading::Unanswered => {
-                    // Never answered: stale counts from the first poll.
+                    // Never answered: stale counts from the first poll. An
+                    // input whose last answer was a failure stays failed.
                     let since = *last.get_or_insert(LastGood {
                         value: None,
                         at: poll.now,
+                        failed: false,
                     });
-                    if poll.now.saturating_sub(since.at) >= s.stale_after {
-                        causes.push(FailsafeCause::InputStale(index));
+                    if since.failed {
+                        input_causes.push(FailsafeCause::InputFailed(index));
+                        None
+                    } else if poll.now.saturating_sub(since.at) >= s.stale_after {
+                        input_causes.push(FailsafeCause::InputStale(index));
                         None
                     } else {
                         since.value
@@ -411,6 +430,14 @@ impl Zone {
             }
         }
         let demand = demand.clamp(s.min_pwm, s.max_pwm);
+        // While the host is off its inputs are not judged: many lose power
+        // with it (a processor's PECI, a DIMM's sensor), and with no heat
+        // the zone holds its minimum.
+        let mut causes = if poll.host_on {
+            input_causes
+        } else {
+            Vec::new()
+        };
 
         // Fans: stopped or unreadable while driven.
         for fan in 0..s.fans {
@@ -449,12 +476,14 @@ impl Zone {
                 .collect(),
             Mode::Manual => self.manual.clone(),
             Mode::Automatic => {
+                // Failsafe and the power-on hold are floors: a hot input
+                // that still reads may ask for more.
                 let target = if failsafe {
-                    s.failsafe_pwm
+                    s.failsafe_pwm.max(demand)
                 } else if !poll.host_on {
                     s.min_pwm
                 } else if in_power_on_hold {
-                    s.power_on_pwm
+                    s.power_on_pwm.max(demand)
                 } else if first_poll {
                     demand
                 } else {

@@ -1,13 +1,14 @@
 //! The chassis's `Controls`: each fan zone of rbmc-fand as a `Control`
 //! (Control.v1_5_0), at `/redfish/v1/Chassis/chassis/Controls/FanZone<N>`.
 //!
-//! - `ControlType` `Percent` (the zone's fans' duty), `PhysicalContext`
+//! - `ControlType` `DutyCycle` (the zone's fans' PWM duty), `PhysicalContext`
 //!   `Fan`;
 //! - `ControlMode` `Automatic` while the controllers drive the fans, and
 //!   `Override` while an operator holds them (phosphor-pid-control's
 //!   `Manual`: Redfish's `Manual` means a physical control);
-//! - `SetPoint` the zone's present PWM in percent, `SettingMin` and
-//!   `SettingMax` its configured limits;
+//! - `SetPoint` the zone's present PWM in percent, `AllowableMin` and
+//!   `AllowableMax` the range its controllers keep to (`min-pwm`,
+//!   `max-pwm`);
 //! - `Status.Health` `Critical` while the zone is in failsafe, else `OK`
 //!   (the causes are on D-Bus, `org.rbmc.Fand.Zone.FailSafeCauses`);
 //! - `AssociatedSensors` the zone's inputs, PWM outputs and tachometers.
@@ -90,13 +91,13 @@ pub async fn control(service: &Service, id: &str) -> Result<Reply, ApiError> {
         "@odata.type": "#Control.v1_5_0.Control",
         "Id": id,
         "Name": format!("Fan zone {}", zone.id),
-        "ControlType": "Percent",
+        "ControlType": "DutyCycle",
         "PhysicalContext": "Fan",
         "ControlMode": if manual { "Override" } else { "Automatic" },
         "SetPoint": (pwm * 100.0).round() / 100.0,
         "SetPointUnits": "%",
-        "SettingMin": zone.min_pwm,
-        "SettingMax": zone.max_pwm,
+        "AllowableMin": zone.min_pwm,
+        "AllowableMax": zone.max_pwm,
         "AssociatedSensors": associated,
         "AssociatedSensors@odata.count": associated.len(),
         "Status": {

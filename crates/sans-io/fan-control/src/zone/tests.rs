@@ -337,3 +337,50 @@ fn settings_are_checked() {
         Err(ZoneSettingsError::Stepwise { index: 1, .. })
     ));
 }
+
+#[test]
+fn a_failed_input_stays_failed_while_unanswered() {
+    let mut run = Run::new(settings());
+    for _ in 0..40 {
+        run.poll_healthy(30.0);
+    }
+    let tachs = [Some(Reading::Value(2000.0)); 2];
+    assert_eq!(
+        run.poll(&[Reading::Failed], &tachs).failsafe,
+        [FailsafeCause::InputFailed(0)]
+    );
+    // Its owner then stops answering: the last answer was a failure, so
+    // the zone stays in failsafe rather than trusting the older value.
+    let d = run.poll(&[Reading::Unanswered], &tachs);
+    assert_eq!(d.failsafe, [FailsafeCause::InputFailed(0)]);
+    assert_eq!(d.failsafe_changed, None);
+}
+
+#[test]
+fn failsafe_is_a_floor_and_inputs_are_not_judged_while_the_host_is_off() {
+    let mut s = settings();
+    s.failsafe_pwm = 60.0;
+    s.inputs.push(pid());
+    let mut run = Run::new(s);
+    let tachs = [Some(Reading::Value(5000.0)); 2];
+    for _ in 0..60 {
+        run.poll(&[Reading::Value(30.0), Reading::Value(30.0)], &tachs);
+    }
+    // One input fails while the other is far too hot: failsafe, but the
+    // hot input's demand wins over the failsafe PWM.
+    let d = run.poll(&[Reading::Failed, Reading::Value(45.0)], &tachs);
+    assert_eq!(d.failsafe, [FailsafeCause::InputFailed(0)]);
+    assert_eq!(d.pwm[0], 60.0);
+    let d = run.poll(&[Reading::Failed, Reading::Value(110.0)], &tachs);
+    assert_eq!(d.pwm[0], 100.0);
+    // Host off: a failed input is expected (its sensor lost power).
+    run.host_on = false;
+    let d = run.poll(&[Reading::Failed, Reading::Failed], &tachs);
+    assert!(d.failsafe.is_empty(), "{:?}", d.failsafe);
+    assert_eq!(d.failsafe_changed, Some(false));
+    assert_eq!(d.pwm, [20.0, 20.0]);
+    // A failsafe PWM under the minimum is refused.
+    let mut s = settings();
+    s.failsafe_pwm = 10.0;
+    assert_eq!(s.check(), Err(ZoneSettingsError::BadPwm("failsafe-pwm")));
+}
