@@ -1,6 +1,8 @@
 //! The IPMI command rbmc-fand owns: phosphor-pid-control's fan-control
-//! mode command, byte for byte, so the scripts that drive an OpenBMC's fans
-//! drive these.
+//! mode command, with its bytes for every well-formed request, so the
+//! scripts that drive an OpenBMC's fans drive these. Malformed requests get
+//! IPMI's own codes (below), where phosphor-host-ipmid answers C1h to
+//! everything and takes any non-zero value as manual.
 //!
 //! It is in NetFn 2Eh (OEM/Group), whose requests and responses begin with
 //! the defining body's IANA enterprise number, least significant byte first

@@ -6,7 +6,10 @@
 //! so a change of setpoint gives no kick. Anti-windup is conditional
 //! integration: while the output sits at a limit, the integral does not grow
 //! further past it, so the output leaves the limit as soon as the error
-//! turns, not after the accumulated surplus has been paid back.
+//! turns, not after the accumulated surplus has been paid back. (The limits
+//! are the controller's own: while its zone holds the fans elsewhere, in
+//! failsafe, manual mode or under a lower `max-pwm`, it keeps integrating
+//! within them.)
 
 use std::time::Duration;
 

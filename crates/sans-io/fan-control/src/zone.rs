@@ -407,8 +407,9 @@ impl Zone {
                     None
                 }
                 Reading::Unanswered => {
-                    // Never answered: stale counts from the first poll. An
-                    // input whose last answer was a failure stays failed.
+                    // Never answered: stale counts from its first unanswered
+                    // poll. An input whose last answer was a failure stays
+                    // failed.
                     let since = *last.get_or_insert(LastGood {
                         value: None,
                         at: poll.now,
