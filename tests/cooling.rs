@@ -10,8 +10,9 @@
 //! - A fan stopped through the simulator puts its zone in failsafe within
 //!   two of fand's polls (plus sensord's, which reads the tachometer), with
 //!   a SEL entry; clearing it leaves failsafe with another.
-//! - Manual mode over D-Bus pins the PWM whatever the temperature, and
-//!   going back to automatic resumes control; the same mode through the OEM
+//! - Manual mode over D-Bus pins the PWM whatever the temperature (short
+//!   of a critical one, which lifts it to failsafe), and going back to
+//!   automatic resumes control; the same mode through the OEM
 //!   IPMI command (phosphor-pid-control's bytes), and Redfish's view of it
 //!   (the zone's `Control`: `ControlMode`, failsafe as `Critical`).
 //! - A config naming an unknown sensor, or a PWM output that does not
@@ -308,6 +309,29 @@ fn manual_mode_pins_the_pwm_and_automatic_resumes() {
     );
     // Redfish shows the zone held by an operator.
     assert_eq!(redfish_mode(&suite), "Override");
+    // A processor past its critical threshold lifts even a manual zone to
+    // failsafe; once it cools, the operator's PWM holds again.
+    suite.simulator("Inject", "ss", &["CPU0 Temp", "runaway"]);
+    wait_for("failsafe in manual mode", Duration::from_secs(10), || {
+        let raw = pwm_file(&suite.sysfs_root(), 1);
+        done_or(failsafe(&suite) && raw == 255, format!("pwm1 {raw}"))
+    });
+    let causes = property(
+        &suite,
+        "org.rbmc.Fand",
+        ZONE,
+        "org.rbmc.Fand.Zone",
+        "FailSafeCauses",
+    );
+    assert!(
+        causes.contains("CPU0 Temp") && causes.contains("critical"),
+        "{causes}"
+    );
+    suite.simulator("Clear", "s", &["CPU0 Temp"]);
+    wait_for("the operator's PWM again", Duration::from_secs(10), || {
+        let raw = pwm_file(&suite.sysfs_root(), 1);
+        done_or(!failsafe(&suite) && raw == 100, format!("pwm1 {raw}"))
+    });
     // The OEM command reads the mode as manual, and gives it back.
     let oem = |args: &[&str]| {
         let mut all = vec!["raw", "0x2e", "0x04", "0xcf", "0xc2", "0x00"];

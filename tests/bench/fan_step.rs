@@ -150,6 +150,8 @@ fn run(config: &Config) -> Vec<Trace> {
                     host_on: true,
                     inputs: &cached[i],
                     tachs: &tachs,
+                    critical: &[],
+                    failed_outputs: &[],
                 });
                 for (fan, pwm) in settings.fans.iter().zip(&decision.pwm) {
                     let path = sim.attribute(&fan.pwm).expect("a PWM output");

@@ -230,6 +230,15 @@ impl ControlledZone {
                 settings.stopped_rpm
             ),
             FailsafeCause::TachFailed(i) => format!("fan {:?} has no tach reading", tach(i)),
+            FailsafeCause::InputCritical(i) => {
+                format!("input {:?} past its critical threshold", input(i))
+            }
+            FailsafeCause::OutputFailed(i) => format!(
+                "PWM output {:?} cannot be written",
+                self.fans
+                    .get(i)
+                    .map_or("?", |(output, _)| output.name.as_str())
+            ),
         }
     }
 
@@ -293,6 +302,10 @@ async fn run(
     mut stopped: oneshot::Receiver<()>,
 ) {
     let start = tokio::time::Instant::now();
+    // Failsafe edges to the SEL, one at a time (each edge is rare; the
+    // queue holds what a slow SEL has not taken yet).
+    let (events, to_log) = mpsc::unbounded_channel();
+    tokio::spawn(log_failsafe_events(bus.clone(), to_log));
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Until rbmc-powerd answers, or once it has not answered for a while,
@@ -314,7 +327,7 @@ async fn run(
                 }
                 let now = start.elapsed();
                 for zone in &mut zones {
-                    poll_zone(&bus, zone, &sensors, host_on, now);
+                    poll_zone(&events, zone, &sensors, host_on, now);
                 }
             }
             command = commands.recv() => {
@@ -336,8 +349,33 @@ async fn run(
     }
 }
 
+/// A failsafe edge for the SEL.
+struct FailsafeEvent {
+    message: String,
+    data: [u8; 3],
+    entered: bool,
+}
+
+/// Logs the failsafe edges in the order they came, until the control task
+/// ends.
+async fn log_failsafe_events(
+    bus: zbus::Connection,
+    mut events: mpsc::UnboundedReceiver<FailsafeEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        ipmi_router::events::log_event(
+            &bus,
+            &event.message,
+            FAN_FAILSAFE.path,
+            &event.data,
+            event.entered,
+        )
+        .await;
+    }
+}
+
 fn poll_zone(
-    bus: &zbus::Connection,
+    events: &mpsc::UnboundedSender<FailsafeEvent>,
     zone: &mut ControlledZone,
     sensors: &readings::SensorValues,
     host_on: bool,
@@ -349,11 +387,15 @@ fn poll_zone(
         .iter()
         .map(|(_, tach)| tach.as_ref().map(|s| sensors.reading(s)))
         .collect();
+    let critical: Vec<bool> = zone.inputs.iter().map(|s| sensors.critical(s)).collect();
+    let failed_outputs = zone.failing_writes.clone();
     let decision = zone.zone.poll(&Poll {
         now,
         host_on,
         inputs: &inputs,
         tachs: &tachs,
+        critical: &critical,
+        failed_outputs: &failed_outputs,
     });
     zone.write_outputs(&decision.pwm);
     zone.causes = decision.failsafe;
@@ -370,9 +412,11 @@ fn poll_zone(
         } else {
             info!(zone = zone.id, "{message}");
         }
-        let (bus, data) = (bus.clone(), [0x81, zone.id, 0xFF]);
-        tokio::spawn(async move {
-            ipmi_router::events::log_event(&bus, &message, FAN_FAILSAFE.path, &data, entered).await;
+        // In order, off the control loop: one logger takes them in turn.
+        let _ = events.send(FailsafeEvent {
+            message,
+            data: [0x81, zone.id, 0xFF],
+            entered,
         });
     }
 }

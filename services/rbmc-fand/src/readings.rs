@@ -10,6 +10,10 @@
 //!   sensord answers: [`Reading::Failed`];
 //! - sensord not answering (gone, slow): [`Reading::Unanswered`], which
 //!   the zone holds until it is stale.
+//!
+//! Each sensor's upper critical alarm (`Threshold.Critical`
+//! `CriticalAlarmHigh`) comes with it: past critical is a failsafe cause in
+//! every mode.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -21,29 +25,47 @@ use zbus::zvariant::OwnedValue;
 
 const VALUE: &str = "xyz.openbmc_project.Sensor.Value";
 const OPERATIONAL: &str = "xyz.openbmc_project.State.Decorator.OperationalStatus";
+const CRITICAL: &str = "xyz.openbmc_project.Sensor.Threshold.Critical";
 
-/// One poll's view of the sensors: by object path, the value (NaN when the
-/// sensor has none or is not functional); `None` when sensord did not
-/// answer.
+/// One sensor as a poll saw it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// The value; NaN when the sensor has none or is not functional.
+    pub value: f64,
+    /// Its upper critical alarm (`CriticalAlarmHigh`).
+    pub critical_high: bool,
+}
+
+/// One poll's view of the sensors, by object path; `None` when sensord did
+/// not answer.
 #[derive(Debug, Default)]
-pub struct SensorValues(Option<HashMap<String, f64>>);
+pub struct SensorValues(Option<HashMap<String, Sample>>);
 
 impl SensorValues {
-    /// The zone's reading of `entry`.
-    pub fn reading(&self, entry: &SensorEntry) -> Reading {
-        let Some(values) = &self.0 else {
-            return Reading::Unanswered;
-        };
+    fn sample(&self, entry: &SensorEntry) -> Option<Option<&Sample>> {
+        let values = self.0.as_ref()?;
         let path =
             rbmc_contracts::sensor::sensor_path(entry.kind.dbus_kind(), &entry.name.object_name());
-        match values.get(&path) {
-            Some(value) if value.is_finite() => Reading::Value(*value),
-            _ => Reading::Failed,
+        Some(values.get(&path))
+    }
+
+    /// The zone's reading of `entry`.
+    pub fn reading(&self, entry: &SensorEntry) -> Reading {
+        match self.sample(entry) {
+            None => Reading::Unanswered,
+            Some(Some(sample)) if sample.value.is_finite() => Reading::Value(sample.value),
+            Some(_) => Reading::Failed,
         }
     }
 
-    /// Values as given (tests).
-    pub fn of(values: Option<HashMap<String, f64>>) -> Self {
+    /// Whether `entry` is past its upper critical threshold, as sensord's
+    /// alarm says.
+    pub fn critical(&self, entry: &SensorEntry) -> bool {
+        matches!(self.sample(entry), Some(Some(sample)) if sample.critical_high)
+    }
+
+    /// Samples as given (tests).
+    pub fn of(values: Option<HashMap<String, Sample>>) -> Self {
         Self(values)
     }
 }
@@ -84,7 +106,14 @@ pub async fn sensors(bus: &zbus::Connection, limit: Duration) -> SensorValues {
             let functional = get(OPERATIONAL, "Functional")
                 .and_then(|v| bool::try_from(v).ok())
                 .unwrap_or(true);
-            Some((path.to_string(), if functional { value } else { f64::NAN }))
+            let critical_high = get(CRITICAL, "CriticalAlarmHigh")
+                .and_then(|v| bool::try_from(v).ok())
+                .unwrap_or(false);
+            let sample = Sample {
+                value: if functional { value } else { f64::NAN },
+                critical_high,
+            };
+            Some((path.to_string(), sample))
         })
         .collect();
     SensorValues(Some(values))
@@ -128,12 +157,32 @@ source = { type = "hwmon", name = "cpu", input = "temp1" }
         .unwrap();
         let entry = &config.sensors[0];
         let path = "/xyz/openbmc_project/sensors/temperature/CPU0_Temp".to_owned();
-        let read = |values: Option<Vec<(String, f64)>>| {
-            SensorValues::of(values.map(|v| v.into_iter().collect())).reading(entry)
+        let values = |values: Option<Vec<(String, f64, bool)>>| {
+            SensorValues::of(values.map(|v| {
+                v.into_iter()
+                    .map(|(path, value, critical_high)| {
+                        let sample = Sample {
+                            value,
+                            critical_high,
+                        };
+                        (path, sample)
+                    })
+                    .collect()
+            }))
         };
-        assert_eq!(read(Some(vec![(path.clone(), 61.5)])), Reading::Value(61.5));
-        assert_eq!(read(Some(vec![(path, f64::NAN)])), Reading::Failed);
+        let read = |v: Option<Vec<(String, f64, bool)>>| values(v).reading(entry);
+        assert_eq!(
+            read(Some(vec![(path.clone(), 61.5, false)])),
+            Reading::Value(61.5)
+        );
+        assert_eq!(
+            read(Some(vec![(path.clone(), f64::NAN, false)])),
+            Reading::Failed
+        );
         assert_eq!(read(Some(vec![])), Reading::Failed);
         assert_eq!(read(None), Reading::Unanswered);
+        assert!(values(Some(vec![(path.clone(), 99.0, true)])).critical(entry));
+        assert!(!values(Some(vec![(path, 61.5, false)])).critical(entry));
+        assert!(!values(None).critical(entry));
     }
 }

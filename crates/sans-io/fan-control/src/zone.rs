@@ -14,7 +14,9 @@
 //!    `failsafe_pwm` at once, with no slew limit (a floor: a hot input that
 //!    still reads may ask for more). The zone leaves failsafe when every
 //!    cause has cleared, and then slews down. While the host is off the
-//!    inputs are not judged: many lose power with it.
+//!    inputs are not judged: many lose power with it. In any power state
+//!    and mode, an input past its critical threshold (its owner's alarm)
+//!    or a PWM output that cannot be written is a cause too.
 //! 2. **Manual mode.** The operator's per-fan targets, unchanged (but never
 //!    below `failsafe_pwm` while in failsafe).
 //! 3. **Host off.** `min_pwm`; the controllers forget their state.
@@ -171,6 +173,11 @@ pub enum FailsafeCause {
     FanStopped(usize),
     /// Fan `n`'s tachometer has no reading while the fan is driven.
     TachFailed(usize),
+    /// Temperature input `n` is past its critical threshold (its owner's
+    /// alarm): in every mode, manual too.
+    InputCritical(usize),
+    /// Fan `n`'s PWM output could not be written.
+    OutputFailed(usize),
 }
 
 /// Automatic or manual control.
@@ -208,6 +215,12 @@ pub struct Poll<'a> {
     pub inputs: &'a [Reading],
     /// Each fan's tachometer, `None` for a fan without one.
     pub tachs: &'a [Option<Reading>],
+    /// Which temperature inputs are past their critical threshold (their
+    /// owner's alarm); missing entries are not.
+    pub critical: &'a [bool],
+    /// Which fans' PWM outputs failed to take their last write; missing
+    /// entries did not.
+    pub failed_outputs: &'a [bool],
 }
 
 /// What the zone decided at a poll.
@@ -439,6 +452,14 @@ impl Zone {
         } else {
             Vec::new()
         };
+        // Past critical, or an output that cannot be driven: whatever the
+        // host's power and the mode.
+        for (index, _) in poll.critical.iter().enumerate().filter(|(_, c)| **c) {
+            causes.push(FailsafeCause::InputCritical(index));
+        }
+        for (fan, _) in poll.failed_outputs.iter().enumerate().filter(|(_, f)| **f) {
+            causes.push(FailsafeCause::OutputFailed(fan));
+        }
 
         // Fans: stopped or unreadable while driven.
         for fan in 0..s.fans {

@@ -55,6 +55,8 @@ struct Run {
     zone: Zone,
     now: Duration,
     host_on: bool,
+    critical: Vec<bool>,
+    failed_outputs: Vec<bool>,
 }
 
 impl Run {
@@ -63,6 +65,8 @@ impl Run {
             zone: Zone::new(settings),
             now: Duration::ZERO,
             host_on: true,
+            critical: Vec::new(),
+            failed_outputs: Vec::new(),
         }
     }
 
@@ -72,6 +76,8 @@ impl Run {
             host_on: self.host_on,
             inputs,
             tachs,
+            critical: &self.critical,
+            failed_outputs: &self.failed_outputs,
         });
         self.now += POLL;
         decision
@@ -383,4 +389,35 @@ fn failsafe_is_a_floor_and_inputs_are_not_judged_while_the_host_is_off() {
     let mut s = settings();
     s.failsafe_pwm = 10.0;
     assert_eq!(s.check(), Err(ZoneSettingsError::BadPwm("failsafe-pwm")));
+}
+
+#[test]
+fn a_critical_input_or_a_failed_output_is_a_cause_even_in_manual_mode() {
+    let mut run = Run::new(settings());
+    for _ in 0..40 {
+        run.poll_healthy(30.0);
+    }
+    run.zone.set_mode(Mode::Manual);
+    run.zone.set_target(0, 30.0).unwrap();
+    run.zone.set_target(1, 30.0).unwrap();
+    // The owner says the input is past critical: the failsafe floor lifts
+    // the operator's targets.
+    run.critical = vec![true];
+    let d = run.poll_healthy(96.0);
+    assert_eq!(d.failsafe, [FailsafeCause::InputCritical(0)]);
+    assert_eq!(d.pwm, [100.0, 100.0]);
+    run.critical = vec![false];
+    assert_eq!(run.poll_healthy(80.0).pwm, [30.0, 30.0]);
+    // A fan whose output cannot be written: the others go to failsafe.
+    run.zone.set_mode(Mode::Automatic);
+    run.failed_outputs = vec![false, true];
+    let d = run.poll_healthy(30.0);
+    assert_eq!(d.failsafe, [FailsafeCause::OutputFailed(1)]);
+    assert_eq!(d.pwm, [100.0, 100.0]);
+    // Host off: still causes.
+    run.host_on = false;
+    assert_eq!(
+        run.poll_healthy(30.0).failsafe,
+        [FailsafeCause::OutputFailed(1)]
+    );
 }
